@@ -1,0 +1,59 @@
+/**
+ * Source and sink adapters. One implementation per medium (stdio, file,
+ * Kafka), shared by every stage and chosen at start-up from `--in`/`--out`.
+ */
+import type { AnyRecord } from "../records.ts";
+
+/** A batch of input lines with the means to acknowledge it. */
+export interface InputBatch {
+  /** The raw lines (one record each, without the newline). */
+  lines: string[];
+  /** 1-based number of the first line within this source, when meaningful. */
+  firstLine?: number;
+  /**
+   * Lines that could not even be framed (oversize), already turned into
+   * dead-letter reasons by the source. The runner emits them.
+   */
+  rejects?: { line: number; code: "oversize"; reason: string; input: string }[];
+  /**
+   * Acknowledges the batch (Kafka: commits offsets). Call only after
+   * everything produced from it has been accepted by the sink.
+   */
+  commit(): Promise<void>;
+}
+
+/** Where records come from. */
+export interface RecordSource {
+  /** Batches until end of input or until {@link close} is called. */
+  batches(): AsyncIterable<InputBatch>;
+  /** Stops reading; a pending `batches()` iteration ends. */
+  close(): Promise<void>;
+  /** Human description for logs, e.g. "stdin" or "kafka events.raw". */
+  readonly describe: string;
+}
+
+/** One output record with its serialized line. */
+export interface OutputRecord {
+  record: AnyRecord;
+  /** JSON serialization of `record` (no trailing newline). */
+  line: string;
+  /** True when the record passed through unchanged (see Emitter.forward). */
+  forwarded: boolean;
+}
+
+/** Where records go. */
+export interface RecordSink {
+  /**
+   * Accepts records; resolves once they are durably handed on (stdout:
+   * written; Kafka: acknowledged by the broker). Honours back-pressure by
+   * resolving late.
+   */
+  write(records: OutputRecord[]): Promise<void>;
+  /** Flushes buffered output. */
+  flush(): Promise<void>;
+  /** Flushes and releases the medium. */
+  close(): Promise<void>;
+  /** True when the sink is ready to accept (for readiness probes). */
+  ready(): boolean;
+  readonly describe: string;
+}

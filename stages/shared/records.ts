@@ -1,0 +1,97 @@
+/**
+ * Record routing and dead letters. Every NDJSON line in the pipe carries a
+ * `record` discriminator, so each line says unambiguously what it is.
+ */
+import type {
+  Alert,
+  DeadLetter,
+  EnrichedEvent,
+  RawEvent,
+  Stage,
+} from "./contracts/mod.ts";
+import { stableId } from "./ids.ts";
+
+/** Any record that travels through the pipe. */
+export type AnyRecord = RawEvent | EnrichedEvent | Alert | DeadLetter;
+
+/** The values of the `record` discriminator. */
+export type RecordType = AnyRecord["record"];
+
+/** All record types, in pipeline order. */
+export const RECORD_TYPES: readonly RecordType[] = [
+  "raw_event",
+  "enriched_event",
+  "alert",
+  "dead_letter",
+];
+
+const KNOWN = new Set<string>(RECORD_TYPES);
+
+/** True when `value` is an object with a known `record` discriminator. */
+export function isRecord(value: unknown): value is AnyRecord {
+  return typeof value === "object" && value !== null &&
+    KNOWN.has((value as { record?: string }).record as string);
+}
+
+/** Most bytes of offending input kept in a dead letter. */
+export const DEAD_LETTER_INPUT_MAX = 4096;
+
+/** The `reason_code` values of a dead letter. */
+export type DeadLetterCode = DeadLetter["reason_code"];
+
+/** Optional context for {@link deadLetter}. */
+export interface DeadLetterContext {
+  /** 1-based input line number. */
+  line?: number;
+  event_id?: string;
+  tenant?: string;
+  /** Wall-clock time; default now. */
+  at?: Date;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Builds a dead letter for `input` (the offending line, or a record that is
+ * serialized for the purpose). The input is cut to
+ * {@link DEAD_LETTER_INPUT_MAX} bytes on a character boundary.
+ */
+export function deadLetter(
+  stage: Stage,
+  code: DeadLetterCode,
+  reason: string,
+  input: string | unknown,
+  ctx: DeadLetterContext = {},
+): DeadLetter {
+  const text = typeof input === "string" ? input : safeStringify(input);
+  const bytes = encoder.encode(text);
+  let kept = text;
+  const truncated = bytes.length > DEAD_LETTER_INPUT_MAX;
+  if (truncated) {
+    kept = new TextDecoder().decode(bytes.subarray(0, DEAD_LETTER_INPUT_MAX))
+      .replace(/\uFFFD$/, "");
+  }
+  const dl: DeadLetter = {
+    record: "dead_letter",
+    dead_letter_id: stableId(stage, code, ctx.event_id ?? "", text),
+    stage,
+    reason_code: code,
+    reason,
+    at: (ctx.at ?? new Date()).toISOString(),
+    input: kept,
+    input_bytes: bytes.length,
+    input_truncated: truncated,
+  };
+  if (ctx.event_id !== undefined) dl.event_id = ctx.event_id;
+  if (ctx.tenant !== undefined) dl.tenant = ctx.tenant;
+  if (ctx.line !== undefined) dl.line = ctx.line;
+  return dl;
+}
+
+function safeStringify(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
