@@ -8,13 +8,13 @@ import type { AnyRecord } from "../records.ts";
 export interface InputBatch {
   /** The raw lines (one record each, without the newline). */
   lines: string[];
-  /** 1-based number of the first line within this source, when meaningful. */
-  firstLine?: number;
+  /** 1-based position of each line in this source, when meaningful. */
+  numbers?: number[];
   /**
-   * Lines that could not even be framed (oversize), already turned into
-   * dead-letter reasons by the source. The runner emits them.
+   * Lines that could not even be framed because they exceed the size limit.
+   * The runner turns each into a dead letter.
    */
-  rejects?: { line: number; code: "oversize"; reason: string; input: string }[];
+  oversize?: { line: number; bytes: number; head: string }[];
   /**
    * Acknowledges the batch (Kafka: commits offsets). Call only after
    * everything produced from it has been accepted by the sink.

@@ -1,0 +1,186 @@
+/**
+ * Stream adapters: stdin/stdout (`-`) and files (`file:PATH`). Input is
+ * framed by the shared {@link LineFramer}; output is written batch by batch,
+ * each write awaited, so a slow consumer slows the producer (back-pressure)
+ * and nothing is buffered without bound.
+ */
+import { LineFramer } from "../ndjson.ts";
+import type {
+  InputBatch,
+  OutputRecord,
+  RecordSink,
+  RecordSource,
+} from "./types.ts";
+
+const noCommit = () => Promise.resolve();
+
+/** Reads NDJSON lines from a byte stream. */
+export class StreamSource implements RecordSource {
+  readonly describe: string;
+  readonly #open: () => Promise<ReadableStream<Uint8Array>>;
+  readonly #maxLineBytes: number;
+  #reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  #closed = false;
+
+  constructor(
+    describe: string,
+    open: () => Promise<ReadableStream<Uint8Array>>,
+    maxLineBytes: number,
+  ) {
+    this.describe = describe;
+    this.#open = open;
+    this.#maxLineBytes = maxLineBytes;
+  }
+
+  async *batches(): AsyncIterable<InputBatch> {
+    if (this.#closed) return;
+    const framer = new LineFramer(this.#maxLineBytes);
+    this.#reader = (await this.#open()).getReader();
+    try {
+      while (!this.#closed) {
+        let r;
+        try {
+          r = await this.#reader.read();
+        } catch (e) {
+          if (this.#closed) break;
+          throw e;
+        }
+        if (r.done) break;
+        const f = framer.push(r.value);
+        if (f.lines.length || f.oversize.length) yield toBatch(f);
+      }
+      const f = framer.end();
+      if (f.lines.length || f.oversize.length) yield toBatch(f);
+    } finally {
+      try {
+        this.#reader.releaseLock();
+      } catch {
+        // already released by cancel
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#reader?.cancel();
+    } catch {
+      // the stream may already be closed
+    }
+  }
+}
+
+function toBatch(
+  f: {
+    lines: string[];
+    numbers: number[];
+    oversize: { line: number; bytes: number; head: string }[];
+  },
+): InputBatch {
+  return {
+    lines: f.lines,
+    numbers: f.numbers,
+    oversize: f.oversize,
+    commit: noCommit,
+  };
+}
+
+const encoder = new TextEncoder();
+
+/** Writes NDJSON lines to a byte sink (stdout or a file). */
+export class StreamSink implements RecordSink {
+  readonly describe: string;
+  readonly #file: { write(p: Uint8Array): Promise<number>; close?(): void };
+  readonly #closeFile: boolean;
+  #broken: Error | null = null;
+
+  constructor(
+    describe: string,
+    file: { write(p: Uint8Array): Promise<number>; close?(): void },
+    closeFile: boolean,
+  ) {
+    this.describe = describe;
+    this.#file = file;
+    this.#closeFile = closeFile;
+  }
+
+  async write(records: OutputRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    let text = "";
+    for (let i = 0; i < records.length; i++) text += records[i].line + "\n";
+    await this.writeText(text);
+  }
+
+  /** Writes already-serialized NDJSON text (used by stages that build lines themselves). */
+  async writeText(text: string): Promise<void> {
+    if (this.#broken) throw this.#broken;
+    const bytes = encoder.encode(text);
+    let off = 0;
+    try {
+      while (off < bytes.length) {
+        off += await this.#file.write(bytes.subarray(off));
+      }
+    } catch (e) {
+      this.#broken = e instanceof Deno.errors.BrokenPipe
+        ? new Error(`${this.describe}: the reader closed the pipe`)
+        : e as Error;
+      throw this.#broken;
+    }
+  }
+
+  flush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    if (this.#closeFile) {
+      try {
+        this.#file.close?.();
+      } catch {
+        // already closed
+      }
+    }
+    return Promise.resolve();
+  }
+
+  ready(): boolean {
+    return this.#broken === null;
+  }
+}
+
+/** stdin as a source. */
+export function stdinSource(maxLineBytes: number): StreamSource {
+  return new StreamSource(
+    "stdin",
+    () => Promise.resolve(Deno.stdin.readable),
+    maxLineBytes,
+  );
+}
+
+/** A file as a source. */
+export function fileSource(path: string, maxLineBytes: number): StreamSource {
+  return new StreamSource(`file:${path}`, async () => {
+    const f = await Deno.open(path, { read: true });
+    return f.readable;
+  }, maxLineBytes);
+}
+
+/** stdout as a sink. */
+export function stdoutSink(): StreamSink {
+  return new StreamSink("stdout", Deno.stdout, false);
+}
+
+/** A file as a sink (created or truncated, like the shell's `>`). */
+export async function fileSink(
+  path: string,
+  append = false,
+): Promise<StreamSink> {
+  const f = await Deno.open(path, {
+    write: true,
+    create: true,
+    truncate: !append,
+    append,
+  });
+  return new StreamSink(`file:${path}`, f, true);
+}

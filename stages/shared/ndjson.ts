@@ -1,0 +1,182 @@
+/**
+ * NDJSON framing: bytes in, lines out, with a maximum line size, and the
+ * matching buffered writer. The one implementation every stage uses.
+ */
+
+/** Default maximum size of one line, in bytes (1 MiB). */
+export const DEFAULT_MAX_LINE_BYTES = 1 << 20;
+
+/** A line that exceeded the maximum size. */
+export interface OversizeLine {
+  /** 1-based line number. */
+  line: number;
+  /** Total bytes of the line (without the newline). */
+  bytes: number;
+  /** The first bytes of the line, decoded. */
+  head: string;
+}
+
+/** What one {@link LineFramer.push} produced. */
+export interface FramedLines {
+  /** Complete, non-blank lines (without newline or trailing `\r`). */
+  lines: string[];
+  /** 1-based line number of each entry in `lines`. */
+  numbers: number[];
+  /** Lines over the size limit; they are absent from `lines`. */
+  oversize: OversizeLine[];
+}
+
+const HEAD_BYTES = 4096;
+
+/**
+ * Splits a byte stream into lines. Blank lines are skipped (but counted).
+ * A trailing `\r` is removed. Invalid UTF-8 becomes U+FFFD rather than an
+ * error: the line still reaches the stage, which can keep or reject it.
+ * Lines longer than `maxLineBytes` are never buffered whole: the framer keeps
+ * their first bytes for the dead letter and skips to the next newline.
+ */
+export class LineFramer {
+  readonly #max: number;
+  readonly #decoder = new TextDecoder();
+  #carry: Uint8Array | null = null;
+  #lineNo = 0;
+  // Oversize state: skipping the rest of a line that is too long.
+  #skipping = false;
+  #skipBytes = 0;
+  #skipHead = "";
+
+  constructor(maxLineBytes: number = DEFAULT_MAX_LINE_BYTES) {
+    this.#max = maxLineBytes;
+  }
+
+  /** Frames one chunk. */
+  push(chunk: Uint8Array): FramedLines {
+    const out: FramedLines = { lines: [], numbers: [], oversize: [] };
+    let start = 0;
+    if (this.#skipping) {
+      const nl = chunk.indexOf(10);
+      if (nl < 0) {
+        this.#skipBytes += chunk.length;
+        return out;
+      }
+      this.#skipBytes += nl;
+      this.#finishOversize(out);
+      start = nl + 1;
+    }
+    const last = chunk.lastIndexOf(10);
+    if (last < start) {
+      this.#appendCarry(chunk.subarray(start));
+      return out;
+    }
+    // Complete lines: carry + chunk[start..last]. Decode as one string when
+    // there is no carry (the common case), which is much faster than one
+    // decode per line.
+    if (this.#carry) {
+      const firstNl = chunk.indexOf(10, start);
+      const head = concat(this.#carry, chunk.subarray(start, firstNl));
+      this.#carry = null;
+      if (head.length > this.#max) {
+        this.#lineNo++;
+        this.#recordOversize(out, head.length, head.subarray(0, HEAD_BYTES));
+      } else {
+        this.#addLine(out, this.#decoder.decode(head));
+      }
+      start = firstNl + 1;
+    }
+    if (start <= last) {
+      const parts = this.#decoder.decode(chunk.subarray(start, last)).split(
+        "\n",
+      );
+      // A string's length in UTF-16 units is ≤ its UTF-8 byte length, and
+      // ≥ a third of it; measure exactly only when it could be too long.
+      const maybeLong = this.#max / 3;
+      for (let i = 0; i < parts.length; i++) {
+        const p = parts[i];
+        if (p.length > maybeLong) {
+          const bytes = new TextEncoder().encode(p);
+          if (bytes.length > this.#max) {
+            this.#lineNo++;
+            this.#recordOversize(
+              out,
+              bytes.length,
+              bytes.subarray(0, HEAD_BYTES),
+            );
+            continue;
+          }
+        }
+        this.#addLine(out, p);
+      }
+    }
+    this.#appendCarry(chunk.subarray(last + 1));
+    return out;
+  }
+
+  /** End of input: frames a final line without a newline. */
+  end(): FramedLines {
+    const out: FramedLines = { lines: [], numbers: [], oversize: [] };
+    if (this.#skipping) this.#finishOversize(out);
+    else if (this.#carry && this.#carry.length) {
+      const c = this.#carry;
+      this.#carry = null;
+      this.#addLine(out, this.#decoder.decode(c));
+    }
+    return out;
+  }
+
+  /** Number of lines framed so far (including blank and oversize ones). */
+  get lineCount(): number {
+    return this.#lineNo;
+  }
+
+  #addLine(out: FramedLines, raw: string) {
+    this.#lineNo++;
+    const line = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
+    if (line.length === 0 || (line.length < 8 && line.trim() === "")) return;
+    out.lines.push(line);
+    out.numbers.push(this.#lineNo);
+  }
+
+  #appendCarry(rest: Uint8Array) {
+    if (rest.length === 0) return;
+    const total = (this.#carry?.length ?? 0) + rest.length;
+    if (total > this.#max) {
+      const head = this.#carry
+        ? concat(this.#carry, rest.subarray(0, HEAD_BYTES))
+        : rest;
+      this.#carry = null;
+      this.#skipping = true;
+      this.#skipBytes = total;
+      this.#skipHead = this.#decoder.decode(head.subarray(0, HEAD_BYTES));
+      return;
+    }
+    // Copy: the caller may reuse the chunk's buffer.
+    this.#carry = this.#carry ? concat(this.#carry, rest) : rest.slice();
+  }
+
+  #finishOversize(out: FramedLines) {
+    this.#lineNo++;
+    out.oversize.push({
+      line: this.#lineNo,
+      bytes: this.#skipBytes,
+      head: this.#skipHead,
+    });
+    this.#skipping = false;
+    this.#skipBytes = 0;
+    this.#skipHead = "";
+  }
+
+  #recordOversize(out: FramedLines, bytes: number, head: Uint8Array) {
+    out.oversize.push({
+      line: this.#lineNo,
+      bytes,
+      head: this.#decoder.decode(head),
+    });
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const r = new Uint8Array(a.length + b.length);
+  r.set(a, 0);
+  r.set(b, a.length);
+  return r;
+}

@@ -1,0 +1,339 @@
+/**
+ * Runs a stage core ({@link Transform}) between a source and a sink: frames
+ * and decodes input lines, routes records by their `record` field, turns bad
+ * input into dead letters, ticks time windows, writes output with
+ * back-pressure, acknowledges input only after its output was accepted, and
+ * shuts down gracefully on EOF, SIGINT and SIGTERM.
+ */
+import type { Stage } from "./contracts/mod.ts";
+import { validatorFor } from "./contracts/mod.ts";
+import type { Logger } from "./log.ts";
+import {
+  type AnyRecord,
+  deadLetter,
+  type DeadLetterCode,
+  isRecord,
+  type RecordType,
+} from "./records.ts";
+import type { Emitter, Transform } from "./stage.ts";
+import { openSink, openSource } from "./io/mod.ts";
+import type { OutputRecord, RecordSink, RecordSource } from "./io/types.ts";
+
+/** Options of {@link runTransform}. */
+export interface RunOptions {
+  stage: Stage;
+  transform: Transform;
+  logger: Logger;
+  /** Source URI. @default "-" */
+  in?: string;
+  /** Sink URI. @default "-" */
+  out?: string;
+  /** Already opened source/sink (tests, or stages that open their own). */
+  source?: RecordSource;
+  sink?: RecordSink;
+  /** @default 1 MiB */
+  maxLineBytes?: number;
+  /** Validate every accepted input record against its JSON Schema. @default false */
+  validate?: boolean;
+  /** How often `tick` runs. @default 1000 */
+  tickMs?: number;
+  /** Install SIGINT/SIGTERM handlers. @default true */
+  handleSignals?: boolean;
+  /**
+   * Turns a non-JSON input line into records instead of a dead letter (the
+   * parser's `--in-format lines`). Return null to dead-letter it after all.
+   */
+  onRawLine?: (line: string, lineNo: number) => AnyRecord | null;
+}
+
+/** End-of-run figures, logged as the `summary` line. */
+export interface RunSummary {
+  stage: Stage;
+  /** Input lines read (non-blank). */
+  lines_in: number;
+  /** Input records by type. */
+  records_in: Partial<Record<RecordType, number>>;
+  /** Records this stage produced, by type (dead letters included). */
+  emitted: Partial<Record<RecordType, number>>;
+  /** Records passed through unchanged. */
+  forwarded: number;
+  /** Dead letters this stage produced, by reason code. */
+  dead_letters: Partial<Record<DeadLetterCode, number>>;
+  seconds: number;
+  lines_per_second: number;
+  /** Why the run ended. */
+  ended_by: "eof" | "signal" | "error";
+  /** Stage-specific figures from `Transform.stats`. */
+  stage_stats?: Record<string, unknown>;
+}
+
+/** Records of this type get a cheap shape check before reaching the core. */
+const SHAPE: Record<RecordType, (r: Record<string, unknown>) => string | null> =
+  {
+    raw_event: (r) => {
+      const p = r.payload;
+      if (typeof r.event_id !== "string") return "event_id must be a string";
+      if (
+        typeof p !== "string" &&
+        (typeof p !== "object" || p === null || Array.isArray(p))
+      ) {
+        return "payload must be a string or a JSON object";
+      }
+      return null;
+    },
+    enriched_event: (r) => {
+      if (typeof r.event_id !== "string") return "event_id must be a string";
+      if (typeof r.ts !== "string") return "ts must be a string";
+      if (typeof r.category !== "string") return "category must be a string";
+      if (typeof r.fields !== "object" || r.fields === null) {
+        return "fields must be an object";
+      }
+      return null;
+    },
+    alert: (r) =>
+      typeof r.alert_id === "string" ? null : "alert_id must be a string",
+    dead_letter: (r) =>
+      typeof r.reason === "string" ? null : "reason must be a string",
+  };
+
+/**
+ * Runs `opts.transform` to completion and returns the summary (also logged).
+ * Throws when the source or sink fails for good (the CLI maps that to exit 1).
+ */
+export async function runTransform(opts: RunOptions): Promise<RunSummary> {
+  const { stage, transform, logger } = opts;
+  const source = opts.source ??
+    await openSource(opts.in ?? "-", {
+      stage,
+      logger,
+      maxLineBytes: opts.maxLineBytes,
+      defaultGroup: stage,
+    });
+  const sink = opts.sink ?? await openSink(opts.out ?? "-", { stage, logger });
+  const accepts = new Set<string>(transform.accepts);
+  const validators = opts.validate
+    ? new Map(transform.accepts.map((t) => [t, validatorFor(t)]))
+    : null;
+
+  const summary: RunSummary = {
+    stage,
+    lines_in: 0,
+    records_in: {},
+    emitted: {},
+    forwarded: 0,
+    dead_letters: {},
+    seconds: 0,
+    lines_per_second: 0,
+    ended_by: "eof",
+  };
+  const started = performance.now();
+
+  // Output of the current batch (or tick). Serialized once, here.
+  let pending: OutputRecord[] = [];
+  const emitter: Emitter = {
+    emit(record) {
+      const t = record.record;
+      summary.emitted[t] = (summary.emitted[t] ?? 0) + 1;
+      if (t === "dead_letter") {
+        const c = record.reason_code;
+        summary.dead_letters[c] = (summary.dead_letters[c] ?? 0) + 1;
+      }
+      pending.push({ record, line: JSON.stringify(record), forwarded: false });
+    },
+    forward(record) {
+      summary.forwarded++;
+      pending.push({ record, line: JSON.stringify(record), forwarded: true });
+    },
+  };
+  // Forwarding an unchanged input line needs no re-serialization.
+  const forwardLine = (record: AnyRecord, line: string) => {
+    summary.forwarded++;
+    pending.push({ record, line, forwarded: true });
+  };
+  const reject = (
+    code: DeadLetterCode,
+    reason: string,
+    input: string,
+    line?: number,
+    rec?: Record<string, unknown>,
+  ) =>
+    emitter.emit(deadLetter(stage, code, reason, input, {
+      line,
+      event_id: typeof rec?.event_id === "string" ? rec.event_id : undefined,
+      tenant: typeof rec?.tenant === "string" && rec.tenant
+        ? rec.tenant
+        : undefined,
+    }));
+
+  // All writes go through one chain so ticks and batches never interleave.
+  let chain: Promise<void> = Promise.resolve();
+  const flushPending = (): Promise<void> => {
+    if (pending.length === 0) return chain;
+    const out = pending;
+    pending = [];
+    chain = chain.then(() => sink.write(out));
+    return chain;
+  };
+
+  let stopping = false;
+  const stop = (why: string) => {
+    if (stopping) {
+      logger.warn("second signal: exiting without flushing", { signal: why });
+      Deno.exit(130);
+    }
+    stopping = true;
+    summary.ended_by = "signal";
+    logger.info("shutting down: finishing the current batch and flushing", {
+      signal: why,
+    });
+    source.close();
+  };
+  const signals: [Deno.Signal, () => void][] = [];
+  if (opts.handleSignals !== false) {
+    for (const sig of ["SIGINT", "SIGTERM"] as Deno.Signal[]) {
+      const h = () => stop(sig);
+      Deno.addSignalListener(sig, h);
+      signals.push([sig, h]);
+    }
+  }
+
+  const tickMs = opts.tickMs ?? 1000;
+  const timer = transform.tick
+    ? setInterval(() => {
+      try {
+        transform.tick!(Date.now(), emitter);
+      } catch (e) {
+        logger.error("tick failed", { error: e });
+      }
+      flushPending().catch(() => {/* reported by the main loop */});
+    }, tickMs)
+    : undefined;
+
+  const onRaw = opts.onRawLine;
+  try {
+    for await (const batch of source.batches()) {
+      const { lines } = batch;
+      const numbers = batch.numbers;
+      summary.lines_in += lines.length;
+      for (const o of batch.oversize ?? []) {
+        reject(
+          "oversize",
+          `line ${o.line}: ${o.bytes} bytes exceeds the maximum line size`,
+          o.head,
+          o.line,
+        );
+      }
+      for (let i = 0; i < lines.length; i++) {
+        const line = lines[i];
+        const lineNo = numbers?.[i];
+        let value: unknown;
+        try {
+          value = JSON.parse(line);
+        } catch (e) {
+          const rec = onRaw ? onRaw(line, lineNo ?? 0) : null;
+          if (rec) {
+            value = rec;
+          } else {
+            reject(
+              "invalid_json",
+              `${where(lineNo)}not valid JSON (${(e as Error).message})`,
+              line,
+              lineNo,
+            );
+            continue;
+          }
+        }
+        if (!isRecord(value)) {
+          if (
+            typeof value !== "object" || value === null || Array.isArray(value)
+          ) {
+            reject(
+              "not_an_object",
+              `${where(lineNo)}expected a JSON object, got ${
+                Array.isArray(value)
+                  ? "an array"
+                  : value === null
+                  ? "null"
+                  : typeof value
+              }`,
+              line,
+              lineNo,
+            );
+          } else {
+            const r = (value as { record?: unknown }).record;
+            reject(
+              "unknown_record",
+              `${where(lineNo)}${
+                r === undefined
+                  ? "missing 'record' field"
+                  : `unknown record type ${JSON.stringify(r)}`
+              } (expected raw_event, enriched_event, alert or dead_letter)`,
+              line,
+              lineNo,
+              value as Record<string, unknown>,
+            );
+          }
+          continue;
+        }
+        const type = value.record;
+        summary.records_in[type] = (summary.records_in[type] ?? 0) + 1;
+        if (!accepts.has(type)) {
+          forwardLine(value, line);
+          continue;
+        }
+        const bad = SHAPE[type](value as unknown as Record<string, unknown>) ??
+          (validators
+            ? (validators.get(type)!(value)?.join("; ") ?? null)
+            : null);
+        if (bad) {
+          reject(
+            "schema",
+            `${where(lineNo)}invalid ${type}: ${bad}`,
+            line,
+            lineNo,
+            value as unknown as Record<string, unknown>,
+          );
+          continue;
+        }
+        try {
+          transform.push(value, emitter, { line: lineNo });
+        } catch (e) {
+          reject(
+            "processing_error",
+            `${where(lineNo)}${stage} failed on this record: ${
+              (e as Error)?.message ?? e
+            }`,
+            line,
+            lineNo,
+            value as unknown as Record<string, unknown>,
+          );
+        }
+      }
+      await flushPending();
+      await batch.commit();
+      if (stopping) break;
+    }
+    if (transform.end) transform.end(emitter);
+    await flushPending();
+    await sink.flush();
+  } catch (e) {
+    summary.ended_by = "error";
+    throw e;
+  } finally {
+    if (timer !== undefined) clearInterval(timer);
+    for (const [sig, h] of signals) Deno.removeSignalListener(sig, h);
+    await source.close().catch(() => {});
+    await sink.close().catch(() => {});
+    summary.seconds = (performance.now() - started) / 1000;
+    summary.lines_per_second = Math.round(
+      summary.lines_in / Math.max(summary.seconds, 1e-9),
+    );
+    if (transform.stats) summary.stage_stats = transform.stats();
+    logger.info("summary", summary as unknown as Record<string, unknown>);
+  }
+  return summary;
+}
+
+function where(lineNo: number | undefined): string {
+  return lineNo ? `line ${lineNo}: ` : "";
+}

@@ -1,0 +1,169 @@
+import assert from "node:assert/strict";
+import { runTransform } from "../../stages/shared/runner.ts";
+import { createLogger } from "../../stages/shared/log.ts";
+import type { Transform } from "../../stages/shared/stage.ts";
+import type {
+  InputBatch,
+  OutputRecord,
+  RecordSink,
+  RecordSource,
+} from "../../stages/shared/io/types.ts";
+import { validateRecord } from "../../stages/shared/contracts/mod.ts";
+import type {
+  DeadLetter,
+  RawEvent,
+} from "../../stages/shared/contracts/mod.ts";
+
+function memorySource(
+  batches: string[][],
+  oversize = false,
+): RecordSource & { commits: number } {
+  const src = {
+    describe: "memory",
+    commits: 0,
+    async *batches(): AsyncIterable<InputBatch> {
+      let n = 0;
+      for (const lines of batches) {
+        const numbers = lines.map(() => ++n);
+        yield {
+          lines,
+          numbers,
+          oversize: oversize
+            ? [{ line: ++n, bytes: 5000, head: '{"big":' }]
+            : [],
+          commit: () => {
+            src.commits++;
+            return Promise.resolve();
+          },
+        };
+      }
+    },
+    close: () => Promise.resolve(),
+  };
+  return src;
+}
+
+function memorySink(): RecordSink & { out: OutputRecord[] } {
+  const out: OutputRecord[] = [];
+  return {
+    describe: "memory",
+    out,
+    write: (r) => {
+      out.push(...r);
+      return Promise.resolve();
+    },
+    flush: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+    ready: () => true,
+  };
+}
+
+const raw: RawEvent = {
+  record: "raw_event",
+  event_id: "7d1f4a52-3b7e-4a57-9d0c-2f5bb2f4f1aa",
+  received_at: "2026-11-24T10:00:00.000Z",
+  tenant: "acme",
+  source_name: "sshd",
+  transport: "stdin",
+  ingest_node: "n1",
+  payload: "hello",
+};
+
+/** Upper-cases string payloads; throws on a payload of "boom". */
+const upper: Transform = {
+  accepts: ["raw_event"],
+  push(rec, out) {
+    const r = rec as RawEvent;
+    if (r.payload === "boom") throw new Error("exploded");
+    out.emit({ ...r, payload: String(r.payload).toUpperCase() });
+  },
+};
+
+const quiet = createLogger("parser", "silent");
+
+Deno.test("bad lines become dead letters with reasons; good ones are processed; counts add up", async () => {
+  const lines = [
+    JSON.stringify(raw),
+    "not json at all",
+    "[1,2]",
+    '{"no":"record field"}',
+    JSON.stringify({ ...raw, payload: 42 }),
+    JSON.stringify({ ...raw, payload: "boom" }),
+    JSON.stringify({ record: "alert", alert_id: "a".repeat(32) }),
+  ];
+  const src = memorySource([lines], true);
+  const sink = memorySink();
+  const s = await runTransform({
+    stage: "parser",
+    transform: upper,
+    logger: quiet,
+    source: src,
+    sink,
+    handleSignals: false,
+  });
+  const byType = (t: string) => sink.out.filter((o) => o.record.record === t);
+  const dls = byType("dead_letter").map((o) => o.record as DeadLetter);
+  assert.deepEqual(
+    dls.map((d) => d.reason_code).sort(),
+    [
+      "invalid_json",
+      "not_an_object",
+      "oversize",
+      "processing_error",
+      "schema",
+      "unknown_record",
+    ],
+  );
+  assert.match(
+    dls.find((d) => d.reason_code === "invalid_json")!.reason,
+    /^line 2: not valid JSON/,
+  );
+  assert.match(
+    dls.find((d) => d.reason_code === "schema")!.reason,
+    /payload must be a string or a JSON object/,
+  );
+  assert.match(
+    dls.find((d) => d.reason_code === "processing_error")!.reason,
+    /exploded/,
+  );
+  assert.equal(
+    dls.find((d) => d.reason_code === "processing_error")!.event_id,
+    raw.event_id,
+  );
+  for (const d of dls) assert.equal(validateRecord(d), null, JSON.stringify(d));
+  assert.equal(byType("raw_event").length, 1);
+  assert.equal((byType("raw_event")[0].record as RawEvent).payload, "HELLO");
+  assert.equal(byType("alert").length, 1);
+  assert.equal(byType("alert")[0].forwarded, true);
+  assert.equal(
+    s.lines_in + 1,
+    sink.out.length,
+    "every input line (plus the oversize one) yields exactly one output",
+  );
+  assert.equal(src.commits, 1);
+});
+
+Deno.test("tick and end outputs reach the sink", async () => {
+  let held = 0;
+  const counter: Transform = {
+    accepts: ["raw_event"],
+    push() {
+      held++;
+    },
+    end(out) {
+      out.emit({ ...raw, payload: `held ${held}` });
+    },
+  };
+  const sink = memorySink();
+  await runTransform({
+    stage: "parser",
+    transform: counter,
+    logger: quiet,
+    source: memorySource([[JSON.stringify(raw)], [JSON.stringify(raw)]]),
+    sink,
+    handleSignals: false,
+  });
+  assert.deepEqual(sink.out.map((o) => (o.record as RawEvent).payload), [
+    "held 2",
+  ]);
+});
