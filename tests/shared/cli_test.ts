@@ -49,7 +49,7 @@ Deno.test("--help prints usage with examples and env names; --version prints the
   } catch (e) {
     assert.ok(e instanceof ExitRequest);
     assert.equal(e.code, 0);
-    assert.match(e.output!, /Usage:\n  sentinel-test/);
+    assert.match(e.output!, /Usage:\n {2}sentinel-test/);
     assert.match(e.output!, /SENTINEL_MAX_LINE_BYTES/);
     assert.match(e.output!, /Examples:/);
   }
