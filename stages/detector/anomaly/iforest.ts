@@ -1,0 +1,359 @@
+/**
+ * Isolation Forest, as described by Liu, Ting & Zhou, "Isolation Forest"
+ * (ICDM 2008):
+ *
+ * - each of `t` trees is grown on a subsample of ψ points drawn without
+ *   replacement (Algorithm 1), with height limit l = ⌈log2 ψ⌉;
+ * - an internal node splits on an attribute chosen uniformly among the
+ *   attributes that are not constant on the node's points, at a split value
+ *   drawn uniformly between that attribute's min and max there
+ *   (Algorithm 2); a node with one point, or whose points are identical, or
+ *   at the height limit, is external and remembers its size;
+ * - the path length of x is the number of edges to its external node plus
+ *   c(size) for the unbuilt subtree (Algorithm 3), where
+ *   c(n) = 2H(n−1) − 2(n−1)/n is the average unsuccessful-search length of a
+ *   binary search tree (H is the harmonic number, computed exactly);
+ * - the anomaly score is s(x, ψ) = 2^(−E(h(x)) / c(ψ)), in [0, 1]; close to 1
+ *   is anomalous, well below 0.5 is normal.
+ *
+ * Trees are stored flat, in pre-order, in three typed arrays shared by the
+ * whole forest: `feature` (−1 at an external node), `value` (the split value
+ * at an internal node; the precomputed depth + c(size) at an external one)
+ * and `right` (index of the right child; the left child always follows its
+ * parent). Scoring is a tight loop over those arrays with no allocation.
+ *
+ * @module
+ */
+import { type Random, seededRandom } from "./rng.ts";
+
+/** Training parameters. */
+export interface ForestParams {
+  /** Number of trees t. @default 100 */
+  trees: number;
+  /** Subsample size ψ (capped at the number of training rows). @default 256 */
+  subsample: number;
+  /** Seed of the random generator. @default 1 */
+  seed: number;
+}
+
+/** The paper's recommended settings. */
+export const DEFAULT_FOREST_PARAMS: Readonly<ForestParams> = Object.freeze({
+  trees: 100,
+  subsample: 256,
+  seed: 1,
+});
+
+const EULER_GAMMA = 0.5772156649015329;
+
+/** The n-th harmonic number, exact for the sizes a subsample can have. */
+export function harmonic(n: number): number {
+  if (n <= 0) return 0;
+  if (n > 100_000) return Math.log(n) + EULER_GAMMA + 1 / (2 * n);
+  let h = 0;
+  // Summed from the small terms up, for accuracy.
+  for (let i = Math.floor(n); i >= 1; i--) h += 1 / i;
+  return h;
+}
+
+/**
+ * c(n): the average path length of an unsuccessful search in a binary search
+ * tree of n points, used both to normalize scores (c(ψ)) and to account for
+ * the unbuilt subtree below an external node of size n.
+ */
+export function averagePathLength(n: number): number {
+  if (n <= 1) return 0;
+  return 2 * harmonic(n - 1) - (2 * (n - 1)) / n;
+}
+
+/** The flat arrays of a trained forest (what a model file stores). */
+export interface ForestArrays {
+  /** Number of features each scored vector has. */
+  nFeatures: number;
+  /** Subsample size ψ actually used (normalizes the score). */
+  subsample: number;
+  /** Height limit ⌈log2 ψ⌉ used while growing. */
+  heightLimit: number;
+  /** Index of each tree's root node. */
+  roots: Int32Array;
+  /** Split feature per node; −1 marks an external node. */
+  feature: Int32Array;
+  /** Split value (internal) or depth + c(size) (external). */
+  value: Float64Array;
+  /** Right child index (internal); for external nodes, the node's training size. */
+  right: Int32Array;
+}
+
+/** A trained Isolation Forest. */
+export class IsolationForest {
+  readonly nFeatures: number;
+  readonly subsample: number;
+  readonly heightLimit: number;
+  readonly roots: Int32Array;
+  readonly feature: Int32Array;
+  readonly value: Float64Array;
+  readonly right: Int32Array;
+  /** c(ψ), the score normalizer. */
+  readonly cPsi: number;
+  readonly #scale: number;
+
+  constructor(a: ForestArrays) {
+    this.nFeatures = a.nFeatures;
+    this.subsample = a.subsample;
+    this.heightLimit = a.heightLimit;
+    this.roots = a.roots;
+    this.feature = a.feature;
+    this.value = a.value;
+    this.right = a.right;
+    this.cPsi = averagePathLength(a.subsample);
+    // s = 2^(−mean/c) = exp(−ln2 · sum / (t·c)): one multiply per score.
+    this.#scale = this.cPsi > 0
+      ? -Math.LN2 / (this.roots.length * this.cPsi)
+      : 0;
+  }
+
+  /** Number of trees. */
+  get trees(): number {
+    return this.roots.length;
+  }
+
+  /** Total node count over all trees. */
+  get nodes(): number {
+    return this.feature.length;
+  }
+
+  /** Mean path length E(h(x)) of the vector starting at `x[offset]`. */
+  meanPathLength(x: ArrayLike<number>, offset = 0): number {
+    return this.#pathSum(x, offset) / this.roots.length;
+  }
+
+  /** Anomaly score s(x, ψ) in [0, 1] of the vector starting at `x[offset]`. */
+  score(x: ArrayLike<number>, offset = 0): number {
+    return Math.exp(this.#scale * this.#pathSum(x, offset));
+  }
+
+  /**
+   * Scores `n` row-major vectors of `nFeatures` each into `out`. Walks tree
+   * by tree so one tree's nodes stay in cache across the batch.
+   */
+  scoreBatch(rows: Float64Array, n: number, out: Float64Array): Float64Array {
+    const f = this.feature, v = this.value, r = this.right, roots = this.roots;
+    const d = this.nFeatures;
+    out.fill(0, 0, n);
+    for (let t = 0; t < roots.length; t++) {
+      const root = roots[t];
+      for (let k = 0, off = 0; k < n; k++, off += d) {
+        let i = root;
+        let fi = f[i];
+        while (fi >= 0) {
+          i = rows[off + fi] < v[i] ? i + 1 : r[i];
+          fi = f[i];
+        }
+        out[k] += v[i];
+      }
+    }
+    const s = this.#scale;
+    for (let k = 0; k < n; k++) out[k] = Math.exp(s * out[k]);
+    return out;
+  }
+
+  #pathSum(x: ArrayLike<number>, offset: number): number {
+    const f = this.feature, v = this.value, r = this.right, roots = this.roots;
+    let sum = 0;
+    for (let t = 0; t < roots.length; t++) {
+      let i = roots[t];
+      let fi = f[i];
+      while (fi >= 0) {
+        i = x[offset + fi] < v[i] ? i + 1 : r[i];
+        fi = f[i];
+      }
+      sum += v[i];
+    }
+    return sum;
+  }
+
+  /**
+   * How much each feature helped isolate `x`: every split on x's path in
+   * every tree credits its feature with 1/h, h being that tree's path length
+   * (short paths, the mark of an anomaly, weigh more). Normalized to sum 1.
+   */
+  featureAttribution(x: ArrayLike<number>, offset = 0): Float64Array {
+    const f = this.feature, v = this.value, r = this.right, roots = this.roots;
+    const w = new Float64Array(this.nFeatures);
+    const path: number[] = [];
+    for (let t = 0; t < roots.length; t++) {
+      let i = roots[t];
+      path.length = 0;
+      while (f[i] >= 0) {
+        path.push(f[i]);
+        i = x[offset + f[i]] < v[i] ? i + 1 : r[i];
+      }
+      const h = v[i] > 0 ? v[i] : 1;
+      for (const fi of path) w[fi] += 1 / h;
+    }
+    let total = 0;
+    for (let k = 0; k < w.length; k++) total += w[k];
+    if (total > 0) { for (let k = 0; k < w.length; k++) w[k] /= total; }
+    return w;
+  }
+}
+
+/**
+ * Grows an Isolation Forest on `nRows` row-major vectors of `nFeatures`
+ * each. Deterministic for a given `params.seed`.
+ */
+export function fitIsolationForest(
+  rows: Float64Array,
+  nRows: number,
+  nFeatures: number,
+  params: Partial<ForestParams> = {},
+): IsolationForest {
+  const p = { ...DEFAULT_FOREST_PARAMS, ...params };
+  if (!Number.isInteger(p.trees) || p.trees < 1) {
+    throw new RangeError(`trees must be a positive integer, got ${p.trees}`);
+  }
+  if (!Number.isInteger(p.subsample) || p.subsample < 2) {
+    throw new RangeError(
+      `subsample must be an integer ≥ 2, got ${p.subsample}`,
+    );
+  }
+  if (nRows < 1) throw new RangeError("cannot train on zero rows");
+  if (rows.length < nRows * nFeatures) {
+    throw new RangeError(
+      `expected ${nRows}×${nFeatures} values, got ${rows.length}`,
+    );
+  }
+  const psi = Math.max(1, Math.min(p.subsample, nRows));
+  const heightLimit = Math.ceil(Math.log2(Math.max(2, psi)));
+  const rng = seededRandom(p.seed);
+  const maxNodes = p.trees * (2 * psi - 1);
+  const b: Builder = {
+    rows,
+    d: nFeatures,
+    rng,
+    heightLimit,
+    feature: new Int32Array(maxNodes),
+    value: new Float64Array(maxNodes),
+    right: new Int32Array(maxNodes),
+    n: 0,
+    cTable: cTable(psi),
+    candidates: new Int32Array(nFeatures),
+  };
+  const roots = new Int32Array(p.trees);
+  const all = new Int32Array(nRows);
+  for (let i = 0; i < nRows; i++) all[i] = i;
+  const sample = new Int32Array(psi);
+  for (let t = 0; t < p.trees; t++) {
+    // Partial Fisher–Yates: the first ψ entries become a uniform sample
+    // without replacement. `all` stays a permutation, so this stays valid.
+    for (let i = 0; i < psi; i++) {
+      const j = i + rng.int(nRows - i);
+      const tmp = all[i];
+      all[i] = all[j];
+      all[j] = tmp;
+      sample[i] = all[i];
+    }
+    roots[t] = b.n;
+    grow(b, sample, 0, psi, 0);
+  }
+  return new IsolationForest({
+    nFeatures,
+    subsample: psi,
+    heightLimit,
+    roots,
+    feature: b.feature.slice(0, b.n),
+    value: b.value.slice(0, b.n),
+    right: b.right.slice(0, b.n),
+  });
+}
+
+interface Builder {
+  rows: Float64Array;
+  d: number;
+  rng: Random;
+  heightLimit: number;
+  feature: Int32Array;
+  value: Float64Array;
+  right: Int32Array;
+  n: number;
+  cTable: Float64Array;
+  candidates: Int32Array;
+}
+
+function cTable(psi: number): Float64Array {
+  const c = new Float64Array(psi + 1);
+  let h = 0; // H(n−1), built incrementally
+  for (let n = 2; n <= psi; n++) {
+    h += 1 / (n - 1);
+    c[n] = 2 * h - (2 * (n - 1)) / n;
+  }
+  return c;
+}
+
+/** Builds the subtree over idx[lo, hi) in pre-order; returns its root index. */
+function grow(
+  b: Builder,
+  idx: Int32Array,
+  lo: number,
+  hi: number,
+  depth: number,
+): number {
+  const node = b.n++;
+  const size = hi - lo;
+  if (depth >= b.heightLimit || size <= 1) {
+    return external(b, node, depth, size);
+  }
+  // Pick uniformly among non-constant attributes: draw without replacement
+  // from the candidates, discarding constant ones, until one splits.
+  const { rows, d, candidates: cand } = b;
+  for (let k = 0; k < d; k++) cand[k] = k;
+  let left = d;
+  let q = -1, min = 0, max = 0;
+  while (left > 0) {
+    const j = b.rng.int(left);
+    const a = cand[j];
+    min = Infinity;
+    max = -Infinity;
+    for (let k = lo; k < hi; k++) {
+      const x = rows[idx[k] * d + a];
+      if (x < min) min = x;
+      if (x > max) max = x;
+    }
+    if (max > min) {
+      q = a;
+      break;
+    }
+    cand[j] = cand[--left];
+  }
+  if (q < 0) return external(b, node, depth, size); // all points identical
+  let p = min + b.rng.next() * (max - min);
+  if (p <= min) p = min + (max - min) / 2; // keep both sides non-empty
+  // Partition idx[lo, hi) into x < p, then x ≥ p.
+  let i = lo, j = hi - 1;
+  while (i <= j) {
+    if (rows[idx[i] * d + q] < p) i++;
+    else {
+      const tmp = idx[i];
+      idx[i] = idx[j];
+      idx[j] = tmp;
+      j--;
+    }
+  }
+  b.feature[node] = q;
+  b.value[node] = p;
+  grow(b, idx, lo, i, depth + 1);
+  b.right[node] = b.n;
+  grow(b, idx, i, hi, depth + 1);
+  return node;
+}
+
+function external(
+  b: Builder,
+  node: number,
+  depth: number,
+  size: number,
+): number {
+  b.feature[node] = -1;
+  b.value[node] = depth + b.cTable[size];
+  b.right[node] = size;
+  return node;
+}
