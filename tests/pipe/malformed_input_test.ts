@@ -1,0 +1,78 @@
+/**
+ * Bad input given to each stage's binary becomes dead letters with a reason;
+ * the stage keeps going and exits 0 at EOF.
+ */
+import assert from "node:assert/strict";
+import { runPipe } from "../../scripts/pipe.ts";
+import type { DeadLetter } from "../../stages/shared/contracts/mod.ts";
+import { validateRecord } from "../../stages/shared/contracts/mod.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+const goodRaw = JSON.stringify({
+  record: "raw_event",
+  event_id: "3f1c7a8e-5b2d-4e0f-8a71-1c2d3e4f5a6b",
+  received_at: "2026-11-24T10:00:00.000Z",
+  tenant: "default",
+  source_name: "sshd",
+  transport: "stdin",
+  ingest_node: "test",
+  payload:
+    "Nov 24 10:00:00 web-01 sshd[811]: Failed password for root from 203.0.113.9 port 52311 ssh2",
+});
+
+const BAD_LINES = [
+  "this is not json",
+  '{"record":"raw_event", "event_id": ', // truncated
+  "[1,2,3]",
+  '{"hello":"no record field"}',
+  '{"record":"raw_event","event_id":42,"payload":{}}', // wrong types
+  "x".repeat(70_000), // oversize with --max-line-bytes 65536
+];
+
+const input = enc.encode([goodRaw, ...BAD_LINES, goodRaw].join("\n") + "\n");
+
+for (const bin of ["sentinel-parser", "sentinel-detector", "sentinel-sink"]) {
+  Deno.test(`${bin}: malformed lines become dead letters with reasons and the stage exits 0`, async () => {
+    const store = bin === "sentinel-sink" ? await Deno.makeTempDir() : null;
+    const args = [
+      "--max-line-bytes",
+      "65536",
+      ...(store ? ["--out", "-"] : []),
+    ];
+    const r = await runPipe([{ bin, args }], { input });
+    if (store) await Deno.remove(store, { recursive: true });
+    assert.equal(r.stages[0].code, 0, r.stages[0].stderr.slice(-2000));
+    const out = dec.decode(r.stdout).split("\n").filter(Boolean).map((l) =>
+      JSON.parse(l)
+    );
+    const dls = out.filter((o) => o.record === "dead_letter") as DeadLetter[];
+    assert.equal(
+      dls.length,
+      BAD_LINES.length,
+      `dead letters: ${JSON.stringify(dls.map((d) => d.reason))}`,
+    );
+    for (const d of dls) {
+      assert.equal(validateRecord(d), null);
+      assert.ok(d.reason.length > 10, d.reason);
+    }
+    assert.deepEqual(
+      dls.map((d) => d.reason_code).sort(),
+      [
+        "invalid_json",
+        "invalid_json",
+        "not_an_object",
+        "oversize",
+        "schema",
+        "unknown_record",
+      ],
+    );
+    // Both good events came through (parsed, forwarded or stored) — nothing else was lost.
+    const good = out.filter((o) => o.record !== "dead_letter");
+    assert.ok(
+      good.length >= (bin === "sentinel-sink" ? 0 : 2),
+      `${bin} output ${good.length} good records`,
+    );
+  });
+}
