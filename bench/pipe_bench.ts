@@ -11,7 +11,7 @@ import type { BenchOptions, BenchResult } from "./types.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const deno = Deno.execPath();
-const run = (cli: string) => `${deno} run -A --quiet ${root}${cli}`;
+const denoRun = (cli: string) => `${deno} run -A --quiet ${root}${cli}`;
 
 interface Timed {
   seconds: number;
@@ -55,7 +55,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   const raw = `${dir}/raw.ndjson`;
   const gen =
     `${
-      run("cli/sentinel-generator.ts")
+      denoRun("cli/sentinel-generator.ts")
     } --rate 0 --count ${n} --seed 11 --start 2026-11-24T00:00:00Z` +
     ` --inject brute_force_ssh --inject port_scan --inject password_spray --inject dns_tunneling --log-level warn`;
   try {
@@ -98,7 +98,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
       notes: `${(mb / cat.seconds).toFixed(0)} MB/s`,
     });
     const pt = await timedPipe(
-      [`${run("bench/passthrough.ts")} < ${raw}`],
+      [`${denoRun("bench/passthrough.ts")} < ${raw}`],
       dir,
     );
     row("baseline: Deno NDJSON passthrough stage", pt, 0);
@@ -107,7 +107,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     const enriched = `${dir}/enriched.ndjson`;
     const p = await timedPipe([
       `${
-        run("cli/sentinel-parser.ts")
+        denoRun("cli/sentinel-parser.ts")
       } --log-level warn < ${raw} > ${enriched}`,
     ], dir);
     row("parser alone", p, 0, {
@@ -116,7 +116,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     });
     const d = await timedPipe([
       `${
-        run("cli/sentinel-detector.ts")
+        denoRun("cli/sentinel-detector.ts")
       } --rules ${root}sigma --log-level warn < ${enriched}`,
     ], dir);
     row("detector alone (pack + anomaly)", d, 0, {
@@ -125,19 +125,19 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     });
     const s = await timedPipe([
       `${
-        run("cli/sentinel-sink.ts")
+        denoRun("cli/sentinel-sink.ts")
       } --out chdb:${dir}/store1 --log-level warn < ${enriched}`,
     ], dir);
     row("sink alone (enriched events into chDB)", s, 0);
 
     const full = await timedPipe([
       gen,
-      `${run("cli/sentinel-parser.ts")} --log-level warn`,
+      `${denoRun("cli/sentinel-parser.ts")} --log-level warn`,
       `${
-        run("cli/sentinel-detector.ts")
+        denoRun("cli/sentinel-detector.ts")
       } --rules ${root}sigma --log-level warn`,
       `${
-        run("cli/sentinel-sink.ts")
+        denoRun("cli/sentinel-sink.ts")
       } --out chdb:${dir}/store2 --log-level warn`,
     ], dir);
     results.push({
