@@ -1,0 +1,317 @@
+/**
+ * The OpenAPI 3.1 description of the ingest HTTP API, served at
+ * `GET /openapi.json`. Built from the same input schema the validator uses,
+ * so the document cannot drift from what is enforced.
+ */
+import common from "../../schemas/common.schema.json" with { type: "json" };
+import inputSchema from "./event_input.schema.json" with { type: "json" };
+import { VERSION } from "../shared/version.ts";
+
+/** Limits shown in the document. */
+export interface OpenApiLimits {
+  maxEventBytes: number;
+  maxBatchBytes: number;
+  maxBatchEvents: number;
+  maxDepth: number;
+  authRequired: boolean;
+  rateLimited: boolean;
+}
+
+function eventInputSchema(): Record<string, unknown> {
+  const { $schema: _s, $id: _i, ...rest } = inputSchema as Record<
+    string,
+    unknown
+  >;
+  const props = { ...(rest.properties as Record<string, unknown>) };
+  props.ground_truth = common.$defs.GroundTruth;
+  return { ...rest, properties: props };
+}
+
+const errorRef = { $ref: "#/components/schemas/Error" };
+
+function errorResponse(description: string, headers?: Record<string, unknown>) {
+  const r: Record<string, unknown> = {
+    description,
+    content: { "application/json": { schema: errorRef } },
+  };
+  if (headers) r.headers = headers;
+  return r;
+}
+
+/** Builds the OpenAPI document. */
+export function openApiDocument(
+  limits: OpenApiLimits,
+): Record<string, unknown> {
+  const retryAfter = {
+    "Retry-After": {
+      description: "Seconds to wait before retrying.",
+      schema: { type: "integer", minimum: 1 },
+    },
+  };
+  const common4xx: Record<string, unknown> = {
+    "400": errorResponse(
+      "Malformed JSON, nesting deeper than the limit, or an invalid event (field-level messages in `details`).",
+    ),
+    "413": errorResponse(
+      "The body (or the batch's event count) is over the limit.",
+    ),
+    "415": errorResponse("Content-Type not accepted."),
+    "503": errorResponse(
+      "The downstream is unavailable or ingest is shutting down; nothing was accepted.",
+      retryAfter,
+    ),
+  };
+  if (limits.authRequired) {
+    common4xx["401"] = errorResponse("Missing or invalid token / API key.");
+  }
+  if (limits.rateLimited) {
+    common4xx["429"] = errorResponse(
+      "Per-client rate limit exceeded.",
+      retryAfter,
+    );
+  }
+  const headerParams = [
+    {
+      name: "X-Source-Name",
+      in: "header",
+      description:
+        'Source name for events that do not name one (default "http").',
+      schema: { type: "string", minLength: 1, maxLength: 256 },
+    },
+    {
+      name: "X-Log-Format",
+      in: "header",
+      description: "Format hint for events that do not carry one.",
+      schema: { type: "string", minLength: 1, maxLength: 64 },
+    },
+    {
+      name: "X-Tenant",
+      in: "header",
+      description: limits.authRequired
+        ? "Ignored: the tenant is the one of the credential."
+        : 'Tenant of the events (default "default").',
+      schema: { type: "string", minLength: 1, maxLength: 128 },
+    },
+  ];
+  const security = limits.authRequired ? [{ bearer: [] }, { apiKey: [] }] : [];
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "SentinelStream ingest",
+      version: VERSION,
+      description:
+        "Accepts security events over HTTP and hands them, stamped with an event id, receive time, tenant and ingest node, to the events.raw stream. A 202 means the events reached the downstream.",
+    },
+    jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
+    paths: {
+      "/events": {
+        post: {
+          summary: "Send one event",
+          operationId: "postEvent",
+          security,
+          parameters: headerParams,
+          requestBody: {
+            required: true,
+            description:
+              `At most ${limits.maxEventBytes} bytes, nesting at most ${limits.maxDepth} levels. A JSON object with a \`payload\` key is an envelope; any other JSON object is the payload itself; a JSON string or a text/plain body is a raw log line.`,
+            content: {
+              "application/json": {
+                schema: {
+                  oneOf: [
+                    { $ref: "#/components/schemas/EventInput" },
+                    {
+                      type: "object",
+                      description:
+                        "Any JSON object, taken whole as the payload.",
+                    },
+                    { type: "string", description: "A raw log line." },
+                  ],
+                },
+              },
+              "text/plain": {
+                schema: { type: "string", description: "One raw log line." },
+              },
+            },
+          },
+          responses: {
+            "202": {
+              description: "Accepted and handed downstream.",
+              content: {
+                "application/json": {
+                  schema: { $ref: "#/components/schemas/EventAccepted" },
+                },
+              },
+            },
+            ...common4xx,
+          },
+        },
+      },
+      "/events/batch": {
+        post: {
+          summary: "Send many events at once (all or nothing)",
+          operationId: "postEventBatch",
+          security,
+          parameters: headerParams,
+          requestBody: {
+            required: true,
+            description:
+              `At most ${limits.maxBatchBytes} bytes and ${limits.maxBatchEvents} events. One invalid event refuses the whole batch.`,
+            content: {
+              "application/json": {
+                schema: {
+                  type: "array",
+                  minItems: 1,
+                  maxItems: limits.maxBatchEvents,
+                  items: {
+                    oneOf: [
+                      { $ref: "#/components/schemas/EventInput" },
+                      { type: "object" },
+                      { type: "string" },
+                    ],
+                  },
+                },
+              },
+              "application/x-ndjson": {
+                schema: {
+                  type: "string",
+                  description:
+                    "One JSON event per line (as for application/json items).",
+                },
+              },
+              "text/plain": {
+                schema: {
+                  type: "string",
+                  description: "One raw log line per line.",
+                },
+              },
+            },
+          },
+          responses: {
+            "202": {
+              description: "All events accepted and handed downstream.",
+              content: {
+                "application/json": {
+                  schema: { $ref: "#/components/schemas/BatchAccepted" },
+                },
+              },
+            },
+            ...common4xx,
+          },
+        },
+      },
+      "/healthz": {
+        get: {
+          summary: "Liveness",
+          responses: {
+            "200": {
+              description: "The process serves requests.",
+              content: {
+                "application/json": {
+                  schema: { $ref: "#/components/schemas/Status" },
+                },
+              },
+            },
+          },
+        },
+      },
+      "/readyz": {
+        get: {
+          summary: "Readiness: the downstream accepts events",
+          responses: {
+            "200": {
+              description: "Ready.",
+              content: {
+                "application/json": {
+                  schema: { $ref: "#/components/schemas/Status" },
+                },
+              },
+            },
+            "503": {
+              description: "Downstream not ready or shutting down.",
+              headers: retryAfter,
+              content: {
+                "application/json": {
+                  schema: { $ref: "#/components/schemas/Status" },
+                },
+              },
+            },
+          },
+        },
+      },
+      "/metrics": {
+        get: {
+          summary: "Prometheus metrics",
+          responses: {
+            "200": {
+              description: "Prometheus text exposition format 0.0.4.",
+              content: { "text/plain": { schema: { type: "string" } } },
+            },
+          },
+        },
+      },
+      "/openapi.json": {
+        get: {
+          summary: "This document",
+          responses: {
+            "200": {
+              description: "OpenAPI 3.1 document.",
+              content: { "application/json": { schema: { type: "object" } } },
+            },
+          },
+        },
+      },
+    },
+    components: {
+      schemas: {
+        EventInput: eventInputSchema(),
+        EventAccepted: {
+          type: "object",
+          properties: { event_id: { type: "string", format: "uuid" } },
+          required: ["event_id"],
+        },
+        BatchAccepted: {
+          type: "object",
+          properties: {
+            accepted: { type: "integer", minimum: 1 },
+            event_ids: {
+              type: "array",
+              items: { type: "string", format: "uuid" },
+            },
+          },
+          required: ["accepted", "event_ids"],
+        },
+        Status: {
+          type: "object",
+          properties: {
+            status: { type: "string" },
+            downstream: { type: "string" },
+          },
+          required: ["status"],
+        },
+        Error: {
+          type: "object",
+          properties: {
+            error: { type: "string" },
+            message: { type: "string" },
+            details: {
+              type: "array",
+              items: {
+                type: "object",
+                properties: {
+                  index: { type: "integer" },
+                  line: { type: "integer" },
+                  errors: { type: "array", items: { type: "string" } },
+                },
+              },
+            },
+          },
+          required: ["error", "message"],
+        },
+      },
+      securitySchemes: {
+        bearer: { type: "http", scheme: "bearer" },
+        apiKey: { type: "apiKey", in: "header", name: "X-API-Key" },
+      },
+    },
+  };
+}

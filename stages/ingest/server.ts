@@ -1,0 +1,147 @@
+/**
+ * The ingest process wiring: one sink behind a group-commit writer, the
+ * Hono app on Deno.serve, and the syslog receivers, with an orderly
+ * shutdown (stop accepting, drain in-flight requests, deliver what was
+ * received, flush and close the sink).
+ */
+import type { RecordSink } from "../shared/io/types.ts";
+import type { Logger } from "../shared/log.ts";
+import { createIngestApp, type IngestAppOptions } from "./app.ts";
+import { GroupCommitWriter } from "./group_commit.ts";
+import { IngestMetrics } from "./metrics.ts";
+import {
+  startSyslogReceivers,
+  type SyslogReceivers,
+} from "./syslog_receiver.ts";
+
+/** Options of {@link startIngestServer}. */
+export interface IngestServerOptions
+  extends Omit<IngestAppOptions, "writer" | "metrics" | "shuttingDown"> {
+  /** Where events go; closed by shutdown. */
+  sink: RecordSink;
+  /** @default "0.0.0.0" */
+  hostname?: string;
+  /** HTTP port; 0 picks a free one. @default 8080 */
+  port?: number;
+  /** Syslog UDP port (omit: no UDP receiver). */
+  syslogUdpPort?: number;
+  /** Syslog TCP port (omit: no TCP receiver). */
+  syslogTcpPort?: number;
+  /** Largest syslog message. @default 64 KiB */
+  maxSyslogBytes?: number;
+  /** A sink write slower than this fails its requests with 503. @default 10000 */
+  writeTimeoutMs?: number;
+  logger?: Logger;
+}
+
+/** A running ingest server. */
+export interface IngestServer {
+  /** Bound HTTP port. */
+  port: number;
+  hostname: string;
+  syslogUdpPort?: number;
+  syslogTcpPort?: number;
+  metrics: IngestMetrics;
+  writer: GroupCommitWriter;
+  /** Graceful shutdown; resolves when everything accepted is flushed. */
+  shutdown(): Promise<void>;
+  /** Resolves once shutdown completed. */
+  finished: Promise<void>;
+}
+
+/** Starts the HTTP API and the configured syslog receivers. */
+export async function startIngestServer(
+  opts: IngestServerOptions,
+): Promise<IngestServer> {
+  const metrics = new IngestMetrics();
+  const writer = new GroupCommitWriter(opts.sink, {
+    writeTimeoutMs: opts.writeTimeoutMs,
+  });
+  metrics.gauge(
+    "sentinel_ingest_downstream_ready",
+    "1 when the downstream accepts events.",
+    () => writer.ready() ? 1 : 0,
+  );
+  metrics.gauge(
+    "sentinel_ingest_pending_events",
+    "Events waiting for the next downstream write.",
+    () => writer.pending,
+  );
+  let stopping = false;
+  const app = createIngestApp({
+    ...opts,
+    writer,
+    metrics,
+    shuttingDown: () => stopping,
+  });
+
+  const hostname = opts.hostname ?? "0.0.0.0";
+  let syslog: SyslogReceivers | undefined;
+  if (opts.syslogUdpPort !== undefined || opts.syslogTcpPort !== undefined) {
+    syslog = await startSyslogReceivers({
+      udpPort: opts.syslogUdpPort,
+      tcpPort: opts.syslogTcpPort,
+      hostname,
+      writer,
+      metrics,
+      tenant: opts.defaultTenant ?? "default",
+      ingestNode: opts.ingestNode,
+      maxMessageBytes: opts.maxSyslogBytes,
+      logger: opts.logger,
+    });
+  }
+
+  let resolveListening: (port: number) => void;
+  const listening = new Promise<number>((r) => resolveListening = r);
+  const server = Deno.serve({
+    hostname,
+    port: opts.port ?? 8080,
+    onListen: (addr) => resolveListening(addr.port),
+    onError: (e) => {
+      metrics.error("internal");
+      opts.logger?.error("unhandled error in a request", {
+        error: (e as Error)?.message ?? String(e),
+      });
+      return new Response(
+        '{"error":"internal_error","message":"internal error"}',
+        {
+          status: 500,
+          headers: { "content-type": "application/json" },
+        },
+      );
+    },
+  }, app.fetch);
+  const port = await listening;
+
+  let shutdownPromise: Promise<void> | undefined;
+  const shutdown = () => {
+    shutdownPromise ??= (async () => {
+      stopping = true;
+      // Deno.serve's shutdown stops accepting and waits for in-flight
+      // requests, whose events are awaited by their handlers.
+      await server.shutdown();
+      await syslog?.close();
+      await writer.close();
+      await opts.sink.close();
+      opts.logger?.info("ingest stopped", {
+        events_http: metrics.eventCount("http"),
+        events_syslog: metrics.eventCount("syslog"),
+        sink_writes: writer.writes,
+      });
+    })();
+    return shutdownPromise;
+  };
+
+  return {
+    port,
+    hostname,
+    syslogUdpPort: syslog?.udpPort,
+    syslogTcpPort: syslog?.tcpPort,
+    metrics,
+    writer,
+    shutdown,
+    get finished() {
+      return server.finished.then(() => shutdownPromise);
+    },
+  };
+}

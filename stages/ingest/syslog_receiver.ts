@@ -1,0 +1,219 @@
+/**
+ * Syslog receivers: UDP (one message a datagram, RFC 5426) and TCP (RFC
+ * 6587 octet counting or LF framing). Each message becomes a RawEvent with
+ * transport `syslog` and the line as payload; frames that cannot be
+ * delivered become dead letters. TCP reads wait for the downstream, so a
+ * slow downstream slows the sender instead of growing memory.
+ */
+import dgram from "node:dgram";
+import type { Buffer } from "node:buffer";
+import type { RawEvent } from "../shared/contracts/mod.ts";
+import { randomEventId } from "../shared/ids.ts";
+import type { OutputRecord } from "../shared/io/types.ts";
+import type { Logger } from "../shared/log.ts";
+import { deadLetter } from "../shared/records.ts";
+import type { GroupCommitWriter } from "./group_commit.ts";
+import type { IngestMetrics } from "./metrics.ts";
+import {
+  DEFAULT_MAX_SYSLOG_BYTES,
+  syslogDatagramMessage,
+  SyslogFrameDecoder,
+  type SyslogFrames,
+} from "./syslog_framing.ts";
+
+/** Options of {@link startSyslogReceivers}. */
+export interface SyslogReceiverOptions {
+  /** UDP port to listen on (0 = any free port); omit for no UDP receiver. */
+  udpPort?: number;
+  /** TCP port to listen on (0 = any free port); omit for no TCP receiver. */
+  tcpPort?: number;
+  /** @default "0.0.0.0" */
+  hostname?: string;
+  writer: GroupCommitWriter;
+  metrics: IngestMetrics;
+  tenant: string;
+  ingestNode: string;
+  /** @default "syslog" */
+  sourceName?: string;
+  /** Largest message accepted. @default 64 KiB */
+  maxMessageBytes?: number;
+  logger?: Logger;
+}
+
+/** Running receivers. */
+export interface SyslogReceivers {
+  /** Bound UDP port, when listening. */
+  udpPort?: number;
+  /** Bound TCP port, when listening. */
+  tcpPort?: number;
+  /**
+   * Stops listening, ends open TCP connections (delivering what they
+   * sent), and waits until every received message was handed downstream.
+   */
+  close(): Promise<void>;
+}
+
+/** Starts the configured receivers. */
+export async function startSyslogReceivers(
+  opts: SyslogReceiverOptions,
+): Promise<SyslogReceivers> {
+  const hostname = opts.hostname ?? "0.0.0.0";
+  const max = opts.maxMessageBytes ?? DEFAULT_MAX_SYSLOG_BYTES;
+  const sourceName = opts.sourceName ?? "syslog";
+  const inflight = new Set<Promise<unknown>>();
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    inflight.add(p);
+    p.finally(() => inflight.delete(p)).catch(() => {});
+    return p;
+  };
+
+  const toRecords = (frames: SyslogFrames): OutputRecord[] => {
+    const out: OutputRecord[] = [];
+    const receivedAt = new Date().toISOString();
+    for (const msg of frames.messages) {
+      const ev: RawEvent = {
+        record: "raw_event",
+        event_id: randomEventId(),
+        received_at: receivedAt,
+        tenant: opts.tenant,
+        source_name: sourceName,
+        transport: "syslog",
+        ingest_node: opts.ingestNode,
+        payload: msg,
+      };
+      out.push({ record: ev, line: JSON.stringify(ev), forwarded: false });
+    }
+    for (const r of frames.rejects) {
+      const dl = deadLetter("ingest", r.code, r.reason, r.input, {
+        tenant: opts.tenant,
+      });
+      out.push({ record: dl, line: JSON.stringify(dl), forwarded: false });
+    }
+    return out;
+  };
+
+  /** Hands frames downstream; false when the downstream refused them. */
+  const deliver = async (frames: SyslogFrames): Promise<boolean> => {
+    if (frames.messages.length === 0 && frames.rejects.length === 0) {
+      return true;
+    }
+    if (frames.rejects.length > 0) {
+      opts.metrics.error("syslog_rejected_frame", frames.rejects.length);
+    }
+    try {
+      await opts.writer.submit(toRecords(frames));
+      opts.metrics.events("syslog", frames.messages.length);
+      return true;
+    } catch (e) {
+      opts.metrics.error("syslog_dropped", frames.messages.length);
+      opts.logger?.warn("syslog messages not delivered", {
+        messages: frames.messages.length,
+        error: (e as Error).message,
+      });
+      return false;
+    }
+  };
+
+  const result: SyslogReceivers = { close: () => Promise.resolve() };
+  const closers: (() => Promise<void>)[] = [];
+
+  if (opts.udpPort !== undefined) {
+    const socket = dgram.createSocket(
+      hostname.includes(":") ? "udp6" : "udp4",
+    );
+    socket.on("message", (msg: Buffer) => {
+      if (msg.length > max) {
+        track(deliver({
+          messages: [],
+          rejects: [{
+            code: "oversize",
+            reason:
+              `syslog datagram of ${msg.length} bytes exceeds the limit of ${max} bytes`,
+            input: new TextDecoder().decode(msg.subarray(0, 256)),
+          }],
+        }));
+        return;
+      }
+      const line = syslogDatagramMessage(msg);
+      if (line.length > 0) track(deliver({ messages: [line], rejects: [] }));
+    });
+    socket.on("error", (e: Error) => {
+      opts.metrics.error("syslog_udp_socket");
+      opts.logger?.error("syslog UDP socket error", { error: e.message });
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.once("error", reject);
+      socket.bind(opts.udpPort, hostname, () => {
+        socket.off("error", reject);
+        resolve();
+      });
+    });
+    result.udpPort = socket.address().port;
+    closers.push(() => new Promise<void>((r) => socket.close(() => r())));
+  }
+
+  if (opts.tcpPort !== undefined) {
+    const listener = Deno.listen({
+      transport: "tcp",
+      hostname,
+      port: opts.tcpPort,
+    });
+    result.tcpPort = (listener.addr as Deno.NetAddr).port;
+    const conns = new Set<Deno.Conn>();
+    const serveConn = async (conn: Deno.Conn) => {
+      conns.add(conn);
+      const decoder = new SyslogFrameDecoder(max);
+      const buf = new Uint8Array(64 * 1024);
+      try {
+        for (;;) {
+          let n: number | null;
+          try {
+            n = await conn.read(buf);
+          } catch {
+            n = null; // reset or closed by shutdown: deliver what we have
+          }
+          if (n === null) break;
+          if (!await deliver(decoder.push(buf.subarray(0, n)))) return;
+        }
+        await deliver(decoder.end());
+      } finally {
+        conns.delete(conn);
+        try {
+          conn.close();
+        } catch {
+          // already closed
+        }
+      }
+    };
+    const acceptLoop = (async () => {
+      for (;;) {
+        let conn: Deno.Conn;
+        try {
+          conn = await listener.accept();
+        } catch {
+          return; // listener closed
+        }
+        track(serveConn(conn));
+      }
+    })();
+    closers.push(async () => {
+      listener.close();
+      await acceptLoop;
+      // Half-close from our side ends pending reads; what was received is
+      // still delivered by each connection's loop.
+      for (const c of conns) {
+        try {
+          c.close();
+        } catch {
+          // already closed
+        }
+      }
+    });
+  }
+
+  result.close = async () => {
+    for (const close of closers) await close();
+    while (inflight.size > 0) await Promise.allSettled([...inflight]);
+  };
+  return result;
+}
