@@ -1,0 +1,777 @@
+/**
+ * The anomaly model's features, declared as data: a versioned
+ * {@link FeatureSpec} lists each feature by kind and parameters, and
+ * {@link FeatureExtractor} compiles it once into accessors and bounded
+ * per-entity state. A model file embeds the spec it was trained with, so the
+ * detector extracts exactly the features its model knows.
+ *
+ * Features read only an EnrichedEvent's normalized fields and entities,
+ * never `ground_truth`.
+ *
+ * @module
+ */
+import type { EnrichedEvent } from "../../shared/contracts/mod.ts";
+
+/** Version of the spec *format* (the feature kinds this code understands). */
+export const FEATURE_SPEC_FORMAT = 1;
+
+/** Which events a windowed feature counts: field path → accepted values. */
+export type EventFilter = Record<string, string[]>;
+
+interface FeatureBase {
+  /** snake_case name, unique in the spec. */
+  name: string;
+  /** What it measures, readable by an analyst (used in alert explanations). */
+  description: string;
+}
+
+/** One feature. */
+export type FeatureDef =
+  & FeatureBase
+  & (
+    /** Hour of day (UTC, fractional) on the unit circle, so 23:59 is near 00:00. */
+    | { kind: "hour_of_day"; part: "sin" | "cos" }
+    /** −log2 of the value's smoothed frequency among recent events (0 when absent). */
+    | { kind: "rarity"; field: string }
+    /** log(1 + largest of the byte counters present). */
+    | { kind: "log_bytes"; fields: string[] }
+    /** Severity on 0 (informational) … 4 (critical). */
+    | { kind: "severity" }
+    /** 1 failure, 0.5 unknown, 0 success. */
+    | { kind: "outcome" }
+    /** Events of the entity matching `where` within the last `window_s`. */
+    | {
+      kind: "window_count";
+      entity: string;
+      window_s: number;
+      where?: EventFilter;
+    }
+    /** Distinct `value`s of the entity's events matching `where` within `window_s`. */
+    | {
+      kind: "window_distinct";
+      entity: string;
+      value: string;
+      window_s: number;
+      where?: EventFilter;
+    }
+    /** log(1 + sum of `value`) over the entity's matching events within `window_s`. */
+    | {
+      kind: "window_sum";
+      entity: string;
+      value: string;
+      window_s: number;
+      where?: EventFilter;
+    }
+    /** Length in characters of a text field (0 when absent). */
+    | { kind: "text_length"; field: string }
+    /** Shannon entropy (bits per character) of the longest dot-separated label of a text field. */
+    | { kind: "label_entropy"; field: string }
+    /** 1 the first time the entity (joined with `with` fields) is seen, else 0. */
+    | { kind: "first_seen"; entity: string; with?: string[] }
+  );
+
+/** A declarative, versioned feature set. */
+export interface FeatureSpec {
+  /** Spec format this code must understand ({@link FEATURE_SPEC_FORMAT}). */
+  format: number;
+  /** Name of this feature set. */
+  id: string;
+  /** Version of this feature set; bump whenever a feature changes. */
+  version: string;
+  limits: {
+    /** Most entities remembered per entity field (least recently seen evicted). */
+    entities: number;
+    /** Most entries remembered per entity and windowed feature. */
+    entries_per_entity: number;
+    /** Most distinct values a rarity table keeps before it halves its counts. */
+    rarity_values: number;
+  };
+  features: FeatureDef[];
+}
+
+const AUTH_FAILURE: EventFilter = { category: ["auth"], outcome: ["failure"] };
+
+/** The default feature set, v1. */
+export const DEFAULT_FEATURE_SPEC: FeatureSpec = {
+  format: FEATURE_SPEC_FORMAT,
+  id: "sentinel-security-events",
+  version: "1",
+  limits: { entities: 50_000, entries_per_entity: 1024, rarity_values: 65_536 },
+  features: [
+    {
+      name: "hour_sin",
+      kind: "hour_of_day",
+      part: "sin",
+      description: "hour of day (sine)",
+    },
+    {
+      name: "hour_cos",
+      kind: "hour_of_day",
+      part: "cos",
+      description: "hour of day (cosine)",
+    },
+    {
+      name: "dst_port_rarity",
+      kind: "rarity",
+      field: "destination.port",
+      description: "rarity of the destination port (bits)",
+    },
+    {
+      name: "action_rarity",
+      kind: "rarity",
+      field: "action",
+      description: "rarity of the action (bits)",
+    },
+    {
+      name: "log_bytes",
+      kind: "log_bytes",
+      fields: [
+        "source.bytes",
+        "destination.bytes",
+        "network.bytes",
+        "http.response.bytes",
+      ],
+      description: "bytes transferred by the event (log)",
+    },
+    { name: "severity", kind: "severity", description: "event severity (0–4)" },
+    {
+      name: "outcome_failure",
+      kind: "outcome",
+      description: "event failed (1) or succeeded (0)",
+    },
+    {
+      name: "src_failed_logins_5m",
+      kind: "window_count",
+      entity: "source.ip",
+      window_s: 300,
+      where: AUTH_FAILURE,
+      description: "failed logins from this source in the last 5 min",
+    },
+    {
+      name: "src_distinct_dst_ports_1m",
+      kind: "window_distinct",
+      entity: "source.ip",
+      value: "destination.port",
+      window_s: 60,
+      description:
+        "distinct destination ports this source reached in the last minute",
+    },
+    {
+      name: "src_distinct_dst_ips_5m",
+      kind: "window_distinct",
+      entity: "source.ip",
+      value: "destination.ip",
+      window_s: 300,
+      description:
+        "distinct destination hosts this source reached in the last 5 min",
+    },
+    {
+      name: "src_distinct_users_10m",
+      kind: "window_distinct",
+      entity: "source.ip",
+      value: "user.name",
+      window_s: 600,
+      where: { category: ["auth"] },
+      description: "distinct user names this source tried in the last 10 min",
+    },
+    {
+      name: "src_bytes_out_10m",
+      kind: "window_sum",
+      entity: "source.ip",
+      value: "source.bytes",
+      window_s: 600,
+      description: "bytes this source sent in the last 10 min (log)",
+    },
+    {
+      name: "src_distinct_dns_names_5m",
+      kind: "window_distinct",
+      entity: "source.ip",
+      value: "dns.question.name",
+      window_s: 300,
+      where: { category: ["dns"] },
+      description: "distinct DNS names this source queried in the last 5 min",
+    },
+    {
+      name: "dns_query_length",
+      kind: "text_length",
+      field: "dns.question.name",
+      description: "length of the DNS query name",
+    },
+    {
+      name: "dns_query_entropy",
+      kind: "label_entropy",
+      field: "dns.question.name",
+      description: "entropy of the longest DNS label (bits/char)",
+    },
+    {
+      name: "src_first_seen",
+      kind: "first_seen",
+      entity: "source.ip",
+      description: "first event ever seen from this source",
+    },
+    {
+      name: "user_action_first_seen",
+      kind: "first_seen",
+      entity: "user.name",
+      with: ["action"],
+      description: "first time this user performed this action",
+    },
+    {
+      name: "user_distinct_countries_1h",
+      kind: "window_distinct",
+      entity: "user.name",
+      value: "source.geo.country_iso_code",
+      window_s: 3600,
+      where: { outcome: ["success"] },
+      description:
+        "countries this user logged in from successfully in the last hour",
+    },
+  ],
+};
+
+/** A spec that cannot be compiled. */
+export class FeatureSpecError extends Error {
+  override name = "FeatureSpecError";
+}
+
+type Getter = (e: EnrichedEvent) => unknown;
+
+/** Compiles a dotted path ("source.geo.country_iso_code", "fields.group") into a getter. */
+export function fieldGetter(path: string): Getter {
+  if (path.startsWith("fields.")) {
+    const key = path.slice(7);
+    return (e) => e.fields?.[key];
+  }
+  const parts = path.split(".");
+  if (parts.length === 1) {
+    const [a] = parts;
+    return (e) => (e as unknown as Record<string, unknown>)[a];
+  }
+  if (parts.length === 2) {
+    const [a, b] = parts;
+    return (e) => {
+      const o =
+        (e as unknown as Record<string, Record<string, unknown> | undefined>)[
+          a
+        ];
+      return o == null ? undefined : o[b];
+    };
+  }
+  return (e) => {
+    let v: unknown = e;
+    for (const p of parts) {
+      if (v == null || typeof v !== "object") return undefined;
+      v = (v as Record<string, unknown>)[p];
+    }
+    return v;
+  };
+}
+
+/** A key for entity maps: strings and numbers only; anything else is absent. */
+function keyOf(v: unknown): string | undefined {
+  if (typeof v === "string") return v.length ? v : undefined;
+  if (typeof v === "number") return Number.isFinite(v) ? String(v) : undefined;
+  return undefined;
+}
+
+function compileFilter(
+  where: EventFilter | undefined,
+): ((e: EnrichedEvent) => boolean) | null {
+  if (!where) return null;
+  const tests = Object.entries(where).map(([path, values]) => {
+    const get = fieldGetter(path);
+    const set = new Set(values.map(String));
+    return (e: EnrichedEvent) => {
+      const v = get(e);
+      return v !== undefined && v !== null && set.has(String(v));
+    };
+  });
+  return (e) => {
+    for (const t of tests) if (!t(e)) return false;
+    return true;
+  };
+}
+
+/**
+ * Events with their times in a sliding window, oldest first, capped. With a
+ * value per event it also keeps the running sum.
+ */
+class TimeWindow {
+  ts: number[] = [];
+  vals: number[] = [];
+  head = 0;
+  sum = 0;
+
+  add(t: number, v: number, cap: number): void {
+    this.ts.push(t);
+    this.vals.push(v);
+    this.sum += v;
+    if (this.ts.length - this.head > cap) this.#drop();
+  }
+
+  expire(now: number, windowMs: number): void {
+    const limit = now - windowMs;
+    while (this.head < this.ts.length && this.ts[this.head] <= limit) {
+      this.#drop();
+    }
+    if (this.head > 64 && this.head * 2 > this.ts.length) {
+      this.ts = this.ts.slice(this.head);
+      this.vals = this.vals.slice(this.head);
+      this.head = 0;
+    }
+    if (this.head === this.ts.length) this.sum = 0; // no float drift when empty
+  }
+
+  get count(): number {
+    return this.ts.length - this.head;
+  }
+
+  #drop(): void {
+    this.sum -= this.vals[this.head];
+    this.head++;
+  }
+}
+
+/**
+ * Distinct values with the time each was last seen. The Map's insertion
+ * order is kept equal to last-seen order (re-seen values move to the end),
+ * so expiry and eviction only ever look at the front.
+ */
+class DistinctWindow {
+  readonly seen = new Map<string, number>();
+
+  add(value: string, t: number, cap: number): void {
+    if (this.seen.has(value)) this.seen.delete(value);
+    this.seen.set(value, t);
+    if (this.seen.size > cap) this.seen.delete(this.seen.keys().next().value!);
+  }
+
+  expire(now: number, windowMs: number): void {
+    const limit = now - windowMs;
+    for (const [k, t] of this.seen) {
+      if (t > limit) break;
+      this.seen.delete(k);
+    }
+  }
+}
+
+/** Smoothed value frequencies with halving, so the table stays bounded and recent. */
+class RarityTable {
+  readonly counts = new Map<string, number>();
+  total = 0;
+
+  constructor(readonly maxValues: number) {}
+
+  /** Rarity of `value` among events so far, in bits; then counts it. */
+  observe(value: string): number {
+    const c = this.counts.get(value) ?? 0;
+    const r = -Math.log2((c + 1) / (this.total + 2));
+    this.counts.set(value, c + 1);
+    this.total++;
+    if (this.total >= 65_536 || this.counts.size > this.maxValues) {
+      this.#halve();
+    }
+    return r;
+  }
+
+  #halve(): void {
+    let total = 0;
+    for (const [k, c] of this.counts) {
+      const h = c >> 1;
+      if (h === 0) this.counts.delete(k);
+      else {
+        this.counts.set(k, h);
+        total += h;
+      }
+    }
+    this.total = total;
+  }
+}
+
+/** Per-entity state: one slot per windowed feature on that entity field. */
+interface EntityState {
+  /** Latest event time seen for this entity (windows slide on it). */
+  now: number;
+  slots: (TimeWindow | DistinctWindow | null)[];
+}
+
+/** Entities of one field (e.g. all source IPs), least recently seen first. */
+class EntityTable {
+  readonly map = new Map<string, EntityState>();
+  evicted = 0;
+  constructor(
+    readonly field: string,
+    readonly get: Getter,
+    readonly cap: number,
+  ) {}
+
+  state(key: string, nSlots: number): EntityState {
+    let s = this.map.get(key);
+    if (s) {
+      this.map.delete(key); // move to the most recent end
+    } else {
+      s = { now: -Infinity, slots: new Array(nSlots).fill(null) };
+      if (this.map.size >= this.cap) {
+        this.map.delete(this.map.keys().next().value!);
+        this.evicted++;
+      }
+    }
+    this.map.set(key, s);
+    return s;
+  }
+}
+
+/** A bounded set of keys, least recently seen evicted first. */
+class SeenSet {
+  readonly keys = new Map<string, true>();
+  constructor(readonly cap: number) {}
+  /** True when `k` was not seen before (or was evicted); marks it seen. */
+  firstTime(k: string): boolean {
+    const had = this.keys.delete(k);
+    this.keys.set(k, true);
+    if (!had && this.keys.size > this.cap) {
+      this.keys.delete(this.keys.keys().next().value!);
+    }
+    return !had;
+  }
+}
+
+type Step = (
+  e: EnrichedEvent,
+  t: number,
+  out: Float64Array,
+  off: number,
+) => void;
+
+const SEVERITY: Record<string, number> = {
+  informational: 0,
+  low: 1,
+  medium: 2,
+  high: 3,
+  critical: 4,
+};
+
+/** Where an alert about a feature points: the entity field the feature follows. */
+export interface FeatureEntity {
+  type: string;
+  value: string;
+}
+
+/**
+ * Turns events into feature vectors, one event at a time, in stream order.
+ * Windowed features slide on each entity's latest event time; a late event
+ * counts as if it happened at that time. Memory is bounded by the spec's
+ * limits.
+ */
+export class FeatureExtractor {
+  readonly spec: FeatureSpec;
+  readonly names: readonly string[];
+  readonly dim: number;
+  readonly #steps: Step[] = [];
+  readonly #tables = new Map<string, EntityTable>();
+  readonly #entityOf: (Getter | null)[] = [];
+  readonly #entityField: (string | null)[] = [];
+  readonly #slotCount = new Map<string, number>();
+  readonly #seen: SeenSet[] = [];
+  #lastTime = 0;
+
+  constructor(spec: FeatureSpec = DEFAULT_FEATURE_SPEC) {
+    validateSpec(spec);
+    this.spec = spec;
+    this.names = spec.features.map((f) => f.name);
+    this.dim = spec.features.length;
+    spec.features.forEach((f, i) => this.#steps.push(this.#compile(f, i)));
+  }
+
+  /**
+   * Writes the event's features into `out[off .. off + dim)`. Updates the
+   * entity state, so call it exactly once per event, in order.
+   */
+  extract(e: EnrichedEvent, out: Float64Array, off = 0): void {
+    let t = Date.parse(e.ts);
+    if (Number.isNaN(t)) t = this.#lastTime; // schema-valid events always parse
+    else this.#lastTime = t;
+    const steps = this.#steps;
+    for (let i = 0; i < steps.length; i++) steps[i](e, t, out, off + i);
+  }
+
+  /** The entity feature `i` is about in event `e`, when it follows one. */
+  entityFor(i: number, e: EnrichedEvent): FeatureEntity | undefined {
+    const get = this.#entityOf[i];
+    if (!get) return undefined;
+    const v = keyOf(get(e));
+    return v === undefined
+      ? undefined
+      : { type: this.#entityField[i]!, value: v };
+  }
+
+  /** State sizes, for the end-of-run summary. */
+  stats(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [field, t] of this.#tables) {
+      out[`entities.${field}`] = t.map.size;
+      if (t.evicted) out[`evicted.${field}`] = t.evicted;
+    }
+    return out;
+  }
+
+  #table(field: string): EntityTable {
+    let t = this.#tables.get(field);
+    if (!t) {
+      t = new EntityTable(field, fieldGetter(field), this.spec.limits.entities);
+      this.#tables.set(field, t);
+    }
+    return t;
+  }
+
+  #compile(f: FeatureDef, i: number): Step {
+    this.#entityOf[i] = null;
+    this.#entityField[i] = null;
+    const cap = this.spec.limits.entries_per_entity;
+    switch (f.kind) {
+      case "hour_of_day": {
+        const trig = f.part === "sin" ? Math.sin : Math.cos;
+        const k = (2 * Math.PI) / 86_400_000;
+        return (_e, t, out, o) => {
+          out[o] = trig((((t % 86_400_000) + 86_400_000) % 86_400_000) * k);
+        };
+      }
+      case "rarity": {
+        const get = fieldGetter(f.field);
+        const table = new RarityTable(this.spec.limits.rarity_values);
+        return (e, _t, out, o) => {
+          const v = keyOf(get(e));
+          out[o] = v === undefined ? 0 : table.observe(v);
+        };
+      }
+      case "log_bytes": {
+        const gets = f.fields.map(fieldGetter);
+        return (e, _t, out, o) => {
+          let m = 0;
+          for (const g of gets) {
+            const v = g(e);
+            if (typeof v === "number" && v > m) m = v;
+          }
+          out[o] = Math.log1p(m);
+        };
+      }
+      case "severity":
+        return (e, _t, out, o) => {
+          out[o] = SEVERITY[e.severity] ?? 0;
+        };
+      case "outcome":
+        return (e, _t, out, o) => {
+          out[o] = e.outcome === "failure"
+            ? 1
+            : e.outcome === "success"
+            ? 0
+            : 0.5;
+        };
+      case "text_length": {
+        const get = fieldGetter(f.field);
+        return (e, _t, out, o) => {
+          const v = get(e);
+          out[o] = typeof v === "string" ? v.length : 0;
+        };
+      }
+      case "label_entropy": {
+        const get = fieldGetter(f.field);
+        return (e, _t, out, o) => {
+          const v = get(e);
+          out[o] = typeof v === "string" ? longestLabelEntropy(v) : 0;
+        };
+      }
+      case "first_seen": {
+        const getEntity = fieldGetter(f.entity);
+        this.#entityOf[i] = getEntity;
+        this.#entityField[i] = f.entity;
+        const withGets = (f.with ?? []).map(fieldGetter);
+        const seen = new SeenSet(this.spec.limits.entities);
+        this.#seen.push(seen);
+        return (e, _t, out, o) => {
+          let k = keyOf(getEntity(e));
+          if (k === undefined) {
+            out[o] = 0;
+            return;
+          }
+          for (const g of withGets) k += "\u0000" + (keyOf(g(e)) ?? "");
+          out[o] = seen.firstTime(k) ? 1 : 0;
+        };
+      }
+      case "window_count":
+      case "window_distinct":
+      case "window_sum": {
+        const table = this.#table(f.entity);
+        this.#entityOf[i] = table.get;
+        this.#entityField[i] = f.entity;
+        const slot = this.#slotCount.get(f.entity) ?? 0;
+        this.#slotCount.set(f.entity, slot + 1);
+        const match = compileFilter(f.where);
+        const windowMs = f.window_s * 1000;
+        const slotsOf = () => this.#slotCount.get(f.entity)!;
+        if (f.kind === "window_distinct") {
+          const getValue = fieldGetter(f.value);
+          return (e, t, out, o) => {
+            const k = keyOf(table.get(e));
+            if (k === undefined) {
+              out[o] = 0;
+              return;
+            }
+            const s = table.state(k, slotsOf());
+            if (t > s.now) s.now = t;
+            const w =
+              (s.slots[slot] ??= new DistinctWindow()) as DistinctWindow;
+            w.expire(s.now, windowMs);
+            if (match === null || match(e)) {
+              const v = keyOf(getValue(e));
+              if (v !== undefined) w.add(v, s.now, cap);
+            }
+            out[o] = w.seen.size;
+          };
+        }
+        const getValue = f.kind === "window_sum" ? fieldGetter(f.value) : null;
+        const isSum = f.kind === "window_sum";
+        return (e, t, out, o) => {
+          const k = keyOf(table.get(e));
+          if (k === undefined) {
+            out[o] = 0;
+            return;
+          }
+          const s = table.state(k, slotsOf());
+          if (t > s.now) s.now = t;
+          const w = (s.slots[slot] ??= new TimeWindow()) as TimeWindow;
+          w.expire(s.now, windowMs);
+          if (match === null || match(e)) {
+            if (getValue) {
+              const v = getValue(e);
+              if (typeof v === "number" && v > 0) w.add(s.now, v, cap);
+            } else w.add(s.now, 0, cap);
+          }
+          out[o] = isSum ? Math.log1p(Math.max(0, w.sum)) : w.count;
+        };
+      }
+    }
+  }
+}
+
+const counts = new Int32Array(65_536);
+
+/** Shannon entropy in bits per character of the longest dot-separated label. */
+export function longestLabelEntropy(name: string): number {
+  let best = 0, bestLen = 0, start = 0;
+  for (let i = 0; i <= name.length; i++) {
+    if (i === name.length || name.charCodeAt(i) === 46) {
+      if (i - start > bestLen) {
+        bestLen = i - start;
+        best = start;
+      }
+      start = i + 1;
+    }
+  }
+  if (bestLen <= 1) return 0;
+  for (let i = best; i < best + bestLen; i++) counts[name.charCodeAt(i)]++;
+  let h = 0;
+  for (let i = best; i < best + bestLen; i++) {
+    const c = name.charCodeAt(i);
+    const n = counts[c];
+    if (n > 0) {
+      const p = n / bestLen;
+      h -= p * Math.log2(p);
+      counts[c] = 0; // reset as we go; each character counted once
+    }
+  }
+  return h;
+}
+
+const KINDS = new Set([
+  "hour_of_day",
+  "rarity",
+  "log_bytes",
+  "severity",
+  "outcome",
+  "window_count",
+  "window_distinct",
+  "window_sum",
+  "text_length",
+  "label_entropy",
+  "first_seen",
+]);
+
+/** Checks a spec (e.g. one read from a model file); throws {@link FeatureSpecError}. */
+export function validateSpec(spec: unknown): asserts spec is FeatureSpec {
+  const fail = (msg: string): never => {
+    throw new FeatureSpecError(`feature spec: ${msg}`);
+  };
+  if (typeof spec !== "object" || spec === null) fail("expected an object");
+  const s = spec as Partial<FeatureSpec>;
+  if (s.format !== FEATURE_SPEC_FORMAT) {
+    fail(
+      `format ${
+        JSON.stringify(s.format)
+      } is not supported (this build reads format ${FEATURE_SPEC_FORMAT})`,
+    );
+  }
+  if (typeof s.id !== "string" || typeof s.version !== "string") {
+    fail("needs string 'id' and 'version'");
+  }
+  const l = s.limits;
+  if (
+    !l || !(l.entities >= 1) || !(l.entries_per_entity >= 1) ||
+    !(l.rarity_values >= 1)
+  ) {
+    fail(
+      "limits.entities, limits.entries_per_entity and limits.rarity_values must be ≥ 1",
+    );
+  }
+  if (!Array.isArray(s.features) || s.features.length === 0) {
+    fail("needs at least one feature");
+  }
+  const names = new Set<string>();
+  s.features!.forEach((f, i) => {
+    const where = `features[${i}]`;
+    if (typeof f !== "object" || f === null) {
+      fail(`${where}: expected an object`);
+    }
+    if (typeof f.name !== "string" || !f.name) fail(`${where}: missing name`);
+    if (names.has(f.name)) fail(`${where}: duplicate name '${f.name}'`);
+    names.add(f.name);
+    if (!KINDS.has(f.kind)) {
+      fail(`${where} (${f.name}): unknown kind '${String(f.kind)}'`);
+    }
+    const rec = f as unknown as Record<string, unknown>;
+    const needString = (k: string) => {
+      if (typeof rec[k] !== "string" || !rec[k]) {
+        fail(`${where} (${f.name}): '${k}' must be a field path`);
+      }
+    };
+    switch (f.kind) {
+      case "rarity":
+      case "text_length":
+      case "label_entropy":
+        needString("field");
+        break;
+      case "first_seen":
+        needString("entity");
+        break;
+      case "window_count":
+      case "window_distinct":
+      case "window_sum":
+        needString("entity");
+        if (f.kind !== "window_count") needString("value");
+        if (!(typeof f.window_s === "number" && f.window_s > 0)) {
+          fail(`${where} (${f.name}): window_s must be a positive number`);
+        }
+        break;
+      case "log_bytes":
+        if (!Array.isArray(f.fields) || f.fields.length === 0) {
+          fail(`${where} (${f.name}): 'fields' must list field paths`);
+        }
+        break;
+      case "hour_of_day":
+        if (f.part !== "sin" && f.part !== "cos") {
+          fail(`${where} (${f.name}): part must be sin or cos`);
+        }
+        break;
+    }
+  });
+}
