@@ -130,6 +130,8 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
 
   // Output of the current batch (or tick). Serialized once, here.
   let pending: OutputRecord[] = [];
+  let current: AnyRecord | null = null;
+  let currentLine = "";
   const emitter: Emitter = {
     emit(record) {
       const t = record.record;
@@ -142,7 +144,9 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
     },
     forward(record) {
       summary.forwarded++;
-      pending.push({ record, line: JSON.stringify(record), forwarded: true });
+      // The record being handled, unchanged: its input line is its serialization.
+      const line = record === current ? currentLine : JSON.stringify(record);
+      pending.push({ record, line, forwarded: true });
     },
   };
   // Forwarding an unchanged input line needs no re-serialization.
@@ -227,12 +231,14 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
         const line = lines[i];
         const lineNo = numbers?.[i];
         let value: unknown;
+        let wrapped = false;
         try {
           value = JSON.parse(line);
         } catch (e) {
           const rec = onRaw ? onRaw(line, lineNo ?? 0) : null;
           if (rec) {
             value = rec;
+            wrapped = true;
           } else {
             reject(
               "invalid_json",
@@ -295,6 +301,9 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
           );
           continue;
         }
+        // A record made from a raw line has no serialization of its own yet.
+        current = wrapped ? null : value;
+        currentLine = line;
         try {
           transform.push(value, emitter, { line: lineNo });
         } catch (e) {
@@ -309,6 +318,7 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
           );
         }
       }
+      current = null;
       await flushPending();
       await batch.commit();
       if (stopping) break;

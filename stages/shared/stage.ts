@@ -14,6 +14,8 @@ export interface Emitter {
    * A record passed on unchanged (e.g. the detector forwarding the enriched
    * event it just examined). Stream outputs (stdout, files) write it; topic
    * outputs (Kafka) drop it, because it already sits on its own topic.
+   * The record must be unchanged: forwarding the input record reuses its
+   * input line rather than serializing it again.
    */
   forward(record: AnyRecord): void;
 }

@@ -167,3 +167,27 @@ Deno.test("tick and end outputs reach the sink", async () => {
     "held 2",
   ]);
 });
+
+Deno.test("a forwarded input record is passed on byte for byte", async () => {
+  const forwardAll: Transform = {
+    accepts: ["raw_event"],
+    push(rec, out) {
+      out.forward(rec);
+    },
+  };
+  // Odd spacing and key order survive: the line is reused, not re-serialized.
+  const line =
+    `{"payload": "x",  "record":"raw_event","event_id":"${raw.event_id}"}`;
+  const sink = memorySink();
+  await runTransform({
+    stage: "detector",
+    transform: forwardAll,
+    logger: quiet,
+    source: memorySource([[line]]),
+    sink,
+    handleSignals: false,
+  });
+  assert.equal(sink.out.length, 1);
+  assert.equal(sink.out[0].line, line);
+  assert.equal(sink.out[0].forwarded, true);
+});

@@ -1,26 +1,677 @@
 /**
- * Kafka adapter — placeholder until the Kafka adapter lands (issue 6).
- * Every call fails with a clear message rather than pretending to work.
+ * Kafka adapter (kafkajs), shared by every stage: a consumer-group source and
+ * a topic-per-record-type sink, with at-least-once delivery.
+ *
+ * Source: one consumer in the group named by the URI. Each fetched partition
+ * batch (cut to `max_batch` records) is handed to the runner as one
+ * {@link InputBatch}; the consumer then waits, heart-beating, until the runner
+ * calls `commit()` — which the runner does only after the sink acknowledged
+ * everything produced from the batch. So consumption is back-pressured by
+ * the slowest output and offsets never run ahead of acknowledged output. A
+ * batch that is never committed (crash, rebalance, shutdown mid-batch) is
+ * delivered again, to this or another group member.
+ *
+ * Sink: an idempotent producer with `acks=-1`; `write()` resolves only when
+ * the broker acknowledged every record, retrying with back-off while the
+ * broker is away. Forwarded records are skipped: they already sit on their
+ * own topic. Keys: see {@link partitionKey}. Topics are created when missing.
+ *
+ * URI and parameters: see `kafka_config.ts`.
+ *
+ * @module
  */
-import type { RecordSink, RecordSource } from "./types.ts";
+import {
+  type Admin,
+  CompressionTypes,
+  type Consumer,
+  type EachBatchPayload,
+  Kafka,
+  type KafkaConfig,
+  type LogEntry,
+  logLevel,
+  type Message,
+  Partitioners,
+  type Producer,
+} from "kafkajs";
+import type { Logger } from "../log.ts";
+import type { RecordType } from "../records.ts";
 import type { AdapterOptions } from "./mod.ts";
+import type {
+  InputBatch,
+  OutputRecord,
+  RecordSink,
+  RecordSource,
+} from "./types.ts";
+import {
+  KafkaConfigError,
+  type KafkaSettings,
+  kafkaSettings,
+  partitionKey,
+} from "./kafka_config.ts";
 
-/** Opens a Kafka topic as a source. */
-export function openKafkaSource(
-  _url: URL,
-  _opts: AdapterOptions,
-): Promise<RecordSource> {
-  return Promise.reject(
-    new Error("Kafka mode is not available in this build yet"),
-  );
+export {
+  DEFAULT_TOPICS,
+  KafkaConfigError,
+  kafkaSettings,
+  parseKafkaUri,
+  partitionKey,
+} from "./kafka_config.ts";
+export type { KafkaSettings } from "./kafka_config.ts";
+
+/** Kafka errors after which retrying the same call cannot help. */
+const FATAL_TYPES = new Set([
+  "TOPIC_AUTHORIZATION_FAILED",
+  "GROUP_AUTHORIZATION_FAILED",
+  "CLUSTER_AUTHORIZATION_FAILED",
+  "SASL_AUTHENTICATION_FAILED",
+  "INVALID_TOPIC_EXCEPTION",
+  "MESSAGE_TOO_LARGE",
+  "RECORD_LIST_TOO_LARGE",
+  "INVALID_RECORD",
+  "UNSUPPORTED_VERSION",
+  "UNSUPPORTED_SASL_MECHANISM",
+]);
+
+/** Commit errors meaning "this member no longer owns the partition". */
+const LOST_OWNERSHIP = new Set([
+  "REBALANCE_IN_PROGRESS",
+  "ILLEGAL_GENERATION",
+  "UNKNOWN_MEMBER_ID",
+  "FENCED_INSTANCE_ID",
+  "NOT_COORDINATOR",
+]);
+
+function errType(e: unknown): string {
+  const x = e as { type?: string; originalError?: { type?: string } };
+  return x?.type ?? x?.originalError?.type ?? "";
 }
 
-/** Opens Kafka topics as a sink. */
-export function openKafkaSink(
-  _url: URL,
-  _opts: AdapterOptions,
+function errMessage(e: unknown): string {
+  return (e as Error)?.message ?? String(e);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** kafkajs log lines into the stage's structured log. */
+function logCreator(logger: Logger) {
+  return () => ({ namespace, level, log }: LogEntry) => {
+    const { message, timestamp: _t, logger: _l, ...rest } = log as
+      & Record<string, unknown>
+      & { message: string };
+    const fields = { kafka: namespace, ...rest };
+    // Failed responses are retried by kafkajs itself; what finally fails
+    // reaches us as an exception and is logged there.
+    if (level === logLevel.ERROR && !message.startsWith("[Connection]")) {
+      logger.warn(`kafka: ${message}`, fields);
+    } else if (level === logLevel.WARN) {
+      logger.warn(`kafka: ${message}`, fields);
+    } else {
+      logger.debug(`kafka: ${message}`, fields);
+    }
+  };
+}
+
+/** Silences the harmless negative-timeout warning kafkajs triggers on Deno. */
+function quietNodeWarnings(): void {
+  const g = globalThis as { process?: { emitWarning?: unknown } };
+  const proc = g.process as
+    | { emitWarning: (w: unknown, ...a: unknown[]) => void; __sentinel?: 1 }
+    | undefined;
+  if (!proc?.emitWarning || proc.__sentinel) return;
+  const orig = proc.emitWarning.bind(proc);
+  proc.emitWarning = (w: unknown, ...a: unknown[]) => {
+    const name = typeof a[0] === "string" ? a[0] : (w as Error)?.name;
+    if (name === "TimeoutNegativeWarning") return;
+    orig(w, ...a);
+  };
+  proc.__sentinel = 1;
+}
+
+function clientConfig(s: KafkaSettings, logger: Logger): KafkaConfig {
+  quietNodeWarnings();
+  const cfg: KafkaConfig = {
+    clientId: s.clientId,
+    brokers: s.brokers,
+    connectionTimeout: 3000,
+    requestTimeout: 30000,
+    retry: { initialRetryTime: 250, maxRetryTime: 5000, retries: 8 },
+    logLevel: logger.enabled("debug") ? logLevel.DEBUG : logLevel.WARN,
+    logCreator: logCreator(logger),
+  };
+  if (s.tls) cfg.ssl = s.tls;
+  if (s.sasl) {
+    cfg.sasl = s.sasl as KafkaConfig["sasl"];
+  }
+  return cfg;
+}
+
+/**
+ * Calls `fn` until it succeeds, backing off from 250 ms to 5 s. Gives up when
+ * `isFatal(e)` says so, when `budgetMs` (> 0) has passed, or when `stopped()`.
+ */
+async function withRetry<T>(
+  what: string,
+  logger: Logger,
+  fn: () => Promise<T>,
+  opts: { budgetMs: number; stopped?: () => boolean },
+): Promise<T> {
+  const start = Date.now();
+  let delay = 250;
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      const t = errType(e);
+      const over = opts.budgetMs > 0 && Date.now() - start >= opts.budgetMs;
+      if (FATAL_TYPES.has(t) || over || opts.stopped?.()) {
+        throw new Error(
+          `kafka: ${what} failed${
+            attempt > 1 ? ` after ${attempt} attempts` : ""
+          }: ${errMessage(e)}`,
+          { cause: e },
+        );
+      }
+      logger.warn(`kafka: ${what} failed; retrying`, {
+        attempt,
+        retry_in_ms: delay,
+        error: errMessage(e),
+        error_type: t || undefined,
+      });
+      await sleep(delay);
+      delay = Math.min(delay * 2, 5000);
+    }
+  }
+}
+
+/** Creates the topics that are missing. */
+async function ensureTopics(
+  admin: Admin,
+  topics: string[],
+  s: KafkaSettings,
+): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = [...new Set(topics)].filter((t) => !existing.has(t));
+  if (missing.length === 0) return;
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: missing.map((topic) => ({
+      topic,
+      numPartitions: s.partitions,
+      replicationFactor: s.replication,
+      // Enriched events can outgrow the raw line; allow up to 8 MiB.
+      configEntries: [{ name: "max.message.bytes", value: "8388608" }],
+    })),
+  });
+}
+
+/**
+ * Creates `topics` (when missing) with `partitions` partitions. Used by
+ * `scripts/kafka.sh topics` and by tests.
+ */
+export async function createTopics(
+  brokers: string[],
+  topics: string[],
+  partitions: number,
+  logger: Logger,
+): Promise<void> {
+  const url = new URL(`kafka://${brokers[0]}/`);
+  url.searchParams.set("brokers", brokers.join(","));
+  url.searchParams.set("partitions", String(partitions));
+  const s = kafkaSettings(url, "kafka-admin");
+  const admin = new Kafka(clientConfig(s, logger)).admin();
+  try {
+    await withRetry("connect", logger, () => admin.connect(), {
+      budgetMs: 60000,
+    });
+    await withRetry(
+      "create topics",
+      logger,
+      () => ensureTopics(admin, topics, s),
+      { budgetMs: 60000 },
+    );
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+/** A batch handed out to the runner, waiting for its commit. */
+interface Pending {
+  batch: InputBatch;
+  /** Resolved once committed (or abandoned on close). */
+  settled: Promise<void>;
+}
+
+/** Consumer-group source of one topic. */
+class KafkaSource implements RecordSource {
+  readonly describe: string;
+  readonly #s: KafkaSettings;
+  readonly #logger: Logger;
+  readonly #maxLineBytes: number;
+  readonly #consumer: Consumer;
+  readonly #admin: Admin;
+  #closed = false;
+  #running = false;
+  /** Batches ready for the runner. */
+  #queue: Pending[] = [];
+  /** Wakes `batches()` when a batch arrives or the source closes. */
+  #wake: (() => void) | null = null;
+  /** Releases eachBatch handlers still waiting for a commit (on close). */
+  #abandon = new Set<() => void>();
+  #failure: Error | null = null;
+  #lastActivity = Date.now();
+  /** The idle clock runs only once the group gave this member partitions. */
+  #joined = false;
+  #outstanding = 0;
+  #idleTimer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(s: KafkaSettings, logger: Logger, maxLineBytes: number) {
+    this.#s = s;
+    this.#logger = logger.child({ kafka_topic: s.topic, group: s.groupId });
+    this.#maxLineBytes = maxLineBytes;
+    this.describe = `kafka ${s.topic} (group ${s.groupId})`;
+    const kafka = new Kafka(clientConfig(s, this.#logger));
+    this.#admin = kafka.admin();
+    this.#consumer = kafka.consumer({
+      groupId: s.groupId,
+      sessionTimeout: s.sessionTimeoutMs,
+      heartbeatInterval: s.heartbeatMs,
+      rebalanceTimeout: 60000,
+      allowAutoTopicCreation: false,
+      maxBytesPerPartition: 4 << 20,
+      maxBytes: 16 << 20,
+      maxWaitTimeInMs: 100,
+      retry: {
+        initialRetryTime: 250,
+        maxRetryTime: 5000,
+        retries: 10,
+        // Keep the consumer alive across broker outages.
+        restartOnFailure: () => Promise.resolve(!this.#closed),
+      },
+    });
+    const { CRASH, GROUP_JOIN, REBALANCING } = this.#consumer.events;
+    this.#consumer.on(CRASH, (ev) => {
+      const { error, restart } = ev.payload;
+      this.#logger.warn("kafka consumer crashed", {
+        error: errMessage(error),
+        restart,
+      });
+      if (!restart && !this.#closed) {
+        this.#fail(
+          new Error(`kafka consumer stopped: ${errMessage(error)}`, {
+            cause: error,
+          }),
+        );
+      }
+    });
+    this.#consumer.on(GROUP_JOIN, (ev) => {
+      this.#lastActivity = Date.now();
+      this.#joined = true;
+      this.#logger.info("kafka consumer joined group", {
+        member: ev.payload.memberId,
+        leader: ev.payload.isLeader,
+        assignment: ev.payload.memberAssignment,
+      });
+    });
+    this.#consumer.on(REBALANCING, () => {
+      this.#logger.info("kafka consumer group rebalancing");
+    });
+  }
+
+  async open(): Promise<void> {
+    const stopped = () => this.#closed;
+    await withRetry("connect", this.#logger, () => this.#admin.connect(), {
+      budgetMs: 0,
+      stopped,
+    });
+    await withRetry(
+      "create topic",
+      this.#logger,
+      () => ensureTopics(this.#admin, [this.#s.topic], this.#s),
+      { budgetMs: 0, stopped },
+    );
+    await this.#admin.disconnect().catch(() => {});
+    await withRetry("connect", this.#logger, () => this.#consumer.connect(), {
+      budgetMs: 0,
+      stopped,
+    });
+    await this.#consumer.subscribe({
+      topics: [this.#s.topic],
+      fromBeginning: this.#s.fromBeginning,
+    });
+  }
+
+  #fail(e: Error): void {
+    this.#failure = e;
+    this.#wakeUp();
+  }
+
+  #wakeUp(): void {
+    const w = this.#wake;
+    this.#wake = null;
+    w?.();
+  }
+
+  async #start(): Promise<void> {
+    this.#running = true;
+    await this.#consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (p) => this.#eachBatch(p),
+    });
+    if (this.#s.idleExitMs > 0) {
+      this.#idleTimer = setInterval(() => {
+        if (
+          this.#joined && this.#outstanding === 0 &&
+          Date.now() - this.#lastActivity >= this.#s.idleExitMs
+        ) {
+          this.#logger.info("kafka source idle; ending input", {
+            idle_ms: Date.now() - this.#lastActivity,
+          });
+          this.close();
+        }
+      }, 100);
+    }
+  }
+
+  /** Hands one partition batch to the runner, chunk by chunk, and waits. */
+  async #eachBatch(p: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = p;
+    const { topic, partition } = batch;
+    const msgs = batch.messages;
+    for (let i = 0; i < msgs.length; i += this.#s.maxBatch) {
+      if (this.#closed || !isRunning() || isStale()) return;
+      const chunk = msgs.slice(i, i + this.#s.maxBatch);
+      const lastOffset = chunk[chunk.length - 1].offset;
+      const lines: string[] = [];
+      const oversize: NonNullable<InputBatch["oversize"]> = [];
+      for (const m of chunk) {
+        const v = m.value;
+        if (v && v.length > this.#maxLineBytes) {
+          oversize.push({
+            line: 0,
+            bytes: v.length,
+            head: v.subarray(0, 4096).toString("utf8"),
+          });
+        } else {
+          lines.push(v ? v.toString("utf8") : "");
+        }
+      }
+      let committed = false;
+      let release!: () => void;
+      const settled = new Promise<void>((r) => release = r);
+      const abandon = () => release();
+      this.#abandon.add(abandon);
+      const next = String(BigInt(lastOffset) + 1n);
+      const inputBatch: InputBatch = {
+        lines,
+        oversize: oversize.length ? oversize : undefined,
+        commit: async () => {
+          if (committed) return;
+          committed = true;
+          await this.#commit(topic, partition, next);
+          try {
+            resolveOffset(lastOffset);
+          } catch {
+            // the batch is no longer current (rebalance); it is redelivered
+          }
+          release();
+        },
+      };
+      this.#outstanding++;
+      this.#lastActivity = Date.now();
+      this.#queue.push({ batch: inputBatch, settled });
+      this.#wakeUp();
+      // Wait for the runner, keeping the group membership alive.
+      let done = false;
+      settled.then(() => done = true);
+      while (!done) {
+        await Promise.race([settled, sleep(this.#s.heartbeatMs)]);
+        if (done) break;
+        try {
+          await heartbeat();
+        } catch (e) {
+          // A rebalance is under way: finish this batch first (the commit
+          // is still accepted for the current generation), then rejoin.
+          this.#logger.debug("kafka heartbeat during batch", {
+            error: errMessage(e),
+          });
+        }
+      }
+      this.#abandon.delete(abandon);
+      this.#outstanding--;
+      this.#lastActivity = Date.now();
+      if (!committed) return; // abandoned on close: redelivered later
+    }
+  }
+
+  /** Commits `offset` (the next one to read) of one partition. */
+  async #commit(topic: string, partition: number, offset: string) {
+    try {
+      await withRetry(
+        "offset commit",
+        this.#logger,
+        async () => {
+          try {
+            await this.#consumer.commitOffsets([{ topic, partition, offset }]);
+          } catch (e) {
+            if (LOST_OWNERSHIP.has(errType(e))) throw new LostOwnership(e);
+            throw e;
+          }
+        },
+        { budgetMs: 60000, stopped: () => this.#closed },
+      );
+    } catch (e) {
+      // Not fatal: an uncommitted batch is delivered again (at-least-once),
+      // and replays are harmless downstream (stable ids, idempotent sink).
+      this.#logger.warn(
+        "kafka offsets not committed; the batch will be redelivered",
+        { topic, partition, offset, error: errMessage(e) },
+      );
+    }
+  }
+
+  async *batches(): AsyncIterable<InputBatch> {
+    if (!this.#running && !this.#closed) await this.#start();
+    while (true) {
+      if (this.#failure) throw this.#failure;
+      const next = this.#queue.shift();
+      if (next) {
+        yield next.batch;
+        continue;
+      }
+      if (this.#closed) return;
+      await new Promise<void>((r) => this.#wake = r);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#idleTimer !== undefined) clearInterval(this.#idleTimer);
+    this.#wakeUp();
+    // Batches not committed by now are left for redelivery.
+    for (const a of this.#abandon) a();
+    this.#queue = [];
+    try {
+      await this.#consumer.disconnect();
+    } catch (e) {
+      this.#logger.warn("kafka consumer disconnect failed", {
+        error: errMessage(e),
+      });
+    }
+    await this.#admin.disconnect().catch(() => {});
+  }
+}
+
+class LostOwnership extends Error {
+  override name = "LostOwnership";
+  readonly type = "LOST_OWNERSHIP";
+  constructor(cause: unknown) {
+    super(`partition no longer owned: ${errMessage(cause)}`, { cause });
+  }
+}
+FATAL_TYPES.add("LOST_OWNERSHIP");
+
+/** Producer writing each record type to its topic. */
+class KafkaSink implements RecordSink {
+  readonly describe: string;
+  readonly #s: KafkaSettings;
+  readonly #logger: Logger;
+  readonly #kafka: Kafka;
+  #producer: Producer;
+  #connected = false;
+  #closed = false;
+  #healthy = true;
+
+  constructor(s: KafkaSettings, logger: Logger) {
+    this.#s = s;
+    this.#logger = logger.child({ kafka_out: "topics" });
+    this.describe = `kafka ${Object.values(s.topics).join(",")}`;
+    this.#kafka = new Kafka(clientConfig(s, this.#logger));
+    this.#producer = this.#newProducer();
+  }
+
+  #newProducer(): Producer {
+    return this.#kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { initialRetryTime: 250, maxRetryTime: 5000, retries: 8 },
+    });
+  }
+
+  async open(): Promise<void> {
+    const stopped = () => this.#closed;
+    const admin = this.#kafka.admin();
+    try {
+      await withRetry("connect", this.#logger, () => admin.connect(), {
+        budgetMs: 0,
+        stopped,
+      });
+      await withRetry(
+        "create topics",
+        this.#logger,
+        () => ensureTopics(admin, Object.values(this.#s.topics), this.#s),
+        { budgetMs: 0, stopped },
+      );
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+    await withRetry("connect", this.#logger, () => this.#producer.connect(), {
+      budgetMs: 0,
+      stopped,
+    });
+    this.#connected = true;
+  }
+
+  async write(records: OutputRecord[]): Promise<void> {
+    const byTopic = new Map<string, Message[]>();
+    const topics = this.#s.topics;
+    for (const r of records) {
+      if (r.forwarded) continue;
+      const topic = topics[r.record.record as RecordType];
+      if (topic === undefined) continue;
+      let list = byTopic.get(topic);
+      if (!list) byTopic.set(topic, list = []);
+      list.push({ key: partitionKey(r.record), value: r.line });
+    }
+    if (byTopic.size === 0) return;
+    const topicMessages = [...byTopic].map(([topic, messages]) => ({
+      topic,
+      messages,
+    }));
+    const compression = this.#s.compression === "gzip"
+      ? CompressionTypes.GZIP
+      : CompressionTypes.None;
+    let failures = 0;
+    await withRetry(
+      "produce",
+      this.#logger,
+      async () => {
+        try {
+          await this.#producer.sendBatch({
+            topicMessages,
+            acks: -1,
+            compression,
+          });
+          this.#healthy = true;
+        } catch (e) {
+          this.#healthy = false;
+          failures++;
+          // After repeated failures start over with a fresh producer id: an
+          // idempotent producer can be left with sequence state the broker
+          // no longer accepts (e.g. after the broker lost its state).
+          if (failures % 3 === 0 && !this.#closed) await this.#reconnect();
+          throw e;
+        }
+      },
+      { budgetMs: this.#s.retryMs, stopped: () => this.#closed },
+    );
+  }
+
+  async #reconnect(): Promise<void> {
+    const old = this.#producer;
+    await old.disconnect().catch(() => {});
+    this.#producer = this.#newProducer();
+    try {
+      await this.#producer.connect();
+    } catch {
+      // next attempt retries
+    }
+  }
+
+  flush(): Promise<void> {
+    return Promise.resolve(); // write() resolves only after the broker ack
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#connected = false;
+    await this.#producer.disconnect().catch(() => {});
+  }
+
+  ready(): boolean {
+    return this.#connected && this.#healthy && !this.#closed;
+  }
+}
+
+/** Opens the topic in the URI path as a consumer-group source. */
+export async function openKafkaSource(
+  url: URL,
+  opts: AdapterOptions,
+): Promise<RecordSource> {
+  const s = kafkaSettings(url, opts.stage, opts.defaultGroup);
+  if (!s.topic) {
+    throw new KafkaConfigError(
+      `--in ${url.href}: name the topic to read, e.g. kafka://${
+        s.brokers[0]
+      }/${s.topics.raw_event}`,
+    );
+  }
+  const source = new KafkaSource(s, opts.logger, opts.maxLineBytes ?? 1 << 20);
+  await source.open();
+  opts.logger.info("kafka source ready", {
+    brokers: s.brokers,
+    topic: s.topic,
+    group: s.groupId,
+  });
+  return source;
+}
+
+/** Opens the record-type topics (URI path: empty or a prefix) as a sink. */
+export async function openKafkaSink(
+  url: URL,
+  opts: AdapterOptions,
 ): Promise<RecordSink> {
-  return Promise.reject(
-    new Error("Kafka mode is not available in this build yet"),
-  );
+  const s = kafkaSettings(url, opts.stage, opts.defaultGroup);
+  const sink = new KafkaSink(s, opts.logger);
+  await sink.open();
+  opts.logger.info("kafka sink ready", {
+    brokers: s.brokers,
+    topics: s.topics,
+  });
+  return sink;
 }
