@@ -1,0 +1,311 @@
+/**
+ * sentinel-sink: the end of the pipe. Stores enriched events, alerts, dead
+ * letters (and raw events) in the embedded chDB store, a ClickHouse server
+ * or NDJSON; `sentinel-sink query "SELECT …"` explores what was stored.
+ */
+import {
+  type CommandSpec,
+  type FlagValues,
+  intOption,
+  main,
+  parseCommand,
+  stringOption,
+  UsageError,
+} from "../stages/shared/cli.ts";
+import { createLogger, type Logger } from "../stages/shared/log.ts";
+import {
+  CLICKHOUSE_FORMAT,
+  DEFAULT_STORE_URI,
+  openStore,
+  type QueryFormat,
+  type RecordStore,
+  renderTable,
+  type RetentionDays,
+  runSink,
+  StoreError,
+  summaryText,
+} from "../stages/sink/mod.ts";
+
+const STORE_OPTIONS: CommandSpec["options"] = {
+  out: {
+    type: "string",
+    default: DEFAULT_STORE_URI,
+    valueName: "URI",
+    description:
+      "Where records are stored: chdb:DIR (embedded ClickHouse), http(s)://USER:PASS@HOST:8123/DATABASE (ClickHouse server), - or file:PATH (NDJSON).",
+  },
+  user: {
+    type: "string",
+    valueName: "NAME",
+    description: "ClickHouse server user (overrides the URL's).",
+  },
+  password: {
+    type: "string",
+    valueName: "SECRET",
+    description:
+      "ClickHouse server password (overrides the URL's; prefer the env twin).",
+  },
+  database: {
+    type: "string",
+    valueName: "NAME",
+    description: "Database (overrides the URL path). Default: sentinel.",
+  },
+};
+
+const spec: CommandSpec = {
+  name: "sentinel-sink",
+  summary:
+    "Stores the pipe's records in chDB (embedded), a ClickHouse server or NDJSON.",
+  usage: [
+    "sentinel-sink [--in -|file:PATH|kafka://HOST:PORT/TOPIC] [--out chdb:DIR|http(s)://…|-|file:PATH] [options]",
+    'sentinel-sink query "SELECT …" [--out chdb:DIR|http(s)://…] [--format table|json|csv]',
+  ],
+  subcommands: {
+    query: "Run SQL against the store and print a table, JSON lines or CSV.",
+  },
+  options: {
+    in: {
+      type: "string",
+      default: "-",
+      valueName: "URI",
+      description:
+        "Where records come from: - (stdin NDJSON), file:PATH, kafka://HOST:PORT/TOPIC?group=NAME.",
+    },
+    ...STORE_OPTIONS,
+    "create-schema": {
+      type: "boolean",
+      description:
+        "Apply compose/clickhouse/init.sql before storing (always done for chdb: stores).",
+    },
+    "skip-schema": {
+      type: "boolean",
+      description: "Do not apply init.sql, even for a chdb: store.",
+    },
+    "batch-rows": {
+      type: "string",
+      default: "20000",
+      valueName: "N",
+      description: "Flush when this many rows are buffered.",
+    },
+    "batch-bytes": {
+      type: "string",
+      default: String(16 << 20),
+      valueName: "BYTES",
+      description: "Flush when this many bytes are buffered.",
+    },
+    "linger-ms": {
+      type: "string",
+      default: "1000",
+      valueName: "MS",
+      description: "Flush rows that have waited this long.",
+    },
+    "max-retries": {
+      type: "string",
+      default: "8",
+      valueName: "N",
+      description:
+        "Retries of an unreachable store (exponential back-off) before exiting 1 without acknowledging.",
+    },
+    "retry-backoff-ms": {
+      type: "string",
+      default: "200",
+      valueName: "MS",
+      description: "First retry delay; doubles per attempt, capped at 10 s.",
+    },
+    "trust-input": {
+      type: "boolean",
+      description:
+        "Skip JSON Schema validation of incoming records (faster; the database still refuses bad values).",
+    },
+    "events-ttl-days": {
+      type: "string",
+      valueName: "DAYS",
+      description:
+        "Retention of events and their rollups when the schema is applied (init.sql: 30).",
+    },
+    "alerts-ttl-days": {
+      type: "string",
+      valueName: "DAYS",
+      description: "Retention of alerts (init.sql: 90).",
+    },
+    "dead-letters-ttl-days": {
+      type: "string",
+      valueName: "DAYS",
+      description: "Retention of dead letters (init.sql: 30).",
+    },
+    summary: {
+      type: "string",
+      default: "text",
+      valueName: "FORMAT",
+      description:
+        "End-of-run summary: text (stderr), json (log line) or none.",
+    },
+    "max-line-bytes": {
+      type: "string",
+      default: String(1 << 20),
+      valueName: "BYTES",
+      description:
+        "Longest accepted input line; longer lines become dead letters.",
+    },
+  },
+  examples: [
+    "sentinel-generator --dry-run --rate 50 --duration 5 --inject brute_force_ssh | sentinel-parser | sentinel-detector --rules ./sigma | sentinel-sink",
+    "sentinel-sink --in file:events.ndjson --out chdb:/var/lib/sentinel",
+    "SENTINEL_PASSWORD=secret sentinel-sink --in kafka://localhost:9092/events.enriched --out http://sentinel@clickhouse:8123/sentinel",
+    'sentinel-sink query "SELECT rule.title, count() FROM sentinel.alerts FINAL GROUP BY 1 ORDER BY 2 DESC"',
+    'sentinel-sink query --format csv "SELECT * FROM sentinel.events LIMIT 10"',
+  ],
+  notes: [
+    "Tables: sentinel.events, sentinel.alerts, sentinel.dead_letters, sentinel.raw_events; per-minute rollups sentinel.*_per_minute (read with uniqMerge). Use FINAL for exact counts after replays.",
+  ],
+};
+
+const querySpec: CommandSpec = {
+  name: "sentinel-sink query",
+  summary: "Runs SQL against the store and prints the result.",
+  usage: [
+    'sentinel-sink query "SELECT …" [--out chdb:DIR|http(s)://…] [--format table|json|csv]',
+  ],
+  options: {
+    ...STORE_OPTIONS,
+    format: {
+      type: "string",
+      short: "f",
+      default: "table",
+      valueName: "FORMAT",
+      description:
+        "table (aligned columns), json (one JSON object per row) or csv (with header).",
+    },
+  },
+  examples: [
+    'sentinel-sink query "SELECT category, count() FROM sentinel.events FINAL GROUP BY category"',
+    'sentinel-sink query --format json "SELECT * FROM sentinel.alerts FINAL ORDER BY ts DESC LIMIT 5"',
+  ],
+};
+
+function openFromFlags(
+  values: FlagValues,
+  logger: Logger,
+): Promise<RecordStore> {
+  return openStore(stringOption(values, "out") ?? DEFAULT_STORE_URI, {
+    logger,
+    user: stringOption(values, "user"),
+    password: stringOption(values, "password"),
+    database: stringOption(values, "database"),
+  });
+}
+
+async function query(args: string[]): Promise<number> {
+  const { values, positionals, logLevel } = parseCommand(querySpec, args);
+  const logger = createLogger("sink", logLevel);
+  const format = stringOption(values, "format") as QueryFormat;
+  if (!(format in CLICKHOUSE_FORMAT)) {
+    throw new UsageError(
+      `--format: expected table, json or csv, got '${format}'`,
+    );
+  }
+  const sql = positionals.join(" ").trim();
+  if (!sql) {
+    throw new UsageError(
+      'query: give the SQL as an argument, e.g. sentinel-sink query "SELECT 1"',
+    );
+  }
+  const store = await openFromFlags(values, logger);
+  try {
+    const out = await store.query(sql, CLICKHOUSE_FORMAT[format]);
+    console.log(format === "table" ? renderTable(out) : out.replace(/\n$/, ""));
+    return 0;
+  } catch (e) {
+    if (e instanceof StoreError) {
+      console.error(`error: ${e.message}`);
+      return e.code !== undefined ? 2 : 1; // the database refused the SQL: bad usage
+    }
+    throw e;
+  } finally {
+    await store.close();
+  }
+}
+
+function retentionFrom(values: FlagValues): RetentionDays {
+  return {
+    events: intOption(values, "events-ttl-days", { min: 1 }),
+    alerts: intOption(values, "alerts-ttl-days", { min: 1 }),
+    dead_letters: intOption(values, "dead-letters-ttl-days", { min: 1 }),
+  };
+}
+
+async function store(args: string[]): Promise<number> {
+  const { values, positionals, logLevel } = parseCommand(spec, args);
+  if (positionals.length) {
+    throw new UsageError(
+      `unexpected argument '${
+        positionals[0]
+      }' (the only subcommand is 'query')`,
+    );
+  }
+  const logger = createLogger("sink", logLevel);
+  const summaryMode = stringOption(values, "summary");
+  if (!["text", "json", "none"].includes(summaryMode ?? "")) {
+    throw new UsageError(
+      `--summary: expected text, json or none, got '${summaryMode}'`,
+    );
+  }
+  const writer = {
+    maxRows: intOption(values, "batch-rows", { min: 1 }),
+    maxBytes: intOption(values, "batch-bytes", { min: 1024 }),
+    lingerMs: intOption(values, "linger-ms", { min: 1 }),
+    maxRetries: intOption(values, "max-retries", { min: 0 }),
+    backoffMs: intOption(values, "retry-backoff-ms", { min: 1 }),
+  };
+  const retention = retentionFrom(values);
+  const maxLineBytes = intOption(values, "max-line-bytes", { min: 64 });
+  const st = await openFromFlags(values, logger);
+  const createSchema = !values["skip-schema"] &&
+    (st.kind === "chdb" || values["create-schema"] === true);
+  const started = performance.now();
+  try {
+    const { run, stats } = await runSink({
+      store: st,
+      logger,
+      in: stringOption(values, "in"),
+      writer,
+      validate: !values["trust-input"],
+      createSchema,
+      retention,
+      maxLineBytes,
+    });
+    const seconds = (performance.now() - started) / 1000;
+    if (summaryMode === "text") {
+      console.error(summaryText({ stats, store: st.describe, seconds }));
+    } else if (summaryMode === "json") {
+      logger.info("sink summary", {
+        store: st.describe,
+        seconds,
+        ...stats,
+        ended_by: run.ended_by,
+      });
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof StoreError) {
+      logger.error("store failed; unacknowledged input will be redelivered", {
+        store: st.describe,
+        error: e.message,
+        code: e.code,
+      });
+      return e.kind === "fatal" && e.code !== undefined &&
+          [60, 81, 192, 193, 194, 497, 516].includes(e.code)
+        ? 2
+        : 1;
+    }
+    throw e;
+  } finally {
+    await st.close();
+  }
+}
+
+if (import.meta.main) {
+  await main(() =>
+    Deno.args[0] === "query" ? query(Deno.args.slice(1)) : store(Deno.args)
+  );
+}

@@ -1,0 +1,301 @@
+-- SentinelStream storage schema. Applied by the ClickHouse container on first
+-- start (docker-entrypoint-initdb.d) and by `sentinel-sink --create-schema`
+-- against the embedded chDB store or a server. Every statement is idempotent
+-- (IF NOT EXISTS), so it can be applied again at any time.
+--
+-- Conventions
+--  * Entity groups (source, destination, user, process, dns, …) are named
+--    Tuples whose element names follow the EnrichedEvent contract, so the
+--    dashboards read like ECS: `source.ip`, `user.target.name`,
+--    `dns.question.name`. Each element is stored as its own column file.
+--  * IP addresses are IPv6 columns; IPv4 values are stored v4-mapped
+--    (::ffff:203.0.113.9); the function `sentinel_ip_text(ip)` renders them
+--    back as 203.0.113.9 for panels and tables.
+--  * Optional scalars are Nullable so "absent" stays distinguishable from
+--    "empty"; the original payload is kept verbatim as String.
+--  * ReplacingMergeTree on the record ids: replaying the same records (Kafka
+--    redelivery, a retried insert) collapses to one row on merge; read with
+--    FINAL for exact counts. The sorting key holds only values that are
+--    deterministic for a given record, so a replayed row lands on the same key.
+--  * non_replicated_deduplication_window also drops a byte-identical retried
+--    insert block at once (and its materialized-view rows).
+--  * TTL lines carry a `-- ttl:NAME` marker: `sentinel-sink --events-ttl-days`
+--    etc. rewrite the number when they apply this file.
+
+CREATE DATABASE IF NOT EXISTS sentinel;
+
+-- IPv6 column value as text, with v4-mapped addresses shown as plain IPv4.
+CREATE FUNCTION IF NOT EXISTS sentinel_ip_text AS (ip) ->
+    if(isNull(ip), '', if(startsWith(toString(ip), '::ffff:') AND position(toString(ip), '.') > 0,
+        substring(toString(ip), 8), toString(ip)));
+
+-- Enriched events (topic events.enriched).
+CREATE TABLE IF NOT EXISTS sentinel.events
+(
+    event_id     UUID,
+    received_at  DateTime64(3, 'UTC'),
+    tenant       LowCardinality(String),
+    source_name  LowCardinality(String),
+    transport    LowCardinality(String),
+    ingest_node  LowCardinality(String),
+    format       LowCardinality(String),
+    ts           DateTime64(3, 'UTC'),
+    ts_source    LowCardinality(String),
+    category     LowCardinality(String),
+    action       LowCardinality(String),
+    outcome      LowCardinality(String),
+    severity     Enum8('informational' = 1, 'low' = 2, 'medium' = 3, 'high' = 4, 'critical' = 5),
+    host         Tuple(name Nullable(String), ip Nullable(IPv6)),
+    user         Tuple(
+                     name Nullable(String),
+                     domain Nullable(String),
+                     target Tuple(name Nullable(String), domain Nullable(String))),
+    source       Tuple(
+                     ip Nullable(IPv6),
+                     port Nullable(UInt16),
+                     domain Nullable(String),
+                     bytes Nullable(UInt64),
+                     packets Nullable(UInt64),
+                     ip_class LowCardinality(Nullable(String)),
+                     geo Tuple(
+                         country_iso_code LowCardinality(Nullable(String)),
+                         country_name LowCardinality(Nullable(String)),
+                         city_name Nullable(String),
+                         location Tuple(lat Nullable(Float64), lon Nullable(Float64)))),
+    destination  Tuple(
+                     ip Nullable(IPv6),
+                     port Nullable(UInt16),
+                     domain Nullable(String),
+                     bytes Nullable(UInt64),
+                     packets Nullable(UInt64),
+                     ip_class LowCardinality(Nullable(String)),
+                     geo Tuple(
+                         country_iso_code LowCardinality(Nullable(String)),
+                         country_name LowCardinality(Nullable(String)),
+                         city_name Nullable(String),
+                         location Tuple(lat Nullable(Float64), lon Nullable(Float64)))),
+    network      Tuple(
+                     transport LowCardinality(Nullable(String)),
+                     protocol LowCardinality(Nullable(String)),
+                     direction LowCardinality(Nullable(String)),
+                     bytes Nullable(UInt64),
+                     packets Nullable(UInt64)),
+    process      Tuple(
+                     name Nullable(String),
+                     pid Nullable(UInt32),
+                     executable Nullable(String),
+                     command_line Nullable(String),
+                     hash Tuple(md5 Nullable(String), sha1 Nullable(String), sha256 Nullable(String), imphash Nullable(String)),
+                     parent Tuple(
+                         name Nullable(String),
+                         pid Nullable(UInt32),
+                         executable Nullable(String),
+                         command_line Nullable(String))),
+    file         Tuple(
+                     path Nullable(String),
+                     name Nullable(String),
+                     hash Tuple(md5 Nullable(String), sha1 Nullable(String), sha256 Nullable(String), imphash Nullable(String))),
+    dns          Tuple(
+                     question Tuple(name Nullable(String), type LowCardinality(Nullable(String))),
+                     response_code LowCardinality(Nullable(String)),
+                     answers Array(String)),
+    url          Tuple(
+                     original Nullable(String),
+                     domain Nullable(String),
+                     path Nullable(String),
+                     query Nullable(String)),
+    http         Tuple(
+                     request Tuple(method LowCardinality(Nullable(String)), referrer Nullable(String)),
+                     response Tuple(status_code Nullable(UInt16), bytes Nullable(UInt64)),
+                     user_agent Nullable(String)),
+    enrichment   Map(String, String),
+    fields       Map(String, String),
+    -- The original payload: the log line, or the JSON object's text.
+    payload      String,
+    -- 'json' when the payload was a JSON object (set by the sink), else 'string'.
+    payload_type Enum8('string' = 1, 'json' = 2) DEFAULT 'string',
+    ground_truth Tuple(scenario LowCardinality(Nullable(String)), role LowCardinality(Nullable(String))),
+    inserted_at  DateTime64(3, 'UTC') DEFAULT now64(3),
+    CONSTRAINT event_time_set CHECK ts > toDateTime64('1971-01-01 00:00:00', 3, 'UTC'),
+    CONSTRAINT tenant_set CHECK tenant != ''
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(ts)
+ORDER BY (tenant, category, ts, event_id)
+TTL toDateTime(ts) + toIntervalDay(30) -- ttl:events
+SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000;
+
+-- Alerts (topic alerts).
+CREATE TABLE IF NOT EXISTS sentinel.alerts
+(
+    alert_id      FixedString(32),
+    kind          LowCardinality(String),
+    tenant        LowCardinality(String),
+    rule          Tuple(
+                      id LowCardinality(String),
+                      title LowCardinality(String),
+                      level Enum8('informational' = 1, 'low' = 2, 'medium' = 3, 'high' = 4, 'critical' = 5),
+                      tags Array(LowCardinality(String)),
+                      description Nullable(String),
+                      source Nullable(String)),
+    severity      Enum8('informational' = 1, 'low' = 2, 'medium' = 3, 'high' = 4, 'critical' = 5),
+    mitre         Tuple(tactics Array(LowCardinality(String)), techniques Array(LowCardinality(String))),
+    ts            DateTime64(3, 'UTC'),
+    detected_at   DateTime64(3, 'UTC'),
+    entity        Tuple(type LowCardinality(String), value String),
+    group         Map(String, String),
+    evidence      Tuple(event_ids Array(String), count UInt32),
+    window        Tuple(start Nullable(DateTime64(3, 'UTC')), end Nullable(DateTime64(3, 'UTC'))),
+    message       String,
+    score         Nullable(Float64),
+    threshold     Nullable(Float64),
+    model_version LowCardinality(Nullable(String)),
+    contributions Array(Tuple(feature String, value Float64, weight Float64, explanation Nullable(String))),
+    inserted_at   DateTime64(3, 'UTC') DEFAULT now64(3),
+    CONSTRAINT alert_time_set CHECK ts > toDateTime64('1971-01-01 00:00:00', 3, 'UTC'),
+    CONSTRAINT alert_rule_set CHECK rule.id != '' AND rule.title != ''
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(ts)
+-- The day (not the exact time) keeps range scans cheap while staying stable
+-- if a replayed correlation reports a slightly different last-event time.
+ORDER BY (tenant, toDate(ts), alert_id)
+TTL toDateTime(ts) + toIntervalDay(90) -- ttl:alerts
+SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000;
+
+-- Dead letters from every stage (and the sink's own rejects).
+CREATE TABLE IF NOT EXISTS sentinel.dead_letters
+(
+    dead_letter_id  FixedString(32),
+    stage           LowCardinality(String),
+    reason_code     LowCardinality(String),
+    reason          String,
+    at              DateTime64(3, 'UTC'),
+    ts              DateTime64(3, 'UTC') ALIAS at,
+    event_id        Nullable(String),
+    tenant          LowCardinality(Nullable(String)),
+    input           String,
+    input_bytes     UInt64,
+    input_truncated Bool,
+    line            Nullable(UInt64),
+    inserted_at     DateTime64(3, 'UTC') DEFAULT now64(3),
+    CONSTRAINT dead_letter_time_set CHECK at > toDateTime64('1971-01-01 00:00:00', 3, 'UTC')
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(at)
+ORDER BY (stage, reason_code, dead_letter_id)
+TTL toDateTime(at) + toIntervalDay(30) -- ttl:dead_letters
+SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000;
+
+-- Raw events, when a raw stream is sunk directly (archive before parsing).
+CREATE TABLE IF NOT EXISTS sentinel.raw_events
+(
+    event_id     UUID,
+    received_at  DateTime64(3, 'UTC'),
+    ts           DateTime64(3, 'UTC') ALIAS received_at,
+    tenant       LowCardinality(String),
+    source_name  LowCardinality(String),
+    transport    LowCardinality(String),
+    ingest_node  LowCardinality(String),
+    format       LowCardinality(Nullable(String)),
+    payload      String,
+    payload_type Enum8('string' = 1, 'json' = 2) DEFAULT 'string',
+    ground_truth Tuple(scenario LowCardinality(Nullable(String)), role LowCardinality(Nullable(String))),
+    inserted_at  DateTime64(3, 'UTC') DEFAULT now64(3),
+    CONSTRAINT raw_time_set CHECK received_at > toDateTime64('1971-01-01 00:00:00', 3, 'UTC')
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(received_at)
+ORDER BY (tenant, source_name, received_at, event_id)
+TTL toDateTime(received_at) + toIntervalDay(30) -- ttl:raw_events
+SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000;
+
+-- Per-minute rollups for the dashboards. Counts are uniq() states over the
+-- record ids (exact at these cardinalities), so a replayed batch that slips
+-- past insert deduplication does not inflate them. Read with uniqMerge().
+CREATE TABLE IF NOT EXISTS sentinel.events_per_minute
+(
+    minute     DateTime('UTC'),
+    tenant     LowCardinality(String),
+    category   LowCardinality(String),
+    action     LowCardinality(String),
+    outcome    LowCardinality(String),
+    severity   Enum8('informational' = 1, 'low' = 2, 'medium' = 3, 'high' = 4, 'critical' = 5),
+    events     AggregateFunction(uniq, UUID),
+    sources    AggregateFunction(uniq, Nullable(IPv6)),
+    bytes_max  SimpleAggregateFunction(max, UInt64)
+)
+ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(minute)
+ORDER BY (tenant, minute, category, action, outcome, severity)
+TTL minute + toIntervalDay(30) -- ttl:events
+;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS sentinel.events_per_minute_mv
+TO sentinel.events_per_minute AS
+SELECT
+    toStartOfMinute(ts) AS minute,
+    tenant,
+    category,
+    action,
+    outcome,
+    severity,
+    uniqState(event_id) AS events,
+    uniqState(source.ip) AS sources,
+    max(ifNull(network.bytes, 0)) AS bytes_max
+FROM sentinel.events
+GROUP BY minute, tenant, category, action, outcome, severity;
+
+CREATE TABLE IF NOT EXISTS sentinel.alerts_per_minute
+(
+    minute     DateTime('UTC'),
+    tenant     LowCardinality(String),
+    kind       LowCardinality(String),
+    rule_id    LowCardinality(String),
+    rule_title LowCardinality(String),
+    severity   Enum8('informational' = 1, 'low' = 2, 'medium' = 3, 'high' = 4, 'critical' = 5),
+    alerts     AggregateFunction(uniq, FixedString(32)),
+    entities   AggregateFunction(uniq, String)
+)
+ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(minute)
+ORDER BY (tenant, minute, kind, rule_id, severity, rule_title)
+TTL minute + toIntervalDay(90) -- ttl:alerts
+;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS sentinel.alerts_per_minute_mv
+TO sentinel.alerts_per_minute AS
+SELECT
+    toStartOfMinute(ts) AS minute,
+    tenant,
+    kind,
+    rule.id AS rule_id,
+    rule.title AS rule_title,
+    severity,
+    uniqState(alert_id) AS alerts,
+    uniqState(entity.value) AS entities
+FROM sentinel.alerts
+GROUP BY minute, tenant, kind, rule_id, rule_title, severity;
+
+CREATE TABLE IF NOT EXISTS sentinel.dead_letters_per_minute
+(
+    minute      DateTime('UTC'),
+    stage       LowCardinality(String),
+    reason_code LowCardinality(String),
+    dead_letters AggregateFunction(uniq, FixedString(32))
+)
+ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(minute)
+ORDER BY (minute, stage, reason_code)
+TTL minute + toIntervalDay(30) -- ttl:dead_letters
+;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS sentinel.dead_letters_per_minute_mv
+TO sentinel.dead_letters_per_minute AS
+SELECT
+    toStartOfMinute(at) AS minute,
+    stage,
+    reason_code,
+    uniqState(dead_letter_id) AS dead_letters
+FROM sentinel.dead_letters
+GROUP BY minute, stage, reason_code;

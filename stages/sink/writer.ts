@@ -1,0 +1,375 @@
+/**
+ * The sink's write path: buffers records per table, flushes by rows, bytes
+ * and time, retries transient failures with exponential back-off, turns rows
+ * the database refuses into dead letters (found by bisecting the batch), and
+ * acknowledges input only once everything read before it is stored.
+ */
+import type { DeadLetter } from "../shared/contracts/mod.ts";
+import type { Logger } from "../shared/log.ts";
+import { type AnyRecord, deadLetter } from "../shared/records.ts";
+import type {
+  InputBatch,
+  OutputRecord,
+  RecordSink,
+  RecordSource,
+} from "../shared/io/types.ts";
+import {
+  type PendingRow,
+  type RecordStore,
+  StoreError,
+  TABLE_OF,
+  type TableName,
+} from "./store.ts";
+
+/** Batching and retry settings. */
+export interface WriterOptions {
+  /** Flush when this many rows are buffered. @default 20000 */
+  maxRows?: number;
+  /** Flush when this many bytes are buffered. @default 16 MiB */
+  maxBytes?: number;
+  /** Flush rows that have waited this long. @default 1000 */
+  lingerMs?: number;
+  /** Retries of a transient failure before giving up. @default 8 */
+  maxRetries?: number;
+  /** First back-off delay; doubles each retry (with jitter). @default 200 */
+  backoffMs?: number;
+  /** Upper bound of one back-off delay. @default 10000 */
+  maxBackoffMs?: number;
+}
+
+const TABLES: TableName[] = ["events", "alerts", "dead_letters", "raw_events"];
+
+/** What the sink stored, for the end-of-run summary. */
+export interface StoreStats {
+  stored: Record<TableName, number>;
+  /** Stored events by category. */
+  events_by_category: Record<string, number>;
+  /** Stored alerts by rule id. */
+  alerts_by_rule: Record<
+    string,
+    { title: string; kind: string; count: number }
+  >;
+  /** Stored dead letters by "stage/reason_code". */
+  dead_letters_by_reason: Record<string, number>;
+  /** Rows the store refused (now dead letters). */
+  rejected: number;
+  retries: number;
+  flushes: number;
+}
+
+interface Buffer {
+  rows: Record<TableName, PendingRow[]>;
+  records: Record<TableName, AnyRecord[]>;
+  count: number;
+  bytes: number;
+  /** Input batches whose records are all in this buffer or earlier ones. */
+  commits: InputBatch[];
+  since: number;
+}
+
+function emptyBuffer(): Buffer {
+  return {
+    rows: { events: [], alerts: [], dead_letters: [], raw_events: [] },
+    records: { events: [], alerts: [], dead_letters: [], raw_events: [] },
+    count: 0,
+    bytes: 0,
+    commits: [],
+    since: 0,
+  };
+}
+
+/** The database row for a record: its line, plus the columns the sink sets. */
+export function rowFor(record: AnyRecord, line: string): string {
+  if (
+    (record.record === "enriched_event" || record.record === "raw_event") &&
+    typeof record.payload === "object"
+  ) {
+    return line.slice(0, line.lastIndexOf("}")) + ',"payload_type":"json"}';
+  }
+  return line;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A {@link RecordSink} that stores records in a {@link RecordStore}.
+ * `write` returns at once while the buffer has room (and waits for a flush
+ * when it is full, which is the back-pressure on the reader).
+ */
+export class StoreWriter implements RecordSink {
+  readonly describe: string;
+  readonly stats: StoreStats = {
+    stored: { events: 0, alerts: 0, dead_letters: 0, raw_events: 0 },
+    events_by_category: {},
+    alerts_by_rule: {},
+    dead_letters_by_reason: {},
+    rejected: 0,
+    retries: 0,
+    flushes: 0,
+  };
+  readonly #store: RecordStore;
+  readonly #log: Logger;
+  readonly #maxRows: number;
+  readonly #maxBytes: number;
+  readonly #lingerMs: number;
+  readonly #maxRetries: number;
+  readonly #backoffMs: number;
+  readonly #maxBackoffMs: number;
+  #buf = emptyBuffer();
+  #chain: Promise<void> = Promise.resolve();
+  #failed: Error | null = null;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+
+  constructor(store: RecordStore, logger: Logger, opts: WriterOptions = {}) {
+    this.#store = store;
+    this.describe = store.describe;
+    this.#log = logger;
+    this.#maxRows = opts.maxRows ?? 20_000;
+    this.#maxBytes = opts.maxBytes ?? 16 << 20;
+    this.#lingerMs = opts.lingerMs ?? 1000;
+    this.#maxRetries = opts.maxRetries ?? 8;
+    this.#backoffMs = opts.backoffMs ?? 200;
+    this.#maxBackoffMs = opts.maxBackoffMs ?? 10_000;
+  }
+
+  /** Buffers records; waits for a flush when the buffer is full. */
+  async write(records: OutputRecord[]): Promise<void> {
+    if (this.#failed) throw this.#failed;
+    const b = this.#buf;
+    if (b.count === 0 && records.length) b.since = performance.now();
+    for (let i = 0; i < records.length; i++) {
+      const { record, line } = records[i];
+      const table = TABLE_OF[record.record];
+      const row = rowFor(record, line);
+      b.rows[table].push({ line, row });
+      b.records[table].push(record);
+      b.count++;
+      b.bytes += row.length + 1;
+    }
+    if (b.count >= this.#maxRows || b.bytes >= this.#maxBytes) {
+      await this.#scheduleFlush();
+    } else if (b.count > 0) this.#armTimer();
+  }
+
+  /**
+   * Registers an input batch to acknowledge once everything written so far
+   * is stored (see {@link deferCommits}).
+   */
+  deferCommit(batch: InputBatch): void {
+    this.#buf.commits.push(batch);
+    if (this.#buf.count === 0) this.#armTimer();
+  }
+
+  /** Stores everything buffered. */
+  async flush(): Promise<void> {
+    await this.#scheduleFlush();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.flush().finally(() => {
+      this.#closed = true;
+      clearTimeout(this.#timer);
+    });
+  }
+
+  ready(): boolean {
+    return this.#failed === null;
+  }
+
+  #armTimer() {
+    if (this.#timer !== undefined || this.#closed) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#scheduleFlush().catch(() => {/* surfaced by the next write */});
+    }, this.#lingerMs);
+  }
+
+  #scheduleFlush(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const b = this.#buf;
+    if (b.count === 0 && b.commits.length === 0) return this.#chain;
+    this.#buf = emptyBuffer();
+    this.#chain = this.#chain.then(() => this.#flushBuffer(b));
+    this.#chain.catch((e) => {
+      this.#failed ??= e as Error;
+    });
+    return this.#chain;
+  }
+
+  async #flushBuffer(b: Buffer): Promise<void> {
+    if (this.#failed) throw this.#failed;
+    const started = performance.now();
+    // Dead letters last, so the sink's own rejects of this batch join them.
+    for (const table of TABLES) {
+      const rows = b.rows[table];
+      if (rows.length === 0) continue;
+      const refused = await this.#insertOrBisect(table, rows, b.records[table]);
+      if (refused.length) {
+        b.rows.dead_letters.push(...refused.map((d) => {
+          const line = JSON.stringify(d);
+          return { line, row: line };
+        }));
+        b.records.dead_letters.push(...refused);
+      }
+    }
+    for (const batch of b.commits) await batch.commit();
+    this.stats.flushes++;
+    this.#log.debug("flushed", {
+      rows: b.count,
+      bytes: b.bytes,
+      ms: Math.round(performance.now() - started),
+    });
+  }
+
+  /** Inserts rows; on a data rejection splits the batch to find the bad rows. Returns their dead letters. */
+  async #insertOrBisect(
+    table: TableName,
+    rows: PendingRow[],
+    records: AnyRecord[],
+  ): Promise<DeadLetter[]> {
+    try {
+      await this.#insertWithRetry(table, rows);
+      this.#count(table, records);
+      return [];
+    } catch (e) {
+      const err = e as StoreError;
+      if (!(err instanceof StoreError) || err.kind !== "rejected") throw e;
+      if (
+        table === "dead_letters" && rows.length === 1 &&
+        records[0].record === "dead_letter" &&
+        records[0].stage === "sink" &&
+        records[0].reason_code === "rejected_by_store"
+      ) {
+        // The store refuses even our own dead letter: nothing sane is left.
+        throw new StoreError(
+          `the store refused a dead letter: ${err.message}`,
+          "fatal",
+          err.code,
+        );
+      }
+      if (rows.length === 1) {
+        this.stats.rejected++;
+        const rec = records[0] as {
+          event_id?: string;
+          alert_id?: string;
+          tenant?: unknown;
+        };
+        return [
+          deadLetter(
+            "sink",
+            "rejected_by_store",
+            `${this.#store.describe} refused the ${
+              records[0].record
+            }: ${err.message}`,
+            rows[0].line,
+            {
+              event_id: rec.event_id ?? rec.alert_id,
+              tenant: typeof rec.tenant === "string" && rec.tenant
+                ? rec.tenant
+                : undefined,
+            },
+          ),
+        ];
+      }
+      const mid = rows.length >> 1;
+      const left = await this.#insertOrBisect(
+        table,
+        rows.slice(0, mid),
+        records.slice(0, mid),
+      );
+      const right = await this.#insertOrBisect(
+        table,
+        rows.slice(mid),
+        records.slice(mid),
+      );
+      return left.concat(right);
+    }
+  }
+
+  async #insertWithRetry(table: TableName, rows: PendingRow[]): Promise<void> {
+    for (let attempt = 0;; attempt++) {
+      try {
+        await this.#store.insert(table, rows);
+        return;
+      } catch (e) {
+        const err = e instanceof StoreError
+          ? e
+          : new StoreError(String(e), "transient");
+        if (err.kind !== "transient") throw err;
+        if (attempt >= this.#maxRetries) {
+          throw new StoreError(
+            `${this.#store.describe}: giving up after ${
+              attempt + 1
+            } attempts: ${err.message}`,
+            "fatal",
+            err.code,
+          );
+        }
+        const base = Math.min(
+          this.#maxBackoffMs,
+          this.#backoffMs * 2 ** attempt,
+        );
+        const delay = Math.round(base / 2 + Math.random() * base / 2);
+        this.stats.retries++;
+        this.#log.warn("insert failed, retrying", {
+          table,
+          rows: rows.length,
+          attempt: attempt + 1,
+          delay_ms: delay,
+          error: err.message,
+        });
+        await sleep(delay);
+      }
+    }
+  }
+
+  #count(table: TableName, records: AnyRecord[]) {
+    const s = this.stats;
+    s.stored[table] += records.length;
+    for (const r of records) {
+      if (r.record === "enriched_event") {
+        s.events_by_category[r.category] =
+          (s.events_by_category[r.category] ?? 0) + 1;
+      } else if (r.record === "alert") {
+        const a = s.alerts_by_rule[r.rule.id] ??= {
+          title: r.rule.title,
+          kind: r.kind,
+          count: 0,
+        };
+        a.count++;
+      } else if (r.record === "dead_letter") {
+        const k = `${r.stage}/${r.reason_code}`;
+        s.dead_letters_by_reason[k] = (s.dead_letters_by_reason[k] ?? 0) + 1;
+      }
+    }
+  }
+}
+
+/**
+ * Wraps a source so that acknowledging a batch is deferred to `writer`: the
+ * runner's `commit()` (called once the batch is handed to the writer)
+ * becomes "commit after the insert that holds these rows succeeded".
+ */
+export function deferCommits(
+  source: RecordSource,
+  writer: StoreWriter,
+): RecordSource {
+  return {
+    describe: source.describe,
+    close: () => source.close(),
+    async *batches() {
+      for await (const batch of source.batches()) {
+        yield {
+          ...batch,
+          commit: () => {
+            writer.deferCommit(batch);
+            return Promise.resolve();
+          },
+        };
+      }
+    },
+  };
+}
