@@ -92,19 +92,29 @@ function errMessage(e: unknown): string {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** kafkajs namespaces whose errors are retried (and reported) by us. */
+const RETRIED_NAMESPACES = new Set(["Connection", "BrokerPool"]);
+
 /** kafkajs log lines into the stage's structured log. */
 function logCreator(logger: Logger) {
   return () => ({ namespace, level, log }: LogEntry) => {
-    const { message, timestamp: _t, logger: _l, ...rest } = log as
-      & Record<string, unknown>
-      & { message: string };
+    const {
+      message,
+      timestamp: _t,
+      logger: _l,
+      stack: _s,
+      ...rest
+    } = log as Record<string, unknown> & { message: string };
     const fields = { kafka: namespace, ...rest };
-    // Failed responses are retried by kafkajs itself; what finally fails
-    // reaches us as an exception and is logged there.
-    if (level === logLevel.ERROR && !message.startsWith("[Connection]")) {
+    // Failed requests and lost connections are retried by kafkajs and then
+    // by this adapter, which logs what finally fails; the producer's
+    // "limiting retries" notice is moot because writes are retried here.
+    const quiet = RETRIED_NAMESPACES.has(namespace) ||
+      message.startsWith("Limiting retries for the idempotent producer");
+    if (!quiet && level === logLevel.ERROR) {
       logger.warn(`kafka: ${message}`, fields);
-    } else if (level === logLevel.WARN) {
-      logger.warn(`kafka: ${message}`, fields);
+    } else if (!quiet && level === logLevel.WARN) {
+      logger.info(`kafka: ${message}`, fields);
     } else {
       logger.debug(`kafka: ${message}`, fields);
     }

@@ -1,0 +1,305 @@
+/**
+ * The Kafka adapter against a real broker: records land on the topic of
+ * their type, keyed by entity; offsets are committed only when the runner
+ * says so, so an uncommitted batch is delivered again; consumption waits for
+ * the commit; a write issued while the broker is down completes once it is
+ * back; two consumers in one group share the partitions without loss.
+ */
+import assert from "node:assert/strict";
+import { Kafka, logLevel } from "kafkajs";
+import {
+  openKafkaSink,
+  openKafkaSource,
+} from "../../stages/shared/io/kafka.ts";
+import type { InputBatch, OutputRecord } from "../../stages/shared/io/types.ts";
+import type { AnyRecord } from "../../stages/shared/records.ts";
+import {
+  KAFKA_SKIP,
+  kafkaTest,
+  startBroker,
+  type TestBroker,
+  testLogger,
+} from "./_broker.ts";
+
+const logger = testLogger();
+let broker: TestBroker | null = null;
+const getBroker = async () => broker ??= await startBroker();
+
+function rawEvent(i: number, source = "sshd"): AnyRecord {
+  return {
+    record: "raw_event",
+    event_id: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+    received_at: "2026-11-24T10:00:00.000Z",
+    tenant: "default",
+    source_name: source,
+    transport: "stdin",
+    ingest_node: "test",
+    payload: `line ${i}`,
+  } as unknown as AnyRecord;
+}
+
+function enriched(i: number, ip: string): AnyRecord {
+  return {
+    record: "enriched_event",
+    event_id: `10000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+    ts: "2026-11-24T10:00:00.000Z",
+    category: "auth",
+    source: { ip },
+    fields: {},
+  } as unknown as AnyRecord;
+}
+
+const out = (record: AnyRecord, forwarded = false): OutputRecord => ({
+  record,
+  line: JSON.stringify(record),
+  forwarded,
+});
+
+const opts = (group?: string) => ({
+  stage: "parser" as const,
+  logger,
+  defaultGroup: group,
+});
+
+/** Reads a topic with a fresh group until idle, committing every batch. */
+async function drain(b: TestBroker, topic: string, group: string) {
+  const src = await openKafkaSource(
+    new URL(b.uri(topic, { group, idle_exit_ms: 1500 })),
+    opts(),
+  );
+  const lines: string[] = [];
+  for await (const batch of src.batches()) {
+    lines.push(...batch.lines);
+    await batch.commit();
+  }
+  await src.close();
+  return lines;
+}
+
+kafkaTest(
+  "kafka sink: each record type goes to its topic, forwarded records are skipped, one entity's events share a partition",
+  async () => {
+    const b = await getBroker();
+    const sink = await openKafkaSink(
+      new URL(b.uri("", { partitions: 4 })),
+      opts(),
+    );
+    assert.ok(sink.ready());
+    const recs: OutputRecord[] = [];
+    for (let i = 0; i < 20; i++) {
+      recs.push(out(enriched(i, i % 2 ? "203.0.113.9" : "198.51.100.7")));
+    }
+    recs.push(out(rawEvent(1), true)); // forwarded: already on events.raw
+    recs.push(out(rawEvent(2)));
+    await sink.write(recs);
+    await sink.close();
+
+    const raw = await drain(b, "events.raw", "check-raw");
+    assert.deepEqual(raw.map((l) => JSON.parse(l).event_id), [
+      (rawEvent(2) as { event_id: string }).event_id,
+    ]);
+
+    // Partition of every enriched event, read with a plain kafkajs consumer.
+    const kafka = new Kafka({
+      brokers: [b.address],
+      logLevel: logLevel.NOTHING,
+    });
+    const c = kafka.consumer({ groupId: "check-partitions" });
+    await c.connect();
+    await c.subscribe({ topics: ["events.enriched"], fromBeginning: true });
+    const partsByIp = new Map<string, Set<number>>();
+    let seen = 0;
+    await new Promise<void>((resolve) => {
+      c.run({
+        eachMessage: ({ partition, message }) => {
+          const ip = JSON.parse(message.value!.toString()).source.ip;
+          assert.equal(message.key?.toString(), ip);
+          if (!partsByIp.has(ip)) partsByIp.set(ip, new Set());
+          partsByIp.get(ip)!.add(partition);
+          if (++seen === 20) resolve();
+          return Promise.resolve();
+        },
+      });
+    });
+    await c.disconnect();
+    assert.equal(partsByIp.size, 2);
+    for (const [ip, parts] of partsByIp) {
+      assert.equal(parts.size, 1, `${ip} spread over partitions ${[...parts]}`);
+    }
+  },
+);
+
+kafkaTest(
+  "kafka source: a batch that was never committed is delivered again to the next consumer of the group; committed batches are not",
+  async () => {
+    const b = await getBroker();
+    const topic = "commit.semantics";
+    const sink = await openKafkaSink(
+      new URL(b.uri("", { "topic.raw_event": topic, partitions: 2 })),
+      opts(),
+    );
+    const all = Array.from({ length: 60 }, (_, i) => rawEvent(i));
+    await sink.write(all.map((r) => out(r)));
+    await sink.close();
+    const ids = (lines: string[]) =>
+      lines.map((l) => JSON.parse(l).event_id as string);
+
+    // First consumer: commit batches until 20 records are done, then take one
+    // more batch and stop without committing it (as if the stage crashed).
+    const first = await openKafkaSource(
+      new URL(b.uri(topic, { group: "g-commit", max_batch: 7 })),
+      opts(),
+    );
+    const committed: string[] = [];
+    let uncommitted: string[] = [];
+    for await (const batch of first.batches()) {
+      if (committed.length >= 20) {
+        uncommitted = ids(batch.lines);
+        break;
+      }
+      committed.push(...ids(batch.lines));
+      await batch.commit();
+    }
+    await first.close();
+    assert.ok(uncommitted.length > 0);
+
+    // Second consumer in the same group: gets everything not committed,
+    // including the abandoned batch, and nothing that was committed.
+    const secondSrc = await openKafkaSource(
+      new URL(b.uri(topic, { group: "g-commit", idle_exit_ms: 1500 })),
+      opts(),
+    );
+    const second: string[] = [];
+    for await (const batch of secondSrc.batches()) {
+      second.push(...ids(batch.lines));
+      await batch.commit();
+    }
+    await secondSrc.close();
+    for (const id of uncommitted) assert.ok(second.includes(id), `lost ${id}`);
+    for (const id of committed) {
+      assert.ok(!second.includes(id), `${id} redelivered after commit`);
+    }
+    assert.deepEqual(
+      [...committed, ...second].sort(),
+      ids(all.map((r) => JSON.stringify(r))).sort(),
+    );
+
+    // A third consumer of the group finds nothing left.
+    assert.deepEqual(await drain(b, topic, "g-commit"), []);
+  },
+);
+
+kafkaTest(
+  "kafka source: no further batch is handed out until the current one is committed (back-pressure)",
+  async () => {
+    const b = await getBroker();
+    const topic = "backpressure";
+    const sink = await openKafkaSink(
+      new URL(b.uri("", { "topic.raw_event": topic, partitions: 1 })),
+      opts(),
+    );
+    await sink.write(
+      Array.from({ length: 30 }, (_, i) => out(rawEvent(i))),
+    );
+    await sink.close();
+    const src = await openKafkaSource(
+      new URL(b.uri(topic, { group: "g-bp", max_batch: 10 })),
+      opts(),
+    );
+    const it = src.batches()[Symbol.asyncIterator]();
+    const firstBatch = (await it.next()).value as InputBatch;
+    assert.equal(firstBatch.lines.length, 10);
+    let secondArrived = false;
+    const second = it.next().then((r) => {
+      secondArrived = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(secondArrived, false, "a batch was handed out before commit");
+    await firstBatch.commit();
+    const secondBatch = (await second).value as InputBatch;
+    assert.equal(secondBatch.lines.length, 10);
+    assert.notEqual(secondBatch.lines[0], firstBatch.lines[0]);
+    await secondBatch.commit();
+    await src.close();
+  },
+);
+
+kafkaTest(
+  "kafka sink: a write issued while the broker is down completes once it is back, and the record is stored",
+  async () => {
+    const b = await getBroker();
+    const topic = "outage";
+    const sink = await openKafkaSink(
+      new URL(b.uri("", { "topic.raw_event": topic, partitions: 1 })),
+      opts(),
+    );
+    await sink.write([out(rawEvent(1))]);
+    await b.stop();
+    let done = false;
+    const pending = sink.write([out(rawEvent(2))]).then(() => done = true);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(done, false, "write resolved with the broker down");
+    await b.start();
+    await pending;
+    await sink.close();
+    const ids = (await drain(b, topic, "g-outage")).map((l) =>
+      JSON.parse(l).event_id
+    );
+    assert.deepEqual(
+      [...new Set(ids)].sort(),
+      [rawEvent(1), rawEvent(2)].map((r) =>
+        (r as { event_id: string }).event_id
+      ),
+    );
+  },
+);
+
+kafkaTest(
+  "kafka source: two consumers in one group split the partitions and together see every record",
+  async () => {
+    const b = await getBroker();
+    const topic = "shared.group";
+    const sink = await openKafkaSink(
+      new URL(b.uri("", { "topic.raw_event": topic, partitions: 4 })),
+      opts(),
+    );
+    const all = Array.from({ length: 200 }, (_, i) => rawEvent(i));
+    await sink.write(all.map((r) => out(r)));
+    await sink.close();
+    // Small batches processed slowly, so the second member joins while the
+    // first is still busy and the group rebalances mid-stream.
+    const uri = new URL(
+      b.uri(topic, { group: "g-two", idle_exit_ms: 2500, max_batch: 5 }),
+    );
+    const [s1, s2] = await Promise.all([
+      openKafkaSource(uri, opts()),
+      openKafkaSource(uri, opts()),
+    ]);
+    const read = async (s: typeof s1) => {
+      const got: string[] = [];
+      for await (const batch of s.batches()) {
+        got.push(...batch.lines.map((l) => JSON.parse(l).event_id));
+        await new Promise((r) => setTimeout(r, 100));
+        await batch.commit();
+      }
+      await s.close();
+      return got;
+    };
+    const [a, c] = await Promise.all([read(s1), read(s2)]);
+    const union = new Set([...a, ...c]);
+    assert.equal(union.size, 200);
+    assert.ok(a.length > 0 && c.length > 0, `split ${a.length}/${c.length}`);
+  },
+);
+
+if (!KAFKA_SKIP) {
+  Deno.test({
+    name: "kafka adapter: stop the test broker",
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async () => {
+      await broker?.destroy();
+    },
+  });
+}
