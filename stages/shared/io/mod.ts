@@ -37,7 +37,10 @@ export async function openSource(
   if (uri.startsWith("file:")) return fileSource(filePath(uri), max);
   if (uri.startsWith("kafka://")) {
     const kafka = await import("./kafka.ts");
-    return kafka.openKafkaSource(parseUrl(uri), { ...opts, maxLineBytes: max });
+    return kafka.openKafkaSource(kafka.parseKafkaUri(uri), {
+      ...opts,
+      maxLineBytes: max,
+    });
   }
   throw new UsageError(
     `--in: unsupported source '${uri}' (expected -, file:PATH or kafka://HOST:PORT/TOPIC)`,
@@ -53,7 +56,7 @@ export async function openSink(
   if (uri.startsWith("file:")) return await fileSink(filePath(uri));
   if (uri.startsWith("kafka://")) {
     const kafka = await import("./kafka.ts");
-    return kafka.openKafkaSink(parseUrl(uri), opts);
+    return kafka.openKafkaSink(kafka.parseKafkaUri(uri), opts);
   }
   throw new UsageError(
     `--out: unsupported destination '${uri}' (expected -, file:PATH or kafka://HOST:PORT)`,
@@ -68,12 +71,4 @@ function filePath(uri: string): string {
     );
   }
   return p.startsWith("//") ? new URL(uri).pathname : p;
-}
-
-function parseUrl(uri: string): URL {
-  try {
-    return new URL(uri);
-  } catch {
-    throw new UsageError(`'${uri}' is not a valid URI`);
-  }
 }
