@@ -1,0 +1,232 @@
+/**
+ * sentinel-ingest: receives security events over HTTP (Hono on Deno.serve)
+ * and syslog (UDP/TCP), stamps them, and writes RawEvents to `--out`.
+ */
+import {
+  type CommandSpec,
+  intOption,
+  main,
+  numberOption,
+  parseCommand,
+  stringOption,
+  UsageError,
+} from "../stages/shared/cli.ts";
+import { openSink } from "../stages/shared/io/mod.ts";
+import { createLogger } from "../stages/shared/log.ts";
+import {
+  type Credential,
+  CredentialStore,
+  parseAuthFile,
+  parseTokenList,
+} from "../stages/ingest/credentials.ts";
+import { startIngestServer } from "../stages/ingest/server.ts";
+import {
+  DEFAULT_MAX_BATCH_BYTES,
+  DEFAULT_MAX_EVENT_BYTES,
+} from "../stages/ingest/app.ts";
+import { DEFAULT_MAX_BATCH_EVENTS } from "../stages/ingest/event_input.ts";
+import { DEFAULT_MAX_JSON_DEPTH } from "../stages/ingest/json_depth.ts";
+import { DEFAULT_MAX_SYSLOG_BYTES } from "../stages/ingest/syslog_framing.ts";
+
+const spec: CommandSpec = {
+  name: "sentinel-ingest",
+  summary:
+    "HTTP and syslog receiver: stamps incoming events and writes RawEvents downstream.",
+  usage: [
+    "sentinel-ingest [--port 8080] [--out -|file:PATH|kafka://HOST:PORT/TOPIC] [--syslog-udp PORT] [--syslog-tcp PORT]",
+  ],
+  options: {
+    out: {
+      type: "string",
+      default: "-",
+      valueName: "URI",
+      description:
+        "Where RawEvents go: - (stdout NDJSON), file:PATH, kafka://HOST:PORT/events.raw.",
+    },
+    host: {
+      type: "string",
+      default: "0.0.0.0",
+      valueName: "ADDR",
+      description: "Address to listen on (HTTP and syslog).",
+    },
+    port: {
+      type: "string",
+      default: "8080",
+      valueName: "PORT",
+      description: "HTTP port; 0 picks a free port (logged at start).",
+    },
+    "syslog-udp": {
+      type: "string",
+      valueName: "PORT",
+      description: "Receive syslog over UDP on PORT (one message a datagram).",
+    },
+    "syslog-tcp": {
+      type: "string",
+      valueName: "PORT",
+      description:
+        "Receive syslog over TCP on PORT (LF or RFC 6587 octet-counted framing).",
+    },
+    tenant: {
+      type: "string",
+      default: "default",
+      valueName: "NAME",
+      description:
+        "Tenant for syslog events and for HTTP requests without auth or X-Tenant.",
+    },
+    "auth-file": {
+      type: "string",
+      valueName: "FILE",
+      description:
+        'Require a credential on POST: JSON {"tenants": {"acme": ["<secret>", …]}}; sent as Authorization: Bearer or X-API-Key.',
+    },
+    "auth-tokens": {
+      type: "string",
+      valueName: "LIST",
+      description:
+        "Credentials as tenant:secret[,tenant:secret…] (best from the environment). Combined with --auth-file.",
+    },
+    "rate-limit": {
+      type: "string",
+      valueName: "N",
+      description:
+        "Per-client limit in requests/s (token bucket; 429 beyond). Off by default.",
+    },
+    "rate-burst": {
+      type: "string",
+      valueName: "N",
+      description: "Token bucket size for --rate-limit (default: the rate).",
+    },
+    "max-event-bytes": {
+      type: "string",
+      default: String(DEFAULT_MAX_EVENT_BYTES),
+      valueName: "N",
+      description: "Largest POST /events body (413 beyond).",
+    },
+    "max-batch-bytes": {
+      type: "string",
+      default: String(DEFAULT_MAX_BATCH_BYTES),
+      valueName: "N",
+      description: "Largest POST /events/batch body (413 beyond).",
+    },
+    "max-batch-events": {
+      type: "string",
+      default: String(DEFAULT_MAX_BATCH_EVENTS),
+      valueName: "N",
+      description: "Most events in one batch (413 beyond).",
+    },
+    "max-depth": {
+      type: "string",
+      default: String(DEFAULT_MAX_JSON_DEPTH),
+      valueName: "N",
+      description: "Deepest JSON nesting accepted in one event (400 beyond).",
+    },
+    "max-syslog-bytes": {
+      type: "string",
+      default: String(DEFAULT_MAX_SYSLOG_BYTES),
+      valueName: "N",
+      description: "Largest syslog message; longer frames become dead letters.",
+    },
+    node: {
+      type: "string",
+      valueName: "NAME",
+      description: "Ingest node name stamped on events (default: host name).",
+    },
+    "write-timeout-ms": {
+      type: "string",
+      default: "10000",
+      valueName: "MS",
+      description:
+        "A downstream write slower than this fails its requests with 503.",
+    },
+  },
+  examples: [
+    "sentinel-ingest --port 8080 | sentinel-parser | sentinel-detector --rules ./sigma | sentinel-sink",
+    "sentinel-ingest --syslog-udp 5514 --syslog-tcp 5514 --out kafka://localhost:9092/events.raw",
+    "SENTINEL_AUTH_TOKENS=acme:s3cr3t-token-0001 sentinel-ingest --rate-limit 500",
+    "curl -s -XPOST localhost:8080/events -H 'content-type: text/plain' --data 'Nov 24 10:00:00 web-01 sshd[1]: Failed password for root from 203.0.113.9 port 22 ssh2'",
+  ],
+  notes: [
+    "Routes: POST /events, POST /events/batch, GET /healthz, GET /readyz, GET /metrics, GET /openapi.json.",
+    "A 202 answer means the events reached the downstream; SIGINT/SIGTERM stop accepting, drain in-flight requests and flush.",
+  ],
+};
+
+async function loadCredentials(
+  file: string | undefined,
+  tokens: string | undefined,
+): Promise<CredentialStore | undefined> {
+  const creds: Credential[] = [];
+  try {
+    if (file !== undefined) {
+      let text: string;
+      try {
+        text = await Deno.readTextFile(file);
+      } catch (e) {
+        throw new Error(`cannot read ${file}: ${(e as Error).message}`);
+      }
+      creds.push(...parseAuthFile(text, `--auth-file ${file}`));
+    }
+    if (tokens !== undefined) creds.push(...parseTokenList(tokens));
+    if (file === undefined && tokens === undefined) return undefined;
+    if (creds.length === 0) throw new Error("no credentials configured");
+    return new CredentialStore(creds);
+  } catch (e) {
+    throw new UsageError(`auth: ${(e as Error).message}`);
+  }
+}
+
+function portOption(values: Record<string, unknown>, name: string) {
+  return intOption(values as never, name, { min: 0, max: 65535 });
+}
+
+await main(async () => {
+  const { values, logLevel } = parseCommand(spec);
+  const logger = createLogger("ingest", logLevel);
+  const credentials = await loadCredentials(
+    stringOption(values, "auth-file"),
+    stringOption(values, "auth-tokens"),
+  );
+  const rate = numberOption(values, "rate-limit", { min: 0.001 });
+  const burst = numberOption(values, "rate-burst", { min: 1 });
+  const sink = await openSink(stringOption(values, "out")!, {
+    stage: "ingest",
+    logger,
+  });
+  const server = await startIngestServer({
+    sink,
+    logger,
+    hostname: stringOption(values, "host"),
+    port: portOption(values, "port"),
+    syslogUdpPort: portOption(values, "syslog-udp"),
+    syslogTcpPort: portOption(values, "syslog-tcp"),
+    ingestNode: stringOption(values, "node") ?? Deno.hostname(),
+    defaultTenant: stringOption(values, "tenant"),
+    credentials,
+    rateLimit: rate === undefined
+      ? undefined
+      : { ratePerSecond: rate, burst: burst },
+    maxEventBytes: intOption(values, "max-event-bytes", { min: 64 }),
+    maxBatchBytes: intOption(values, "max-batch-bytes", { min: 64 }),
+    maxBatchEvents: intOption(values, "max-batch-events", { min: 1 }),
+    maxDepth: intOption(values, "max-depth", { min: 1, max: 1000 }),
+    maxSyslogBytes: intOption(values, "max-syslog-bytes", { min: 64 }),
+    writeTimeoutMs: intOption(values, "write-timeout-ms", { min: 1 }),
+  });
+  logger.info("listening", {
+    http: `http://${server.hostname}:${server.port}`,
+    port: server.port,
+    syslog_udp: server.syslogUdpPort,
+    syslog_tcp: server.syslogTcpPort,
+    out: sink.describe,
+    auth: credentials ? `${credentials.size} credential(s)` : "off",
+  });
+
+  const stop = (signal: string) => {
+    logger.info("shutting down", { signal });
+    server.shutdown();
+  };
+  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+  await server.finished;
+  return 0;
+});

@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import {
+  DownstreamUnavailable,
+  GroupCommitWriter,
+} from "../../stages/ingest/group_commit.ts";
+import type { OutputRecord } from "../../stages/shared/io/types.ts";
+import { deadLetter } from "../../stages/shared/records.ts";
+import { MemorySink } from "./_helpers.ts";
+
+function rec(n: number): OutputRecord {
+  const record = deadLetter("ingest", "schema", `r${n}`, String(n));
+  return { record, line: JSON.stringify(record), forwarded: false };
+}
+
+Deno.test("concurrent submissions are grouped into few writes and all resolve after the write", async () => {
+  const sink = new MemorySink();
+  let open!: () => void;
+  sink.gate = new Promise((r) => open = r);
+  const w = new GroupCommitWriter(sink);
+  const done: number[] = [];
+  const ps = Array.from(
+    { length: 50 },
+    (_, i) => w.submit([rec(i)]).then(() => done.push(i)),
+  );
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(done.length, 0, "nothing resolves before the sink accepted it");
+  open();
+  await Promise.all(ps);
+  assert.equal(sink.records.length, 50);
+  assert.ok(sink.writes <= 2, `expected grouping, got ${sink.writes} writes`);
+  assert.deepEqual(
+    sink.records.map((r) => (r.record as { reason: string }).reason),
+    Array.from({ length: 50 }, (_, i) => `r${i}`),
+    "order kept",
+  );
+});
+
+Deno.test("a failing write rejects exactly its waiters with DownstreamUnavailable", async () => {
+  const sink = new MemorySink();
+  sink.failWith = new Error("broker down");
+  const w = new GroupCommitWriter(sink);
+  await assert.rejects(w.submit([rec(1)]), DownstreamUnavailable);
+  sink.failWith = undefined;
+  await w.submit([rec(2)]);
+  assert.equal(sink.records.length, 1);
+  assert.equal(w.failures, 1);
+});
+
+Deno.test("an unready sink, a full queue and a closed writer refuse at once", async () => {
+  const sink = new MemorySink();
+  sink.isReady = false;
+  const w = new GroupCommitWriter(sink);
+  await assert.rejects(w.submit([rec(1)]), /not ready/);
+  sink.isReady = true;
+  let open!: () => void;
+  sink.gate = new Promise((r) => open = r);
+  const small = new GroupCommitWriter(sink, { maxPendingRecords: 2 });
+  const first = small.submit([rec(1)]); // in flight
+  const second = small.submit([rec(2), rec(3)]); // pending: 2
+  await assert.rejects(small.submit([rec(4)]), /behind/);
+  open();
+  await Promise.all([first, second]);
+  await small.close();
+  assert.equal(sink.flushed, 1);
+  await assert.rejects(small.submit([rec(5)]), /shutting down/);
+});
+
+Deno.test("a stalled write times out its waiters with 503 semantics", async () => {
+  const sink = new MemorySink();
+  let open!: () => void;
+  sink.gate = new Promise((r) => open = r);
+  const w = new GroupCommitWriter(sink, { writeTimeoutMs: 20 });
+  await assert.rejects(w.submit([rec(1)]), /did not accept within 20 ms/);
+  open();
+  await w.close();
+});
