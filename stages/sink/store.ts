@@ -318,7 +318,9 @@ export class ClickHouseServerStore implements RecordStore {
     const password = opts.password ?? decodeURIComponent(url.password);
     const fromPath = url.pathname.replace(/^\/+|\/+$/g, "");
     const db = opts.database ?? (fromPath || DEFAULT_DATABASE);
-    const { createClient } = await import("@clickhouse/client");
+    const { createClient, ClickHouseLogLevel } = await import(
+      "@clickhouse/client"
+    );
     const client = createClient({
       url: `${url.protocol}//${url.host}`,
       username: user,
@@ -327,6 +329,8 @@ export class ClickHouseServerStore implements RecordStore {
       // The sink retries itself, with back-off and commit-after-insert.
       keep_alive: { enabled: true },
       application: "sentinel-sink",
+      // Failures surface as StoreErrors and are logged once by the sink.
+      log: { level: ClickHouseLogLevel.OFF },
     });
     return new ClickHouseServerStore(
       `${url.protocol}//${url.host}/${db}`,
