@@ -90,6 +90,7 @@ export class AnomalyDetector implements Detector {
     this.#opts = opts;
     const spec = opts.model?.feature_spec ?? opts.spec ?? DEFAULT_FEATURE_SPEC;
     this.#fx = new FeatureExtractor(spec);
+    if (opts.model?.state) this.#fx.importState(opts.model.state);
     this.#vec = new Float64Array(this.#fx.dim);
     this.#warmup = Math.max(2, opts.warmup ?? 2000);
     this.#warmRows = opts.model

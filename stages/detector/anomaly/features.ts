@@ -451,6 +451,14 @@ const SEVERITY: Record<string, number> = {
   critical: 4,
 };
 
+/** Serializable long-memory state of a {@link FeatureExtractor}. */
+export interface ExtractorState {
+  /** first_seen feature name → keys seen, least recent first. */
+  seen: Record<string, string[]>;
+  /** rarity feature name → value counts. */
+  rarity: Record<string, { total: number; counts: [string, number][] }>;
+}
+
 /** Where an alert about a feature points: the entity field the feature follows. */
 export interface FeatureEntity {
   type: string;
@@ -472,7 +480,8 @@ export class FeatureExtractor {
   readonly #entityOf: (Getter | null)[] = [];
   readonly #entityField: (string | null)[] = [];
   readonly #slotCount = new Map<string, number>();
-  readonly #seen: SeenSet[] = [];
+  readonly #seen = new Map<string, SeenSet>();
+  readonly #rarity = new Map<string, RarityTable>();
   #lastTime = 0;
 
   constructor(spec: FeatureSpec = DEFAULT_FEATURE_SPEC) {
@@ -515,6 +524,40 @@ export class FeatureExtractor {
     return out;
   }
 
+  /**
+   * The long-memory part of the state (first-seen sets, rarity tables), to
+   * store with a model so a restarted detector does not find every entity
+   * new and every value rare. Windows are short-lived and not kept.
+   */
+  exportState(): ExtractorState {
+    const seen: Record<string, string[]> = {};
+    for (const [name, s] of this.#seen) seen[name] = [...s.keys.keys()];
+    const rarity: Record<string, { total: number; counts: [string, number][] }> = {};
+    for (const [name, t] of this.#rarity) rarity[name] = { total: t.total, counts: [...t.counts] };
+    return { seen, rarity };
+  }
+
+  /** Restores {@link exportState} output (unknown feature names are ignored). */
+  importState(state: ExtractorState): void {
+    for (const [name, keys] of Object.entries(state.seen ?? {})) {
+      const s = this.#seen.get(name);
+      if (s && Array.isArray(keys)) for (const k of keys) if (typeof k === "string") s.firstTime(k);
+    }
+    for (const [name, r] of Object.entries(state.rarity ?? {})) {
+      const t = this.#rarity.get(name);
+      if (!t || !Array.isArray(r?.counts)) continue;
+      t.counts.clear();
+      let total = 0;
+      for (const [k, c] of r.counts) {
+        if (typeof k === "string" && Number.isInteger(c) && c > 0) {
+          t.counts.set(k, c);
+          total += c;
+        }
+      }
+      t.total = total;
+    }
+  }
+
   #table(field: string): EntityTable {
     let t = this.#tables.get(field);
     if (!t) {
@@ -539,6 +582,7 @@ export class FeatureExtractor {
       case "rarity": {
         const get = fieldGetter(f.field);
         const table = new RarityTable(this.spec.limits.rarity_values);
+        this.#rarity.set(f.name, table);
         return (e, _t, out, o) => {
           const v = keyOf(get(e));
           out[o] = v === undefined ? 0 : table.observe(v);
@@ -587,7 +631,7 @@ export class FeatureExtractor {
         this.#entityField[i] = f.entity;
         const withGets = (f.with ?? []).map(fieldGetter);
         const seen = new SeenSet(this.spec.limits.entities);
-        this.#seen.push(seen);
+        this.#seen.set(f.name, seen);
         return (e, _t, out, o) => {
           let k = keyOf(getEntity(e));
           if (k === undefined) {

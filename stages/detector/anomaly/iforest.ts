@@ -92,6 +92,8 @@ export class IsolationForest {
   readonly feature: Int32Array;
   readonly value: Float64Array;
   readonly right: Int32Array;
+  /** Training points that reached each node (derived from the external nodes' sizes). */
+  readonly sizes: Int32Array;
   /** c(ψ), the score normalizer. */
   readonly cPsi: number;
   readonly #scale: number;
@@ -105,6 +107,13 @@ export class IsolationForest {
     this.value = a.value;
     this.right = a.right;
     this.cPsi = averagePathLength(a.subsample);
+    // Children follow their parent in pre-order, so a reverse sweep sees
+    // both children's sizes before the parent's.
+    const sizes = new Int32Array(a.feature.length);
+    for (let i = sizes.length - 1; i >= 0; i--) {
+      sizes[i] = a.feature[i] < 0 ? a.right[i] : sizes[i + 1] + sizes[a.right[i]];
+    }
+    this.sizes = sizes;
     // s = 2^(−mean/c) = exp(−ln2 · sum / (t·c)): one multiply per score.
     this.#scale = this.cPsi > 0
       ? -Math.LN2 / (this.roots.length * this.cPsi)
@@ -172,27 +181,27 @@ export class IsolationForest {
   }
 
   /**
-   * How much each feature helped isolate `x`: every split on x's path in
-   * every tree credits its feature with 1/h, h being that tree's path length
-   * (short paths, the mark of an anomaly, weigh more). Normalized to sum 1.
+   * How much each feature helped isolate `x`, in bits: each split on x's
+   * path that takes x from a node holding n training points to a child
+   * holding m credits its feature with log2(n / m). A split that leaves x
+   * among the many credits almost nothing; one that cuts x off from the
+   * crowd credits a lot. Summed over trees and normalized to sum 1.
    */
   featureAttribution(x: ArrayLike<number>, offset = 0): Float64Array {
     const f = this.feature, v = this.value, r = this.right, roots = this.roots;
+    const sizes = this.sizes;
     const w = new Float64Array(this.nFeatures);
-    const path: number[] = [];
     for (let t = 0; t < roots.length; t++) {
       let i = roots[t];
-      path.length = 0;
       while (f[i] >= 0) {
-        path.push(f[i]);
-        i = x[offset + f[i]] < v[i] ? i + 1 : r[i];
+        const next = x[offset + f[i]] < v[i] ? i + 1 : r[i];
+        w[f[i]] += Math.log2(sizes[i] / Math.max(1, sizes[next]));
+        i = next;
       }
-      const h = v[i] > 0 ? v[i] : 1;
-      for (const fi of path) w[fi] += 1 / h;
     }
     let total = 0;
     for (let k = 0; k < w.length; k++) total += w[k];
-    if (total > 0) { for (let k = 0; k < w.length; k++) w[k] /= total; }
+    if (total > 0) for (let k = 0; k < w.length; k++) w[k] /= total;
     return w;
   }
 }

@@ -7,6 +7,7 @@
  * @module
  */
 import {
+  type ExtractorState,
   FEATURE_SPEC_FORMAT,
   type FeatureSpec,
   FeatureSpecError,
@@ -51,6 +52,8 @@ export interface AnomalyModel {
     from?: string;
     to?: string;
     features: FeatureStats[];
+    /** Features the forest never splits on (hour of day from less than a day of history). */
+    inactive_features?: string[];
     score_quantiles: {
       p50: number;
       p90: number;
@@ -62,6 +65,8 @@ export interface AnomalyModel {
   /** Alert when score ≥ threshold. */
   threshold: number;
   threshold_rule: ThresholdRule | { fixed: number };
+  /** Entity memory at the end of training (first-seen sets, rarity tables). */
+  state?: ExtractorState;
   forest: IsolationForest;
 }
 
@@ -83,6 +88,7 @@ export function serializeModel(m: AnomalyModel): string {
     training: m.training,
     threshold: m.threshold,
     threshold_rule: m.threshold_rule,
+    ...(m.state ? { state: m.state } : {}),
     forest: {
       n_features: f.nFeatures,
       subsample: f.subsample,
@@ -183,8 +189,18 @@ export function parseModel(text: string, source = "model"): AnomalyModel {
     training,
     threshold: threshold as number,
     threshold_rule: doc.threshold_rule as AnomalyModel["threshold_rule"],
+    ...(doc.state !== undefined ? { state: parseState(doc.state, fail) } : {}),
     forest,
   };
+}
+
+function parseState(raw: unknown, fail: (msg: string) => never): ExtractorState {
+  const st = raw as ExtractorState;
+  if (
+    typeof st !== "object" || st === null || typeof st.seen !== "object" ||
+    typeof st.rarity !== "object"
+  ) fail("'state' must hold 'seen' and 'rarity' objects");
+  return st;
 }
 
 function parseForest(
@@ -253,7 +269,12 @@ function parseForest(
     }
     for (let i = roots[t]; i < end; i++) {
       const q = feature[i];
-      if (q === -1) continue;
+      if (q === -1) {
+        if (right[i] < 0 || right[i] > (sub as number)) {
+          fail(`tree ${t} node ${i}: external node size ${right[i]} is not in 0..${sub}`);
+        }
+        continue;
+      }
       if (q < 0 || q >= dim) {
         fail(`tree ${t} node ${i}: split feature ${q} is not in 0..${dim - 1}`);
       }

@@ -42,6 +42,9 @@ export const DEFAULT_THRESHOLD_RULE: Readonly<ThresholdRule> = Object.freeze({
   floor: 0.55,
 });
 
+/** Least training history (event time) from which hour-of-day features are learned: one day. */
+export const MIN_HOUR_OF_DAY_SPAN_MS = 86_400_000;
+
 /** Options of {@link trainModel}. */
 export interface TrainOptions {
   params?: Partial<ForestParams>;
@@ -69,8 +72,20 @@ export function trainModel(
   const dim = spec.features.length;
   const params: ForestParams = { ...DEFAULT_FOREST_PARAMS, ...opts.params };
   const rule: ThresholdRule = { ...DEFAULT_THRESHOLD_RULE, ...opts.threshold };
-  const forest = fitIsolationForest(rows, n, dim, params);
-  const scores = forest.scoreBatch(rows, n, new Float64Array(n));
+  // Hour of day can only be learned from a history that covers whole days:
+  // from a shorter one every later hour would look novel. Such features are
+  // held constant while growing, so no tree ever splits on them.
+  const span = opts.from && opts.to ? Date.parse(opts.to) - Date.parse(opts.from) : NaN;
+  const inactive = spec.features
+    .map((f, k) => ({ f, k }))
+    .filter(({ f }) => f.kind === "hour_of_day" && !(span >= MIN_HOUR_OF_DAY_SPAN_MS));
+  let fitRows = rows;
+  if (inactive.length) {
+    fitRows = rows.slice(0, n * dim);
+    for (const { k } of inactive) for (let i = 0; i < n; i++) fitRows[i * dim + k] = 0;
+  }
+  const forest = fitIsolationForest(fitRows, n, dim, params);
+  const scores = forest.scoreBatch(fitRows, n, new Float64Array(n));
   const sorted = scores.slice().sort();
   const q = (p: number) => quantile(sorted, p);
   const threshold = opts.fixedThreshold ??
@@ -89,6 +104,7 @@ export function trainModel(
       ...(opts.from ? { from: opts.from } : {}),
       ...(opts.to ? { to: opts.to } : {}),
       features: featureStats(rows, n, spec),
+      inactive_features: inactive.map(({ f }) => f.name),
       score_quantiles: {
         p50: q(0.5),
         p90: q(0.9),
@@ -233,10 +249,12 @@ export async function trainFromEvents(
     if (to === undefined || e.ts > to) to = e.ts;
   }
   if (res.size === 0) throw new RangeError("no enriched events to train on");
-  return trainModel(res.rows, res.size, spec, {
+  const model = trainModel(res.rows, res.size, spec, {
     ...opts,
     from: opts.from ?? from,
     to: opts.to ?? to,
     eventsSeen: res.seen,
   });
+  model.state = fx.exportState();
+  return model;
 }

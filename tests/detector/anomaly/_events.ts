@@ -94,3 +94,49 @@ export function dnsQuery(
     dns: { question: { name, type }, response_code: "NOERROR" },
   });
 }
+
+/**
+ * Ordinary traffic: internal clients logging in, browsing on common ports,
+ * resolving common names, with the odd failed login. Deterministic.
+ */
+export function baseline(n: number, start: string, seed = 7): EnrichedEvent[] {
+  const r = seededRandom(seed);
+  const out: EnrichedEvent[] = [];
+  const names = [
+    "www.example.com",
+    "mail.example.com",
+    "api.github.com",
+    "cdn.jsdelivr.net",
+    "ntp.ubuntu.com",
+  ];
+  const users = ["alice", "bob", "carol", "dave", "erin", "frank"];
+  const ports = [443, 443, 443, 80, 53, 22, 8080];
+  for (let i = 0; i < n; i++) {
+    const ts = at(start, i * 0.5);
+    const client = `10.0.${r.int(3)}.${10 + r.int(40)}`;
+    const k = r.next();
+    if (k < 0.15) {
+      out.push(
+        sshLogin(
+          ts,
+          client,
+          users[r.int(users.length)],
+          r.next() < 0.03 ? "failure" : "success",
+        ),
+      );
+    } else if (k < 0.6) {
+      out.push(
+        connection(
+          ts,
+          client,
+          `10.0.9.${1 + r.int(5)}`,
+          ports[r.int(ports.length)],
+          { bytes: 200 + r.int(50_000) },
+        ),
+      );
+    } else {
+      out.push(dnsQuery(ts, client, names[r.int(names.length)]));
+    }
+  }
+  return out;
+}
