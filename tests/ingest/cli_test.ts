@@ -1,0 +1,123 @@
+/**
+ * sentinel-ingest as a subprocess: NDJSON RawEvents on stdout, JSON logs on
+ * stderr, SIGTERM drains and exits 0, usage errors exit 2.
+ */
+import assert from "node:assert/strict";
+import { validatorFor } from "../../stages/shared/contracts/mod.ts";
+import { SSHD_FAILED } from "./_helpers.ts";
+
+const CLI = new URL("../../cli/sentinel-ingest.ts", import.meta.url).pathname;
+const validRaw = validatorFor("raw_event");
+
+function spawn(args: string[], env: Record<string, string> = {}) {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env,
+  }).spawn();
+}
+
+/** Reads stderr until the "listening" log line; returns it and the rest. */
+async function waitListening(child: Deno.ChildProcess) {
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) throw new Error(`exited before listening: ${buf}`);
+    buf += value;
+    for (const line of buf.split("\n")) {
+      if (line.includes('"msg":"listening"')) {
+        const rest = (async () => {
+          let tail = buf;
+          for (;;) {
+            const r = await reader.read();
+            if (r.done) return tail;
+            tail += r.value;
+          }
+        })();
+        return { info: JSON.parse(line), stderr: rest };
+      }
+    }
+  }
+}
+
+Deno.test("CLI: events POSTed and sent over syslog come out on stdout as valid RawEvents; SIGTERM exits 0", async () => {
+  const child = spawn([
+    "--port",
+    "0",
+    "--host",
+    "127.0.0.1",
+    "--syslog-tcp",
+    "0",
+    "--node",
+    "ingest-cli-test",
+  ]);
+  const stdout = new Response(child.stdout).text();
+  const { info, stderr } = await waitListening(child);
+  const url = `http://127.0.0.1:${info.port}`;
+  const ids: string[] = [];
+  const single = await fetch(`${url}/events`, {
+    method: "POST",
+    headers: { "content-type": "text/plain" },
+    body: SSHD_FAILED,
+  });
+  assert.equal(single.status, 202);
+  ids.push((await single.json()).event_id);
+  const batch = await fetch(`${url}/events/batch`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify([{ a: 1 }, { payload: "x", source_name: "fw" }]),
+  });
+  assert.equal(batch.status, 202);
+  ids.push(...(await batch.json()).event_ids);
+  const conn = await Deno.connect({
+    hostname: "127.0.0.1",
+    port: info.syslog_tcp,
+  });
+  await conn.write(new TextEncoder().encode(`<38>${SSHD_FAILED}\n`));
+  conn.close();
+  // Wait until the syslog line is counted before stopping.
+  for (let i = 0; i < 200; i++) {
+    const m = await (await fetch(`${url}/metrics`)).text();
+    if (/events_total\{transport="syslog"\} 1/.test(m)) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  child.kill("SIGTERM");
+  const status = await child.status;
+  assert.equal(status.code, 0, await stderr);
+  const lines = (await stdout).trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(lines.length, 4);
+  for (const l of lines) {
+    assert.equal(validRaw(l), null);
+    assert.equal(l.ingest_node, "ingest-cli-test");
+  }
+  assert.deepEqual(
+    lines.filter((l) => l.transport === "http").map((l) => l.event_id),
+    ids,
+  );
+  assert.equal(lines.filter((l) => l.transport === "syslog").length, 1);
+  const logs = await stderr;
+  assert.match(logs, /"msg":"shutting down","signal":"SIGTERM"/);
+});
+
+Deno.test("CLI: --help shows usage and examples; bad flags and bad auth config exit 2", async () => {
+  const help = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, "--help"],
+  }).output();
+  assert.equal(help.code, 0);
+  const text = new TextDecoder().decode(help.stdout);
+  assert.match(text, /--syslog-tcp PORT/);
+  assert.match(text, /Examples:/);
+  const bad = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, "--no-such-flag"],
+  }).output();
+  assert.equal(bad.code, 2);
+  const weak = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, "--port", "0"],
+    env: { SENTINEL_AUTH_TOKENS: "acme:short" },
+  }).output();
+  assert.equal(weak.code, 2);
+  assert.match(new TextDecoder().decode(weak.stderr), /shorter than 16/);
+});
