@@ -293,12 +293,21 @@ async function serve(dir: string, user: string, password: string) {
     }
   };
 
-  const listen = () => {
-    server = Deno.serve(
-      { hostname: "127.0.0.1", port, onListen: () => {} },
-      handler,
-    );
-    port = (server.addr as Deno.NetAddr).port;
+  const listen = async () => {
+    // A listener that was just closed can hold the port for a moment.
+    for (let attempt = 0;; attempt++) {
+      try {
+        server = Deno.serve(
+          { hostname: "127.0.0.1", port, onListen: () => {} },
+          handler,
+        );
+        break;
+      } catch (e) {
+        if (!(e instanceof Deno.errors.AddrInUse) || attempt > 50) throw e;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    port = (server!.addr as Deno.NetAddr).port;
   };
   const stop = async () => {
     if (server) {
@@ -310,7 +319,7 @@ async function serve(dir: string, user: string, password: string) {
       dropper = null;
     }
   };
-  listen();
+  await listen();
   console.log(JSON.stringify({ port }));
 
   for await (const line of readLines(Deno.stdin.readable)) {
@@ -327,7 +336,7 @@ async function serve(dir: string, user: string, password: string) {
       })();
     } else if (cmd === "back") {
       await stop();
-      listen();
+      await listen();
     } else if (cmd === "fail") {
       failNext = Number(a);
       failCode = Number(b);
