@@ -203,7 +203,9 @@ kafkaTest(
     );
     await sink.close();
     const src = await openKafkaSource(
-      new URL(b.uri(topic, { group: "g-bp", max_batch: 10 })),
+      new URL(
+        b.uri(topic, { group: "g-bp", max_batch: 10, max_inflight: 10 }),
+      ),
       opts(),
     );
     const it = src.batches()[Symbol.asyncIterator]();

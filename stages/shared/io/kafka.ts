@@ -2,14 +2,15 @@
  * Kafka adapter (kafkajs), shared by every stage: a consumer-group source and
  * a topic-per-record-type sink, with at-least-once delivery.
  *
- * Source: one consumer in the group named by the URI. Each fetched partition
- * batch (cut to `max_batch` records) is handed to the runner as one
- * {@link InputBatch}; the consumer then waits, heart-beating, until the runner
- * calls `commit()` — which the runner does only after the sink acknowledged
- * everything produced from the batch. So consumption is back-pressured by
- * the slowest output and offsets never run ahead of acknowledged output. A
- * batch that is never committed (crash, rebalance, shutdown mid-batch) is
- * delivered again, to this or another group member.
+ * Source: one consumer in the group named by the URI. Fetched partition
+ * batches (cut to `max_batch` records) are handed to the runner as
+ * {@link InputBatch}es; offsets are committed only by `commit()`, which the
+ * runner calls after the sink acknowledged everything produced from the
+ * batch. At most `max_inflight` records are handed out uncommitted; beyond
+ * that the consumer stops fetching, so consumption is back-pressured by the
+ * slowest output and offsets never run ahead of acknowledged output. Records
+ * never committed (crash, rebalance, shutdown mid-batch) are delivered
+ * again, to this or another group member.
  *
  * Sink: an idempotent producer with `acks=-1`; `write()` resolves only when
  * the broker acknowledged every record, retrying with back-off while the
@@ -244,17 +245,24 @@ export async function createTopics(
   }
 }
 
-/** A batch handed out to the runner, waiting for its commit. */
-interface Pending {
-  batch: InputBatch;
-  /** Resolved once committed (or abandoned on close). */
-  settled: Promise<void>;
-}
-
-/** Consumer-group source of one topic. */
+/**
+ * Consumer-group source of one or more topics (comma-separated in the URI
+ * path).
+ *
+ * Batches are handed out as fetched (kafkajs keeps fetching ahead), but
+ * offsets are committed only by `InputBatch.commit()`, and at most
+ * `max_inflight` records may be handed out and not yet committed: beyond
+ * that the consumer stops fetching (heart-beating meanwhile) until commits
+ * catch up. So a stage that commits late — like the sink, which commits
+ * after its database insert — can still pipeline several batches, while a
+ * slow output back-pressures consumption and offsets never run ahead of
+ * acknowledged output. Batches handed out but never committed (crash,
+ * shutdown, lost partition) are delivered again from the last commit.
+ */
 class KafkaSource implements RecordSource {
   readonly describe: string;
   readonly #s: KafkaSettings;
+  readonly #topics: string[];
   readonly #logger: Logger;
   readonly #maxLineBytes: number;
   readonly #consumer: Consumer;
@@ -262,23 +270,37 @@ class KafkaSource implements RecordSource {
   #closed = false;
   #running = false;
   /** Batches ready for the runner. */
-  #queue: Pending[] = [];
+  #queue: InputBatch[] = [];
   /** Wakes `batches()` when a batch arrives or the source closes. */
   #wake: (() => void) | null = null;
-  /** Releases eachBatch handlers still waiting for a commit (on close). */
-  #abandon = new Set<() => void>();
+  /** Wakes an eachBatch handler waiting for in-flight records to drain. */
+  #drained: (() => void) | null = null;
   #failure: Error | null = null;
   #lastActivity = Date.now();
   /** The idle clock runs only once the group gave this member partitions. */
   #joined = false;
-  #outstanding = 0;
+  /** Records handed out and not yet committed. */
+  #inflight = 0;
+  /** Highest offset committed per "topic/partition", so commits never go back. */
+  #committed = new Map<string, bigint>();
+  /** Partitions this member owns ("topic/partition"); commits elsewhere are dropped. */
+  #assigned = new Set<string>();
   #idleTimer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(s: KafkaSettings, logger: Logger, maxLineBytes: number) {
+  constructor(
+    s: KafkaSettings,
+    topics: string[],
+    logger: Logger,
+    maxLineBytes: number,
+  ) {
     this.#s = s;
-    this.#logger = logger.child({ kafka_topic: s.topic, group: s.groupId });
+    this.#topics = topics;
+    this.#logger = logger.child({
+      kafka_in: topics.join(","),
+      group: s.groupId,
+    });
     this.#maxLineBytes = maxLineBytes;
-    this.describe = `kafka ${s.topic} (group ${s.groupId})`;
+    this.describe = `kafka ${topics.join(",")} (group ${s.groupId})`;
     const kafka = new Kafka(clientConfig(s, this.#logger));
     this.#admin = kafka.admin();
     this.#consumer = kafka.consumer({
@@ -314,12 +336,18 @@ class KafkaSource implements RecordSource {
       }
     });
     this.#consumer.on(GROUP_JOIN, (ev) => {
+      const assignment = ev.payload.memberAssignment;
+      this.#assigned = new Set(
+        Object.entries(assignment).flatMap(([t, ps]) =>
+          ps.map((p) => `${t}/${p}`)
+        ),
+      );
       this.#lastActivity = Date.now();
       this.#joined = true;
       this.#logger.info("kafka consumer joined group", {
         member: ev.payload.memberId,
         leader: ev.payload.isLeader,
-        assignment: ev.payload.memberAssignment,
+        assignment,
       });
     });
     this.#consumer.on(REBALANCING, () => {
@@ -336,7 +364,7 @@ class KafkaSource implements RecordSource {
     await withRetry(
       "create topic",
       this.#logger,
-      () => ensureTopics(this.#admin, [this.#s.topic], this.#s),
+      () => ensureTopics(this.#admin, this.#topics, this.#s),
       { budgetMs: 0, stopped },
     );
     await this.#admin.disconnect().catch(() => {});
@@ -345,7 +373,7 @@ class KafkaSource implements RecordSource {
       stopped,
     });
     await this.#consumer.subscribe({
-      topics: [this.#s.topic],
+      topics: this.#topics,
       fromBeginning: this.#s.fromBeginning,
     });
   }
@@ -372,7 +400,7 @@ class KafkaSource implements RecordSource {
     if (this.#s.idleExitMs > 0) {
       this.#idleTimer = setInterval(() => {
         if (
-          this.#joined && this.#outstanding === 0 &&
+          this.#joined && this.#inflight === 0 && this.#queue.length === 0 &&
           Date.now() - this.#lastActivity >= this.#s.idleExitMs
         ) {
           this.#logger.info("kafka source idle; ending input", {
@@ -384,12 +412,31 @@ class KafkaSource implements RecordSource {
     }
   }
 
-  /** Hands one partition batch to the runner, chunk by chunk, and waits. */
+  /** Hands one partition batch to the runner, in chunks of `max_batch`. */
   async #eachBatch(p: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = p;
     const { topic, partition } = batch;
     const msgs = batch.messages;
     for (let i = 0; i < msgs.length; i += this.#s.maxBatch) {
+      // Too much handed out and not committed: wait for the stage.
+      while (
+        this.#inflight >= this.#s.maxInflight && !this.#closed && isRunning()
+      ) {
+        await Promise.race([
+          new Promise<void>((r) => this.#drained = r),
+          sleep(this.#s.heartbeatMs),
+        ]);
+        try {
+          await heartbeat();
+        } catch (e) {
+          // A rebalance is under way: stop handing out; what was handed out
+          // and is not committed is delivered again after the rebalance.
+          this.#logger.debug("kafka heartbeat while waiting", {
+            error: errMessage(e),
+          });
+          return;
+        }
+      }
       if (this.#closed || !isRunning() || isStale()) return;
       const chunk = msgs.slice(i, i + this.#s.maxBatch);
       const lastOffset = chunk[chunk.length - 1].offset;
@@ -407,63 +454,47 @@ class KafkaSource implements RecordSource {
           lines.push(v ? v.toString("utf8") : "");
         }
       }
+      const n = chunk.length;
       let committed = false;
-      let release!: () => void;
-      const settled = new Promise<void>((r) => release = r);
-      const abandon = () => release();
-      this.#abandon.add(abandon);
-      const next = String(BigInt(lastOffset) + 1n);
-      const inputBatch: InputBatch = {
+      const next = BigInt(lastOffset) + 1n;
+      this.#queue.push({
         lines,
         oversize: oversize.length ? oversize : undefined,
         commit: async () => {
           if (committed) return;
           committed = true;
           await this.#commit(topic, partition, next);
-          try {
-            resolveOffset(lastOffset);
-          } catch {
-            // the batch is no longer current (rebalance); it is redelivered
-          }
-          release();
+          this.#inflight -= n;
+          this.#lastActivity = Date.now();
+          const d = this.#drained;
+          this.#drained = null;
+          d?.();
         },
-      };
-      this.#outstanding++;
+      });
+      this.#inflight += n;
       this.#lastActivity = Date.now();
-      this.#queue.push({ batch: inputBatch, settled });
+      // Fetching moves on; committing is left to the batch's commit().
+      resolveOffset(lastOffset);
       this.#wakeUp();
-      // Wait for the runner, keeping the group membership alive.
-      let done = false;
-      settled.then(() => done = true);
-      while (!done) {
-        await Promise.race([settled, sleep(this.#s.heartbeatMs)]);
-        if (done) break;
-        try {
-          await heartbeat();
-        } catch (e) {
-          // A rebalance is under way: finish this batch first (the commit
-          // is still accepted for the current generation), then rejoin.
-          this.#logger.debug("kafka heartbeat during batch", {
-            error: errMessage(e),
-          });
-        }
-      }
-      this.#abandon.delete(abandon);
-      this.#outstanding--;
-      this.#lastActivity = Date.now();
-      if (!committed) return; // abandoned on close: redelivered later
     }
   }
 
   /** Commits `offset` (the next one to read) of one partition. */
-  async #commit(topic: string, partition: number, offset: string) {
+  async #commit(topic: string, partition: number, offset: bigint) {
+    const tp = `${topic}/${partition}`;
+    if (!this.#assigned.has(tp)) return; // lost in a rebalance: redelivered
+    if ((this.#committed.get(tp) ?? -1n) >= offset) return;
     try {
       await withRetry(
         "offset commit",
         this.#logger,
         async () => {
           try {
-            await this.#consumer.commitOffsets([{ topic, partition, offset }]);
+            await this.#consumer.commitOffsets([{
+              topic,
+              partition,
+              offset: offset.toString(),
+            }]);
           } catch (e) {
             if (LOST_OWNERSHIP.has(errType(e))) throw new LostOwnership(e);
             throw e;
@@ -471,12 +502,15 @@ class KafkaSource implements RecordSource {
         },
         { budgetMs: 60000, stopped: () => this.#closed },
       );
+      if ((this.#committed.get(tp) ?? -1n) < offset) {
+        this.#committed.set(tp, offset);
+      }
     } catch (e) {
       // Not fatal: an uncommitted batch is delivered again (at-least-once),
       // and replays are harmless downstream (stable ids, idempotent sink).
       this.#logger.warn(
-        "kafka offsets not committed; the batch will be redelivered",
-        { topic, partition, offset, error: errMessage(e) },
+        "kafka offsets not committed; the records will be delivered again",
+        { topic, partition, offset: offset.toString(), error: errMessage(e) },
       );
     }
   }
@@ -487,7 +521,7 @@ class KafkaSource implements RecordSource {
       if (this.#failure) throw this.#failure;
       const next = this.#queue.shift();
       if (next) {
-        yield next.batch;
+        yield next;
         continue;
       }
       if (this.#closed) return;
@@ -500,8 +534,8 @@ class KafkaSource implements RecordSource {
     this.#closed = true;
     if (this.#idleTimer !== undefined) clearInterval(this.#idleTimer);
     this.#wakeUp();
+    this.#drained?.();
     // Batches not committed by now are left for redelivery.
-    for (const a of this.#abandon) a();
     this.#queue = [];
     try {
       await this.#consumer.disconnect();
@@ -648,24 +682,33 @@ class KafkaSink implements RecordSink {
   }
 }
 
-/** Opens the topic in the URI path as a consumer-group source. */
+/**
+ * Opens the topic(s) in the URI path (`/events.enriched,alerts`) as a
+ * consumer-group source.
+ */
 export async function openKafkaSource(
   url: URL,
   opts: AdapterOptions,
 ): Promise<RecordSource> {
   const s = kafkaSettings(url, opts.stage, opts.defaultGroup);
-  if (!s.topic) {
+  const topics = s.topic.split(",").map((t) => t.trim()).filter(Boolean);
+  if (topics.length === 0) {
     throw new KafkaConfigError(
       `--in ${url.href}: name the topic to read, e.g. kafka://${
         s.brokers[0]
       }/${s.topics.raw_event}`,
     );
   }
-  const source = new KafkaSource(s, opts.logger, opts.maxLineBytes ?? 1 << 20);
+  const source = new KafkaSource(
+    s,
+    topics,
+    opts.logger,
+    opts.maxLineBytes ?? 1 << 20,
+  );
   await source.open();
   opts.logger.info("kafka source ready", {
     brokers: s.brokers,
-    topic: s.topic,
+    topics,
     group: s.groupId,
   });
   return source;

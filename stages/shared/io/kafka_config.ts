@@ -3,7 +3,9 @@
  * id, consumer group, topic names per record type, TLS/SASL, tuning. Pure
  * code (no connection), so it is unit-tested without a broker.
  *
- * URI: `kafka://HOST:PORT[,HOST:PORT]/TOPIC?group=NAME&client_id=ID&…`
+ * URI: `kafka://HOST:PORT[,HOST:PORT]/TOPIC[,TOPIC]?group=NAME&client_id=ID&…`
+ * (a source may read several topics, e.g. the sink's
+ * `/events.enriched,alerts,events.deadletter`).
  *
  * Query parameters (all optional):
  * - `group` consumer group (default: the stage name)
@@ -15,6 +17,8 @@
  *   `replication=N` (default: the broker's default)
  * - `from=earliest|latest` where a new consumer group starts (earliest)
  * - `max_batch=N` most records per input batch (default 5000)
+ * - `max_inflight=N` most records handed to the stage and not yet committed
+ *   (default 50000); the consumer pauses beyond it
  * - `idle_exit_ms=N` end the source after N ms without new records (batch
  *   runs and tests; default 0 = run until stopped)
  * - `session_timeout_ms` (default 10000), `heartbeat_ms` (default 1000)
@@ -80,6 +84,7 @@ export interface KafkaSettings {
   replication: number;
   fromBeginning: boolean;
   maxBatch: number;
+  maxInflight: number;
   idleExitMs: number;
   sessionTimeoutMs: number;
   heartbeatMs: number;
@@ -112,6 +117,7 @@ const KNOWN_PARAMS = new Set([
   "replication",
   "from",
   "max_batch",
+  "max_inflight",
   "idle_exit_ms",
   "session_timeout_ms",
   "heartbeat_ms",
@@ -307,6 +313,7 @@ export function kafkaSettings(
     replication: intParam("replication", q.get("replication"), -1, -1),
     fromBeginning: from === "earliest",
     maxBatch: intParam("max_batch", q.get("max_batch"), 5000, 1),
+    maxInflight: intParam("max_inflight", q.get("max_inflight"), 50000, 1),
     idleExitMs: intParam("idle_exit_ms", q.get("idle_exit_ms"), 0, 0),
     sessionTimeoutMs: intParam(
       "session_timeout_ms",
