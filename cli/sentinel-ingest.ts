@@ -182,9 +182,11 @@ function portOption(values: Record<string, unknown>, name: string) {
 await main(async () => {
   const { values, logLevel } = parseCommand(spec);
   const logger = createLogger("ingest", logLevel);
+  // An empty value (e.g. SENTINEL_AUTH_TOKENS= in compose) means "no auth".
+  const nonEmpty = (v: string | undefined) => v?.trim() ? v : undefined;
   const credentials = await loadCredentials(
-    stringOption(values, "auth-file"),
-    stringOption(values, "auth-tokens"),
+    nonEmpty(stringOption(values, "auth-file")),
+    nonEmpty(stringOption(values, "auth-tokens")),
   );
   const rate = numberOption(values, "rate-limit", { min: 0.001 });
   const burst = numberOption(values, "rate-burst", { min: 1 });

@@ -1,0 +1,91 @@
+/**
+ * The shipped examples work against a running ingest: every payload file is
+ * accepted, and the attack scripts send the events the scenarios promise.
+ */
+import assert from "node:assert/strict";
+import { withServer } from "./_helpers.ts";
+
+const EXAMPLES = new URL("../../examples/", import.meta.url).pathname;
+
+async function runScript(name: string, url: string) {
+  const out = await new Deno.Command("bash", {
+    args: [`${EXAMPLES}curl/${name}`],
+    env: { INGEST_URL: url },
+  }).output();
+  const dec = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+  };
+}
+
+Deno.test("examples/payloads: every file is accepted as it is by POST /events", async () => {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(`${EXAMPLES}payloads`)) {
+    if (e.name.endsWith(".json")) names.push(e.name);
+  }
+  assert.ok(names.length >= 5);
+  await withServer({}, async (_s, url, sink) => {
+    const r = await runScript("post-all.sh", url);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.equal(
+      r.stdout.trim().split("\n").filter((l) => l.startsWith("202 ")).length,
+      names.length,
+    );
+    assert.equal(sink.events().length, names.length);
+    const sources = sink.events().map((e) => e.source_name);
+    assert.ok(sources.includes("sshd") && sources.includes("http"));
+  });
+});
+
+Deno.test("brute-force-ssh.sh: 12 failed sshd logins from one address, then an accepted one", async () => {
+  await withServer({}, async (_s, url, sink) => {
+    const r = await runScript("brute-force-ssh.sh", url);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = sink.events().map((e) => e.payload as string);
+    assert.equal(lines.length, 13);
+    const failed = lines.filter((l) =>
+      / sshd\[\d+\]: Failed password for .* from 203\.0\.113\.9 port \d+ ssh2$/
+        .test(l)
+    );
+    assert.equal(failed.length, 12);
+    assert.match(
+      lines[12],
+      / sshd\[\d+\]: Accepted password for admin from 203\.0\.113\.9 port \d+ ssh2$/,
+    );
+    assert.ok(
+      lines.every((l) =>
+        /^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d web-01 /.test(l)
+      ),
+      "RFC 3164 header",
+    );
+    assert.ok(sink.events().every((e) => e.source_name === "sshd"));
+  });
+});
+
+Deno.test("port-scan.sh: 25 distinct destination ports of one host from one address, mostly denied", async () => {
+  await withServer({}, async (_s, url, sink) => {
+    const r = await runScript("port-scan.sh", url);
+    assert.equal(r.code, 0, r.stderr);
+    const flows = sink.events().map((e) =>
+      e.payload as {
+        event: { outcome: string };
+        source: { ip: string };
+        destination: { ip: string; port: number };
+        "@timestamp": string;
+      }
+    );
+    assert.equal(flows.length, 25);
+    assert.equal(new Set(flows.map((f) => f.destination.port)).size, 25);
+    assert.deepEqual([...new Set(flows.map((f) => f.source.ip))], [
+      "198.51.100.23",
+    ]);
+    assert.deepEqual([...new Set(flows.map((f) => f.destination.ip))], [
+      "10.0.0.5",
+    ]);
+    assert.ok(flows.filter((f) => f.event.outcome === "failure").length >= 20);
+    const times = flows.map((f) => Date.parse(f["@timestamp"]));
+    assert.ok(Math.max(...times) - Math.min(...times) <= 30_000, "within 30 s");
+  });
+});
