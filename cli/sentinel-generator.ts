@@ -1,0 +1,376 @@
+/**
+ * sentinel-generator: realistic security traffic for several tenants, with
+ * labelled attack scenarios, paced output to stdout, a file, Kafka or
+ * ingest over HTTP, and replay of recorded logs.
+ */
+import {
+  type CommandSpec,
+  intOption,
+  listOption,
+  main,
+  numberOption,
+  parseCommand,
+  stringOption,
+  UsageError,
+} from "../stages/shared/cli.ts";
+import { createLogger } from "../stages/shared/log.ts";
+import { openSink, openSource } from "../stages/shared/io/mod.ts";
+import type { RecordSink } from "../stages/shared/io/types.ts";
+import {
+  DEFAULT_TENANTS,
+  describeScenarios,
+  HttpTargetSink,
+  InjectError,
+  type InjectSpec,
+  parseInject,
+  runReplay,
+  type RunReport,
+  runSynthetic,
+  UNPACED_VIRTUAL_RATE,
+} from "../stages/generator/mod.ts";
+
+const spec: CommandSpec = {
+  name: "sentinel-generator",
+  summary:
+    "Synthetic security traffic (auth, network, DNS, process, web) for several tenants, with labelled attack scenarios.",
+  usage: [
+    "sentinel-generator [--dry-run | --out URI | --target URL] [--rate N] [--duration S | --count N] [--inject NAME[:key=value,...]]...",
+    "sentinel-generator --replay FILE [--speed FACTOR] [--out URI | --target URL]",
+  ],
+  options: {
+    "dry-run": {
+      type: "boolean",
+      description: "Write NDJSON RawEvents to stdout (same as --out -).",
+    },
+    out: {
+      type: "string",
+      valueName: "URI",
+      description:
+        "Where RawEvents go: - (stdout), file:PATH, kafka://HOST:PORT/TOPIC. Default: -.",
+    },
+    target: {
+      type: "string",
+      valueName: "URL",
+      description:
+        "POST batches of NDJSON to sentinel-ingest (base URL or …/events/batch) instead of --out.",
+    },
+    concurrency: {
+      type: "string",
+      default: "4",
+      valueName: "N",
+      description: "Requests in flight with --target.",
+    },
+    "batch-size": {
+      type: "string",
+      default: "500",
+      valueName: "N",
+      description: "Events per request with --target.",
+    },
+    retries: {
+      type: "string",
+      default: "5",
+      valueName: "N",
+      description:
+        "Retries of a failed request (network error, 429, 5xx) with exponential back-off.",
+    },
+    token: {
+      type: "string",
+      valueName: "SECRET",
+      description: "Bearer token for ingest (prefer the env twin).",
+    },
+    seed: {
+      type: "string",
+      valueName: "TEXT",
+      description:
+        "Seed of all randomness: the same seed and --start give byte-identical output. Default: random (logged).",
+    },
+    start: {
+      type: "string",
+      valueName: "TIME",
+      description:
+        "Virtual time of the first event: RFC 3339 (2026-11-24T10:00:00Z) or epoch milliseconds. Default: now.",
+    },
+    rate: {
+      type: "string",
+      default: "100",
+      valueName: "N",
+      description:
+        `Events per second (also the virtual clock's pace); 0 = as fast as possible (virtual clock at ${UNPACED_VIRTUAL_RATE}/s).`,
+    },
+    duration: {
+      type: "string",
+      valueName: "SECONDS",
+      description:
+        "Run length; with --rate N > 0 this is exactly N × SECONDS events.",
+    },
+    count: {
+      type: "string",
+      valueName: "N",
+      description: "Exact number of events (wins over --duration).",
+    },
+    burst: {
+      type: "string",
+      valueName: "N",
+      description:
+        "Most events sent at once above the steady rate (token-bucket size). Default: 5 % of --rate.",
+    },
+    tenant: {
+      type: "string",
+      multiple: true,
+      valueName: "NAME",
+      description: `Tenant to generate for. Default: ${
+        DEFAULT_TENANTS.join(", ")
+      }.`,
+    },
+    inject: {
+      type: "string",
+      multiple: true,
+      valueName: "NAME[:k=v,...]",
+      description:
+        "Inject an attack scenario (see the list below). Keys: at=SECONDS, span=SECONDS, source=IP, user=NAME, count=N, tenant=NAME, and per-scenario keys.",
+    },
+    "list-scenarios": {
+      type: "boolean",
+      env: false,
+      description: "List the scenarios and their keys, then exit.",
+    },
+    node: {
+      type: "string",
+      default: "sentinel-generator",
+      valueName: "NAME",
+      description: "ingest_node written into every RawEvent.",
+    },
+    replay: {
+      type: "string",
+      valueName: "FILE",
+      description:
+        "Replay a file of NDJSON RawEvents, JSON log objects or raw log lines instead of generating.",
+    },
+    speed: {
+      type: "string",
+      valueName: "FACTOR",
+      description:
+        "With --replay: keep the original timing, sped up by FACTOR (1 = real time). Default: as fast as possible.",
+    },
+    "source-name": {
+      type: "string",
+      default: "replay",
+      valueName: "NAME",
+      description:
+        "With --replay: source_name of wrapped lines without a host.",
+    },
+    progress: {
+      type: "boolean",
+      description:
+        "Show a progress line on stderr even when it is not a terminal.",
+    },
+  },
+  notes: ["Scenarios:\n" + describeScenarios()],
+  examples: [
+    "sentinel-generator --dry-run --rate 50 --duration 5 --inject brute_force_ssh | sentinel-parser | sentinel-detector --rules ./sigma | sentinel-sink",
+    "sentinel-generator --dry-run --seed 7 --start 2026-11-24T10:00:00Z --count 1000 --rate 0 > day.ndjson",
+    "sentinel-generator --rate 100000 --duration 10 --out kafka://localhost:9092/events.raw",
+    "sentinel-generator --target http://localhost:8080 --rate 5000 --duration 60 --concurrency 8 --inject port_scan:at=20,source=45.155.205.9",
+    "sentinel-generator --inject password_spray:via=ssh,count=20 --inject impossible_travel:user=alice --count 5000 --rate 0 --dry-run",
+    "sentinel-generator --replay ../shared/datasets/logs/Linux_2k.log --speed 60 --dry-run",
+  ],
+};
+
+function parseStart(raw: string | undefined): number {
+  if (raw === undefined) return Date.now();
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const t = Date.parse(raw);
+  if (!Number.isFinite(t)) {
+    throw new UsageError(
+      `--start: expected RFC 3339 time or epoch milliseconds, got '${raw}'`,
+    );
+  }
+  return t;
+}
+
+main(async () => {
+  const { values, logLevel } = parseCommand(spec);
+  if (values["list-scenarios"]) {
+    console.log(describeScenarios());
+    return 0;
+  }
+  const logger = createLogger("generator", logLevel);
+  const target = stringOption(values, "target");
+  const outFlag = stringOption(values, "out");
+  if (target && (outFlag || values["dry-run"])) {
+    throw new UsageError("--target cannot be combined with --out or --dry-run");
+  }
+  if (values["dry-run"] && outFlag && outFlag !== "-") {
+    throw new UsageError("--dry-run writes to stdout; drop --out or --dry-run");
+  }
+  const tenants = listOption(values, "tenant");
+  const tenantNames = tenants.length ? tenants : DEFAULT_TENANTS;
+  for (const t of tenantNames) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(t)) {
+      throw new UsageError(`--tenant: invalid tenant name '${t}'`);
+    }
+  }
+  const injects: InjectSpec[] = [];
+  for (const text of listOption(values, "inject")) {
+    try {
+      injects.push(parseInject(text, tenantNames));
+    } catch (e) {
+      if (e instanceof InjectError) throw new UsageError(e.message);
+      throw e;
+    }
+  }
+  const rate = numberOption(values, "rate", { min: 0, max: 10_000_000 })!;
+  const duration = numberOption(values, "duration", { min: 0 });
+  const count = intOption(values, "count", { min: 0 });
+  const burst = intOption(values, "burst", { min: 1 });
+  const concurrency = intOption(values, "concurrency", { min: 1, max: 256 })!;
+  const batchSize = intOption(values, "batch-size", { min: 1, max: 10_000 })!;
+  const retries = intOption(values, "retries", { min: 0, max: 100 })!;
+  const replayFile = stringOption(values, "replay");
+  const speed = numberOption(values, "speed", { min: 0.000001 });
+  if (speed !== undefined && !replayFile) {
+    throw new UsageError("--speed only applies to --replay");
+  }
+  if (replayFile && injects.length) {
+    throw new UsageError("--inject cannot be combined with --replay");
+  }
+  const seed = stringOption(values, "seed") ??
+    String(Math.floor(Math.random() * 2 ** 32));
+  const startMs = parseStart(stringOption(values, "start"));
+  const node = stringOption(values, "node")!;
+
+  let sink: RecordSink;
+  let http: HttpTargetSink | undefined;
+  if (target) {
+    try {
+      new URL(target);
+    } catch {
+      throw new UsageError(`--target: not a URL: '${target}'`);
+    }
+    http = new HttpTargetSink({
+      url: target,
+      concurrency,
+      batchSize,
+      retries,
+      token: stringOption(values, "token"),
+      logger,
+    });
+    sink = http;
+  } else {
+    sink = await openSink(outFlag ?? "-", { stage: "generator", logger });
+  }
+
+  const abort = new AbortController();
+  const stop = () => abort.abort();
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    try {
+      Deno.addSignalListener(sig, stop);
+    } catch {
+      // signals unsupported on this platform
+    }
+  }
+  const interactive = values.progress === true || Deno.stderr.isTerminal();
+  const enc = new TextEncoder();
+  const onProgress = interactive
+    ? (sent: number, elapsedMs: number) => {
+      const r = Math.round((sent * 1000) / elapsedMs);
+      Deno.stderr.writeSync(
+        enc.encode(
+          `\rgenerated ${sent} events in ${
+            (elapsedMs / 1000).toFixed(1)
+          } s (${r}/s)   `,
+        ),
+      );
+    }
+    : undefined;
+
+  let report: RunReport;
+  let failed = false;
+  try {
+    if (replayFile) {
+      const source = await openSource(`file:${replayFile}`, {
+        stage: "generator",
+        logger,
+      });
+      report = await runReplay(source, sink, {
+        tenant: tenants[0] ?? "default",
+        sourceName: stringOption(values, "source-name")!,
+        node,
+        seed,
+        speed,
+        signal: abort.signal,
+        onProgress,
+      });
+    } else {
+      // With a rate, --duration fixes the event count, so the output is the
+      // same whatever the machine's speed.
+      let total = count;
+      let wallLimitMs: number | undefined;
+      if (total === undefined && duration !== undefined) {
+        if (rate > 0) total = Math.round(rate * duration);
+        else wallLimitMs = duration * 1000;
+      }
+      const virtualRate = rate > 0 ? rate : UNPACED_VIRTUAL_RATE;
+      report = await runSynthetic(sink, {
+        generator: {
+          seed,
+          startMs,
+          virtualRate,
+          tenants: tenantNames,
+          injects,
+          node,
+          plannedCount: total,
+        },
+        rate,
+        burst,
+        count: total,
+        wallLimitMs,
+        signal: abort.signal,
+        onProgress,
+      });
+    }
+  } catch (e) {
+    failed = true;
+    logger.error("generator stopped", { error: (e as Error).message });
+    report = {
+      events: 0,
+      dead_letters: 0,
+      elapsed_s: 0,
+      requested_rate: rate,
+      achieved_rate: 0,
+    };
+  } finally {
+    try {
+      await sink.close();
+    } catch (e) {
+      failed = true;
+      logger.error("closing the output failed", {
+        error: (e as Error).message,
+      });
+    }
+  }
+  if (onProgress) Deno.stderr.writeSync(enc.encode("\n"));
+  const httpStats = http?.stats();
+  logger.info("summary", {
+    seed,
+    start: new Date(startMs).toISOString(),
+    output: sink.describe,
+    ...report,
+    ...(httpStats ? { http: httpStats } : {}),
+    ...(abort.signal.aborted ? { interrupted: true } : {}),
+  });
+  if (report.truncated_scenarios) {
+    logger.warn(
+      "some scenario events did not fit into the run; lengthen it or set at=",
+      { scenarios: report.truncated_scenarios },
+    );
+  }
+  if (httpStats && httpStats.failed_events > 0) {
+    logger.error("events not delivered to ingest", {
+      failed_events: httpStats.failed_events,
+      last_error: httpStats.last_error,
+    });
+    return 1;
+  }
+  return failed ? 1 : 0;
+});

@@ -1,0 +1,132 @@
+/**
+ * Renders events the way real systems write them: RFC 3164 syslog lines
+ * (sshd, sudo, useradd, usermod), CEF firewall lines, Apache combined access
+ * lines, and ECS-shaped JSON objects. Timestamps are UTC.
+ */
+
+const MONTHS = [
+  "Jan",
+  "Feb",
+  "Mar",
+  "Apr",
+  "May",
+  "Jun",
+  "Jul",
+  "Aug",
+  "Sep",
+  "Oct",
+  "Nov",
+  "Dec",
+];
+
+function pad2(n: number): string {
+  return n < 10 ? "0" + n : String(n);
+}
+
+/** RFC 3339 UTC with milliseconds, e.g. 2026-11-24T10:00:00.123Z. */
+export function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** RFC 3164 timestamp, e.g. `Nov  4 10:00:00` (day space-padded). */
+export function syslogTime(ms: number): string {
+  const d = new Date(ms);
+  const day = d.getUTCDate();
+  return `${MONTHS[d.getUTCMonth()]} ${day < 10 ? " " + day : day} ${
+    pad2(d.getUTCHours())
+  }:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
+}
+
+/** Apache access-log timestamp, e.g. `24/Nov/2026:10:00:00 +0000`. */
+export function apacheTime(ms: number): string {
+  const d = new Date(ms);
+  return `${pad2(d.getUTCDate())}/${
+    MONTHS[d.getUTCMonth()]
+  }/${d.getUTCFullYear()}:${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${
+    pad2(d.getUTCSeconds())
+  } +0000`;
+}
+
+/**
+ * An RFC 3164 line as written to /var/log/auth.log:
+ * `Nov 24 10:00:00 web-01 sshd[1234]: message`.
+ */
+export function syslogLine(
+  ms: number,
+  host: string,
+  program: string,
+  pid: number | undefined,
+  message: string,
+): string {
+  return `${syslogTime(ms)} ${host} ${program}${
+    pid === undefined ? "" : `[${pid}]`
+  }: ${message}`;
+}
+
+/** Escapes a CEF header field (`|` and `\`). */
+function cefHeader(s: string): string {
+  return s.replace(/[\\|]/g, (c) => "\\" + c);
+}
+
+/** Escapes a CEF extension value (`=`, `\`, newlines). */
+function cefValue(s: string): string {
+  return s.replace(/[\\=]/g, (c) => "\\" + c).replace(/\r?\n/g, "\\n");
+}
+
+/** The header of a CEF record. */
+export interface CefHeader {
+  vendor: string;
+  product: string;
+  version: string;
+  signatureId: string;
+  name: string;
+  /** 0–10. */
+  severity: number;
+}
+
+/**
+ * A CEF:0 line behind an RFC 3164 header, as firewalls forward it:
+ * `Nov 24 10:00:00 fw-edge-01 CEF:0|Vendor|Product|1.0|id|name|5|src=… dst=…`.
+ */
+export function cefLine(
+  ms: number,
+  host: string,
+  h: CefHeader,
+  extension: Record<string, string | number>,
+): string {
+  let ext = "";
+  for (const k in extension) {
+    const v = extension[k];
+    ext += (ext ? " " : "") + k + "=" +
+      (typeof v === "number" ? String(v) : cefValue(v));
+  }
+  return `${syslogTime(ms)} ${host} CEF:0|${cefHeader(h.vendor)}|${
+    cefHeader(h.product)
+  }|${cefHeader(h.version)}|${cefHeader(h.signatureId)}|${
+    cefHeader(h.name)
+  }|${h.severity}|${ext}`;
+}
+
+/** One request for {@link apacheAccessLine}. */
+export interface HttpRequestLine {
+  clientIp: string;
+  user?: string;
+  method: string;
+  path: string;
+  status: number;
+  bytes: number;
+  referrer?: string;
+  userAgent: string;
+}
+
+/**
+ * An Apache combined log format line:
+ * `10.0.0.5 - - [24/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 512 "-" "Mozilla/5.0"`.
+ */
+export function apacheAccessLine(ms: number, r: HttpRequestLine): string {
+  return `${r.clientIp} - ${r.user ?? "-"} [${
+    apacheTime(ms)
+  }] "${r.method} ${r.path} HTTP/1.1" ${r.status} ${
+    r.bytes === 0 ? "-" : r.bytes
+  } "${r.referrer ?? "-"}" "${r.userAgent}"`;
+}
