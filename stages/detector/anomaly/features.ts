@@ -532,8 +532,13 @@ export class FeatureExtractor {
   exportState(): ExtractorState {
     const seen: Record<string, string[]> = {};
     for (const [name, s] of this.#seen) seen[name] = [...s.keys.keys()];
-    const rarity: Record<string, { total: number; counts: [string, number][] }> = {};
-    for (const [name, t] of this.#rarity) rarity[name] = { total: t.total, counts: [...t.counts] };
+    const rarity: Record<
+      string,
+      { total: number; counts: [string, number][] }
+    > = {};
+    for (const [name, t] of this.#rarity) {
+      rarity[name] = { total: t.total, counts: [...t.counts] };
+    }
     return { seen, rarity };
   }
 
@@ -541,7 +546,9 @@ export class FeatureExtractor {
   importState(state: ExtractorState): void {
     for (const [name, keys] of Object.entries(state.seen ?? {})) {
       const s = this.#seen.get(name);
-      if (s && Array.isArray(keys)) for (const k of keys) if (typeof k === "string") s.firstTime(k);
+      if (s && Array.isArray(keys)) {
+        for (const k of keys) if (typeof k === "string") s.firstTime(k);
+      }
     }
     for (const [name, r] of Object.entries(state.rarity ?? {})) {
       const t = this.#rarity.get(name);

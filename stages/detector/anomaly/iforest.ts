@@ -111,7 +111,9 @@ export class IsolationForest {
     // both children's sizes before the parent's.
     const sizes = new Int32Array(a.feature.length);
     for (let i = sizes.length - 1; i >= 0; i--) {
-      sizes[i] = a.feature[i] < 0 ? a.right[i] : sizes[i + 1] + sizes[a.right[i]];
+      sizes[i] = a.feature[i] < 0
+        ? a.right[i]
+        : sizes[i + 1] + sizes[a.right[i]];
     }
     this.sizes = sizes;
     // s = 2^(−mean/c) = exp(−ln2 · sum / (t·c)): one multiply per score.
@@ -201,7 +203,7 @@ export class IsolationForest {
     }
     let total = 0;
     for (let k = 0; k < w.length; k++) total += w[k];
-    if (total > 0) for (let k = 0; k < w.length; k++) w[k] /= total;
+    if (total > 0) { for (let k = 0; k < w.length; k++) w[k] /= total; }
     return w;
   }
 }

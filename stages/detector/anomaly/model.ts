@@ -194,7 +194,10 @@ export function parseModel(text: string, source = "model"): AnomalyModel {
   };
 }
 
-function parseState(raw: unknown, fail: (msg: string) => never): ExtractorState {
+function parseState(
+  raw: unknown,
+  fail: (msg: string) => never,
+): ExtractorState {
   const st = raw as ExtractorState;
   if (
     typeof st !== "object" || st === null || typeof st.seen !== "object" ||
@@ -271,7 +274,11 @@ function parseForest(
       const q = feature[i];
       if (q === -1) {
         if (right[i] < 0 || right[i] > (sub as number)) {
-          fail(`tree ${t} node ${i}: external node size ${right[i]} is not in 0..${sub}`);
+          fail(
+            `tree ${t} node ${i}: external node size ${
+              right[i]
+            } is not in 0..${sub}`,
+          );
         }
         continue;
       }

@@ -75,14 +75,20 @@ export function trainModel(
   // Hour of day can only be learned from a history that covers whole days:
   // from a shorter one every later hour would look novel. Such features are
   // held constant while growing, so no tree ever splits on them.
-  const span = opts.from && opts.to ? Date.parse(opts.to) - Date.parse(opts.from) : NaN;
+  const span = opts.from && opts.to
+    ? Date.parse(opts.to) - Date.parse(opts.from)
+    : NaN;
   const inactive = spec.features
     .map((f, k) => ({ f, k }))
-    .filter(({ f }) => f.kind === "hour_of_day" && !(span >= MIN_HOUR_OF_DAY_SPAN_MS));
+    .filter(({ f }) =>
+      f.kind === "hour_of_day" && !(span >= MIN_HOUR_OF_DAY_SPAN_MS)
+    );
   let fitRows = rows;
   if (inactive.length) {
     fitRows = rows.slice(0, n * dim);
-    for (const { k } of inactive) for (let i = 0; i < n; i++) fitRows[i * dim + k] = 0;
+    for (const { k } of inactive) {
+      for (let i = 0; i < n; i++) fitRows[i * dim + k] = 0;
+    }
   }
   const forest = fitIsolationForest(fitRows, n, dim, params);
   const scores = forest.scoreBatch(fitRows, n, new Float64Array(n));
