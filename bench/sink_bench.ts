@@ -1,0 +1,121 @@
+/**
+ * Sink throughput: rows/s into the embedded chDB store (the write path, and
+ * the whole sink from an NDJSON file with and without schema validation) and
+ * through the HTTP path (`@clickhouse/client` → the ClickHouse-HTTP harness,
+ * which itself runs on chDB in a child process).
+ */
+import type { BenchOptions, BenchResult } from "./types.ts";
+import { seedRecords } from "../stages/demo_seed/mod.ts";
+import {
+  ChdbStore,
+  openStore,
+  runSink,
+  StoreWriter,
+} from "../stages/sink/mod.ts";
+import { createLogger } from "../stages/shared/log.ts";
+import type { OutputRecord } from "../stages/shared/io/types.ts";
+import { startClickHouseHttp } from "../tests/harness/clickhouse_http.ts";
+
+const TARGET = 200_000;
+
+/** Runs the sink benchmarks. */
+export async function run(opts: BenchOptions): Promise<BenchResult[]> {
+  const n = opts.quick ? 50_000 : 300_000;
+  const logger = createLogger("sink", "warn");
+  const { events } = seedRecords({ events: n, alerts: 0, seed: 42 });
+  const records: OutputRecord[] = events.map((record) => ({
+    record,
+    line: JSON.stringify(record),
+    forwarded: false,
+  }));
+  const results: BenchResult[] = [];
+  const dir = await Deno.makeTempDir({ prefix: "sink_bench_" });
+  const file = `${dir}/events.ndjson`;
+  await Deno.writeTextFile(file, records.map((r) => r.line).join("\n") + "\n");
+  const store = await ChdbStore.open(`${dir}/chdb`, "sentinel");
+  try {
+    await store.applySchema();
+    const writer = new StoreWriter(store, logger, {
+      maxRows: 50_000,
+      maxBytes: 64 << 20,
+    });
+    let t = performance.now();
+    for (let i = 0; i < records.length; i += 5000) {
+      await writer.write(records.slice(i, i + 5000));
+    }
+    await writer.close();
+    let s = (performance.now() - t) / 1000;
+    results.push({
+      area: "sink",
+      name: `chDB write path, ${n} enriched events (batches of 50k)`,
+      value: Math.round(n / s),
+      unit: "rows/s",
+      target: `>= ${TARGET}`,
+      met: n / s >= TARGET,
+      notes:
+        "StoreWriter → chDB JSONEachRow insert, incl. per-minute rollup views",
+    });
+    for (const validate of [false, true]) {
+      // Fresh ids per run so nothing is deduplicated away.
+      await store.query("TRUNCATE TABLE sentinel.events", "TSV");
+      t = performance.now();
+      const r = await runSink({
+        store,
+        logger,
+        in: `file:${file}`,
+        validate,
+        handleSignals: false,
+        writer: { maxRows: 50_000, maxBytes: 64 << 20 },
+      });
+      s = (performance.now() - t) / 1000;
+      results.push({
+        area: "sink",
+        name: `whole sink from NDJSON into chDB${
+          validate ? " (schema validation)" : " (--trust-input)"
+        }, ${n} events`,
+        value: Math.round(r.stats.stored.events / s),
+        unit: "rows/s",
+        notes: "framing, JSON decode, routing, batching, insert",
+      });
+    }
+  } finally {
+    await store.close();
+  }
+  const h = await startClickHouseHttp({ dir: `${dir}/harness` });
+  try {
+    const http = await openStore(
+      `http://default:@127.0.0.1:${h.port}/sentinel`,
+      { logger },
+    );
+    await http.applySchema();
+    const m = Math.min(n, opts.quick ? 20_000 : 100_000);
+    const writer = new StoreWriter(http, logger, {
+      maxRows: 20_000,
+      maxBytes: 64 << 20,
+    });
+    const t = performance.now();
+    for (let i = 0; i < m; i += 5000) {
+      await writer.write(records.slice(i, i + 5000));
+    }
+    await writer.close();
+    const s = (performance.now() - t) / 1000;
+    await http.close();
+    results.push({
+      area: "sink",
+      name:
+        `HTTP path (@clickhouse/client → loopback harness on chDB), ${m} events`,
+      value: Math.round(m / s),
+      unit: "rows/s",
+      notes:
+        "harness is a test server in a child process, not a real ClickHouse",
+    });
+  } finally {
+    await h.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+  return results;
+}
+
+if (import.meta.main) {
+  console.table(await run({ quick: Deno.args.includes("--quick") }));
+}
