@@ -1,0 +1,499 @@
+/**
+ * Correlation rules over event time (Sigma correlation specification):
+ * event_count, value_count, temporal, temporal_ordered, value_sum,
+ * value_avg, value_percentile, with group-by, aliases and chaining.
+ *
+ * Semantics, stated once:
+ * - Windows slide over event time (`ts`). A hit is evaluated in the window
+ *   `[t - timespan, t]` ending at it; a late hit (older than the newest of
+ *   its group) is also evaluated in every window that ends at a newer entry
+ *   and still contains it, so order of arrival does not change the outcome.
+ * - Late events: a hit more than `latenessMs` older than the newest hit the
+ *   correlation has seen is dropped and counted (`late_dropped`).
+ * - Groups are keyed by tenant and the group-by values; a hit lacking a
+ *   group-by value does not count.
+ * - After an alert, the same rule and group stay silent until the event
+ *   time passes the window end plus the suppression window (default: the
+ *   timespan), so an ongoing attack yields one alert per timespan.
+ * - State is bounded: an estimate of the bytes held is kept under
+ *   `memoryCapBytes` by evicting least-recently-touched groups; each group
+ *   keeps at most `maxEntriesPerGroup` entries (oldest dropped); groups
+ *   whose newest entry can no longer be in any window are swept.
+ *
+ * @module
+ */
+import type { Alert } from "../../shared/contracts/mod.ts";
+import type { AlertSink } from "../detector.ts";
+import { buildAlert, EVIDENCE_MAX, formatSpan } from "./alert.ts";
+import { type CorrelationSpec, inRange } from "./compile.ts";
+import type { EventView } from "./fields.ts";
+
+/** Tuning of the correlation state. */
+export interface CorrelationOptions {
+  /** How far behind the newest event a hit may arrive and still count. @default 60000 */
+  latenessMs?: number;
+  /** Cap on the estimated bytes of correlation state. @default 268435456 (256 MiB) */
+  memoryCapBytes?: number;
+  /** Most entries kept per group. @default 10000 */
+  maxEntriesPerGroup?: number;
+  /** Silence after an alert per rule+group; default the rule's timespan. */
+  suppressMs?: number;
+  /** Wall clock for `detected_at`. @default Date.now */
+  now?: () => number;
+}
+
+/** Estimated bytes of one group (object, key, arrays). */
+export const GROUP_BYTES = 240;
+/** Estimated bytes of one stored entry. */
+export const ENTRY_BYTES = 40;
+
+class GroupWindow {
+  ts: number[] = [];
+  ids: (string | string[])[] = [];
+  vals: (string | number | undefined)[] | null = null;
+  refs: number[] | null = null;
+  suppressedUntil = -Infinity;
+  constructor(
+    readonly spec: number,
+    readonly key: string,
+    readonly tenant: string,
+    readonly values: string[],
+  ) {}
+  get newest(): number {
+    return this.ts.length ? this.ts[this.ts.length - 1] : -Infinity;
+  }
+}
+
+interface Consumer {
+  spec: CorrelationSpec;
+  pos: number;
+}
+
+const SEP = "\u001f";
+
+/** The correlation state machine shared by every correlation rule. */
+export class CorrelationEngine {
+  readonly #specs: CorrelationSpec[];
+  readonly #byRule = new Map<number, Consumer[]>();
+  readonly #byCorr = new Map<number, Consumer[]>();
+  readonly #groups = new Map<string, GroupWindow>();
+  readonly #maxTs: number[];
+  readonly #lateness: number;
+  readonly #cap: number;
+  readonly #maxEntries: number;
+  readonly #suppressMs?: number;
+  readonly #now: () => number;
+  #bytes = 0;
+  #entries = 0;
+  /** Counters for the run summary. */
+  readonly counters = {
+    hits: 0,
+    late_dropped: 0,
+    evicted_groups: 0,
+    evicted_entries: 0,
+    swept_groups: 0,
+    missing_group_value: 0,
+    suppressed: 0,
+    alerts: 0,
+  };
+
+  constructor(specs: CorrelationSpec[], opts: CorrelationOptions = {}) {
+    this.#specs = specs;
+    this.#maxTs = specs.map(() => -Infinity);
+    this.#lateness = opts.latenessMs ?? 60_000;
+    this.#cap = opts.memoryCapBytes ?? 256 * 1024 * 1024;
+    this.#maxEntries = opts.maxEntriesPerGroup ?? 10_000;
+    this.#suppressMs = opts.suppressMs;
+    this.#now = opts.now ?? Date.now;
+    for (const s of specs) {
+      s.refs.forEach((r, pos) => {
+        const m = r.kind === "rule" ? this.#byRule : this.#byCorr;
+        const list = m.get(r.index) ?? [];
+        list.push({ spec: s, pos });
+        m.set(r.index, list);
+      });
+    }
+  }
+
+  /** True when base rule `index` feeds some correlation. */
+  consumes(ruleIndex: number): boolean {
+    return this.#byRule.has(ruleIndex);
+  }
+
+  /** Groups currently held. */
+  get groups(): number {
+    return this.#groups.size;
+  }
+
+  /** Estimated bytes of state held. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** A base rule matched the event in `view` at event time `tsMs`. */
+  onRuleMatch(
+    ruleIndex: number,
+    view: EventView,
+    eventId: string,
+    tenant: string,
+    tsMs: number,
+    raise: AlertSink,
+  ): void {
+    const consumers = this.#byRule.get(ruleIndex);
+    if (!consumers) return;
+    for (const c of consumers) {
+      const values: string[] = [];
+      let ok = true;
+      for (let g = 0; g < c.spec.groupSlots.length; g++) {
+        const s = scalar(view.get(c.spec.groupSlots[g][c.pos]));
+        if (s === undefined) {
+          ok = false;
+          break;
+        }
+        values.push(s);
+      }
+      if (!ok) {
+        this.counters.missing_group_value++;
+        continue;
+      }
+      const vs = c.spec.valueSlots[c.pos];
+      const raw = vs === undefined ? undefined : view.get(vs);
+      const value = typeof raw === "number" || typeof raw === "string"
+        ? raw
+        : undefined;
+      this.#hit(c, tenant, values, tsMs, eventId, value, raise);
+    }
+  }
+
+  #onCorrelationAlert(
+    spec: CorrelationSpec,
+    alert: Alert,
+    endMs: number,
+    raise: AlertSink,
+  ) {
+    const consumers = this.#byCorr.get(spec.index);
+    if (!consumers) return;
+    for (const c of consumers) {
+      const values: string[] = [];
+      let ok = true;
+      for (let g = 0; g < c.spec.groupFields.length; g++) {
+        const name = c.spec.groupFields[g][c.pos];
+        const v = alert.group[name];
+        if (v === undefined) {
+          ok = false;
+          break;
+        }
+        values.push(v);
+      }
+      if (!ok) {
+        this.counters.missing_group_value++;
+        continue;
+      }
+      this.#hit(
+        c,
+        alert.tenant,
+        values,
+        endMs,
+        alert.evidence.event_ids,
+        undefined,
+        raise,
+      );
+    }
+  }
+
+  #hit(
+    c: Consumer,
+    tenant: string,
+    values: string[],
+    ts: number,
+    ids: string | string[],
+    value: string | number | undefined,
+    raise: AlertSink,
+  ): void {
+    const spec = c.spec;
+    this.counters.hits++;
+    const maxTs = this.#maxTs[spec.index];
+    if (ts < maxTs - this.#lateness) {
+      this.counters.late_dropped++;
+      return;
+    }
+    if (ts > maxTs) this.#maxTs[spec.index] = ts;
+    const key = spec.index + SEP + tenant + SEP + values.join(SEP);
+    let g = this.#groups.get(key);
+    if (g === undefined) {
+      g = new GroupWindow(spec.index, key, tenant, values);
+      if (spec.type !== "event_count") g.refs = [];
+      if (spec.valueField !== undefined) g.vals = [];
+      this.#bytes += GROUP_BYTES + key.length * 2;
+    } else {
+      // Re-insert: Map order is least-recently-touched first.
+      this.#groups.delete(key);
+    }
+    this.#groups.set(key, g);
+    // Insert keeping event-time order (late hits go back a few places).
+    let at = g.ts.length;
+    while (at > 0 && g.ts[at - 1] > ts) at--;
+    if (at === g.ts.length) {
+      g.ts.push(ts);
+      g.ids.push(ids);
+      g.refs?.push(c.pos);
+      g.vals?.push(value);
+    } else {
+      g.ts.splice(at, 0, ts);
+      g.ids.splice(at, 0, ids);
+      g.refs?.splice(at, 0, c.pos);
+      g.vals?.splice(at, 0, value);
+    }
+    this.#bytes += ENTRY_BYTES;
+    this.#entries++;
+    // Drop what no window can reach any more.
+    const horizon = this.#maxTs[spec.index] - this.#lateness - spec.timespanMs;
+    let drop = 0;
+    while (drop < g.ts.length && g.ts[drop] < horizon) drop++;
+    if (g.ts.length - drop > this.#maxEntries) {
+      const extra = g.ts.length - drop - this.#maxEntries;
+      drop += extra;
+      this.counters.evicted_entries += extra;
+    }
+    if (drop > 0) {
+      g.ts.splice(0, drop);
+      g.ids.splice(0, drop);
+      g.refs?.splice(0, drop);
+      g.vals?.splice(0, drop);
+      if (drop > at) at = -1;
+      else at -= drop;
+      this.#bytes -= drop * ENTRY_BYTES;
+      this.#entries -= drop;
+    }
+    if (at >= 0) this.#evaluate(spec, g, at, raise);
+    this.#enforceCap();
+  }
+
+  #evaluate(
+    spec: CorrelationSpec,
+    g: GroupWindow,
+    at: number,
+    raise: AlertSink,
+  ) {
+    const t = g.ts[at];
+    const last = g.ts.length - 1;
+    // Window ends to try: the hit itself, and newer entries still covering it.
+    for (let hi = at; hi <= last; hi++) {
+      const end = g.ts[hi];
+      if (end - spec.timespanMs > t) break;
+      if (hi < last && g.ts[hi + 1] === end) continue; // same instant: use the latest
+      const start = end - spec.timespanMs;
+      let lo = lowerBound(g.ts, start, hi);
+      if (lo > at) lo = at;
+      const r = this.#measure(spec, g, lo, hi);
+      if (r === undefined) continue;
+      if (end <= g.suppressedUntil) {
+        this.counters.suppressed++;
+        return;
+      }
+      g.suppressedUntil = end + (this.#suppressMs ?? spec.timespanMs);
+      this.#raise(spec, g, lo, hi, r, raise);
+      return;
+    }
+  }
+
+  /** The measured figure when the window satisfies the condition, else undefined. */
+  #measure(
+    spec: CorrelationSpec,
+    g: GroupWindow,
+    lo: number,
+    hi: number,
+  ): number | undefined {
+    const n = hi - lo + 1;
+    switch (spec.type) {
+      case "event_count":
+        return inRange(n, spec.condition) ? n : undefined;
+      case "value_count": {
+        const seen = new Set<string | number>();
+        for (let i = lo; i <= hi; i++) {
+          const v = g.vals![i];
+          if (v !== undefined) {
+            seen.add(typeof v === "number" ? String(v) : v.toLowerCase());
+          }
+        }
+        return inRange(seen.size, spec.condition) ? seen.size : undefined;
+      }
+      case "value_sum":
+      case "value_avg":
+      case "value_percentile": {
+        const nums: number[] = [];
+        for (let i = lo; i <= hi; i++) {
+          const v = g.vals![i];
+          const x = typeof v === "number"
+            ? v
+            : typeof v === "string"
+            ? Number(v)
+            : NaN;
+          if (Number.isFinite(x)) nums.push(x);
+        }
+        if (nums.length === 0) return undefined;
+        let m: number;
+        if (spec.type === "value_sum") m = nums.reduce((a, b) => a + b, 0);
+        else if (spec.type === "value_avg") {
+          m = nums.reduce((a, b) => a + b, 0) / nums.length;
+        } else {
+          nums.sort((a, b) => a - b);
+          const rank = Math.ceil((spec.percentile! / 100) * nums.length) - 1;
+          m = nums[Math.min(nums.length - 1, Math.max(0, rank))];
+        }
+        return inRange(m, spec.condition) ? m : undefined;
+      }
+      case "temporal": {
+        const seen = new Set<number>();
+        for (let i = lo; i <= hi; i++) seen.add(g.refs![i]);
+        const ok = Object.keys(spec.condition).length
+          ? inRange(seen.size, spec.condition)
+          : seen.size === spec.refs.length;
+        return ok ? seen.size : undefined;
+      }
+      case "temporal_ordered": {
+        let need = 0;
+        for (let i = lo; i <= hi && need < spec.refs.length; i++) {
+          if (g.refs![i] === need) need++;
+        }
+        const ok = Object.keys(spec.condition).length
+          ? inRange(need, spec.condition)
+          : need === spec.refs.length;
+        return ok ? need : undefined;
+      }
+    }
+  }
+
+  #raise(
+    spec: CorrelationSpec,
+    g: GroupWindow,
+    lo: number,
+    hi: number,
+    measured: number,
+    raise: AlertSink,
+  ) {
+    const ids: string[] = [];
+    let count = 0;
+    for (let i = hi; i >= lo; i--) {
+      const x = g.ids[i];
+      if (typeof x === "string") {
+        count++;
+        if (ids.length < EVIDENCE_MAX) ids.push(x);
+      } else {
+        count += x.length;
+        for (let j = x.length - 1; j >= 0 && ids.length < EVIDENCE_MAX; j--) {
+          ids.push(x[j]);
+        }
+      }
+    }
+    ids.reverse();
+    const group: Record<string, string> = {};
+    spec.groupBy.forEach((name, i) => (group[name] = g.values[i]));
+    const entity = spec.groupBy.length
+      ? { type: spec.groupBy[0], value: g.values[0] }
+      : { type: "rule", value: spec.meta.id };
+    const groupText = spec.groupBy.map((n, i) => `${n}=${g.values[i]}`).join(
+      ", ",
+    );
+    const what = describeMeasure(spec, measured);
+    const alert = buildAlert({
+      kind: "correlation",
+      meta: spec.meta,
+      tenant: g.tenant,
+      groupKey: g.key.slice(g.key.indexOf(SEP) + 1),
+      group,
+      entity,
+      eventIds: ids,
+      count,
+      windowStartMs: g.ts[lo],
+      windowEndMs: g.ts[hi],
+      message: `${spec.meta.title}: ${what} within ${
+        formatSpan(spec.timespanMs)
+      }${groupText ? ` for ${groupText}` : ""}`,
+      nowMs: this.#now(),
+    });
+    this.counters.alerts++;
+    if (spec.generate) raise(alert);
+    this.#onCorrelationAlert(spec, alert, g.ts[hi], raise);
+  }
+
+  #enforceCap() {
+    if (this.#bytes <= this.#cap) return;
+    for (const [key, g] of this.#groups) {
+      if (this.#bytes <= this.#cap * 0.9) break;
+      this.#drop(key, g);
+      this.counters.evicted_groups++;
+    }
+  }
+
+  #drop(key: string, g: GroupWindow) {
+    this.#groups.delete(key);
+    this.#bytes -= GROUP_BYTES + key.length * 2 + g.ts.length * ENTRY_BYTES;
+    this.#entries -= g.ts.length;
+  }
+
+  /**
+   * Removes groups that no future window can include (oldest-touched
+   * first, stopping at the first live one). Called from tick.
+   */
+  sweep(budget = 10_000): void {
+    let n = 0;
+    for (const [key, g] of this.#groups) {
+      if (n++ >= budget) break;
+      const spec = this.#specs[g.spec];
+      const horizon = this.#maxTs[spec.index] - this.#lateness -
+        spec.timespanMs;
+      if (g.newest >= horizon || g.suppressedUntil >= this.#maxTs[spec.index]) {
+        break;
+      }
+      this.#drop(key, g);
+      this.counters.swept_groups++;
+    }
+  }
+
+  /** Figures for the run summary. */
+  stats(): Record<string, unknown> {
+    return {
+      ...this.counters,
+      groups: this.#groups.size,
+      entries: this.#entries,
+      state_bytes_estimate: this.#bytes,
+    };
+  }
+}
+
+function describeMeasure(spec: CorrelationSpec, m: number): string {
+  switch (spec.type) {
+    case "event_count":
+      return `${m} events`;
+    case "value_count":
+      return `${m} distinct ${spec.valueField}`;
+    case "value_sum":
+      return `sum of ${spec.valueField} ${m}`;
+    case "value_avg":
+      return `average ${spec.valueField} ${Math.round(m * 100) / 100}`;
+    case "value_percentile":
+      return `p${spec.percentile} of ${spec.valueField} ${m}`;
+    case "temporal":
+      return `${m} related rules matched`;
+    case "temporal_ordered":
+      return `${m} rules matched in order`;
+  }
+}
+
+function lowerBound(a: number[], x: number, hi: number): number {
+  let lo = 0;
+  let h = hi;
+  while (lo < h) {
+    const mid = (lo + h) >> 1;
+    if (a[mid] < x) lo = mid + 1;
+    else h = mid;
+  }
+  return lo;
+}
+
+function scalar(x: unknown): string | undefined {
+  if (typeof x === "string") return x;
+  if (typeof x === "number" || typeof x === "boolean") return String(x);
+  return undefined;
+}

@@ -1,0 +1,188 @@
+/**
+ * The built-in mapping config, in the same YAML format a user can put into
+ * any rule folder (a document with `logsources`, `fieldmappings` and/or
+ * `placeholders` and no `detection`). Kept as text in code so compiled
+ * binaries carry it.
+ *
+ * @module
+ */
+
+/** Default logsource routing and field mapping (YAML). */
+export const DEFAULT_MAPPING_YAML = `
+# Logsource routing: an event gets the product/category/service values of
+# every entry whose "when" holds (values compared case-insensitively; a list
+# means any of them; "*" means the field is present). A rule sees an event
+# when each of the rule's logsource keys is among the event's values.
+logsources:
+  # SentinelStream EnrichedEvents (the parser's vocabulary)
+  - when: { category: auth }
+    category: authentication
+  - when: { action: ssh_login }
+    product: linux
+    service: [sshd, auth]
+  - when: { action: sudo }
+    product: linux
+    service: [sudo, auth]
+  - when: { action: su }
+    product: linux
+    service: [su, auth]
+  - when: { action: [user_created, user_modified, user_deleted, group_created, group_modified] }
+    product: linux
+    service: auth
+  - when: { category: network }
+    category: [firewall, network_connection]
+  - when: { category: dns }
+    category: [dns, dns_query]
+  - when: { category: web }
+    category: webserver
+  - when: { category: process }
+    category: process_creation
+  - when: { category: file }
+    category: file_event
+  # Linux syslog programs
+  - when: { format: [rfc3164, rfc5424, syslog] }
+    product: linux
+    service: syslog
+  - when: { process.name: [sshd] }
+    product: linux
+    service: sshd
+  - when: { process.name: [sudo] }
+    product: linux
+    service: sudo
+  - when: { process.name: [su] }
+    product: linux
+    service: su
+  - when: { process.name: [useradd, usermod, userdel, groupadd, passwd, chpasswd, login, sshd, sudo, su, cron, crond, systemd-logind] }
+    product: linux
+    service: auth
+  - when: { process.name: [auditd, audispd] }
+    product: linux
+    service: auditd
+  - when: { process.name: [cron, crond, CRON] }
+    product: linux
+    service: cron
+  - when: { process.name: [vsftpd] }
+    product: linux
+    service: vsftpd
+  - when: { process.name: [clamd, freshclam] }
+    product: linux
+    service: clamav
+  # Apache access logs
+  - when: { format: [apache_access, nginx_access] }
+    category: webserver
+  # Windows EVTX as JSON: payload.Event.System / payload.Event.EventData
+  - when: { payload.Event.System.Channel: "*" }
+    product: windows
+  - when: { payload.Event.System.Channel: Security }
+    service: security
+  - when: { payload.Event.System.Channel: System }
+    service: system
+  - when: { payload.Event.System.Channel: Application }
+    service: application
+  - when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational }
+    service: sysmon
+  - when: { payload.Event.System.Channel: Microsoft-Windows-Windows Defender/Operational }
+    service: windefend
+  - when: { payload.Event.System.Channel: Microsoft-Windows-TaskScheduler/Operational }
+    service: taskscheduler
+  - when: { payload.Event.System.Channel: Microsoft-Windows-DNS-Client/Operational }
+    service: dns-client
+  - when: { payload.Event.System.Channel: Microsoft-Windows-CodeIntegrity/Operational }
+    service: codeintegrity-operational
+  - when: { payload.Event.System.Channel: Microsoft-Windows-Bits-Client/Operational }
+    service: bits-client
+  - when: { payload.Event.System.Channel: Microsoft-Windows-PowerShell/Operational }
+    service: powershell
+  - when: { payload.Event.System.Channel: Windows PowerShell }
+    service: powershell-classic
+  - when: { payload.Event.System.Channel: Security, payload.Event.System.EventID: 4688 }
+    category: process_creation
+  - when: { payload.Event.System.Channel: Microsoft-Windows-PowerShell/Operational, payload.Event.System.EventID: 4104 }
+    category: ps_script
+  - when: { payload.Event.System.Channel: Microsoft-Windows-PowerShell/Operational, payload.Event.System.EventID: 4103 }
+    category: ps_module
+  - when: { payload.Event.System.Channel: Windows PowerShell, payload.Event.System.EventID: 400 }
+    category: ps_classic_start
+  - when: { payload.Event.System.Channel: Windows PowerShell, payload.Event.System.EventID: 600 }
+    category: ps_classic_provider_start
+  # Sysmon event ids
+  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 1 }, category: process_creation }
+  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 2 }, category: file_change }
+  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 3 }, category: network_connection }
+  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 4 }, category: sysmon_status }
+  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 5 }, category: process_termination }
+  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 6 }, category: driver_load }
+  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 7 }, category: image_load }
+  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 8 }, category: create_remote_thread }
+  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 9 }, category: raw_access_thread }
+  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 10 }, category: process_access }
+  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 11 }, category: file_event }
+  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 12 }, category: [registry_add, registry_delete, registry_event] }
+  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 13 }, category: [registry_set, registry_event] }
+  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 14 }, category: [registry_rename, registry_event] }
+  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 15 }, category: create_stream_hash }
+  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 16 }, category: sysmon_status }
+  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: [17, 18] }, category: pipe_created }
+  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: [19, 20, 21] }, category: wmi_event }
+  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 22 }, category: dns_query }
+  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: [23, 26] }, category: file_delete }
+  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 24 }, category: clipboard_change }
+  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 25 }, category: process_tampering }
+  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 27 }, category: file_block_executable }
+  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 29 }, category: file_executable_detected }
+  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 255 }, category: sysmon_error }
+
+# Sigma field name -> candidate event paths, first present wins. Names not
+# listed resolve to: our EnrichedEvent entity of that name, fields[name],
+# payload.name (ECS JSON), payload.Event.EventData.name,
+# payload.Event.System.name.
+fieldmappings:
+  # Windows / Sysmon names onto EVTX JSON, then onto our entities
+  Image: [payload.Event.EventData.Image, payload.Event.EventData.NewProcessName, process.executable]
+  CommandLine: [payload.Event.EventData.CommandLine, process.command_line]
+  ParentImage: [payload.Event.EventData.ParentImage, payload.Event.EventData.ParentProcessName, process.parent.executable]
+  ParentCommandLine: [payload.Event.EventData.ParentCommandLine, process.parent.command_line]
+  ProcessId: [payload.Event.EventData.ProcessId, process.pid]
+  User: [payload.Event.EventData.User, user.name]
+  SubjectUserName: [payload.Event.EventData.SubjectUserName, user.name]
+  TargetUserName: [payload.Event.EventData.TargetUserName, user.target.name]
+  TargetFilename: [payload.Event.EventData.TargetFilename, file.path]
+  DestinationIp: [payload.Event.EventData.DestinationIp, destination.ip]
+  DestinationPort: [payload.Event.EventData.DestinationPort, destination.port]
+  DestinationHostname: [payload.Event.EventData.DestinationHostname, destination.domain]
+  SourceIp: [payload.Event.EventData.SourceIp, source.ip]
+  SourcePort: [payload.Event.EventData.SourcePort, source.port]
+  QueryName: [payload.Event.EventData.QueryName, dns.question.name]
+  EventID: [payload.Event.System.EventID]
+  Channel: [payload.Event.System.Channel]
+  Provider_Name: [payload.Event.System.Provider_Name, payload.Event.System.Provider.Name, payload.Event.System.Provider.@Name]
+  Computer: [payload.Event.System.Computer, host.name]
+  # ECS names that differ from ours
+  event.category: [category, payload.event.category]
+  event.action: [action, payload.event.action]
+  event.outcome: [outcome, payload.event.outcome]
+  client.ip: [source.ip, payload.client.ip]
+  server.ip: [destination.ip, payload.server.ip]
+  url.full: [url.original, payload.url.full]
+  user_agent.original: [http.user_agent, payload.user_agent.original]
+  # SigmaHQ webserver / proxy / dns / firewall taxonomy
+  cs-method: [http.request.method]
+  c-uri: [url.original]
+  c-uri-query: [url.query]
+  c-uri-stem: [url.path]
+  c-useragent: [http.user_agent]
+  cs-referer: [http.request.referrer]
+  cs-host: [url.domain]
+  sc-status: [http.response.status_code]
+  c-ip: [source.ip]
+  query: [dns.question.name]
+  record_type: [dns.question.type]
+  answer: [dns.answers]
+  src_ip: [source.ip]
+  src_port: [source.port]
+  dst_ip: [destination.ip]
+  dst_port: [destination.port]
+
+# Values for the expand modifier's %name% placeholders.
+placeholders: {}
+`;

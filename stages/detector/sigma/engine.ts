@@ -1,0 +1,177 @@
+/**
+ * The Sigma detector: routes each event to the rules of its logsource,
+ * runs their compiled predicates, raises single-event alerts and feeds
+ * correlation rules.
+ *
+ * @module
+ */
+import type { EnrichedEvent } from "../../shared/contracts/mod.ts";
+import type { AlertSink, Detector } from "../detector.ts";
+import { buildAlert } from "./alert.ts";
+import type { RuleSet } from "./compile.ts";
+import { CorrelationEngine, type CorrelationOptions } from "./correlation.ts";
+import { EventView } from "./fields.ts";
+
+/** Tuning of the Sigma detector. */
+export interface SigmaDetectorOptions extends CorrelationOptions {
+  /**
+   * Silence per single-event rule and entity after an alert, in event-time
+   * ms; 0 raises one alert per matching event. @default 0
+   */
+  singleSuppressMs?: number;
+  /** Most rule+entity suppression keys held. @default 100000 */
+  maxSuppressionKeys?: number;
+}
+
+/** Runs a compiled {@link RuleSet} as a {@link Detector}. */
+export class SigmaDetector implements Detector {
+  readonly name = "sigma";
+  #set: RuleSet;
+  #view: EventView;
+  #corr: CorrelationEngine;
+  #opts: SigmaDetectorOptions;
+  #now: () => number;
+  #suppress = new Map<string, number>();
+  #counters = {
+    events: 0,
+    matches: 0,
+    alerts: 0,
+    suppressed: 0,
+    bad_ts: 0,
+    errors: 0,
+  };
+  readonly #ruleHits = new Map<string, number>();
+
+  constructor(set: RuleSet, opts: SigmaDetectorOptions = {}) {
+    this.#opts = opts;
+    this.#now = opts.now ?? Date.now;
+    this.#set = set;
+    this.#view = new EventView(set.fields);
+    this.#corr = new CorrelationEngine(set.correlations, opts);
+  }
+
+  /** The rules in force. */
+  get ruleSet(): RuleSet {
+    return this.#set;
+  }
+
+  /**
+   * Swaps in a new rule set (SIGHUP reload). Correlation state belongs to
+   * the old rules and starts afresh.
+   */
+  replaceRules(set: RuleSet): void {
+    this.#set = set;
+    this.#view = new EventView(set.fields);
+    this.#corr = new CorrelationEngine(set.correlations, this.#opts);
+    this.#suppress.clear();
+  }
+
+  observe(event: EnrichedEvent, raise: AlertSink): void {
+    this.#counters.events++;
+    try {
+      this.#observe(event, raise);
+    } catch {
+      // A predicate must never take the stage down; count and move on.
+      this.#counters.errors++;
+    }
+  }
+
+  #observe(event: EnrichedEvent, raise: AlertSink): void {
+    const view = this.#view;
+    view.reset(event as unknown as Record<string, unknown>);
+    const rules = this.#set.router.route(view);
+    let tsMs = NaN;
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i];
+      if (!r.match(view)) continue;
+      this.#counters.matches++;
+      this.#ruleHits.set(r.meta.id, (this.#ruleHits.get(r.meta.id) ?? 0) + 1);
+      if (Number.isNaN(tsMs)) {
+        tsMs = Date.parse(event.ts);
+        if (Number.isNaN(tsMs)) {
+          this.#counters.bad_ts++;
+          tsMs = Date.parse(event.received_at);
+          if (Number.isNaN(tsMs)) tsMs = this.#now();
+        }
+      }
+      if (r.generate) this.#single(r.index, event, tsMs, raise);
+      if (this.#corr.consumes(r.index)) {
+        this.#corr.onRuleMatch(
+          r.index,
+          view,
+          event.event_id,
+          event.tenant,
+          tsMs,
+          raise,
+        );
+      }
+    }
+  }
+
+  #single(
+    ruleIndex: number,
+    event: EnrichedEvent,
+    tsMs: number,
+    raise: AlertSink,
+  ) {
+    const r = this.#set.rules[ruleIndex];
+    let entity = { type: "event_id", value: event.event_id };
+    for (const e of this.#set.entitySlots) {
+      const v = this.#view.get(e.slot);
+      if (typeof v === "string" && v !== "") {
+        entity = { type: e.name, value: v };
+        break;
+      }
+      if (typeof v === "number") {
+        entity = { type: e.name, value: String(v) };
+        break;
+      }
+    }
+    const win = this.#opts.singleSuppressMs ?? 0;
+    if (win > 0) {
+      const key =
+        `${r.meta.id}\u001f${event.tenant}\u001f${entity.type}\u001f${entity.value}`;
+      const until = this.#suppress.get(key);
+      if (until !== undefined && tsMs <= until && tsMs >= until - win) {
+        this.#counters.suppressed++;
+        return;
+      }
+      this.#suppress.delete(key);
+      this.#suppress.set(key, tsMs + win);
+      const cap = this.#opts.maxSuppressionKeys ?? 100_000;
+      if (this.#suppress.size > cap) {
+        const first = this.#suppress.keys().next().value;
+        if (first !== undefined) this.#suppress.delete(first);
+      }
+    }
+    this.#counters.alerts++;
+    raise(buildAlert({
+      kind: "sigma",
+      meta: r.meta,
+      tenant: event.tenant,
+      groupKey: win > 0 ? `${entity.type}=${entity.value}` : event.event_id,
+      group: {},
+      entity,
+      eventIds: [event.event_id],
+      count: 1,
+      windowStartMs: tsMs,
+      windowEndMs: tsMs,
+      message: `${r.meta.title} (${entity.type} ${entity.value})`,
+      nowMs: this.#now(),
+    }));
+  }
+
+  tick(_nowMs: number, _raise: AlertSink): void {
+    this.#corr.sweep();
+  }
+
+  stats(): Record<string, unknown> {
+    return {
+      rules: this.#set.rules.length,
+      correlations: this.#set.correlations.length,
+      ...this.#counters,
+      correlation: this.#corr.stats(),
+      hits_by_rule: Object.fromEntries(this.#ruleHits),
+    };
+  }
+}

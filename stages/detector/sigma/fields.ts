@@ -1,0 +1,294 @@
+/**
+ * Field access. A Sigma field name (`Image`, `source.ip`, `event.outcome`)
+ * is resolved once, at rule load, into an accessor: an ordered list of
+ * candidate paths into the event, the first present one wins. At match time
+ * an {@link EventView} caches each field's value (and its lowercase form)
+ * for the current event, so a thousand rules reading `CommandLine` look it
+ * up and lowercase it once.
+ *
+ * `ground_truth` is evaluation-only: no accessor ever reaches it.
+ *
+ * @module
+ */
+
+/** A compiled accessor from an event object to a raw field value. */
+export type Accessor = (event: Record<string, unknown>) => unknown;
+
+const BLOCKED_ROOT = "ground_truth";
+
+/** Splits a dotted path; `a.b.c` → ["a","b","c"]. */
+function splitPath(path: string): string[] {
+  return path.split(".");
+}
+
+/**
+ * Compiles one candidate path. Paths address the event object; the special
+ * root `fields.` reads the flat string map by its whole dotted key, and a
+ * path under `payload.` also tries flattened keys (ECS JSON written as
+ * `{"source.ip": ...}`).
+ */
+export function compilePath(path: string): Accessor {
+  const parts = splitPath(path);
+  if (parts[0] === BLOCKED_ROOT) return () => undefined;
+  if (parts[0] === "fields" && parts.length > 1) {
+    const key = parts.slice(1).join(".");
+    return (e) => {
+      const f = e.fields as Record<string, unknown> | undefined;
+      return f === undefined ? undefined : f[key];
+    };
+  }
+  if (parts.length === 1) {
+    const k = parts[0];
+    return (e) => unwrapText(e[k]);
+  }
+  if (parts.length === 2) {
+    const [a, b] = parts;
+    return (e) => {
+      const o = e[a];
+      if (o === null || typeof o !== "object") return undefined;
+      const r = (o as Record<string, unknown>)[b];
+      return unwrapText(r);
+    };
+  }
+  return (e) => walk(e, parts, 0);
+}
+
+function walk(o: unknown, parts: string[], i: number): unknown {
+  let cur: unknown = o;
+  for (; i < parts.length; i++) {
+    if (cur === null || typeof cur !== "object" || Array.isArray(cur)) {
+      return undefined;
+    }
+    const rec = cur as Record<string, unknown>;
+    const next = rec[parts[i]];
+    if (next === undefined && i < parts.length - 1) {
+      // Flattened remainder, e.g. payload["source.ip"].
+      const rest = parts.slice(i).join(".");
+      return unwrapText(rec[rest]);
+    }
+    cur = next;
+  }
+  return unwrapText(cur);
+}
+
+/** EVTX-to-JSON converters write `{"#text": "4688", ...}` for attributed elements. */
+function unwrapText(v: unknown): unknown {
+  if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+    const t = (v as Record<string, unknown>)["#text"];
+    if (t !== undefined) return t;
+  }
+  return v;
+}
+
+/** Top-level keys of an EnrichedEvent that rules may address directly. */
+const ENRICHED_ROOTS = new Set([
+  "event_id",
+  "received_at",
+  "tenant",
+  "source_name",
+  "transport",
+  "ingest_node",
+  "format",
+  "ts",
+  "ts_source",
+  "category",
+  "action",
+  "outcome",
+  "severity",
+  "host",
+  "user",
+  "source",
+  "destination",
+  "network",
+  "process",
+  "file",
+  "dns",
+  "url",
+  "http",
+  "enrichment",
+]);
+
+/**
+ * The default candidate paths for a Sigma field name that has no explicit
+ * mapping: our EnrichedEvent entity (when the root is one of ours), the flat
+ * `fields` map, the original JSON payload (ECS), then Windows EVTX JSON
+ * EventData and System.
+ */
+export function defaultCandidates(name: string): string[] {
+  const root = name.split(".")[0];
+  const out: string[] = [];
+  if (ENRICHED_ROOTS.has(root)) out.push(name);
+  out.push(`fields.${name}`);
+  out.push(`payload.${name}`);
+  if (!name.includes(".")) {
+    out.push(`payload.Event.EventData.${name}`);
+    out.push(`payload.Event.System.${name}`);
+  }
+  return out;
+}
+
+/** Builds an accessor trying `candidates` in order. */
+export function compileAccessor(candidates: string[]): Accessor {
+  const accs = candidates.filter((c) => c.split(".")[0] !== BLOCKED_ROOT)
+    .map(compilePath);
+  if (accs.length === 0) return () => undefined;
+  if (accs.length === 1) return accs[0];
+  if (accs.length === 2) {
+    const [a, b] = accs;
+    return (e) => {
+      const v = a(e);
+      return v !== undefined ? v : b(e);
+    };
+  }
+  return (e) => {
+    for (let i = 0; i < accs.length; i++) {
+      const v = accs[i](e);
+      if (v !== undefined) return v;
+    }
+    return undefined;
+  };
+}
+
+/**
+ * Registry of the fields all loaded rules use. Each distinct Sigma field name
+ * gets a slot; an {@link EventView} caches per-event values by slot.
+ */
+export class FieldTable {
+  readonly names: string[] = [];
+  readonly accessors: Accessor[] = [];
+  readonly #slots = new Map<string, number>();
+  readonly #mapping: Map<string, string[]>;
+
+  constructor(mapping: Map<string, string[]> = new Map()) {
+    this.#mapping = mapping;
+  }
+
+  /** The slot of `name`, creating its accessor on first use. */
+  slot(name: string): number {
+    let s = this.#slots.get(name);
+    if (s !== undefined) return s;
+    if (name.split(".")[0] === BLOCKED_ROOT) {
+      throw new Error(
+        `field ${name} is evaluation-only and never visible to rules`,
+      );
+    }
+    const mapped = this.#mapping.get(name);
+    const cands = mapped ? [...mapped] : defaultCandidates(name);
+    s = this.names.length;
+    this.names.push(name);
+    this.accessors.push(compileAccessor(cands));
+    this.#slots.set(name, s);
+    return s;
+  }
+
+  /** The slot of an explicit event path (no mapping, no fallbacks). */
+  pathSlot(path: string): number {
+    const key = `\u0000path:${path}`;
+    let s = this.#slots.get(key);
+    if (s !== undefined) return s;
+    s = this.names.length;
+    this.names.push(key);
+    this.accessors.push(compileAccessor([path]));
+    this.#slots.set(key, s);
+    return s;
+  }
+
+  get size(): number {
+    return this.names.length;
+  }
+}
+
+const UNSET = Symbol("unset");
+
+/**
+ * The event being matched, with per-field caches. One instance is reused for
+ * every event (reset with {@link EventView.reset}), so matching allocates
+ * nothing per rule.
+ */
+export class EventView {
+  event: Record<string, unknown> = {};
+  readonly #table: FieldTable;
+  #values: unknown[] = [];
+  #lower: (string | typeof UNSET | undefined)[] = [];
+  #keywordText: string | undefined = undefined;
+  #keywordLower: string | undefined = undefined;
+
+  constructor(table: FieldTable) {
+    this.#table = table;
+  }
+
+  /** Points the view at a new event and drops every cache. */
+  reset(event: Record<string, unknown>): void {
+    this.event = event;
+    const n = this.#table.size;
+    if (this.#values.length !== n) {
+      this.#values = new Array(n);
+      this.#lower = new Array(n);
+    }
+    this.#values.fill(UNSET);
+    this.#lower.fill(UNSET);
+    this.#keywordText = undefined;
+    this.#keywordLower = undefined;
+  }
+
+  /** Raw value of field `slot` (undefined when absent). */
+  get(slot: number): unknown {
+    let v = this.#values[slot];
+    if (v === UNSET) {
+      v = this.#table.accessors[slot](this.event);
+      this.#values[slot] = v;
+    }
+    return v;
+  }
+
+  /** Lowercase string form of a scalar field, undefined for absent/objects. */
+  lower(slot: number): string | undefined {
+    const l = this.#lower[slot];
+    if (l !== UNSET) return l as string | undefined;
+    const v = this.get(slot);
+    let s: string | undefined;
+    if (typeof v === "string") s = v.toLowerCase();
+    else if (typeof v === "number" || typeof v === "boolean") s = String(v);
+    this.#lower[slot] = s;
+    return s;
+  }
+
+  /**
+   * Text searched by keyword identifiers: the original log line, or for JSON
+   * payloads the concatenated string leaves of the payload and `fields`.
+   */
+  keywordText(): string {
+    if (this.#keywordText !== undefined) return this.#keywordText;
+    const e = this.event;
+    const parts: string[] = [];
+    if (typeof e.payload === "string") parts.push(e.payload);
+    else collectStrings(e.payload, parts, 0);
+    const f = e.fields;
+    if (f && typeof f === "object") {
+      for (const v of Object.values(f)) {
+        if (typeof v === "string") parts.push(v);
+      }
+    }
+    this.#keywordText = parts.join("\n");
+    return this.#keywordText;
+  }
+
+  /** Lowercase {@link keywordText}. */
+  keywordLower(): string {
+    if (this.#keywordLower === undefined) {
+      this.#keywordLower = this.keywordText().toLowerCase();
+    }
+    return this.#keywordLower;
+  }
+}
+
+function collectStrings(v: unknown, out: string[], depth: number): void {
+  if (depth > 8) return;
+  if (typeof v === "string") out.push(v);
+  else if (typeof v === "number") out.push(String(v));
+  else if (Array.isArray(v)) {
+    for (const x of v) collectStrings(x, out, depth + 1);
+  } else if (v && typeof v === "object") {
+    for (const x of Object.values(v)) collectStrings(x, out, depth + 1);
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * Mapping config (field mappings, placeholders) and logsource routing: which
+ * rules an event is shown to. Routing is computed once per event as the set
+ * of config entries that hold; the rule list for each distinct set is
+ * computed once and cached, so per event the cost is a few field reads and
+ * one map lookup.
+ *
+ * @module
+ */
+import { parse as parseYaml } from "yaml";
+import { DEFAULT_MAPPING_YAML } from "./default_mapping.ts";
+import type { EventView, FieldTable } from "./fields.ts";
+
+/** A logsource as rules declare it. */
+export interface Logsource {
+  product?: string;
+  category?: string;
+  service?: string;
+}
+
+/** One routing entry of the config. */
+export interface LogsourceEntry {
+  when: Record<string, string[] | "*">;
+  product: string[];
+  category: string[];
+  service: string[];
+}
+
+/** The parsed mapping config. */
+export interface MappingConfig {
+  logsources: LogsourceEntry[];
+  fieldmappings: Map<string, string[]>;
+  placeholders: Map<string, string[]>;
+}
+
+/** Top-level keys that mark a YAML document as a mapping config. */
+export const MAPPING_KEYS = ["logsources", "fieldmappings", "placeholders"];
+
+function strList(v: unknown, what: string): string[] {
+  if (v === undefined || v === null) return [];
+  const xs = Array.isArray(v) ? v : [v];
+  return xs.map((x) => {
+    if (typeof x === "object" && x !== null) {
+      throw new Error(`${what}: expected a string or list of strings`);
+    }
+    return String(x);
+  });
+}
+
+/** Parses one mapping-config document; throws with a precise reason. */
+export function parseMappingDoc(doc: Record<string, unknown>): MappingConfig {
+  const out: MappingConfig = {
+    logsources: [],
+    fieldmappings: new Map(),
+    placeholders: new Map(),
+  };
+  const ls = doc.logsources ?? [];
+  if (!Array.isArray(ls)) throw new Error(`logsources must be a list`);
+  ls.forEach((e, i) => {
+    if (!e || typeof e !== "object") {
+      throw new Error(`logsources[${i}] must be a map`);
+    }
+    const r = e as Record<string, unknown>;
+    const when = r.when;
+    if (!when || typeof when !== "object" || Array.isArray(when)) {
+      throw new Error(`logsources[${i}].when must be a map of field: value`);
+    }
+    const w: Record<string, string[] | "*"> = {};
+    for (const [k, v] of Object.entries(when)) {
+      w[k] = v === "*" ? "*" : strList(v, `logsources[${i}].when.${k}`)
+        .map((s) => s.toLowerCase());
+    }
+    out.logsources.push({
+      when: w,
+      product: strList(r.product, `logsources[${i}].product`),
+      category: strList(r.category, `logsources[${i}].category`),
+      service: strList(r.service, `logsources[${i}].service`),
+    });
+  });
+  const fm = doc.fieldmappings ?? {};
+  if (typeof fm !== "object" || Array.isArray(fm)) {
+    throw new Error(`fieldmappings must be a map`);
+  }
+  for (const [k, v] of Object.entries(fm as Record<string, unknown>)) {
+    out.fieldmappings.set(k, strList(v, `fieldmappings.${k}`));
+  }
+  const ph = doc.placeholders ?? {};
+  if (typeof ph !== "object" || Array.isArray(ph)) {
+    throw new Error(`placeholders must be a map`);
+  }
+  for (const [k, v] of Object.entries(ph as Record<string, unknown>)) {
+    out.placeholders.set(k, strList(v, `placeholders.${k}`));
+  }
+  return out;
+}
+
+let defaults: MappingConfig | undefined;
+
+/** The built-in config (parsed once). */
+export function defaultMapping(): MappingConfig {
+  defaults ??= parseMappingDoc(
+    parseYaml(DEFAULT_MAPPING_YAML) as Record<string, unknown>,
+  );
+  return defaults;
+}
+
+/**
+ * Merges user config documents over the defaults: routing entries are
+ * added, field mappings and placeholders replace the same names. A document
+ * with `replace_defaults: true` starts from nothing.
+ */
+export function mergeMappings(
+  docs: Record<string, unknown>[],
+): MappingConfig {
+  const replace = docs.some((d) => d.replace_defaults === true);
+  const base = replace
+    ? { logsources: [], fieldmappings: new Map(), placeholders: new Map() }
+    : defaultMapping();
+  const out: MappingConfig = {
+    logsources: [...base.logsources],
+    fieldmappings: new Map(base.fieldmappings),
+    placeholders: new Map(base.placeholders),
+  };
+  for (const d of docs) {
+    const m = parseMappingDoc(d);
+    out.logsources.push(...m.logsources);
+    for (const [k, v] of m.fieldmappings) out.fieldmappings.set(k, v);
+    for (const [k, v] of m.placeholders) out.placeholders.set(k, v);
+  }
+  return out;
+}
+
+interface CompiledEntry {
+  tests: { slot: number; values: Set<string> | null }[];
+  product: string[];
+  category: string[];
+  service: string[];
+}
+
+/** Something with a logsource that the router selects. */
+export interface Routable {
+  logsource: Logsource;
+}
+
+/**
+ * Chooses, per event, the rules whose logsource the event belongs to.
+ */
+export class LogsourceRouter<R extends Routable> {
+  readonly #entries: CompiledEntry[];
+  readonly #rules: R[];
+  readonly #cache = new Map<string, R[]>();
+
+  constructor(config: MappingConfig, fields: FieldTable, rules: R[]) {
+    this.#rules = rules;
+    this.#entries = config.logsources.map((e) => ({
+      tests: Object.entries(e.when).map(([path, vals]) => ({
+        slot: fields.pathSlot(path),
+        values: vals === "*" ? null : new Set(vals),
+      })),
+      product: e.product.map((s) => s.toLowerCase()),
+      category: e.category.map((s) => s.toLowerCase()),
+      service: e.service.map((s) => s.toLowerCase()),
+    }));
+  }
+
+  /** Which routing entries hold for the event in `view`, as a cache key. */
+  routeKey(view: EventView): string {
+    let key = "";
+    const entries = this.#entries;
+    outer: for (let i = 0; i < entries.length; i++) {
+      const tests = entries[i].tests;
+      for (let j = 0; j < tests.length; j++) {
+        const t = tests[j];
+        if (t.values === null) {
+          const x = view.get(t.slot);
+          if (x === undefined || x === null) continue outer;
+        } else {
+          const s = view.lower(t.slot);
+          if (s === undefined || !t.values.has(s)) continue outer;
+        }
+      }
+      key += i + ",";
+    }
+    return key;
+  }
+
+  /** The rules that see the event currently in `view`. */
+  route(view: EventView): R[] {
+    const key = this.routeKey(view);
+    let rules = this.#cache.get(key);
+    if (rules === undefined) {
+      rules = this.#select(key);
+      this.#cache.set(key, rules);
+    }
+    return rules;
+  }
+
+  /** The event's product/category/service values (for rule authors' tooling). */
+  logsourceOf(
+    view: EventView,
+  ): { product: string[]; category: string[]; service: string[] } {
+    const { p, c, s } = this.#sets(this.routeKey(view));
+    return { product: [...p], category: [...c], service: [...s] };
+  }
+
+  #sets(key: string) {
+    const p = new Set<string>();
+    const c = new Set<string>();
+    const s = new Set<string>();
+    for (const part of key.split(",")) {
+      if (part === "") continue;
+      const e = this.#entries[Number(part)];
+      e.product.forEach((x) => p.add(x));
+      e.category.forEach((x) => c.add(x));
+      e.service.forEach((x) => s.add(x));
+    }
+    return { p, c, s };
+  }
+
+  #select(key: string): R[] {
+    const { p, c, s } = this.#sets(key);
+    return this.#rules.filter((r) => {
+      const ls = r.logsource;
+      if (ls.product && !p.has(ls.product.toLowerCase())) return false;
+      if (ls.category && !c.has(ls.category.toLowerCase())) return false;
+      if (ls.service && !s.has(ls.service.toLowerCase())) return false;
+      return true;
+    });
+  }
+}

@@ -1,0 +1,653 @@
+/**
+ * Sigma values and modifiers compiled into predicates over an
+ * {@link EventView}. Strings follow the Sigma v2 wildcard rules (`*`, `?`,
+ * backslash escaping only before `*`, `?` and `\`), are case-insensitive
+ * unless `|cased`, and each list of values is OR-ed unless `|all`.
+ *
+ * @module
+ */
+import { compileRuleRegex, testBounded } from "./regex_guard.ts";
+import type { EventView, FieldTable } from "./fields.ts";
+import { parseCidr } from "./cidr.ts";
+
+/** A compiled match over the current event. */
+export type Predicate = (v: EventView) => boolean;
+
+/** What the compiler needs besides the rule text. */
+export interface PatternContext {
+  fields: FieldTable;
+  /** Values for `%name%` placeholders of the `expand` modifier. */
+  placeholders: Map<string, string[]>;
+}
+
+/** Every value modifier the engine honours. */
+export const KNOWN_MODIFIERS: ReadonlySet<string> = new Set([
+  "contains",
+  "startswith",
+  "endswith",
+  "all",
+  "base64",
+  "base64offset",
+  "utf16le",
+  "utf16be",
+  "utf16",
+  "wide",
+  "windash",
+  "re",
+  "i",
+  "m",
+  "s",
+  "exists",
+  "cased",
+  "lt",
+  "lte",
+  "gt",
+  "gte",
+  "cidr",
+  "expand",
+  "fieldref",
+  "neq",
+  "minute",
+  "hour",
+  "day",
+  "week",
+  "month",
+  "year",
+]);
+
+/** A piece of a Sigma string value. */
+export type Token =
+  | { k: "lit"; s: string }
+  | { k: "star" }
+  | { k: "one" }
+  | { k: "cls"; chars: string };
+
+/**
+ * Parses a Sigma string into tokens: `*` and `?` are wildcards; `\*`, `\?`
+ * and `\\` are the literal characters; a backslash before anything else is a
+ * plain backslash (so `C:\Windows\` needs no doubling).
+ */
+export function parseSigmaString(s: string): Token[] {
+  const out: Token[] = [];
+  let lit = "";
+  const flush = () => {
+    if (lit) out.push({ k: "lit", s: lit });
+    lit = "";
+  };
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === "\\") {
+      const n = s[i + 1];
+      if (n === "*" || n === "?" || n === "\\") {
+        lit += n;
+        i++;
+      } else lit += "\\";
+    } else if (c === "*") {
+      flush();
+      if (out.at(-1)?.k !== "star") out.push({ k: "star" });
+    } else if (c === "?") {
+      flush();
+      out.push({ k: "one" });
+    } else lit += c;
+  }
+  flush();
+  return out;
+}
+
+function hasWildcard(toks: Token[]): boolean {
+  return toks.some((t) => t.k !== "lit");
+}
+
+function literalOf(toks: Token[]): string {
+  return toks.map((t) => (t.k === "lit" ? t.s : "")).join("");
+}
+
+const DASHES = "-/\u2013\u2014\u2015";
+
+/** `windash`: an option dash/slash may be any of - / – — ―. */
+function windash(toks: Token[]): Token[] {
+  const out: Token[] = [];
+  for (const t of toks) {
+    if (t.k !== "lit") {
+      out.push(t);
+      continue;
+    }
+    let buf = "";
+    const s = t.s;
+    for (let i = 0; i < s.length; i++) {
+      const c = s[i];
+      const prevWord = i > 0 && /\w/.test(s[i - 1]);
+      const nextWord = i + 1 < s.length && /\w/.test(s[i + 1]);
+      if ((c === "-" || c === "/") && !prevWord && nextWord) {
+        if (buf) out.push({ k: "lit", s: buf });
+        buf = "";
+        out.push({ k: "cls", chars: DASHES });
+      } else buf += c;
+    }
+    if (buf) out.push({ k: "lit", s: buf });
+  }
+  return out;
+}
+
+function utf8Bytes(s: string): Uint8Array {
+  return new TextEncoder().encode(s);
+}
+
+function utf16Bytes(s: string, bigEndian: boolean, bom: boolean): Uint8Array {
+  const out = new Uint8Array(s.length * 2 + (bom ? 2 : 0));
+  let o = 0;
+  if (bom) {
+    out[o++] = bigEndian ? 0xfe : 0xff;
+    out[o++] = bigEndian ? 0xff : 0xfe;
+  }
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (bigEndian) {
+      out[o++] = c >> 8;
+      out[o++] = c & 0xff;
+    } else {
+      out[o++] = c & 0xff;
+      out[o++] = c >> 8;
+    }
+  }
+  return out;
+}
+
+function binaryString(b: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
+  return s;
+}
+
+function base64(b: Uint8Array): string {
+  return btoa(binaryString(b));
+}
+
+/** The three base64 forms of `b` at byte offsets 0, 1, 2 (pySigma compatible). */
+export function base64Offsets(b: Uint8Array): string[] {
+  const starts = [0, 2, 3];
+  const ends = [0, 3, 2];
+  const out: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const padded = new Uint8Array(i + b.length);
+    padded.fill(0x20, 0, i);
+    padded.set(b, i);
+    const enc = base64(padded);
+    const cut = ends[(b.length + i) % 3];
+    out.push(enc.slice(starts[i], cut ? enc.length - cut : enc.length));
+  }
+  return out;
+}
+
+/** An intermediate value during modifier processing. */
+type Stage = { toks: Token[] } | { bytes: Uint8Array };
+
+function stageTokens(v: Stage): Token[] {
+  return "toks" in v ? v.toks : [{ k: "lit", s: binaryString(v.bytes) }];
+}
+
+function stageBytes(v: Stage, mod: string): Uint8Array {
+  if ("bytes" in v) return v.bytes;
+  if (hasWildcard(v.toks)) {
+    throw new Error(`modifier ${mod} cannot encode a value with wildcards`);
+  }
+  return utf8Bytes(literalOf(v.toks));
+}
+
+function stageString(v: Stage, mod: string): string {
+  if ("bytes" in v) return binaryString(v.bytes);
+  if (hasWildcard(v.toks)) {
+    throw new Error(`modifier ${mod} cannot encode a value with wildcards`);
+  }
+  return literalOf(v.toks);
+}
+
+const TIME_PARTS = ["minute", "hour", "day", "week", "month", "year"] as const;
+type TimePart = typeof TIME_PARTS[number];
+
+/** Compiles `Field|mod|mod: value(s)` into a predicate. */
+export function compileFieldCondition(
+  key: string,
+  raw: unknown,
+  ctx: PatternContext,
+): Predicate {
+  const [fieldName, ...mods] = key.split("|");
+  for (const m of mods) {
+    if (!KNOWN_MODIFIERS.has(m)) throw new Error(`unknown modifier '${m}'`);
+  }
+  const has = (m: string) => mods.includes(m);
+  if ((has("i") || has("m") || has("s")) && !has("re")) {
+    throw new Error(`modifiers i/m/s are only valid after re`);
+  }
+  const values: unknown[] = Array.isArray(raw) ? raw : [raw];
+  if (values.length === 0) throw new Error(`field ${key} has an empty list`);
+  for (const v of values) {
+    if (v !== null && typeof v === "object") {
+      throw new Error(`field ${key} has a nested object or list as value`);
+    }
+  }
+  if (fieldName === "") {
+    // Field-less value with modifiers: a keyword search.
+    return compileKeywords(values, mods, ctx);
+  }
+  const slot = ctx.fields.slot(fieldName);
+
+  if (has("exists")) {
+    if (values.length !== 1 || typeof values[0] !== "boolean") {
+      throw new Error(`exists needs true or false`);
+    }
+    const want = values[0] as boolean;
+    return (v) => {
+      const x = v.get(slot);
+      return (x !== undefined && x !== null) === want;
+    };
+  }
+
+  const all = has("all");
+  const combine = (preds: Predicate[]): Predicate => {
+    if (preds.length === 1) return preds[0];
+    return all
+      ? (v) => {
+        for (let i = 0; i < preds.length; i++) if (!preds[i](v)) return false;
+        return true;
+      }
+      : (v) => {
+        for (let i = 0; i < preds.length; i++) if (preds[i](v)) return true;
+        return false;
+      };
+  };
+
+  if (has("re")) {
+    const regs = values.map((x) => {
+      if (typeof x !== "string") throw new Error(`re needs string values`);
+      return compileRuleRegex(x, { i: has("i"), m: has("m"), s: has("s") });
+    });
+    return combine(regs.map((re) => (v) => anyString(v.get(slot), re)));
+  }
+
+  if (has("cidr")) {
+    const nets = values.map((x) => {
+      if (typeof x !== "string") throw new Error(`cidr needs string values`);
+      return parseCidr(x);
+    });
+    return combine(nets.map((n) => (v) => {
+      const x = v.get(slot);
+      return typeof x === "string" && n.contains(x);
+    }));
+  }
+
+  const time = TIME_PARTS.find((p) => has(p));
+  const cmp = ["lt", "lte", "gt", "gte"].find((c) => has(c));
+  if (time || cmp) {
+    const nums = values.map((x) => {
+      const n = typeof x === "number" ? x : Number(x);
+      if (typeof x === "boolean" || x === null || x === "" || Number.isNaN(n)) {
+        throw new Error(`${cmp ?? time} needs numeric values, got ${x}`);
+      }
+      return n;
+    });
+    const extract = time ? timeExtractor(time) : toNumber;
+    const test = cmp === "lt"
+      ? (a: number, b: number) => a < b
+      : cmp === "lte"
+      ? (a: number, b: number) => a <= b
+      : cmp === "gt"
+      ? (a: number, b: number) => a > b
+      : cmp === "gte"
+      ? (a: number, b: number) => a >= b
+      : (a: number, b: number) => a === b;
+    return combine(nums.map((n) => (v) => {
+      const x = extract(v.get(slot));
+      return x !== undefined && test(x, n);
+    }));
+  }
+
+  if (has("fieldref")) {
+    const refSlots = values.map((x) => {
+      if (typeof x !== "string") throw new Error(`fieldref needs field names`);
+      return ctx.fields.slot(x);
+    });
+    const kind = has("contains")
+      ? "contains"
+      : has("startswith")
+      ? "startswith"
+      : has("endswith")
+      ? "endswith"
+      : "exact";
+    const cased = has("cased");
+    const preds = refSlots.map((rs): Predicate => (v) => {
+      const a = cased ? scalarString(v.get(slot)) : v.lower(slot);
+      const b = cased ? scalarString(v.get(rs)) : v.lower(rs);
+      if (a === undefined || b === undefined) return false;
+      return kind === "exact"
+        ? a === b
+        : kind === "contains"
+        ? a.includes(b)
+        : kind === "startswith"
+        ? a.startsWith(b)
+        : a.endsWith(b);
+    });
+    const p = combine(preds);
+    return has("neq") ? (v) => !p(v) : p;
+  }
+
+  // String matching (also numbers/booleans, compared as text).
+  const nullAllowed = values.some((x) => x === null);
+  const nonNull = values.filter((x) => x !== null);
+  const groups = nonNull.map((x) => expandValue(x, mods, ctx));
+  const cased = has("cased");
+  const preds: Predicate[] = groups.map((alts) =>
+    compileAlternatives(slot, alts, cased)
+  );
+  if (nullAllowed) {
+    preds.push((v) => {
+      const x = v.get(slot);
+      return x === undefined || x === null;
+    });
+  }
+  const p = combine(preds);
+  return has("neq") ? (v) => !p(v) : p;
+}
+
+/** Applies value modifiers to one value: the list of token alternatives. */
+function expandValue(
+  x: unknown,
+  mods: string[],
+  ctx: PatternContext,
+): Token[][] {
+  let raws: string[];
+  if (typeof x === "string") raws = [x];
+  else raws = [String(x)];
+  const isStringValue = typeof x === "string";
+  if (mods.includes("expand")) {
+    raws = raws.flatMap((r) => expandPlaceholders(r, ctx.placeholders));
+  }
+  let stages: Stage[] = raws.map((r) => ({
+    toks: isStringValue ? parseSigmaString(r) : [{ k: "lit", s: r }],
+  }));
+  for (const m of mods) {
+    switch (m) {
+      case "wide":
+      case "utf16le":
+        stages = stages.map((s) => ({
+          bytes: utf16Bytes(stageString(s, m), false, false),
+        }));
+        break;
+      case "utf16be":
+        stages = stages.map((s) => ({
+          bytes: utf16Bytes(stageString(s, m), true, false),
+        }));
+        break;
+      case "utf16":
+        stages = stages.map((s) => ({
+          bytes: utf16Bytes(stageString(s, m), false, true),
+        }));
+        break;
+      case "base64":
+        stages = stages.map((s) => ({
+          toks: [{ k: "lit", s: base64(stageBytes(s, m)) }],
+        }));
+        break;
+      case "base64offset":
+        stages = stages.flatMap((s) =>
+          base64Offsets(stageBytes(s, m)).map((e): Stage => ({
+            toks: [{ k: "lit", s: e }],
+          }))
+        );
+        break;
+      case "windash":
+        stages = stages.map((s) => ({ toks: windash(stageTokens(s)) }));
+        break;
+    }
+  }
+  const contains = mods.includes("contains");
+  const starts = mods.includes("startswith");
+  const ends = mods.includes("endswith");
+  if ([contains, starts, ends].filter(Boolean).length > 1) {
+    throw new Error(`contains/startswith/endswith are mutually exclusive`);
+  }
+  return stages.map((s) => {
+    let toks = stageTokens(s);
+    if (contains || ends) toks = [{ k: "star" }, ...toks];
+    if (contains || starts) toks = [...toks, { k: "star" }];
+    return normalize(toks);
+  });
+}
+
+function expandPlaceholders(
+  raw: string,
+  placeholders: Map<string, string[]>,
+): string[] {
+  let outs = [raw];
+  const names = [...raw.matchAll(/%([A-Za-z0-9_.-]+)%/g)].map((m) => m[1]);
+  if (names.length === 0) {
+    throw new Error(`expand needs a %placeholder% in '${raw}'`);
+  }
+  for (const n of new Set(names)) {
+    const vals = placeholders.get(n);
+    if (!vals || vals.length === 0) {
+      throw new Error(
+        `placeholder %${n}% has no values (set placeholders.${n} in the mapping config)`,
+      );
+    }
+    outs = outs.flatMap((o) => vals.map((v) => o.split(`%${n}%`).join(v)));
+  }
+  return outs;
+}
+
+function normalize(toks: Token[]): Token[] {
+  const out: Token[] = [];
+  for (const t of toks) {
+    const last = out.at(-1);
+    if (t.k === "star" && last?.k === "star") continue;
+    if (t.k === "lit" && last?.k === "lit") {
+      out[out.length - 1] = { k: "lit", s: last.s + t.s };
+      continue;
+    }
+    out.push(t);
+  }
+  return out;
+}
+
+/** A compiled string test over one (lowercased unless cased) string. */
+type StringTest =
+  | { k: "exact"; s: string }
+  | { k: "prefix"; s: string }
+  | { k: "suffix"; s: string }
+  | { k: "infix"; s: string }
+  | { k: "any" }
+  | { k: "regex"; re: RegExp };
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
+
+/** Turns tokens into the cheapest test that is exact for them. */
+export function stringTest(toks: Token[], cased: boolean): StringTest {
+  const lit = (s: string) => (cased ? s : s.toLowerCase());
+  const n = toks.length;
+  if (n === 0) return { k: "exact", s: "" };
+  if (n === 1 && toks[0].k === "lit") return { k: "exact", s: lit(toks[0].s) };
+  if (n === 1 && toks[0].k === "star") return { k: "any" };
+  if (n === 2 && toks[0].k === "star" && toks[1].k === "lit") {
+    return { k: "suffix", s: lit(toks[1].s) };
+  }
+  if (n === 2 && toks[0].k === "lit" && toks[1].k === "star") {
+    return { k: "prefix", s: lit(toks[0].s) };
+  }
+  if (
+    n === 3 && toks[0].k === "star" && toks[1].k === "lit" &&
+    toks[2].k === "star"
+  ) return { k: "infix", s: lit(toks[1].s) };
+  let src = "^";
+  for (const t of toks) {
+    if (t.k === "lit") src += escapeRegex(lit(t.s));
+    else if (t.k === "star") src += "[\\s\\S]*";
+    else if (t.k === "one") src += "[\\s\\S]";
+    else src += `[${t.chars.replace(/[-\\\]^]/g, "\\$&")}]`;
+  }
+  src += "$";
+  // Wildcard-only regexes are linear-ish in practice; `*` runs are merged.
+  return { k: "regex", re: new RegExp(src) };
+}
+
+function runTest(t: StringTest, s: string): boolean {
+  switch (t.k) {
+    case "exact":
+      return s === t.s;
+    case "prefix":
+      return s.startsWith(t.s);
+    case "suffix":
+      return s.endsWith(t.s);
+    case "infix":
+      return s.includes(t.s);
+    case "any":
+      return true;
+    case "regex":
+      return testBounded(t.re, s);
+  }
+}
+
+/** OR over the alternatives of one value, specialised by shape for speed. */
+function compileAlternatives(
+  slot: number,
+  alts: Token[][],
+  cased: boolean,
+): Predicate {
+  const tests = alts.map((a) => stringTest(a, cased));
+  const read = cased
+    ? (v: EventView) => scalarString(v.get(slot))
+    : (v: EventView) => v.lower(slot);
+  const one = (s: string): boolean => {
+    for (let i = 0; i < tests.length; i++) {
+      if (runTest(tests[i], s)) return true;
+    }
+    return false;
+  };
+  let scalar: (s: string) => boolean = one;
+  if (tests.length === 1) {
+    const t = tests[0];
+    if (t.k === "exact") scalar = (s) => s === t.s;
+    else if (t.k === "suffix") scalar = (s) => s.endsWith(t.s);
+    else if (t.k === "prefix") scalar = (s) => s.startsWith(t.s);
+    else if (t.k === "infix") scalar = (s) => s.includes(t.s);
+  }
+  const test = scalar;
+  return (v) => {
+    const s = read(v);
+    if (s !== undefined) return test(s);
+    const x = v.get(slot);
+    if (Array.isArray(x)) {
+      for (const e of x) {
+        const es = scalarString(e);
+        if (es !== undefined && test(cased ? es : es.toLowerCase())) {
+          return true;
+        }
+      }
+    }
+    return false;
+  };
+}
+
+/** Keyword identifiers: each value searched anywhere in the event's text. */
+export function compileKeywords(
+  values: unknown[],
+  mods: string[],
+  ctx: PatternContext,
+): Predicate {
+  for (const m of mods) {
+    if (
+      !["contains", "all", "cased", "windash", "startswith", "endswith"]
+        .includes(m)
+    ) {
+      throw new Error(`modifier ${m} is not supported on keywords`);
+    }
+  }
+  const cased = mods.includes("cased");
+  const all = mods.includes("all");
+  const tests = values.map((x) => {
+    if (x === null || typeof x === "object") {
+      throw new Error(`keyword values must be strings or numbers`);
+    }
+    let toks = typeof x === "string"
+      ? parseSigmaString(x)
+      : [{ k: "lit", s: String(x) } as Token];
+    if (mods.includes("windash")) toks = windash(toks);
+    return stringTest(
+      normalize([{ k: "star" }, ...toks, { k: "star" }]),
+      cased,
+    );
+  });
+  void ctx;
+  return (v) => {
+    const text = cased ? v.keywordText() : v.keywordLower();
+    if (all) {
+      for (const t of tests) if (!runTest(t, text)) return false;
+      return true;
+    }
+    for (const t of tests) if (runTest(t, text)) return true;
+    return false;
+  };
+}
+
+function scalarString(x: unknown): string | undefined {
+  if (typeof x === "string") return x;
+  if (typeof x === "number" || typeof x === "boolean") return String(x);
+  return undefined;
+}
+
+function anyString(x: unknown, re: RegExp): boolean {
+  const s = scalarString(x);
+  if (s !== undefined) return testBounded(re, s);
+  if (Array.isArray(x)) {
+    for (const e of x) {
+      const es = scalarString(e);
+      if (es !== undefined && testBounded(re, es)) return true;
+    }
+  }
+  return false;
+}
+
+function toNumber(x: unknown): number | undefined {
+  if (typeof x === "number") return x;
+  if (typeof x === "string" && x.trim() !== "") {
+    const n = Number(x);
+    return Number.isNaN(n) ? undefined : n;
+  }
+  return undefined;
+}
+
+function timeExtractor(part: TimePart): (x: unknown) => number | undefined {
+  return (x) => {
+    let ms: number;
+    if (typeof x === "number") ms = x;
+    else if (typeof x === "string") ms = Date.parse(x);
+    else return undefined;
+    if (Number.isNaN(ms)) return undefined;
+    const d = new Date(ms);
+    switch (part) {
+      case "minute":
+        return d.getUTCMinutes();
+      case "hour":
+        return d.getUTCHours();
+      case "day":
+        return d.getUTCDate();
+      case "month":
+        return d.getUTCMonth() + 1;
+      case "year":
+        return d.getUTCFullYear();
+      case "week":
+        return isoWeek(d);
+    }
+  };
+}
+
+function isoWeek(d: Date): number {
+  const t = new Date(
+    Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()),
+  );
+  const day = t.getUTCDay() || 7;
+  t.setUTCDate(t.getUTCDate() + 4 - day);
+  const y0 = new Date(Date.UTC(t.getUTCFullYear(), 0, 1));
+  return Math.ceil(((t.getTime() - y0.getTime()) / 86400000 + 1) / 7);
+}

@@ -1,0 +1,204 @@
+/**
+ * Regular expressions from rules are untrusted input: a rule author (or a
+ * corpus pulled from the internet) can write a pattern whose backtracking
+ * is exponential in the input length, and V8 offers no match timeout. We
+ * defend in two layers:
+ *
+ * 1. At compile time, patterns with the shapes that cause catastrophic
+ *    backtracking are rejected: a quantified group whose body can itself
+ *    repeat (nested quantifiers such as `(a+)+`, `(\w*)*`, `(a|b+){2,}`),
+ *    and back-references (which push matching outside regular languages).
+ * 2. At match time, the input handed to a regex is cut to
+ *    {@link REGEX_INPUT_MAX} characters, which bounds the polynomial
+ *    (e.g. quadratic `\s*x\s*y`) cases that remain.
+ *
+ * PCRE-only syntax that JavaScript lacks is translated where the meaning is
+ * identical (a leading `(?i)`/`(?s)`/`(?m)` becomes a flag, `(?P<n>` becomes
+ * `(?<n>`); anything else JavaScript cannot compile is rejected.
+ *
+ * @module
+ */
+
+/** Longest input (UTF-16 code units) a rule regex is run against. */
+export const REGEX_INPUT_MAX = 8192;
+
+/** Result of translating a Sigma/PCRE regex to a JavaScript RegExp. */
+export interface TranslatedRegex {
+  regex: RegExp;
+}
+
+/**
+ * Translates and checks `pattern`; throws an Error with a precise reason when
+ * the engine cannot honour it safely.
+ */
+export function compileRuleRegex(
+  pattern: string,
+  flags: { i?: boolean; m?: boolean; s?: boolean },
+): RegExp {
+  let src = pattern;
+  const f = new Set<string>();
+  if (flags.i) f.add("i");
+  if (flags.m) f.add("m");
+  if (flags.s) f.add("s");
+  // Leading global inline flags, e.g. (?i) or (?is).
+  for (;;) {
+    const m = /^\(\?([imsx]+)\)/.exec(src);
+    if (!m) break;
+    for (const c of m[1]) {
+      if (c === "x") {
+        throw new Error(`regex uses the (?x) extended flag, unsupported`);
+      }
+      f.add(c);
+    }
+    src = src.slice(m[0].length);
+  }
+  if (/\(\?[imsx]+\)/.test(src)) {
+    // A global inline flag in the middle applies to the rest in PCRE; only
+    // the scoped (?i:...) form exists in JavaScript.
+    throw new Error(
+      `regex has an inline flag group (?i) that is not at the start; use (?i:...)`,
+    );
+  }
+  src = src.replace(/\(\?P<([A-Za-z_][A-Za-z0-9_]*)>/g, "(?<$1>");
+  if (/\(\?P[=>]/.test(src)) {
+    throw new Error(`regex uses a PCRE named back-reference, unsupported`);
+  }
+  if (/\(\?>/.test(src)) {
+    throw new Error(`regex uses an atomic group (?>...), unsupported`);
+  }
+  if (/(?:[*+?}])\+/.test(stripEscapesAndClasses(src))) {
+    throw new Error(`regex uses a possessive quantifier, unsupported`);
+  }
+  const danger = catastrophicShape(src);
+  if (danger) throw new Error(`regex rejected as unsafe: ${danger}`);
+  try {
+    return new RegExp(src, [...f].join(""));
+  } catch (e) {
+    throw new Error(`regex does not compile: ${(e as Error).message}`);
+  }
+}
+
+/** Replaces escaped characters and character classes with a neutral `x`. */
+function stripEscapesAndClasses(src: string): string {
+  let out = "";
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i];
+    if (c === "\\") {
+      out += "x";
+      i++;
+      continue;
+    }
+    if (c === "[") {
+      i++;
+      if (src[i] === "^") i++;
+      if (src[i] === "]") i++;
+      while (i < src.length && src[i] !== "]") {
+        if (src[i] === "\\") i++;
+        i++;
+      }
+      out += "x";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+type Rep = 0 | 1 | 2; // none, bounded, unbounded
+
+/**
+ * Finds a shape with super-linear backtracking: an unboundedly repeated
+ * group whose body also repeats unboundedly (`(a+)+`, `(\w*\s)*`), a group
+ * repeated more than 10 times whose body repeats unboundedly, or an
+ * unboundedly repeated alternation whose branches can start with the same
+ * character (`(a|ab)+`, `(.|x)*`). Also back-references. Returns a
+ * description, or "" when safe.
+ */
+export function catastrophicShape(src: string): string {
+  if (/\\[1-9]|\\k</.test(src)) return "back-references are not allowed";
+  const s = stripEscapesAndClasses(src);
+  interface Frame {
+    rep: Rep;
+    start: number;
+    branches: number[];
+  }
+  const stack: Frame[] = [];
+  let top: Frame = { rep: 0, start: 0, branches: [0] };
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === "(") {
+      stack.push(top);
+      let body = i + 1;
+      const m = /^\?(?:[:=!]|<[=!]|<[A-Za-z_][A-Za-z0-9_]*>|[ims-]+:)/.exec(
+        s.slice(body),
+      );
+      if (m) body += m[0].length;
+      top = { rep: 0, start: i, branches: [body] };
+      continue;
+    }
+    if (c === "|") {
+      top.branches.push(i + 1);
+      continue;
+    }
+    if (c === ")") {
+      const inner = top;
+      top = stack.pop() ?? { rep: 0, start: 0, branches: [0] };
+      const q = quantifierAt(s, i + 1);
+      const group = src.length === s.length
+        ? src.slice(inner.start, i + 1)
+        : s.slice(inner.start, i + 1);
+      if (q.rep === 2 && inner.rep === 2) {
+        return `nested quantifier in group ${
+          JSON.stringify(group)
+        } (an unbounded repeat inside an unbounded repeat)`;
+      }
+      if (q.rep !== 2 && q.max > 10 && inner.rep === 2) {
+        return `nested quantifier in group ${
+          JSON.stringify(group)
+        } (an unbounded repeat repeated up to ${q.max} times)`;
+      }
+      if (q.rep === 2 && inner.branches.length > 1) {
+        const firsts = inner.branches.map((b) => s[b]);
+        const wild = firsts.some((f) =>
+          f === "." || f === "x" || f === "(" || f === "|" || f === ")"
+        );
+        if (wild || new Set(firsts).size < firsts.length) {
+          return `repeated alternation in group ${
+            JSON.stringify(group)
+          } whose branches may overlap`;
+        }
+      }
+      top.rep = Math.max(top.rep, inner.rep, q.rep) as Rep;
+      continue;
+    }
+    if (c === "*" || c === "+") top.rep = 2;
+    if (c === "{") {
+      const q = quantifierAt(s, i);
+      if (q.rep > top.rep) top.rep = q.rep;
+    }
+  }
+  return "";
+}
+
+function quantifierAt(s: string, i: number): { rep: Rep; max: number } {
+  const c = s[i];
+  if (c === "*" || c === "+") return { rep: 2, max: Infinity };
+  if (c === "{") {
+    const m = /^\{(\d*)(,?)(\d*)\}/.exec(s.slice(i));
+    if (!m) return { rep: 0, max: 1 };
+    if (m[2] === ",") {
+      if (m[3] === "") return { rep: 2, max: Infinity };
+      const max = Number(m[3]);
+      return { rep: max > Number(m[1] || 0) ? 1 : 0, max };
+    }
+    return { rep: 0, max: Number(m[1]) };
+  }
+  return { rep: 0, max: 1 };
+}
+
+/** Runs `re` unanchored over `value`, bounded to {@link REGEX_INPUT_MAX}. */
+export function testBounded(re: RegExp, value: string): boolean {
+  return re.test(
+    value.length > REGEX_INPUT_MAX ? value.slice(0, REGEX_INPUT_MAX) : value,
+  );
+}
