@@ -1,0 +1,384 @@
+/**
+ * The event under construction and the setters every format parser uses to
+ * fill entities. Setters validate (IPs, ports, integers) so a malformed value
+ * never reaches an entity: it stays in `fields` instead.
+ */
+import type {
+  EnrichedEvent,
+  EnrichedEventEndpoint,
+} from "../shared/contracts/mod.ts";
+import { canonicalIp, ipClass } from "./ip.ts";
+import { NO_SEVERITY } from "./severity.ts";
+
+/** The EnrichedEvent being built. */
+export type Ev = EnrichedEvent;
+
+/** Per-event scratch the format parsers fill besides the event itself. */
+export interface ParseState {
+  /** Event time read from the record, UTC ms (NaN: none yet). */
+  tsMs: number;
+  /** Severity rank read from the source, or NO_SEVERITY. */
+  sev: number;
+  /** Minimum severity rank for what the event was classified as. */
+  floor: number;
+  /** received_at in ms: resolves missing years and is the ts fallback. */
+  refMs: number;
+  /** Firewall/IDS action word seen (allow, deny, …), "" if none. */
+  act: string;
+  /** Outcome stated by the record itself ("" if none). */
+  outcome: string;
+}
+
+/** A fresh scratch state. */
+export function newState(): ParseState {
+  return {
+    tsMs: NaN,
+    sev: NO_SEVERITY,
+    floor: 0,
+    refMs: NaN,
+    act: "",
+    outcome: "",
+  };
+}
+
+/** Resets `st` for the next event. */
+export function resetState(st: ParseState, refMs: number): void {
+  st.tsMs = NaN;
+  st.sev = NO_SEVERITY;
+  st.floor = 0;
+  st.refMs = refMs;
+  st.act = "";
+  st.outcome = "";
+}
+
+/** Sets `category`, `action`, `outcome` in one go. */
+export function classify(
+  ev: Ev,
+  category: Ev["category"],
+  action: string,
+  outcome: Ev["outcome"],
+): void {
+  ev.category = category;
+  ev.action = action;
+  ev.outcome = outcome;
+}
+
+function endpoint(
+  ev: Ev,
+  which: "source" | "destination",
+): EnrichedEventEndpoint {
+  let e = ev[which];
+  if (e === undefined) {
+    e = {};
+    ev[which] = e;
+  }
+  return e;
+}
+
+/**
+ * Sets `source.ip`/`destination.ip` (canonical) and its `ip_class`. A value
+ * that is not an address is kept as `<which>.domain` when it looks like a
+ * host name, else as `fields["<which>.address"]`. Empty and "-" are ignored.
+ */
+export function setIp(
+  ev: Ev,
+  which: "source" | "destination",
+  text: string,
+): void {
+  if (text === "" || text === "-") return;
+  const ip = canonicalIp(text);
+  if (ip !== null) {
+    const e = endpoint(ev, which);
+    e.ip = ip;
+    e.ip_class = ipClass(ip);
+    return;
+  }
+  if (HOSTNAME.test(text)) endpoint(ev, which).domain = text.toLowerCase();
+  else {ev
+      .fields[which === "source" ? "source.address" : "destination.address"] =
+        text;}
+}
+
+const HOSTNAME =
+  /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*\.?$/;
+
+/** Sets `<which>.port` when `text` is an integer port. */
+export function setPort(
+  ev: Ev,
+  which: "source" | "destination",
+  text: string | number,
+): void {
+  const n = toInt(text);
+  if (n >= 0 && n <= 65535) endpoint(ev, which).port = n;
+}
+
+/** Sets `<which>.bytes` when `text` is a non-negative integer. */
+export function setBytes(
+  ev: Ev,
+  which: "source" | "destination",
+  text: string | number,
+): void {
+  const n = toInt(text);
+  if (n >= 0) endpoint(ev, which).bytes = n;
+}
+
+/** Sets `<which>.packets` when `text` is a non-negative integer. */
+export function setPackets(
+  ev: Ev,
+  which: "source" | "destination",
+  text: string | number,
+): void {
+  const n = toInt(text);
+  if (n >= 0) endpoint(ev, which).packets = n;
+}
+
+/** Sets `<which>.geo.country_iso_code`. */
+export function setCountry(
+  ev: Ev,
+  which: "source" | "destination",
+  code: string,
+): void {
+  if (code === "" || code === "-") return;
+  const e = endpoint(ev, which);
+  (e.geo ??= {}).country_iso_code = code.toUpperCase();
+}
+
+/**
+ * Integer from a number or decimal/hex (`0x1a2b`) text; -1 when it is not a
+ * non-negative safe integer.
+ */
+export function toInt(v: string | number | unknown): number {
+  if (typeof v === "number") {
+    return Number.isSafeInteger(v) && v >= 0 ? v : -1;
+  }
+  if (typeof v !== "string" || v === "") return -1;
+  let n = 0;
+  const len = v.length;
+  if (len > 2 && v.charCodeAt(0) === 48 && (v.charCodeAt(1) | 32) === 120) {
+    n = parseInt(v.slice(2), 16);
+    return Number.isSafeInteger(n) && n >= 0 ? n : -1;
+  }
+  if (len > 15) return -1;
+  for (let i = 0; i < len; i++) {
+    const c = v.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+/** Sets `user.name` (ignores empty, "-", "(unknown)"). */
+export function setUser(ev: Ev, name: string, domain?: string): void {
+  if (name === "" || name === "-" || name === "(unknown)") return;
+  const u = (ev.user ??= {});
+  u.name = name;
+  if (domain && domain !== "-") u.domain = domain;
+}
+
+/** Sets `user.target.name`. */
+export function setTargetUser(ev: Ev, name: string, domain?: string): void {
+  if (name === "" || name === "-") return;
+  const t = ((ev.user ??= {}).target ??= {});
+  t.name = name;
+  if (domain && domain !== "-") t.domain = domain;
+}
+
+/** Sets `host.name`. */
+export function setHostName(ev: Ev, name: string): void {
+  if (name === "" || name === "-") return;
+  (ev.host ??= {}).name = name;
+}
+
+/** Sets `host.ip` when valid. */
+export function setHostIp(ev: Ev, text: string): void {
+  const ip = canonicalIp(text);
+  if (ip !== null) (ev.host ??= {}).ip = ip;
+}
+
+/** Sets `process.pid` when `text` is a non-negative integer. */
+export function setPid(ev: Ev, text: string | number): void {
+  const n = toInt(text);
+  if (n >= 0) (ev.process ??= {}).pid = n;
+}
+
+/** Sets `process.name`. */
+export function setProcessName(ev: Ev, name: string): void {
+  if (name !== "" && name !== "-") (ev.process ??= {}).name = name;
+}
+
+/** Sets `process.executable` and, when no name is known, its base name. */
+export function setExecutable(ev: Ev, path: string): void {
+  if (path === "" || path === "-") return;
+  const p = (ev.process ??= {});
+  p.executable = path;
+  if (p.name === undefined) p.name = baseName(path);
+}
+
+/** Last path component, for `/` and `\` paths. */
+export function baseName(path: string): string {
+  const i = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  return i >= 0 ? path.slice(i + 1) : path;
+}
+
+/** Sets `process.command_line`. */
+export function setCommandLine(ev: Ev, cmd: string): void {
+  if (cmd !== "") (ev.process ??= {}).command_line = cmd;
+}
+
+/** Sets `network.transport` (lower case, IANA numbers 6/17/1/58 named). */
+export function setTransport(ev: Ev, proto: string | number): void {
+  let p = typeof proto === "number" ? String(proto) : proto.toLowerCase();
+  if (p === "6") p = "tcp";
+  else if (p === "17") p = "udp";
+  else if (p === "1") p = "icmp";
+  else if (p === "58") p = "ipv6-icmp";
+  if (p !== "" && p !== "-") (ev.network ??= {}).transport = p;
+}
+
+/** Sets `network.protocol` (application protocol, lower case). */
+export function setProtocol(ev: Ev, proto: string): void {
+  if (proto !== "" && proto !== "-") {
+    (ev.network ??= {}).protocol = proto.toLowerCase();
+  }
+}
+
+/** Sets `url.original` and its path/query parts. */
+export function setUrl(ev: Ev, original: string): void {
+  if (original === "" || original === "-") return;
+  const u = (ev.url ??= {});
+  u.original = original;
+  let start = 0;
+  const scheme = original.indexOf("://");
+  if (scheme > 0 && scheme < 10) {
+    const slash = original.indexOf("/", scheme + 3);
+    const hostEnd = slash < 0 ? original.length : slash;
+    let host = original.slice(scheme + 3, hostEnd);
+    const at = host.lastIndexOf("@");
+    if (at >= 0) host = host.slice(at + 1);
+    const colon = host.lastIndexOf(":");
+    if (colon > 0 && host.indexOf("]") < colon) host = host.slice(0, colon);
+    if (host !== "") u.domain = host;
+    start = hostEnd;
+  }
+  const q = original.indexOf("?", start);
+  const path = q < 0 ? original.slice(start) : original.slice(start, q);
+  if (path !== "") u.path = path;
+  if (q >= 0 && q + 1 < original.length) u.query = original.slice(q + 1);
+}
+
+/** Sets `http.request.method`. */
+export function setMethod(ev: Ev, method: string): void {
+  if (method !== "" && method !== "-") {
+    ((ev.http ??= {}).request ??= {}).method = method.toUpperCase();
+  }
+}
+
+/** Sets `http.response.status_code` when it is a 3-digit code. */
+export function setStatus(ev: Ev, code: string | number): void {
+  const n = toInt(code);
+  if (n >= 100 && n <= 999) ((ev.http ??= {}).response ??= {}).status_code = n;
+}
+
+/** Sets `http.response.bytes`. */
+export function setResponseBytes(ev: Ev, bytes: string | number): void {
+  const n = toInt(bytes);
+  if (n >= 0) ((ev.http ??= {}).response ??= {}).bytes = n;
+}
+
+/** Sets `dns.question.name` (lower case, trailing dot dropped). */
+export function setQuery(ev: Ev, name: string): void {
+  if (name === "" || name === "-") return;
+  let n = name.toLowerCase();
+  if (n.length > 1 && n.endsWith(".")) n = n.slice(0, -1);
+  ((ev.dns ??= {}).question ??= {}).name = n;
+}
+
+/** Sets `dns.question.type` (upper case). */
+export function setQueryType(ev: Ev, type: string): void {
+  if (type !== "" && type !== "-") {
+    ((ev.dns ??= {}).question ??= {}).type = type.toUpperCase();
+  }
+}
+
+/** Sets `dns.response_code` (upper case). */
+export function setRcode(ev: Ev, code: string): void {
+  if (code !== "" && code !== "-") {
+    (ev.dns ??= {}).response_code = code.toUpperCase();
+  }
+}
+
+const HASH_NAMES: Record<number, "md5" | "sha1" | "sha256"> = {
+  32: "md5",
+  40: "sha1",
+  64: "sha256",
+};
+const HEX_ONLY = /^[0-9a-f]+$/;
+
+/**
+ * Sets a hash on `process.hash` or `file.hash`. `kind` names it (md5, sha1,
+ * sha256, imphash); without a kind it is told by length. Non-hex is ignored.
+ */
+export function setHash(
+  ev: Ev,
+  on: "process" | "file",
+  value: string,
+  kind?: string,
+): void {
+  const v = value.toLowerCase();
+  if (!HEX_ONLY.test(v)) return;
+  const k = kind ? kind.toLowerCase() : HASH_NAMES[v.length];
+  if (k !== "md5" && k !== "sha1" && k !== "sha256" && k !== "imphash") return;
+  const want = k === "sha1" ? 40 : k === "sha256" ? 64 : 32;
+  if (v.length !== want) return;
+  const holder = on === "process" ? (ev.process ??= {}) : (ev.file ??= {});
+  (holder.hash ??= {})[k] = v;
+}
+
+/** Words meaning a connection or request was refused. */
+const DENY_WORDS = new Set([
+  "deny",
+  "denied",
+  "drop",
+  "dropped",
+  "block",
+  "blocked",
+  "reject",
+  "rejected",
+  "reset",
+  "fail",
+  "failed",
+  "failure",
+  "refused",
+  "prevented",
+  "quarantined",
+  "server-rst",
+  "client-rst",
+  "timeout",
+]);
+/** Words meaning it went through. */
+const ALLOW_WORDS = new Set([
+  "allow",
+  "allowed",
+  "accept",
+  "accepted",
+  "permit",
+  "permitted",
+  "pass",
+  "passed",
+  "success",
+  "succeeded",
+  "successful",
+  "ok",
+  "close",
+  "closed",
+  "established",
+  "alerted",
+]);
+
+/** Outcome of a firewall/IDS action word; "unknown" when not recognised. */
+export function outcomeFromWord(word: string): Ev["outcome"] {
+  const w = word.toLowerCase();
+  if (DENY_WORDS.has(w)) return "failure";
+  if (ALLOW_WORDS.has(w)) return "success";
+  return "unknown";
+}

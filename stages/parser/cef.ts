@@ -1,0 +1,148 @@
+/**
+ * ArcSight Common Event Format:
+ * `CEF:Version|Device Vendor|Device Product|Device Version|Signature ID|Name|Severity|Extension`.
+ * Header fields escape `|` and `\`; extension values escape `=`, `\`, and
+ * newlines, and run until the next ` key=`.
+ */
+import type { Ev, ParseState } from "./_event.ts";
+import { classifyByEntities } from "./_classify.ts";
+import { applyKey } from "./_keys.ts";
+import { severityFromCef } from "./severity.ts";
+
+const HEADER_NAMES = [
+  "cef.version",
+  "cef.device_vendor",
+  "cef.device_product",
+  "cef.device_version",
+  "cef.signature_id",
+  "cef.name",
+  "cef.severity",
+];
+const ESCAPE = /\\(.)/g;
+
+function unescapeChar(_m: string, c: string): string {
+  return c === "n" ? "\n" : c === "r" ? "\r" : c === "t" ? "\t" : c;
+}
+
+/** Undoes CEF/LEEF backslash escapes (only when there is a backslash). */
+export function unescapeValue(v: string): string {
+  return v.indexOf("\\") < 0 ? v : v.replace(ESCAPE, unescapeChar);
+}
+
+/**
+ * Parses a CEF record starting at "CEF:" into `ev`. Returns null on success,
+ * else why it is not CEF.
+ */
+export function parseCefBody(
+  ev: Ev,
+  st: ParseState,
+  text: string,
+): string | null {
+  // Header: seven '|' separators, honouring "\|".
+  let i = 4;
+  let name = "";
+  for (let f = 0; f < 7; f++) {
+    let j = i;
+    let escaped = false;
+    while (j < text.length) {
+      const c = text.charCodeAt(j);
+      if (c === 92) {
+        escaped = true;
+        j += 2;
+        continue;
+      }
+      if (c === 124) break;
+      j++;
+    }
+    if (j >= text.length) {
+      return `cef: header has ${f} of 7 '|' separators (truncated?)`;
+    }
+    let value = text.slice(i, j);
+    if (escaped) value = unescapeValue(value);
+    if (f === 0 && (value === "" || value.length > 3)) {
+      return `cef: bad version ${JSON.stringify(value)}`;
+    }
+    if (f === 5) name = value;
+    if (f === 6) {
+      const s = severityFromCef(value.trim());
+      if (s >= 0) st.sev = s;
+    }
+    if (value !== "") ev.fields[HEADER_NAMES[f]] = value;
+    i = j + 1;
+  }
+  parseExtension(ev, st, text, i);
+  classifyByEntities(ev, st, name);
+  return null;
+}
+
+/** Parses `key=value key2=value with spaces` from `start` (CEF extension). */
+function parseExtension(
+  ev: Ev,
+  st: ParseState,
+  text: string,
+  start: number,
+): void {
+  const n = text.length;
+  let keyStart = start;
+  while (keyStart < n && text.charCodeAt(keyStart) === 32) keyStart++;
+  let eq = nextEquals(text, keyStart);
+  let labels = false;
+  while (eq > 0) {
+    const key = text.slice(keyStart, eq);
+    const next = nextEquals(text, eq + 1);
+    let valueEnd: number;
+    if (next < 0) {
+      valueEnd = n;
+    } else {
+      valueEnd = text.lastIndexOf(" ", next);
+      if (valueEnd <= eq) valueEnd = eq + 1; // "k= j=": empty value
+    }
+    let value = text.slice(eq + 1, valueEnd);
+    if (value.charCodeAt(value.length - 1) === 32) value = value.trimEnd();
+    value = unescapeValue(value);
+    if (key.endsWith("Label")) labels = true;
+    applyKey(ev, st, key, value);
+    if (next < 0) break;
+    keyStart = valueEnd + 1;
+    eq = next;
+  }
+  if (labels) applyLabels(ev);
+}
+
+/** Index of the next unescaped '=' at or after `i`, or -1. */
+function nextEquals(text: string, i: number): number {
+  for (;;) {
+    const eq = text.indexOf("=", i);
+    if (eq <= 0) return eq;
+    if (text.charCodeAt(eq - 1) !== 92) return eq;
+    i = eq + 1;
+  }
+}
+
+const LABELLED = [
+  "cs1",
+  "cs2",
+  "cs3",
+  "cs4",
+  "cs5",
+  "cs6",
+  "cn1",
+  "cn2",
+  "cn3",
+  "cfp1",
+  "cfp2",
+  "flexString1",
+  "flexString2",
+];
+
+/** Custom fields (`cs1=… cs1Label=Policy`) are also kept under their label. */
+function applyLabels(ev: Ev): void {
+  const f = ev.fields;
+  for (const k of LABELLED) {
+    const label = f[`${k}Label`];
+    const value = f[k];
+    if (label !== undefined && value !== undefined && f[label] === undefined) {
+      f[label] = value;
+    }
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * The parser stage: real log formats to EnrichedEvents.
+ *
+ * @module
+ */
+export {
+  createParser,
+  parseRawEvent,
+  type ParserOptions,
+  ParserTransform,
+} from "./parser.ts";
+export { newState, type ParseState } from "./_event.ts";
+export { IndicatorLookup } from "./lookup.ts";
+export { canonicalIp, type IpClass, ipClass } from "./ip.ts";
+export { parseTimestamp } from "./time.ts";

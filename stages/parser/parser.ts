@@ -1,0 +1,395 @@
+/**
+ * The parser stage core: RawEvent → EnrichedEvent (or a dead letter with a
+ * precise reason). The format is sniffed from the first characters of each
+ * record (an explicit `format` hint wins), then one format parser fills the
+ * event; time, severity, IP class and lookups are settled at the end.
+ */
+import type {
+  DeadLetter,
+  EnrichedEvent,
+  RawEvent,
+} from "../shared/contracts/mod.ts";
+import { type AnyRecord, deadLetter } from "../shared/records.ts";
+import type { Emitter, InputContext, Transform } from "../shared/stage.ts";
+import { type Ev, newState, type ParseState, resetState } from "./_event.ts";
+import {
+  parseAccessLog,
+  parseApacheError,
+  parseNginxError,
+} from "./access_log.ts";
+import { parseCefBody } from "./cef.ts";
+import { keyStartsAt, parseKv } from "./kv.ts";
+import { parseLeefBody } from "./leef.ts";
+import { parseJsonObject } from "./json_event.ts";
+import type { IndicatorLookup } from "./lookup.ts";
+import { SEVERITIES } from "./severity.ts";
+import { parseSyslog } from "./syslog.ts";
+import { isoFromMs, monthAt, parseIsoAt } from "./time.ts";
+import { parseWindows, windowsSystem } from "./windows.ts";
+import { isZeek, parseZeek } from "./zeek.ts";
+
+/** Options of {@link createParser} / {@link parseRawEvent}. */
+export interface ParserOptions {
+  /** Indicator lookup whose matches go to `enrichment`. */
+  lookup?: IndicatorLookup;
+}
+
+// Format codes chosen by sniffing or by hint.
+const AUTO = 0,
+  SYSLOG = 1,
+  CEF = 2,
+  LEEF = 3,
+  KV = 4,
+  JSON_TEXT = 5,
+  ACCESS = 6,
+  APACHE_ERROR = 7,
+  NGINX_ERROR = 8,
+  ZEEK = 9,
+  WINDOWS = 10,
+  UNKNOWN = -1;
+
+/** Format hints accepted in RawEvent.format (case-insensitive). */
+const HINTS = new Map<string, number>([
+  ["syslog", SYSLOG],
+  ["rfc3164", SYSLOG],
+  ["rfc5424", SYSLOG],
+  ["cef", CEF],
+  ["leef", LEEF],
+  ["kv", KV],
+  ["keyvalue", KV],
+  ["key_value", KV],
+  ["json", JSON_TEXT],
+  ["ecs", JSON_TEXT],
+  ["apache_access", ACCESS],
+  ["nginx_access", ACCESS],
+  ["access_log", ACCESS],
+  ["clf", ACCESS],
+  ["apache_error", APACHE_ERROR],
+  ["nginx_error", NGINX_ERROR],
+  ["zeek", ZEEK],
+  ["zeek_conn", ZEEK],
+  ["zeek_dns", ZEEK],
+  ["zeek_http", ZEEK],
+  ["windows_evtx", WINDOWS],
+  ["evtx", WINDOWS],
+  ["windows", WINDOWS],
+  ["generator", AUTO],
+  ["auto", AUTO],
+]);
+
+/** Names of the format codes, for reasons. */
+const NAMES: Record<number, string> = {
+  [SYSLOG]: "syslog",
+  [CEF]: "cef",
+  [LEEF]: "leef",
+  [KV]: "kv",
+  [JSON_TEXT]: "json",
+  [ACCESS]: "access log",
+  [APACHE_ERROR]: "apache error log",
+  [NGINX_ERROR]: "nginx error log",
+  [ZEEK]: "zeek",
+  [WINDOWS]: "windows event",
+};
+
+/** Picks a format from the first characters of a text payload. */
+function sniff(s: string): number {
+  const c = s.charCodeAt(0);
+  switch (c) {
+    case 60: // <
+      return SYSLOG;
+    case 123: // {
+      return JSON_TEXT;
+    case 91: // [
+      return APACHE_ERROR;
+    case 67: // C
+      if (s.startsWith("CEF:")) return CEF;
+      break;
+    case 76: // L
+      if (s.startsWith("LEEF:")) return LEEF;
+      break;
+  }
+  if (c >= 65 && c <= 83 && s.charCodeAt(3) === 32 && monthAt(s, 0) >= 0) {
+    return SYSLOG; // "Nov 24 10:00:00 host …"
+  }
+  if (c >= 48 && c <= 57) {
+    const c4 = s.charCodeAt(4);
+    if (c4 === 45 && parseIsoAt(s, 0) === parseIsoAt(s, 0)) return SYSLOG; // ISO-stamped syslog
+    if (c4 === 47 && s.charCodeAt(7) === 47) return NGINX_ERROR; // 2026/11/24 …
+    if (s.indexOf(" [") > 0) return ACCESS;
+  }
+  if (isHex(c) && s.indexOf(":") < 6 && s.indexOf(" [") > 0) return ACCESS; // IPv6 client
+  if (keyStartsAt(s, 0)) return KV;
+  return UNKNOWN;
+}
+
+function isHex(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+}
+
+/** Builds the event skeleton from the RawEvent (ids, tenant, payload kept). */
+function newEvent(raw: RawEvent, tenant: string): Ev {
+  return {
+    record: "enriched_event",
+    event_id: raw.event_id,
+    received_at: raw.received_at,
+    tenant,
+    source_name: raw.source_name,
+    transport: raw.transport,
+    ingest_node: raw.ingest_node,
+    format: "unknown",
+    ts: "",
+    ts_source: "event",
+    category: "other",
+    action: "unclassified",
+    outcome: "unknown",
+    severity: "informational",
+    fields: {},
+    payload: raw.payload,
+  };
+}
+
+/** Parses a text payload with the chosen format; null or the failure reason. */
+function parseText(
+  ev: Ev,
+  st: ParseState,
+  text: string,
+  fmt: number,
+): string | null {
+  switch (fmt) {
+    case SYSLOG:
+      return parseSyslog(ev, st, text);
+    case CEF: {
+      if (text.startsWith("CEF:")) {
+        ev.format = "cef";
+        return parseCefBody(ev, st, text);
+      }
+      const r = parseSyslog(ev, st, text);
+      return r ??
+        (ev.format === "cef" ? null : "format hint 'cef' but no 'CEF:' header");
+    }
+    case LEEF: {
+      if (text.startsWith("LEEF:")) {
+        ev.format = "leef";
+        return parseLeefBody(ev, st, text);
+      }
+      const r = parseSyslog(ev, st, text);
+      return r ??
+        (ev.format === "leef"
+          ? null
+          : "format hint 'leef' but no 'LEEF:' header");
+    }
+    case KV:
+      ev.format = "kv";
+      return parseKv(ev, st, text);
+    case ACCESS:
+      ev.format = "access_log";
+      return parseAccessLog(ev, st, text);
+    case APACHE_ERROR:
+      ev.format = "apache_error";
+      return parseApacheError(ev, st, text);
+    case NGINX_ERROR:
+      ev.format = "nginx_error";
+      return parseNginxError(ev, st, text);
+    case JSON_TEXT:
+    case ZEEK:
+    case WINDOWS: {
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (e) {
+        return `payload looks like JSON but does not parse: ${
+          (e as Error).message
+        }`;
+      }
+      if (typeof value !== "object" || value === null || Array.isArray(value)) {
+        return `JSON payload is ${
+          Array.isArray(value)
+            ? "an array"
+            : value === null
+            ? "null"
+            : `a ${typeof value}`
+        }, expected an object`;
+      }
+      return parseObject(ev, st, value as Record<string, unknown>, fmt);
+    }
+  }
+  return "unknown_format";
+}
+
+/** Parses an object payload (or a parsed JSON line). */
+function parseObject(
+  ev: Ev,
+  st: ParseState,
+  o: Record<string, unknown>,
+  fmt: number,
+): string | null {
+  const sys = windowsSystem(o);
+  if (sys !== null && fmt !== ZEEK) return parseWindows(ev, st, o, sys);
+  if (fmt === WINDOWS) {
+    return "format hint 'windows_evtx' but no Event.System in the object";
+  }
+  if (isZeek(o)) return parseZeek(ev, st, o);
+  if (fmt === ZEEK) {
+    return "format hint 'zeek' but no uid/id.orig_h in the object";
+  }
+  return parseJsonObject(ev, st, o);
+}
+
+function preview(s: string): string {
+  return JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s);
+}
+
+/**
+ * Parses one RawEvent. `st` is reusable scratch (see {@link newState}).
+ * Never throws for bad data: returns a dead letter instead.
+ */
+export function parseRawEvent(
+  raw: RawEvent,
+  st: ParseState,
+  opts: ParserOptions = {},
+  line?: number,
+): EnrichedEvent | DeadLetter {
+  const tenant = typeof raw.tenant === "string" && raw.tenant !== ""
+    ? raw.tenant
+    : "default";
+  const ctx = { event_id: raw.event_id, tenant, line };
+  const receivedMs = typeof raw.received_at === "string"
+    ? parseIsoAt(raw.received_at, 0)
+    : NaN;
+  if (receivedMs !== receivedMs) {
+    return deadLetter(
+      "parser",
+      "schema",
+      `raw_event: received_at ${
+        JSON.stringify(raw.received_at)
+      } is not an RFC 3339 time`,
+      raw,
+      ctx,
+    );
+  }
+  if (
+    typeof raw.source_name !== "string" ||
+    typeof raw.ingest_node !== "string" ||
+    typeof raw.transport !== "string"
+  ) {
+    return deadLetter(
+      "parser",
+      "schema",
+      "raw_event: source_name, transport and ingest_node must be strings",
+      raw,
+      ctx,
+    );
+  }
+  resetState(st, receivedMs);
+  const ev = newEvent(raw, tenant);
+  const payload = raw.payload;
+  let fmt = AUTO;
+  if (raw.format !== undefined) {
+    const h = HINTS.get(raw.format) ??
+      HINTS.get(String(raw.format).toLowerCase());
+    if (h === undefined) {
+      ev.fields["parser.format_hint"] = String(raw.format);
+    } else fmt = h;
+  }
+  let failure: string | null;
+  try {
+    if (typeof payload === "string") {
+      let text = payload;
+      if (
+        text.charCodeAt(text.length - 1) === 13 || text.charCodeAt(0) === 32
+      ) text = text.trim();
+      if (text === "") {
+        return deadLetter("parser", "unparseable", "empty payload", raw, ctx);
+      }
+      if (fmt === AUTO) fmt = sniff(text);
+      if (fmt === UNKNOWN) {
+        return deadLetter(
+          "parser",
+          "unknown_format",
+          `no known log format matches a payload starting ${preview(text)}`,
+          raw,
+          ctx,
+        );
+      }
+      failure = parseText(ev, st, text, fmt);
+      if (text.indexOf("\uFFFD") >= 0) {
+        ev.fields["parser.invalid_utf8"] = "true";
+      }
+    } else if (
+      typeof payload === "object" && payload !== null && !Array.isArray(payload)
+    ) {
+      failure = parseObject(
+        ev,
+        st,
+        payload,
+        fmt === AUTO || fmt === JSON_TEXT ? AUTO : fmt,
+      );
+    } else {
+      return deadLetter(
+        "parser",
+        "unparseable",
+        "payload must be a string or a JSON object",
+        raw,
+        ctx,
+      );
+    }
+  } catch (e) {
+    // A parser bug must not stop the stream: the record is kept, with why.
+    failure = `parser error: ${(e as Error)?.message ?? e}`;
+  }
+  if (failure !== null) {
+    const where = fmt > 0 ? NAMES[fmt] : "";
+    const reason = failure.startsWith(where) || where === ""
+      ? failure
+      : `${where}: ${failure}`;
+    return deadLetter("parser", "unparseable", reason, raw, ctx);
+  }
+  if (st.tsMs === st.tsMs) {
+    ev.ts = isoFromMs(st.tsMs);
+  } else {
+    ev.ts = isoFromMs(receivedMs);
+    ev.ts_source = "received_at";
+  }
+  ev.severity = SEVERITIES[st.sev > st.floor ? st.sev : st.floor];
+  if (raw.ground_truth !== undefined) ev.ground_truth = raw.ground_truth;
+  if (opts.lookup !== undefined) opts.lookup.enrich(ev);
+  return ev;
+}
+
+/** The parser stage as a {@link Transform}: RawEvent in, EnrichedEvent or dead letter out. */
+export class ParserTransform implements Transform {
+  readonly accepts = ["raw_event"] as const;
+  readonly #opts: ParserOptions;
+  readonly #st = newState();
+  #enriched = 0;
+  #dead = 0;
+  readonly #byFormat: Record<string, number> = {};
+
+  constructor(opts: ParserOptions = {}) {
+    this.#opts = opts;
+  }
+
+  /** Parses one RawEvent and emits the result. */
+  push(record: AnyRecord, out: Emitter, ctx: InputContext): void {
+    const r = parseRawEvent(record as RawEvent, this.#st, this.#opts, ctx.line);
+    if (r.record === "enriched_event") {
+      this.#enriched++;
+      this.#byFormat[r.format] = (this.#byFormat[r.format] ?? 0) + 1;
+    } else this.#dead++;
+    out.emit(r);
+  }
+
+  /** Counts for the end-of-run summary. */
+  stats(): Record<string, unknown> {
+    return {
+      enriched: this.#enriched,
+      dead_letters: this.#dead,
+      by_format: { ...this.#byFormat },
+    };
+  }
+}
+
+/** Creates the parser stage core. */
+export function createParser(opts: ParserOptions = {}): ParserTransform {
+  return new ParserTransform(opts);
+}

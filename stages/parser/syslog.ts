@@ -1,0 +1,337 @@
+/**
+ * Syslog: RFC 3164 (BSD, with or without PRI, with the classic or an ISO
+ * timestamp, with or without a host name) and RFC 5424 (structured data,
+ * nil values, BOM). The header is scanned by hand; the message then goes to
+ * the CEF/LEEF parsers or to the program classifiers.
+ */
+import {
+  type Ev,
+  type ParseState,
+  setHostName,
+  setPid,
+  setProcessName,
+} from "./_event.ts";
+import { parseCefBody } from "./cef.ts";
+import { parseLeefBody } from "./leef.ts";
+import { classifyProgramMessage } from "./programs.ts";
+import { severityFromSyslog } from "./severity.ts";
+import { parseIsoAt, parseRfc3164At, scanEnd } from "./time.ts";
+
+const FACILITIES = [
+  "kern",
+  "user",
+  "mail",
+  "daemon",
+  "auth",
+  "syslog",
+  "lpr",
+  "news",
+  "uucp",
+  "cron",
+  "authpriv",
+  "ftp",
+  "ntp",
+  "security",
+  "console",
+  "solaris-cron",
+  "local0",
+  "local1",
+  "local2",
+  "local3",
+  "local4",
+  "local5",
+  "local6",
+  "local7",
+];
+
+/** Why the last header scan failed. */
+let failure = "";
+
+/**
+ * Parses a syslog line (RFC 3164 or 5424, told apart by `<PRI>1 `) into `ev`.
+ * Returns null on success, else the reason it is not readable.
+ */
+export function parseSyslog(
+  ev: Ev,
+  st: ParseState,
+  line: string,
+): string | null {
+  let i = 0;
+  if (line.charCodeAt(0) === 60) { // '<'
+    const pri = readPri(line);
+    if (pri < 0) return failure;
+    i = priEnd;
+    ev.fields["syslog.facility"] = FACILITIES[pri >> 3];
+    ev.fields["syslog.priority"] = String(pri);
+    st.sev = severityFromSyslog(pri & 7);
+    if (
+      line.charCodeAt(i) === 49 && line.charCodeAt(i + 1) === 32 // "1 "
+    ) {
+      ev.format = "rfc5424";
+      return parse5424(ev, st, line, i + 2);
+    }
+    if (line.startsWith("CEF:", i) || line.startsWith("LEEF:", i)) {
+      ev.format = "rfc3164";
+      return dispatchMessage(ev, st, "", "", line.slice(i));
+    }
+  }
+  ev.format = "rfc3164";
+  return parse3164(ev, st, line, i);
+}
+
+/** Reads `<N>` at the start; returns the PRI (0–191) or -1 and sets `failure`. */
+function readPri(line: string): number {
+  let v = 0;
+  let j = 1;
+  for (; j < 5; j++) {
+    const c = line.charCodeAt(j);
+    if (c === 62) break; // '>'
+    if (c < 48 || c > 57) {
+      failure = `syslog: malformed PRI ${JSON.stringify(line.slice(0, j + 1))}`;
+      return -1;
+    }
+    v = v * 10 + c - 48;
+  }
+  if (j === 1 || j === 5 || v > 191) {
+    failure = `syslog: PRI must be <0> … <191>, got ${
+      JSON.stringify(line.slice(0, j + 1))
+    }`;
+    return -1;
+  }
+  priEnd = j + 1;
+  return v;
+}
+
+/** Index after the PRI read last. */
+let priEnd = 0;
+
+function parse3164(
+  ev: Ev,
+  st: ParseState,
+  line: string,
+  start: number,
+): string | null {
+  let ms: number;
+  const c = line.charCodeAt(start);
+  if (c >= 48 && c <= 57) ms = parseIsoAt(line, start);
+  else ms = parseRfc3164At(line, start, st.refMs);
+  if (ms !== ms) {
+    return `rfc3164: unreadable timestamp at column ${start + 1}: ${
+      JSON.stringify(line.slice(start, start + 20))
+    }`;
+  }
+  st.tsMs = ms;
+  let i = scanEnd;
+  if (line.charCodeAt(i) !== 32) {
+    return `rfc3164: expected a space after the timestamp at column ${i + 1}`;
+  }
+  while (line.charCodeAt(i) === 32) i++;
+  if (i >= line.length) {
+    return "rfc3164: line ends after the timestamp (truncated?)";
+  }
+  // Host name, unless the next token is already the tag ("sshd[1]:", "sshd:").
+  let sp = line.indexOf(" ", i);
+  if (sp < 0) sp = line.length;
+  const last = line.charCodeAt(sp - 1);
+  const bracket = line.indexOf("[", i);
+  if (last !== 58 && !(bracket >= 0 && bracket < sp)) {
+    setHostName(ev, line.slice(i, sp));
+    i = sp + 1;
+  }
+  return readTagAndMessage(ev, st, line, i);
+}
+
+/** Reads `program[pid]: message` / `program(module)[pid]: message` from `i`. */
+function readTagAndMessage(
+  ev: Ev,
+  st: ParseState,
+  line: string,
+  i: number,
+): string | null {
+  const n = line.length;
+  // CEF/LEEF right after the header: no program tag.
+  const c0 = line.charCodeAt(i);
+  if (
+    (c0 === 67 && line.startsWith("CEF:", i)) ||
+    (c0 === 76 && line.startsWith("LEEF:", i))
+  ) {
+    return dispatchMessage(ev, st, "", "", line.slice(i));
+  }
+  let j = i;
+  while (j < n) {
+    const c = line.charCodeAt(j);
+    if (c === 58 || c === 91 || c === 40 || c === 32) break; // : [ ( space
+    j++;
+  }
+  let program = "";
+  let module = "";
+  let msgStart = i;
+  if (j < n && line.charCodeAt(j) !== 32 && j > i) {
+    let k = j;
+    if (line.charCodeAt(k) === 40) { // (module)
+      const close = line.indexOf(")", k);
+      if (close > 0) {
+        module = line.slice(k + 1, close);
+        k = close + 1;
+      }
+    }
+    let pid = "";
+    if (line.charCodeAt(k) === 91) { // [pid]
+      const close = line.indexOf("]", k);
+      if (close > 0) {
+        pid = line.slice(k + 1, close);
+        k = close + 1;
+      }
+    }
+    if (line.charCodeAt(k) === 58) { // ':'
+      program = line.slice(i, j);
+      if (pid !== "") setPid(ev, pid);
+      msgStart = k + 1;
+      if (line.charCodeAt(msgStart) === 32) msgStart++;
+    }
+  }
+  if (program !== "") {
+    // Tags can be paths ("/usr/sbin/cron"): the program is the base name.
+    const slash = program.lastIndexOf("/");
+    if (slash >= 0) program = program.slice(slash + 1);
+    setProcessName(ev, program);
+    if (module !== "") ev.fields["syslog.module"] = module;
+  }
+  const msg = msgStart === 0 ? line : line.slice(msgStart);
+  return dispatchMessage(ev, st, program, module, msg);
+}
+
+function dispatchMessage(
+  ev: Ev,
+  st: ParseState,
+  program: string,
+  module: string,
+  msg: string,
+): string | null {
+  const c = msg.charCodeAt(0);
+  if (c === 67 && msg.startsWith("CEF:")) {
+    ev.format = "cef";
+    return parseCefBody(ev, st, msg);
+  }
+  if (c === 76 && msg.startsWith("LEEF:")) {
+    ev.format = "leef";
+    return parseLeefBody(ev, st, msg);
+  }
+  ev.fields["message"] = msg;
+  classifyProgramMessage(ev, st, program, module, msg);
+  return null;
+}
+
+/** Next space-delimited header token of RFC 5424 from `i` (sets `tokEnd`). */
+let tokEnd = 0;
+function token(line: string, i: number): string | null {
+  const sp = line.indexOf(" ", i);
+  if (sp < 0) return null;
+  tokEnd = sp + 1;
+  return line.slice(i, sp);
+}
+
+function parse5424(
+  ev: Ev,
+  st: ParseState,
+  line: string,
+  i: number,
+): string | null {
+  const ts = token(line, i);
+  if (ts === null) return "rfc5424: header truncated after VERSION";
+  if (ts !== "-") {
+    const ms = parseIsoAt(line, i);
+    if (ms !== ms || scanEnd !== tokEnd - 1) {
+      return `rfc5424: unreadable TIMESTAMP ${JSON.stringify(ts)}`;
+    }
+    st.tsMs = ms;
+  }
+  i = tokEnd;
+  const host = token(line, i);
+  if (host === null) return "rfc5424: header truncated after TIMESTAMP";
+  i = tokEnd;
+  const app = token(line, i);
+  if (app === null) return "rfc5424: header truncated after HOSTNAME";
+  i = tokEnd;
+  const procId = token(line, i);
+  if (procId === null) return "rfc5424: header truncated after APP-NAME";
+  i = tokEnd;
+  const msgId = token(line, i) ?? (tokEnd = line.length, line.slice(i));
+  i = tokEnd;
+  if (host !== "-") setHostName(ev, host);
+  if (app !== "-") setProcessName(ev, app);
+  if (procId !== "-") {
+    setPid(ev, procId);
+    if (ev.process?.pid === undefined) ev.fields["syslog.procid"] = procId;
+  }
+  if (msgId !== "-" && msgId !== "") ev.fields["syslog.msgid"] = msgId;
+  if (i >= line.length) return "rfc5424: STRUCTURED-DATA missing (truncated?)";
+  if (line.charCodeAt(i) === 45) { // '-'
+    i++;
+  } else if (line.charCodeAt(i) === 91) {
+    i = readStructuredData(ev, line, i);
+    if (i < 0) return failure;
+  } else {
+    return `rfc5424: expected STRUCTURED-DATA ('[' or '-') at column ${i + 1}`;
+  }
+  let msg = "";
+  if (line.charCodeAt(i) === 32) {
+    msg = line.slice(i + 1);
+    if (msg.charCodeAt(0) === 0xfeff) msg = msg.slice(1);
+  }
+  return dispatchMessage(ev, st, app === "-" ? "" : app, "", msg);
+}
+
+/** Reads `[id k="v" …][id2 …]` into `sd.<id>.<k>` fields; returns the index after it, or -1. */
+function readStructuredData(ev: Ev, line: string, i: number): number {
+  const n = line.length;
+  while (i < n && line.charCodeAt(i) === 91) {
+    let j = i + 1;
+    while (j < n) {
+      const c = line.charCodeAt(j);
+      if (c === 32 || c === 93) break;
+      j++;
+    }
+    const id = line.slice(i + 1, j);
+    if (id === "") {
+      failure = `rfc5424: empty SD-ID at column ${i + 2}`;
+      return -1;
+    }
+    while (j < n && line.charCodeAt(j) === 32) {
+      const eq = line.indexOf("=", j + 1);
+      if (eq < 0 || line.charCodeAt(eq + 1) !== 34) {
+        failure = `rfc5424: malformed SD-PARAM in [${id}] at column ${j + 2}`;
+        return -1;
+      }
+      const name = line.slice(j + 1, eq);
+      let k = eq + 2;
+      let value = "";
+      let from = k;
+      while (k < n) {
+        const c = line.charCodeAt(k);
+        if (c === 92) { // backslash escapes " \ ]
+          value += line.slice(from, k);
+          from = k + 1;
+          k += 2;
+          continue;
+        }
+        if (c === 34) break;
+        k++;
+      }
+      if (k >= n) {
+        failure = `rfc5424: unterminated value of ${id}.${name} (truncated?)`;
+        return -1;
+      }
+      value += line.slice(from, k);
+      ev.fields[`sd.${id}.${name}`] = value;
+      j = k + 1;
+    }
+    if (line.charCodeAt(j) !== 93) {
+      failure =
+        `rfc5424: structured data element [${id}] not closed with ']' (truncated?)`;
+      return -1;
+    }
+    i = j + 1;
+  }
+  return i;
+}

@@ -1,0 +1,358 @@
+/**
+ * Event-time parsing for every form the parser meets, normalized to UTC
+ * epoch milliseconds. Scanners work on char codes with no regex, because
+ * every event has a timestamp. All functions return NaN when they cannot
+ * read a time.
+ */
+
+/** Earliest and latest event time accepted (1970 … 2100); outside is "no usable time". */
+const MIN_MS = 0;
+const MAX_MS = 4102444800000;
+
+/** True when `ms` is an event time worth keeping. */
+export function plausibleMs(ms: number): boolean {
+  return ms >= MIN_MS && ms < MAX_MS;
+}
+
+let lastMs = NaN;
+let lastIso = "";
+
+/** RFC 3339 UTC text with milliseconds; memoized because neighbours often share a time. */
+export function isoFromMs(ms: number): string {
+  if (ms === lastMs) return lastIso;
+  lastMs = ms;
+  lastIso = new Date(ms).toISOString();
+  return lastIso;
+}
+
+/** Month index (0–11) of a three-letter English month name at `s[i]`, or -1. */
+export function monthAt(s: string, i: number): number {
+  const a = s.charCodeAt(i) | 32;
+  const b = s.charCodeAt(i + 1) | 32;
+  const c = s.charCodeAt(i + 2) | 32;
+  switch (a) {
+    case 106: // j
+      if (b === 97 && c === 110) return 0; // jan
+      if (b === 117) return c === 110 ? 5 : c === 108 ? 6 : -1; // jun, jul
+      return -1;
+    case 102: // f
+      return b === 101 && c === 98 ? 1 : -1;
+    case 109: // m
+      if (b !== 97) return -1;
+      return c === 114 ? 2 : c === 121 ? 4 : -1; // mar, may
+    case 97: // a
+      if (b === 112 && c === 114) return 3;
+      if (b === 117 && c === 103) return 7;
+      return -1;
+    case 115: // s
+      return b === 101 && c === 112 ? 8 : -1;
+    case 111: // o
+      return b === 99 && c === 116 ? 9 : -1;
+    case 110: // n
+      return b === 111 && c === 118 ? 10 : -1;
+    case 100: // d
+      return b === 101 && c === 99 ? 11 : -1;
+  }
+  return -1;
+}
+
+/** Reads `n` decimal digits at `s[i]`; -1 if any is not a digit. */
+export function digitsAt(s: string, i: number, n: number): number {
+  let v = 0;
+  for (let k = 0; k < n; k++) {
+    const c = s.charCodeAt(i + k) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/** End index of the last successful scan (shared scratch, single-threaded). */
+export let scanEnd = 0;
+
+function validClock(h: number, mi: number, se: number): boolean {
+  return h >= 0 && h < 24 && mi >= 0 && mi < 60 && se >= 0 && se <= 60;
+}
+
+/**
+ * Reads an optional fraction (`.123456`) at `s[i]`; returns ms and sets
+ * {@link scanEnd} past it.
+ */
+function fractionAt(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  if (c !== 46 && c !== 44) {
+    scanEnd = i;
+    return 0;
+  }
+  let j = i + 1;
+  let ms = 0;
+  let scale = 100;
+  while (j < s.length) {
+    const d = s.charCodeAt(j) - 48;
+    if (d < 0 || d > 9) break;
+    if (scale >= 1) ms += d * scale;
+    scale /= 10;
+    j++;
+  }
+  scanEnd = j;
+  return Math.floor(ms);
+}
+
+/**
+ * Reads a zone at `s[i]`: `Z`, `±HH:MM`, `±HHMM`, `±HH`, or ` UTC`/` GMT`.
+ * Returns the offset in minutes (east positive), 0 when absent, NaN when
+ * malformed; sets {@link scanEnd}.
+ */
+function zoneAt(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  if (c === 90 || c === 122) { // Z
+    scanEnd = i + 1;
+    return 0;
+  }
+  if (c === 43 || c === 45) { // + -
+    const sign = c === 45 ? -1 : 1;
+    const h = digitsAt(s, i + 1, 2);
+    if (h < 0 || h > 18) return NaN;
+    let j = i + 3;
+    if (s.charCodeAt(j) === 58) j++;
+    const m = digitsAt(s, j, 2);
+    if (m >= 0) {
+      if (m > 59) return NaN;
+      scanEnd = j + 2;
+      return sign * (h * 60 + m);
+    }
+    scanEnd = i + 3;
+    return sign * h * 60;
+  }
+  if (c === 32) {
+    const z = s.substr(i + 1, 3);
+    if (z === "UTC" || z === "GMT") {
+      scanEnd = i + 4;
+      return 0;
+    }
+  }
+  scanEnd = i;
+  return 0;
+}
+
+/**
+ * ISO 8601 / RFC 3339 at `s[i]`: `YYYY-MM-DD[T ]HH:MM[:SS[.frac]][zone]` (a
+ * date alone is midnight UTC). No zone means UTC. Sets {@link scanEnd}.
+ */
+export function parseIsoAt(s: string, i: number): number {
+  const y = digitsAt(s, i, 4);
+  const sep = s.charCodeAt(i + 4);
+  if (y < 0 || (sep !== 45 && sep !== 47)) return NaN; // '-' or '/'
+  const mo = digitsAt(s, i + 5, 2);
+  const d = digitsAt(s, i + 8, 2);
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || s.charCodeAt(i + 7) !== sep) {
+    return NaN;
+  }
+  const t = s.charCodeAt(i + 10);
+  if (t !== 84 && t !== 32 && t !== 116) { // T, space, t
+    scanEnd = i + 10;
+    return Date.UTC(y, mo - 1, d);
+  }
+  const h = digitsAt(s, i + 11, 2);
+  const mi = digitsAt(s, i + 14, 2);
+  if (h < 0 || mi < 0 || s.charCodeAt(i + 13) !== 58) return NaN;
+  let j = i + 16;
+  let se = 0;
+  if (s.charCodeAt(j) === 58) {
+    se = digitsAt(s, j + 1, 2);
+    if (se < 0) return NaN;
+    j += 3;
+  }
+  if (!validClock(h, mi, se)) return NaN;
+  const frac = fractionAt(s, j);
+  const off = zoneAt(s, scanEnd);
+  if (off !== off) return NaN;
+  return Date.UTC(y, mo - 1, d, h, mi, se, frac) - off * 60000;
+}
+
+/**
+ * RFC 3164 time at `s[i]`: `Mmm dd hh:mm:ss` (day may be space-padded),
+ * optionally with a year after the day (`Mmm dd yyyy hh:mm:ss`, as CEF `rt`
+ * writes it) or fraction. Without a year, the year is the one that puts the
+ * event closest before `refMs` (a December line read in January belongs to
+ * last year). Assumes UTC, since the format carries no zone. Sets
+ * {@link scanEnd}.
+ */
+export function parseRfc3164At(s: string, i: number, refMs: number): number {
+  const mo = monthAt(s, i);
+  if (mo < 0 || s.charCodeAt(i + 3) !== 32) return NaN;
+  let j = i + 4;
+  if (s.charCodeAt(j) === 32) j++;
+  let d = digitsAt(s, j, 2);
+  if (d < 0) {
+    d = digitsAt(s, j, 1);
+    j += 1;
+  } else j += 2;
+  if (d < 1 || d > 31 || s.charCodeAt(j) !== 32) return NaN;
+  j++;
+  let year = -1;
+  if (s.charCodeAt(j + 4) === 32) {
+    year = digitsAt(s, j, 4);
+    if (year < 0) return NaN;
+    j += 5;
+  }
+  const h = digitsAt(s, j, 2);
+  const mi = digitsAt(s, j + 3, 2);
+  const se = digitsAt(s, j + 6, 2);
+  if (
+    h < 0 || mi < 0 || se < 0 || s.charCodeAt(j + 2) !== 58 ||
+    s.charCodeAt(j + 5) !== 58 || !validClock(h, mi, se)
+  ) return NaN;
+  const frac = fractionAt(s, j + 8);
+  if (year >= 0) {
+    const off = zoneAt(s, scanEnd);
+    if (off !== off) return NaN;
+    return Date.UTC(year, mo, d, h, mi, se, frac) - off * 60000;
+  }
+  const ref = refMs === refMs ? refMs : Date.now();
+  year = new Date(ref).getUTCFullYear();
+  let ms = Date.UTC(year, mo, d, h, mi, se, frac);
+  // More than a week in the future of the receipt time: it was last year.
+  if (ms > ref + 7 * 86400000) ms = Date.UTC(year - 1, mo, d, h, mi, se, frac);
+  return ms;
+}
+
+/**
+ * ctime form at `s[i]`, as Apache error logs and ftpd write it:
+ * `Sun Dec 04 04:47:44[.frac] 2005`. Assumes UTC. Sets {@link scanEnd}.
+ */
+export function parseCtimeAt(s: string, i: number): number {
+  if (s.charCodeAt(i + 3) !== 32) return NaN;
+  const mo = monthAt(s, i + 4);
+  if (mo < 0 || s.charCodeAt(i + 7) !== 32) return NaN;
+  let j = i + 8;
+  if (s.charCodeAt(j) === 32) j++;
+  let d = digitsAt(s, j, 2);
+  if (d < 0) {
+    d = digitsAt(s, j, 1);
+    j += 1;
+  } else j += 2;
+  const h = digitsAt(s, j + 1, 2);
+  const mi = digitsAt(s, j + 4, 2);
+  const se = digitsAt(s, j + 7, 2);
+  if (
+    d < 1 || d > 31 || h < 0 || mi < 0 || se < 0 || !validClock(h, mi, se)
+  ) return NaN;
+  const frac = fractionAt(s, j + 9);
+  const y = digitsAt(s, scanEnd + 1, 4);
+  if (y < 0) return NaN;
+  scanEnd += 5;
+  return Date.UTC(y, mo, d, h, mi, se, frac);
+}
+
+/**
+ * Apache/nginx access-log time at `s[i]`: `04/Dec/2005:04:47:44 +0000`.
+ * Sets {@link scanEnd}.
+ */
+export function parseClfAt(s: string, i: number): number {
+  const d = digitsAt(s, i, 2);
+  const mo = monthAt(s, i + 3);
+  const y = digitsAt(s, i + 7, 4);
+  const h = digitsAt(s, i + 12, 2);
+  const mi = digitsAt(s, i + 15, 2);
+  const se = digitsAt(s, i + 18, 2);
+  if (
+    d < 1 || d > 31 || mo < 0 || y < 0 || h < 0 || mi < 0 || se < 0 ||
+    s.charCodeAt(i + 2) !== 47 || s.charCodeAt(i + 6) !== 47 ||
+    !validClock(h, mi, se)
+  ) return NaN;
+  const frac = fractionAt(s, i + 20);
+  let off = 0;
+  if (s.charCodeAt(scanEnd) === 32) {
+    off = zoneAt(s, scanEnd + 1);
+    if (off !== off) return NaN;
+  }
+  return Date.UTC(y, mo, d, h, mi, se, frac) - off * 60000;
+}
+
+/**
+ * RFC 2822 at `s[i]`: `[Tue, ]24 Nov 2026 10:00:00 +0100` (or GMT/UTC).
+ * Sets {@link scanEnd}.
+ */
+export function parseRfc2822At(s: string, i: number): number {
+  let j = i;
+  if (s.charCodeAt(j + 3) === 44) j += 5; // "Tue, "
+  let d = digitsAt(s, j, 2);
+  if (d < 0) {
+    d = digitsAt(s, j, 1);
+    j += 2;
+  } else j += 3;
+  const mo = monthAt(s, j);
+  const y = digitsAt(s, j + 4, 4);
+  const h = digitsAt(s, j + 9, 2);
+  const mi = digitsAt(s, j + 12, 2);
+  const se = digitsAt(s, j + 15, 2);
+  if (
+    d < 1 || d > 31 || mo < 0 || y < 0 || h < 0 || mi < 0 || se < 0 ||
+    !validClock(h, mi, se)
+  ) return NaN;
+  let off = 0;
+  scanEnd = j + 17;
+  if (s.charCodeAt(j + 17) === 32) {
+    const c = s.charCodeAt(j + 18);
+    if (c === 43 || c === 45) off = zoneAt(s, j + 18);
+    else off = zoneAt(s, j + 17);
+    if (off !== off) return NaN;
+  }
+  return Date.UTC(y, mo, d, h, mi, se) - off * 60000;
+}
+
+/**
+ * Epoch number in seconds, milliseconds, microseconds or nanoseconds, told
+ * apart by magnitude (seconds up to year 5138, then ms, µs, ns).
+ */
+export function epochToMs(n: number): number {
+  if (n !== n || n < 0) return NaN;
+  if (n < 1e11) return Math.floor(n * 1000);
+  if (n < 1e14) return Math.floor(n);
+  if (n < 1e17) return Math.floor(n / 1000);
+  return Math.floor(n / 1e6);
+}
+
+function allDigits(s: string): boolean {
+  let dot = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (++dot > 1) return false;
+    } else if (c < 48 || c > 57) return false;
+  }
+  return s.length > 0;
+}
+
+/**
+ * Reads an event time from any common form: ISO 8601/RFC 3339 with offsets,
+ * RFC 3164, RFC 2822, ctime, Apache `04/Dec/2005:04:47:44 +0000`, epoch
+ * s/ms/µs/ns (number or digits). `refMs` resolves a missing year. Returns
+ * UTC ms, or NaN when no plausible time can be read.
+ */
+export function parseTimestamp(value: unknown, refMs: number): number {
+  let ms: number;
+  if (typeof value === "number") ms = epochToMs(value);
+  else if (typeof value !== "string") return NaN;
+  else ms = parseTimeText(value.trim(), refMs);
+  return plausibleMs(ms) ? ms : NaN;
+}
+
+function parseTimeText(s: string, refMs: number): number {
+  if (s.length < 6) return NaN;
+  const c = s.charCodeAt(0);
+  if (c >= 48 && c <= 57) {
+    if (s.charCodeAt(4) === 45 || s.charCodeAt(4) === 47) {
+      return parseIsoAt(s, 0);
+    }
+    if (s.charCodeAt(2) === 47) return parseClfAt(s, 0);
+    if (allDigits(s)) return epochToMs(Number(s));
+    return parseRfc2822At(s, 0);
+  }
+  if (c === 91) return parseClfAt(s, 1); // "[04/Dec/2005:…]"
+  if (monthAt(s, 0) >= 0) return parseRfc3164At(s, 0, refMs);
+  if (s.charCodeAt(3) === 44) return parseRfc2822At(s, 0);
+  if (s.charCodeAt(3) === 32) return parseCtimeAt(s, 0);
+  return NaN;
+}
