@@ -3,7 +3,8 @@
  * with compose, and every panel's SQL — with the ClickHouse plugin's macros
  * and the tenant variable expanded — runs against chDB: first against the
  * bare schema (init.sql applied by the sink), then against a store filled by
- * `sentinel-demo-seed`, where every panel must return rows.
+ * `sentinel-demo-seed` (plus three malformed lines through the sink, for
+ * dead letters), where every panel must return rows.
  */
 import assert from "node:assert/strict";
 import { parse as parseYaml } from "yaml";
@@ -180,18 +181,21 @@ async function sinkSchemaStore(): Promise<string> {
   return dir;
 }
 
-const now = new Date();
-const range = {
-  from: new Date(now.getTime() - 6 * 3600_000),
-  to: now,
-  // A 6-hour range at ~1000 px (Grafana's 20 s) and a zoomed-out 5 min.
-  intervalsMs: [20_000, 300_000],
-};
+/** Grafana's default range, "last 6 hours", as of now (query time). */
+function lastSixHours() {
+  const to = new Date();
+  return {
+    from: new Date(to.getTime() - 6 * 3600_000),
+    to,
+    // A 6-hour range at ~1000 px (Grafana's 20 s) and a zoomed-out 5 min.
+    intervalsMs: [20_000, 300_000],
+  };
+}
 
 Deno.test("dashboards: every panel's SQL runs against the bare schema from init.sql", async () => {
   const dir = await sinkSchemaStore();
   try {
-    const { panels } = await runDashboards(`${dir}/store`, range);
+    const { panels } = await runDashboards(`${dir}/store`, lastSixHours());
     assert.ok(panels.length > 0);
     for (const p of panels) {
       assert.equal(
@@ -235,7 +239,38 @@ Deno.test({
         0,
         new TextDecoder().decode(seeded.stderr),
       );
-      const { variables, panels } = await runDashboards(`${dir}/store`, range);
+      // demo-seed writes events and alerts only; dead letters are made the
+      // way the pipeline makes them: malformed lines reaching the sink.
+      const sink = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          "cli/sentinel-sink.ts",
+          "--out",
+          `chdb:${dir}/store`,
+          "--summary",
+          "none",
+          "--log-level",
+          "warn",
+        ],
+        cwd: root,
+        stdin: "piped",
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      const w = sink.stdin.getWriter();
+      await w.write(
+        new TextEncoder().encode(
+          'Nov 24 10:00:00 web-01 sshd[1]: not json\n{"record":"nope"}\n[1]\n',
+        ),
+      );
+      await w.close();
+      const sunk = await sink.output();
+      assert.equal(sunk.code, 0, new TextDecoder().decode(sunk.stderr));
+      const { variables, panels } = await runDashboards(
+        `${dir}/store`,
+        lastSixHours(),
+      );
       for (const [id, values] of variables) {
         assert.ok(values.length > 0, `${id} has no values`);
       }
@@ -267,7 +302,7 @@ Deno.test("dashboards: every query expands without unknown macros or variables",
     );
     for (const q of [...panels, ...variables]) {
       const sql = expandGrafanaSql(q.rawSql, {
-        ...range,
+        ...lastSixHours(),
         intervalMs: 20_000,
         variables: vars,
       });
