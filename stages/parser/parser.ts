@@ -32,6 +32,8 @@ import { isZeek, parseZeek } from "./zeek.ts";
 export interface ParserOptions {
   /** Indicator lookup whose matches go to `enrichment`. */
   lookup?: IndicatorLookup;
+  /** Tenant for RawEvents that carry none. @default "default" */
+  defaultTenant?: string;
 }
 
 // Format codes chosen by sniffing or by hint.
@@ -251,7 +253,7 @@ export function parseRawEvent(
 ): EnrichedEvent | DeadLetter {
   const tenant = typeof raw.tenant === "string" && raw.tenant !== ""
     ? raw.tenant
-    : "default";
+    : opts.defaultTenant ?? "default";
   const ctx = { event_id: raw.event_id, tenant, line };
   const receivedMs = typeof raw.received_at === "string"
     ? parseIsoAt(raw.received_at, 0)
