@@ -1,0 +1,191 @@
+/**
+ * The sentinel-generator binary as a user runs it: exact --count, clear exit
+ * 2 for bad --inject values, valid NDJSON on stdout, a summary on stderr,
+ * replay of a real log file, and delivery to an HTTP target with failures
+ * reflected in the exit code.
+ */
+import assert from "node:assert/strict";
+import { validateRecord } from "../../stages/shared/contracts/mod.ts";
+
+const CLI = new URL("../../cli/sentinel-generator.ts", import.meta.url)
+  .pathname;
+const LINUX_LOG = new URL(
+  "../../../shared/datasets/logs/Linux_2k.log",
+  import.meta.url,
+).pathname;
+
+async function gen(args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+  };
+}
+
+Deno.test("--count is exact, scenarios included, and every line validates", async () => {
+  const r = await gen([
+    "--dry-run",
+    "--rate",
+    "0",
+    "--count",
+    "1234",
+    "--seed",
+    "9",
+    "--inject",
+    "brute_force_ssh",
+    "--inject",
+    "lateral_movement:count=9",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.split("\n").filter(Boolean);
+  assert.equal(lines.length, 1234);
+  const recs = lines.map((l) => JSON.parse(l));
+  for (const rec of recs) assert.equal(validateRecord(rec), null);
+  assert.equal(
+    recs.filter((x) => x.ground_truth?.scenario === "lateral_movement").length,
+    9,
+  );
+  // The end-of-run summary on stderr counts by category and by scenario.
+  const summary = r.stderr.split("\n").filter(Boolean).map((l) => JSON.parse(l))
+    .find((l) => l.msg === "summary");
+  assert.equal(summary.events, 1234);
+  assert.equal(summary.by_scenario.brute_force_ssh.emitted, 15);
+  assert.equal(
+    Object.values(summary.by_category as Record<string, number>).reduce(
+      (a, b) => a + b,
+    ),
+    1234,
+  );
+});
+
+Deno.test("--rate with --duration emits rate × duration events", async () => {
+  const r = await gen(["--dry-run", "--rate", "400", "--duration", "0.5"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.split("\n").filter(Boolean).length, 200);
+});
+
+Deno.test("an unknown scenario exits 2 and names the known ones", async () => {
+  const r = await gen(["--dry-run", "--count", "5", "--inject", "bruteforce"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /unknown scenario 'bruteforce'/);
+  assert.match(r.stderr, /brute_force_ssh, port_scan/);
+  assert.equal(r.stdout, "");
+});
+
+Deno.test("bad scenario keys and values exit 2 with the reason", async () => {
+  const bad = [
+    ["port_scan:speed=3", /unknown key 'speed' for port_scan/],
+    ["port_scan:source=999.1.1.1", /source=999\.1\.1\.1: expected an IPv4/],
+    ["dns_tunneling:count=0", /count=0: expected an integer/],
+    ["brute_force_ssh:tenant=nobody", /no such tenant/],
+    ["password_spray:at", /expected key=value/],
+  ] as const;
+  for (const [inject, re] of bad) {
+    const r = await gen(["--dry-run", "--count", "5", "--inject", inject]);
+    assert.equal(r.code, 2, inject);
+    assert.match(r.stderr, re);
+  }
+});
+
+Deno.test("--help shows usage, scenarios and examples", async () => {
+  const r = await gen(["--help"]);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /Usage:/);
+  assert.match(r.stdout, /impossible_travel/);
+  assert.match(r.stdout, /Examples:/);
+});
+
+Deno.test("--replay wraps raw log lines as RawEvents with transport replay", async () => {
+  const r = await gen(["--replay", LINUX_LOG, "--dry-run", "--seed", "1"]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.split("\n").filter(Boolean);
+  const fileLines = (await Deno.readTextFile(LINUX_LOG)).split("\n").filter((
+    l,
+  ) => l.trim() !== "");
+  assert.equal(lines.length, fileLines.length);
+  const first = JSON.parse(lines[0]);
+  assert.equal(validateRecord(first), null);
+  assert.equal(first.transport, "replay");
+  assert.equal(first.payload, fileLines[0].replace(/\r$/, ""));
+  assert.match(first.received_at, /-06-14T15:16:01\.000Z$/);
+});
+
+Deno.test("--replay keeps RawEvents unchanged and dead-letters broken JSON", async () => {
+  const dir = await Deno.makeTempDir();
+  const gen1 = await gen([
+    "--dry-run",
+    "--count",
+    "20",
+    "--rate",
+    "0",
+    "--seed",
+    "3",
+  ]);
+  const file = `${dir}/recorded.ndjson`;
+  await Deno.writeTextFile(file, gen1.stdout + '{"broken": \n');
+  const r = await gen(["--replay", file, "--dry-run"]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = r.stdout.split("\n").filter(Boolean);
+  assert.equal(out.length, 21);
+  assert.deepEqual(out.slice(0, 20), gen1.stdout.split("\n").filter(Boolean));
+  const dl = JSON.parse(out[20]);
+  assert.equal(dl.record, "dead_letter");
+  assert.equal(dl.reason_code, "invalid_json");
+  assert.equal(dl.line, 21);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("--target posts NDJSON batches per tenant; a refusing ingest gives exit 1", async () => {
+  const received: { tenant: string; lines: string[] }[] = [];
+  let refuse = false;
+  const server = Deno.serve({ port: 0, onListen: () => {} }, async (req) => {
+    const body = await req.text();
+    if (refuse) return new Response("bad request", { status: 400 });
+    received.push({
+      tenant: req.headers.get("x-tenant") ?? "",
+      lines: body.split("\n").filter(Boolean),
+    });
+    assert.equal(new URL(req.url).pathname, "/events/batch");
+    assert.equal(req.headers.get("content-type"), "application/x-ndjson");
+    return Response.json({ event_ids: [] }, { status: 202 });
+  });
+  const url = `http://127.0.0.1:${server.addr.port}`;
+  try {
+    const ok = await gen([
+      "--target",
+      url,
+      "--count",
+      "600",
+      "--rate",
+      "0",
+      "--batch-size",
+      "100",
+      "--inject",
+      "port_scan",
+    ]);
+    assert.equal(ok.code, 0, ok.stderr);
+    const all = received.flatMap((b) => b.lines.map((l) => JSON.parse(l)));
+    assert.equal(all.length, 600);
+    assert.ok(received.every((b) => b.lines.length <= 100));
+    assert.deepEqual(
+      new Set(received.map((b) => b.tenant)),
+      new Set(["acme", "globex", "initech"]),
+    );
+    // Ingest's input envelope: no id or stamps, ground truth kept.
+    assert.ok(all.every((e) => e.payload !== undefined && !("event_id" in e)));
+    assert.ok(all.some((e) => e.ground_truth?.scenario === "port_scan"));
+
+    refuse = true;
+    const bad = await gen(["--target", url, "--count", "50", "--rate", "0"]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /HTTP 400/);
+  } finally {
+    await server.shutdown();
+  }
+});
