@@ -49,6 +49,10 @@ LABEL org.opencontainers.image.title="SentinelStream" \
       org.opencontainers.image.licenses="Apache-2.0"
 COPY --from=build /out/ /usr/local/bin/
 WORKDIR /home/nonroot
+# The detector's default --rules is ./sigma (relative to the working
+# directory), so the project's rule pack sits beside it; mount a folder and
+# pass --rules to add your own.
+COPY --from=build /src/sigma ./sigma
 USER nonroot
 ENV SENTINEL_LOG_LEVEL=info
 
