@@ -540,7 +540,7 @@ function compileCorrelations(
     });
   }
   // A base rule referenced by correlations raises its own alerts only when
-  // one of them says `generate: true` (Sigma correlation spec default false).
+  // one of them says `generate: true` (Sigma correlation spec: default false).
   const referenced = new Map<string, boolean>();
   for (const c of out) {
     for (const r of c.refs) {
@@ -552,11 +552,10 @@ function compileCorrelations(
     const g = referenced.get(`rule:${r.index}`);
     if (g !== undefined) r.generate = g;
   }
-  for (const c of out) {
-    const g = referenced.get(`correlation:${c.index}`);
-    if (g === false) c.generate = false;
-    else c.generate = true;
-  }
+  // `generate` governs referenced detection rules only: a correlation is a
+  // detection in its own right and always raises its alerts, also when it
+  // feeds another correlation (so a chain reports each stage).
+  for (const c of out) c.generate = true;
   return out;
 }
 

@@ -1,0 +1,345 @@
+/**
+ * sentinel-detector: runs Sigma rules, correlations and the anomaly model
+ * over enriched events; forwards the events and adds alerts.
+ * Subcommands: `rules lint PATH…`, `rules test PATH…`, `train …`.
+ */
+import {
+  anomalyDetectorFromFlags,
+  anomalyOptions,
+  trainMain,
+} from "../stages/detector/anomaly/cli.ts";
+import type { Detector } from "../stages/detector/detector.ts";
+import {
+  loadRuleSet,
+  parseTimespan,
+  type RuleError,
+  type RuleSet,
+  runSamples,
+  SigmaDetector,
+} from "../stages/detector/sigma/mod.ts";
+import { DetectorTransform } from "../stages/detector/transform.ts";
+import {
+  type CommandSpec,
+  type FlagValues,
+  intOption,
+  listOption,
+  main,
+  parseCommand,
+  stringOption,
+  UsageError,
+} from "../stages/shared/cli.ts";
+import { createLogger, type Logger } from "../stages/shared/log.ts";
+import { runTransform } from "../stages/shared/runner.ts";
+import { parse as parseYaml } from "yaml";
+
+const spec: CommandSpec = {
+  name: "sentinel-detector",
+  summary:
+    "Detects attacks in enriched events with Sigma rules, correlation rules and an anomaly model.",
+  usage: [
+    "sentinel-detector [--rules PATH]… [--in URI] [--out URI] [options]",
+    "sentinel-detector rules lint PATH…",
+    "sentinel-detector rules test PATH…",
+    "sentinel-detector train --in FILE --model FILE",
+  ],
+  subcommands: {
+    "rules lint": "Compile rules and report, per rejected rule, file, id and reason.",
+    "rules test": "Run the sample events kept beside the rules (samples documents).",
+    train: "Train the anomaly model from enriched events.",
+  },
+  options: {
+    rules: {
+      type: "string",
+      multiple: true,
+      default: ["./sigma"],
+      valueName: "PATH",
+      description:
+        "Sigma rules: a file or a folder searched recursively (repeatable). Folders may also hold mapping configs and samples.",
+    },
+    mapping: {
+      type: "string",
+      multiple: true,
+      valueName: "FILE",
+      description:
+        "Extra mapping config (YAML: logsources, fieldmappings, placeholders) merged over the built-in defaults.",
+    },
+    in: {
+      type: "string",
+      default: "-",
+      valueName: "URI",
+      description: "Where enriched events come from: -, file:PATH, kafka://HOST:PORT/TOPIC?group=NAME.",
+    },
+    out: {
+      type: "string",
+      default: "-",
+      valueName: "URI",
+      description: "Where events and alerts go: -, file:PATH, kafka://HOST:PORT/TOPIC.",
+    },
+    "max-line-bytes": {
+      type: "string",
+      default: String(1 << 20),
+      valueName: "BYTES",
+      description: "Longest accepted input line; longer lines become dead letters.",
+    },
+    lateness: {
+      type: "string",
+      default: "60s",
+      valueName: "SPAN",
+      description:
+        "How late (event time, behind the newest event) a hit may arrive and still count in correlations.",
+    },
+    "state-memory-mb": {
+      type: "string",
+      default: "256",
+      valueName: "MB",
+      description:
+        "Cap on correlation state; least-recently-touched groups are evicted beyond it.",
+    },
+    "suppress-window": {
+      type: "string",
+      default: "60s",
+      valueName: "SPAN",
+      description:
+        "Single-event rules raise at most one alert per rule and entity within this event-time span (0s: every match).",
+    },
+    strict: {
+      type: "boolean",
+      description: "Exit 2 when any rule is rejected (default: log and run the rest).",
+    },
+    ...anomalyOptions,
+  },
+  examples: [
+    "sentinel-generator --dry-run --rate 50 --duration 5 --inject brute_force_ssh | sentinel-parser | sentinel-detector --rules ./sigma | sentinel-sink",
+    "sentinel-detector --rules ./sigma --rules ../shared/sigmahq/rules --in file:events.ndjson --out file:alerts.ndjson",
+    "sentinel-detector rules lint ./sigma",
+    "sentinel-detector rules test ./sigma",
+    "kill -HUP $(pidof sentinel-detector)   # reload rules; a bad reload keeps the running rules",
+  ],
+  notes: [
+    "Correlation windows use event time (ts). Rules are reloaded on SIGHUP.",
+  ],
+};
+
+const lintSpec: CommandSpec = {
+  name: "sentinel-detector rules lint",
+  summary: "Compiles every rule under PATH and reports those the engine rejects.",
+  usage: ["sentinel-detector rules lint PATH… [--mapping FILE]… [--json]"],
+  options: {
+    mapping: spec.options.mapping,
+    json: { type: "boolean", description: "One JSON object per rejected rule." },
+  },
+  examples: ["sentinel-detector rules lint ./sigma", "sentinel-detector rules lint ../shared/sigmahq"],
+};
+
+const testSpec: CommandSpec = {
+  name: "sentinel-detector rules test",
+  summary: "Runs the sample events under PATH against the rules under PATH.",
+  usage: ["sentinel-detector rules test PATH… [--mapping FILE]…"],
+  options: { mapping: spec.options.mapping },
+  examples: ["sentinel-detector rules test ./sigma"],
+};
+
+/** `./sigma` from the working directory, else the pack shipped beside this file. */
+async function resolveRulePaths(paths: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths) {
+    try {
+      await Deno.stat(p);
+      out.push(p);
+    } catch {
+      if (p === "./sigma" || p === "sigma") {
+        const bundled = new URL("../sigma", import.meta.url);
+        if (bundled.protocol === "file:") {
+          try {
+            await Deno.stat(bundled);
+            out.push(bundled.pathname);
+            continue;
+          } catch { /* fall through */ }
+        }
+      }
+      throw new UsageError(`--rules ${p}: not found`);
+    }
+  }
+  return out;
+}
+
+async function readMappings(files: string[]): Promise<Record<string, unknown>[]> {
+  const docs: Record<string, unknown>[] = [];
+  for (const f of files) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(f);
+    } catch (e) {
+      throw new UsageError(`--mapping ${f}: ${(e as Error).message}`);
+    }
+    const d = parseYaml(text);
+    if (!d || typeof d !== "object" || Array.isArray(d)) {
+      throw new UsageError(`--mapping ${f}: expected a YAML map`);
+    }
+    docs.push(d as Record<string, unknown>);
+  }
+  return docs;
+}
+
+async function loadRules(paths: string[], mappings: string[]): Promise<RuleSet> {
+  return await loadRuleSet(await resolveRulePaths(paths), {
+    mappingDocs: await readMappings(mappings),
+  });
+}
+
+function errorText(e: RuleError): string {
+  return `${e.file}${e.ruleId ? ` [${e.ruleId}]` : ""}${e.title ? ` "${e.title}"` : ""}: ${e.reason}`;
+}
+
+async function lintMain(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommand(lintSpec, args);
+  if (positionals.length === 0) throw new UsageError("rules lint needs a PATH");
+  const set = await loadRules(positionals, listOption(values, "mapping"));
+  for (const e of set.errors) {
+    console.log(values.json ? JSON.stringify(e) : `REJECTED ${errorText(e)}`);
+  }
+  const total = set.rules.length + set.correlations.length + set.filters +
+    set.errors.length;
+  console.log(
+    `${set.rules.length} rules, ${set.correlations.length} correlations, ${set.filters} filters compiled; ${set.errors.length} rejected (${
+      total ? ((100 * (total - set.errors.length)) / total).toFixed(2) : "100.00"
+    }% ok)`,
+  );
+  return set.errors.length ? 1 : 0;
+}
+
+async function testMain(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommand(testSpec, args);
+  if (positionals.length === 0) throw new UsageError("rules test needs a PATH");
+  const set = await loadRules(positionals, listOption(values, "mapping"));
+  for (const e of set.errors) console.log(`REJECTED ${errorText(e)}`);
+  const report = runSamples(set);
+  for (const r of report.results) {
+    if (!r.ok) console.log(`FAIL ${r.file} [${r.rule}] ${r.reason}`);
+  }
+  for (const id of report.rulesWithoutSamples) {
+    console.log(`NO SAMPLES ${id}`);
+  }
+  console.log(
+    `${report.passed} samples passed, ${report.failed} failed; ${report.rulesWithoutSamples.length} rules without samples; ${set.errors.length} rules rejected`,
+  );
+  return report.failed || set.errors.length ? 1 : 0;
+}
+
+function spanOption(values: FlagValues, name: string): number {
+  const raw = stringOption(values, name) ?? "0s";
+  if (/^0+[smhd]?$/.test(raw)) return 0;
+  try {
+    return parseTimespan(raw);
+  } catch {
+    throw new UsageError(`--${name}: expected a span like 30s, 5m, 1h; got '${raw}'`);
+  }
+}
+
+function logRejections(logger: Logger, set: RuleSet): void {
+  for (const e of set.errors.slice(0, 50)) {
+    logger.warn("rule rejected", { file: e.file, rule_id: e.ruleId, reason: e.reason });
+  }
+  if (set.errors.length > 50) {
+    logger.warn("more rules rejected", { count: set.errors.length - 50 });
+  }
+}
+
+async function runMain(args: string[]): Promise<number> {
+  const { values, positionals, logLevel } = parseCommand(spec, args);
+  if (positionals.length) {
+    throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  }
+  const logger = createLogger("detector", logLevel);
+  const rulePaths = listOption(values, "rules");
+  const mappings = listOption(values, "mapping");
+  let set: RuleSet;
+  try {
+    set = await loadRules(rulePaths, mappings);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`--rules: ${(e as Error).message}`);
+  }
+  logRejections(logger, set);
+  if (values.strict && set.errors.length) {
+    throw new UsageError(`${set.errors.length} rules rejected (--strict)`);
+  }
+  if (set.rules.length === 0) {
+    throw new UsageError(`no usable rules under ${rulePaths.join(", ")}`);
+  }
+  logger.info("rules loaded", {
+    rules: set.rules.length,
+    correlations: set.correlations.length,
+    filters: set.filters,
+    rejected: set.errors.length,
+  });
+  const memMb = intOption(values, "state-memory-mb", { min: 1, max: 1 << 20 }) ?? 256;
+  const sigma = new SigmaDetector(set, {
+    latenessMs: spanOption(values, "lateness"),
+    memoryCapBytes: memMb * 1024 * 1024,
+    singleSuppressMs: spanOption(values, "suppress-window"),
+  });
+  const detectors: Detector[] = [sigma];
+  const anomaly = await anomalyDetectorFromFlags(values, logger);
+  if (anomaly) detectors.push(anomaly);
+
+  // SIGHUP: reload; keep the running rules when the new set is worse.
+  let reloading = false;
+  const onHup = async () => {
+    if (reloading) return;
+    reloading = true;
+    try {
+      const next = await loadRules(rulePaths, mappings);
+      const known = new Set(sigma.ruleSet.errors.map((e) => `${e.file}\n${e.reason}`));
+      const fresh = next.errors.filter((e) => !known.has(`${e.file}\n${e.reason}`));
+      if (next.rules.length === 0) throw new Error("no usable rules");
+      if (fresh.length) {
+        throw new Error(`${fresh.length} rules rejected: ${fresh.slice(0, 5).map(errorText).join("; ")}`);
+      }
+      sigma.replaceRules(next);
+      logger.info("rules reloaded", {
+        rules: next.rules.length,
+        correlations: next.correlations.length,
+        rejected: next.errors.length,
+      });
+    } catch (e) {
+      logger.error("rule reload failed; keeping the running rules", {
+        error: (e as Error).message,
+      });
+    } finally {
+      reloading = false;
+    }
+  };
+  const hup = () => void onHup();
+  try {
+    Deno.addSignalListener("SIGHUP", hup);
+  } catch { /* platform without SIGHUP */ }
+  try {
+    await runTransform({
+      stage: "detector",
+      transform: new DetectorTransform(detectors),
+      logger,
+      in: stringOption(values, "in"),
+      out: stringOption(values, "out"),
+      maxLineBytes: intOption(values, "max-line-bytes", { min: 64 }),
+    });
+  } finally {
+    try {
+      Deno.removeSignalListener("SIGHUP", hup);
+    } catch { /* ignore */ }
+  }
+  return 0;
+}
+
+if (import.meta.main) {
+  main(async () => {
+    const args = Deno.args;
+    if (args[0] === "train") return await trainMain(args.slice(1));
+    if (args[0] === "rules") {
+      if (args[1] === "lint") return await lintMain(args.slice(2));
+      if (args[1] === "test") return await testMain(args.slice(2));
+      throw new UsageError(`rules needs 'lint' or 'test'`);
+    }
+    return await runMain(args);
+  });
+}
