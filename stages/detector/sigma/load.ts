@@ -53,7 +53,14 @@ export function parseRuleText(
       });
       return;
     }
-    out.push({ file, index, doc: doc.toJS({ maxAliasCount: 100 }) });
+    try {
+      out.push({ file, index, doc: doc.toJS({ maxAliasCount: 100 }) });
+    } catch (e) {
+      errors.push({
+        file,
+        reason: `YAML error in document ${index + 1}: ${(e as Error).message}`,
+      });
+    }
   });
   return out;
 }
