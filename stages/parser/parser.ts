@@ -184,7 +184,7 @@ function parseText(
       ev.format = "kv";
       return parseKv(ev, st, text);
     case ACCESS:
-      ev.format = "access_log";
+      ev.format = "apache_access";
       return parseAccessLog(ev, st, text);
     case APACHE_ERROR:
       ev.format = "apache_error";
@@ -349,7 +349,11 @@ export function parseRawEvent(
   if (st.tsMs === st.tsMs) {
     ev.ts = isoFromMs(st.tsMs);
   } else {
-    ev.ts = isoFromMs(receivedMs);
+    // received_at is usually already canonical UTC with ms: reuse it.
+    const r = raw.received_at;
+    ev.ts = r.length === 24 && r.charCodeAt(23) === 90
+      ? r
+      : isoFromMs(receivedMs);
     ev.ts_source = "received_at";
   }
   ev.severity = SEVERITIES[st.sev > st.floor ? st.sev : st.floor];

@@ -217,7 +217,7 @@ function dispatchMessage(
     ev.format = "leef";
     return parseLeefBody(ev, st, msg);
   }
-  ev.fields["message"] = msg;
+  // The message itself stays in the payload (Sigma keywords search it there).
   classifyProgramMessage(ev, st, program, module, msg);
   return null;
 }

@@ -1,0 +1,91 @@
+/** Shared helpers for the parser tests: RawEvent builders and a collecting emitter. */
+import type {
+  DeadLetter,
+  EnrichedEvent,
+  RawEvent,
+} from "../../stages/shared/contracts/mod.ts";
+import type { AnyRecord } from "../../stages/shared/records.ts";
+import { createParser, type ParserOptions } from "../../stages/parser/mod.ts";
+
+/** Receipt time used by the tests (resolves RFC 3164's missing year to 2026). */
+export const RECEIVED_AT = "2026-12-01T00:00:00.000Z";
+
+let counter = 0;
+
+/** A RawEvent around `payload`. */
+export function rawEvent(
+  payload: string | Record<string, unknown>,
+  extra: Partial<RawEvent> = {},
+): RawEvent {
+  counter++;
+  return {
+    record: "raw_event",
+    event_id: `00000000-0000-4000-8000-${
+      counter.toString(16).padStart(12, "0")
+    }`,
+    received_at: RECEIVED_AT,
+    tenant: "acme",
+    source_name: "test",
+    transport: "file",
+    ingest_node: "test-node",
+    payload,
+    ...extra,
+  };
+}
+
+/** Runs RawEvents through the parser Transform; returns everything emitted. */
+export function runParser(
+  raws: RawEvent[],
+  opts: ParserOptions = {},
+): AnyRecord[] {
+  const parser = createParser(opts);
+  const out: AnyRecord[] = [];
+  const emitter = {
+    emit: (r: AnyRecord) => out.push(r),
+    forward: (r: AnyRecord) => out.push(r),
+  };
+  raws.forEach((r, i) => parser.push(r, emitter, { line: i + 1 }));
+  return out;
+}
+
+/** Parses one payload; returns the single record emitted. */
+export function parseOne(
+  payload: string | Record<string, unknown>,
+  extra: Partial<RawEvent> = {},
+  opts: ParserOptions = {},
+): EnrichedEvent | DeadLetter {
+  const out = runParser([rawEvent(payload, extra)], opts);
+  if (out.length !== 1) {
+    throw new Error(`expected one record, got ${out.length}`);
+  }
+  return out[0] as EnrichedEvent | DeadLetter;
+}
+
+/** Reads a shared dataset's lines (CRLF-tolerant, like the NDJSON framer). */
+export async function datasetLines(name: string): Promise<string[]> {
+  const url = new URL(`../../../shared/datasets/logs/${name}`, import.meta.url);
+  const text = await Deno.readTextFile(url);
+  const lines = text.split(/\r?\n/);
+  if (lines[lines.length - 1] === "") lines.pop();
+  return lines;
+}
+
+/**
+ * The parts of `actual` named by `expected` (deep), so a test can compare
+ * only what it asserts with assert.deepEqual.
+ */
+export function pick(actual: unknown, expected: unknown): unknown {
+  if (
+    typeof expected !== "object" || expected === null ||
+    Array.isArray(expected) ||
+    typeof actual !== "object" || actual === null
+  ) return actual;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(expected)) {
+    out[k] = pick(
+      (actual as Record<string, unknown>)[k],
+      (expected as Record<string, unknown>)[k],
+    );
+  }
+  return out;
+}
