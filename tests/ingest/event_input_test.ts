@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import {
   decodeBatch,
+  type DecodeResult,
   decodeSingle,
   type EventStamp,
+  rawEventLine,
 } from "../../stages/ingest/event_input.ts";
+import type { RawEvent } from "../../stages/shared/contracts/mod.ts";
 import { exceedsJsonDepth } from "../../stages/ingest/json_depth.ts";
 import { validatorFor } from "../../stages/shared/contracts/mod.ts";
 
@@ -15,6 +18,16 @@ const stamp: EventStamp = {
   sourceName: "http",
 };
 const validRaw = validatorFor("raw_event");
+
+/** The events of a decode result; each NDJSON line must say the same as its record. */
+function evs(r: DecodeResult): RawEvent[] {
+  assert.ok(r.ok, JSON.stringify(r));
+  return r.records.map((x) => {
+    assert.deepEqual(JSON.parse(x.line), x.record);
+    assert.ok(!x.line.includes("\n"));
+    return x.record as RawEvent;
+  });
+}
 
 function nested(depth: number): string {
   return "[".repeat(depth) + "]".repeat(depth);
@@ -31,7 +44,7 @@ Deno.test("depth guard counts nesting and ignores brackets inside strings", () =
 Deno.test("a plain JSON object becomes the payload of a stamped, schema-valid RawEvent", () => {
   const r = decodeSingle('{"event":{"action":"connection"}}', "json", stamp);
   assert.ok(r.ok);
-  const ev = r.events[0];
+  const ev = evs(r)[0];
   assert.equal(validRaw(ev), null);
   assert.deepEqual(ev.payload, { event: { action: "connection" } });
   assert.equal(ev.tenant, "acme");
@@ -53,10 +66,10 @@ Deno.test("an envelope keeps source_name, format and ground_truth", () => {
     stamp,
   );
   assert.ok(r.ok);
-  assert.equal(r.events[0].source_name, "sshd");
-  assert.equal(r.events[0].format, "syslog");
-  assert.deepEqual(r.events[0].ground_truth, { scenario: "brute_force_ssh" });
-  assert.equal(validRaw(r.events[0]), null);
+  assert.equal(evs(r)[0].source_name, "sshd");
+  assert.equal(evs(r)[0].format, "syslog");
+  assert.deepEqual(evs(r)[0].ground_truth, { scenario: "brute_force_ssh" });
+  assert.equal(validRaw(evs(r)[0]), null);
 });
 
 Deno.test("an invalid envelope gets field-level messages", () => {
@@ -100,7 +113,7 @@ Deno.test("malformed, non-object, empty and too-deep single bodies are refused",
 Deno.test("a text body is one raw line with its trailing newline removed", () => {
   const r = decodeSingle("Nov 24 sshd: hi\n", "text", stamp);
   assert.ok(r.ok);
-  assert.equal(r.events[0].payload, "Nov 24 sshd: hi");
+  assert.equal(evs(r)[0].payload, "Nov 24 sshd: hi");
   const empty = decodeSingle("\n", "text", stamp);
   assert.ok(!empty.ok && empty.error === "empty_body");
 });
@@ -112,20 +125,20 @@ Deno.test("JSON array, NDJSON and text batches give one event per item with uniq
     stamp,
   );
   assert.ok(arr.ok);
-  assert.equal(arr.events.length, 3);
-  assert.equal(arr.events[1].payload, "raw line");
-  assert.deepEqual(arr.events[2].payload, { b: 2 });
+  assert.equal(evs(arr).length, 3);
+  assert.equal(evs(arr)[1].payload, "raw line");
+  assert.deepEqual(evs(arr)[2].payload, { b: 2 });
   const nd = decodeBatch('{"a":1}\r\n\n{"a":2}\n', "ndjson", stamp);
   assert.ok(nd.ok);
-  assert.deepEqual(nd.events.map((e) => e.payload), [{ a: 1 }, { a: 2 }]);
+  assert.deepEqual(evs(nd).map((e) => e.payload), [{ a: 1 }, { a: 2 }]);
   const text = decodeBatch("l1\nl2\n\nl3", "text", stamp);
   assert.ok(text.ok);
-  assert.deepEqual(text.events.map((e) => e.payload), ["l1", "l2", "l3"]);
+  assert.deepEqual(evs(text).map((e) => e.payload), ["l1", "l2", "l3"]);
   const ids = new Set(
-    [...arr.events, ...nd.events, ...text.events].map((e) => e.event_id),
+    [...evs(arr), ...evs(nd), ...evs(text)].map((e) => e.event_id),
   );
   assert.equal(ids.size, 8);
-  for (const e of [...arr.events, ...nd.events, ...text.events]) {
+  for (const e of [...evs(arr), ...evs(nd), ...evs(text)]) {
     assert.equal(validRaw(e), null);
   }
 });
@@ -158,4 +171,19 @@ Deno.test("batches over the event limit are 413, non-arrays and empty batches 40
   assert.ok(!deep.ok && deep.error === "too_deep");
   const deepNd = decodeBatch(`{}\n{"a":${nested(40)}}`, "ndjson", stamp);
   assert.ok(!deepNd.ok && deepNd.error === "too_deep");
+});
+
+Deno.test("a bare JSON body is spliced into the line as sent, unless it spans lines", () => {
+  const body = '{"b": 2,  "a":"x\\u00e9"}';
+  const r = decodeSingle(body, "json", stamp);
+  assert.ok(r.ok);
+  assert.ok(r.records[0].line.endsWith(`"payload":${body}}`));
+  assert.deepEqual(evs(r)[0].payload, { b: 2, a: "xé" });
+  const pretty = decodeSingle('{\n  "a": 1\n}', "json", stamp);
+  assert.ok(pretty.ok);
+  assert.ok(!pretty.records[0].line.includes("\n"));
+  assert.deepEqual(evs(pretty)[0].payload, { a: 1 });
+  const ev =
+    evs(decodeSingle('{"payload":{"k":1},"format":"ecs"}', "json", stamp))[0];
+  assert.equal(rawEventLine(ev, '{"k":1}'), JSON.stringify(ev));
 });
