@@ -75,7 +75,10 @@ export async function runPipe(
   const transfers: Promise<void>[] = [];
   if (opts.input) {
     const w = procs[0].stdin.getWriter();
-    transfers.push(w.write(opts.input).then(() => w.close()));
+    // A stage that stops reading early shows in its exit code and stderr;
+    // the broken pipe on our side is not a second error.
+    w.closed.catch(() => {});
+    transfers.push(w.write(opts.input).then(() => w.close()).catch(() => {}));
   }
   const taps: Uint8Array[][] = stages.map(() => []);
   for (let i = 0; i + 1 < procs.length; i++) {
@@ -111,6 +114,7 @@ async function copyWithTap(
   tap: Uint8Array[],
 ): Promise<void> {
   const w = to.getWriter();
+  w.closed.catch(() => {});
   try {
     for await (const chunk of from) {
       tap.push(chunk.slice());

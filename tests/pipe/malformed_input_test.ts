@@ -27,13 +27,21 @@ const BAD_LINES = [
   '{"record":"raw_event", "event_id": ', // truncated
   "[1,2,3]",
   '{"hello":"no record field"}',
-  '{"record":"raw_event","event_id":42,"payload":{}}', // wrong types
   "x".repeat(70_000), // oversize with --max-line-bytes 65536
 ];
 
-const input = enc.encode([goodRaw, ...BAD_LINES, goodRaw].join("\n") + "\n");
+/** A record of the type each stage consumes, with fields of the wrong types. */
+const WRONG_TYPES: Record<string, string> = {
+  "sentinel-parser": '{"record":"raw_event","event_id":42,"payload":{}}',
+  "sentinel-detector":
+    '{"record":"enriched_event","event_id":"e1","ts":1700000000,"category":"auth","fields":{}}',
+  "sentinel-sink":
+    '{"record":"enriched_event","event_id":"e1","ts":1700000000,"category":"auth","fields":{}}',
+};
 
-for (const bin of ["sentinel-parser", "sentinel-detector", "sentinel-sink"]) {
+for (const bin of Object.keys(WRONG_TYPES)) {
+  const bad = [...BAD_LINES, WRONG_TYPES[bin]];
+  const input = enc.encode([goodRaw, ...bad, goodRaw].join("\n") + "\n");
   Deno.test(`${bin}: malformed lines become dead letters with reasons and the stage exits 0`, async () => {
     const store = bin === "sentinel-sink" ? await Deno.makeTempDir() : null;
     const args = [
@@ -50,7 +58,7 @@ for (const bin of ["sentinel-parser", "sentinel-detector", "sentinel-sink"]) {
     const dls = out.filter((o) => o.record === "dead_letter") as DeadLetter[];
     assert.equal(
       dls.length,
-      BAD_LINES.length,
+      bad.length,
       `dead letters: ${JSON.stringify(dls.map((d) => d.reason))}`,
     );
     for (const d of dls) {
