@@ -23,13 +23,51 @@ function pad2(n: number): string {
   return n < 10 ? "0" + n : String(n);
 }
 
-/** RFC 3339 UTC with milliseconds, e.g. 2026-11-24T10:00:00.123Z. */
-export function isoTime(ms: number): string {
-  return new Date(ms).toISOString();
+/**
+ * Formats times whose whole-second part repeats (at high rates hundreds of
+ * events share a second): the second's text is computed once and reused.
+ */
+class SecondCache {
+  #sec = NaN;
+  #text = "";
+  constructor(readonly format: (ms: number) => string) {}
+  get(ms: number): string {
+    const sec = Math.floor(ms / 1000);
+    if (sec !== this.#sec) {
+      this.#sec = sec;
+      this.#text = this.format(sec * 1000);
+    }
+    return this.#text;
+  }
 }
 
-/** RFC 3164 timestamp, e.g. `Nov  4 10:00:00` (day space-padded). */
-export function syslogTime(ms: number): string {
+const MS3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, "0"));
+
+function isoSecondPrefix(ms: number): string {
+  // "2026-11-24T10:00:00." without the milliseconds.
+  return new Date(ms).toISOString().slice(0, 20);
+}
+
+const isoEvent = new SecondCache(isoSecondPrefix);
+const isoReceived = new SecondCache(isoSecondPrefix);
+
+/** RFC 3339 UTC with milliseconds, e.g. 2026-11-24T10:00:00.123Z. */
+export function isoTime(ms: number): string {
+  const t = Math.floor(ms);
+  return isoEvent.get(t) + MS3[((t % 1000) + 1000) % 1000] + "Z";
+}
+
+/**
+ * {@link isoTime} with its own cache, for a second clock that runs slightly
+ * apart from the first (received_at vs event time), so neither evicts the
+ * other.
+ */
+export function isoTimeReceived(ms: number): string {
+  const t = Math.floor(ms);
+  return isoReceived.get(t) + MS3[((t % 1000) + 1000) % 1000] + "Z";
+}
+
+function syslogTimeUncached(ms: number): string {
   const d = new Date(ms);
   const day = d.getUTCDate();
   return `${MONTHS[d.getUTCMonth()]} ${day < 10 ? " " + day : day} ${
@@ -37,14 +75,26 @@ export function syslogTime(ms: number): string {
   }:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
 }
 
-/** Apache access-log timestamp, e.g. `24/Nov/2026:10:00:00 +0000`. */
-export function apacheTime(ms: number): string {
+function apacheTimeUncached(ms: number): string {
   const d = new Date(ms);
   return `${pad2(d.getUTCDate())}/${
     MONTHS[d.getUTCMonth()]
   }/${d.getUTCFullYear()}:${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${
     pad2(d.getUTCSeconds())
   } +0000`;
+}
+
+const syslogCache = new SecondCache(syslogTimeUncached);
+const apacheCache = new SecondCache(apacheTimeUncached);
+
+/** RFC 3164 timestamp, e.g. `Nov  4 10:00:00` (day space-padded). */
+export function syslogTime(ms: number): string {
+  return syslogCache.get(ms);
+}
+
+/** Apache access-log timestamp, e.g. `24/Nov/2026:10:00:00 +0000`. */
+export function apacheTime(ms: number): string {
+  return apacheCache.get(ms);
 }
 
 /**

@@ -25,7 +25,7 @@ import {
   type ScenarioName,
   SCENARIOS,
 } from "./scenarios.ts";
-import { isoTime } from "./formats.ts";
+import { isoTimeReceived } from "./formats.ts";
 
 /** Virtual events per second when the output rate is unbounded (`--rate 0`). */
 export const UNPACED_VIRTUAL_RATE = 1000;
@@ -189,7 +189,7 @@ export class TrafficGenerator {
       record: "raw_event",
       event_id: uuidFromRandom(this.#ids.uint32),
       // Collection lag between the system writing the line and ingest.
-      received_at: isoTime(ms + 5 + (this.#ids.uint32() % 250)),
+      received_at: isoTimeReceived(ms + 5 + (this.#ids.uint32() % 250)),
       tenant,
       source_name: rendered.sourceName,
       transport: "generator",

@@ -59,8 +59,9 @@ export interface PaceOptions {
   /** Events per second; 0 = as fast as the sink accepts. */
   rate: number;
   /**
-   * Most events sent at once above the steady rate (the bucket size).
-   * @default 5 % of a second's worth, at least 1
+   * Most events sent ahead of the steady rate after a stall (the bucket
+   * size). Larger values hold the average rate through scheduler hiccups.
+   * @default a quarter of a second's worth, at least 1
    */
   burst?: number;
   /** Stop after this many events. @default unbounded */
@@ -92,7 +93,7 @@ const realSleep = (ms: number) =>
 
 /** Default bucket size for `rate`. */
 export function defaultBurst(rate: number): number {
-  return Math.max(1, Math.ceil(rate * 0.05));
+  return Math.max(1, Math.ceil(rate * 0.25));
 }
 
 /**
@@ -121,6 +122,11 @@ export async function pace(
   const minBatch = bucket
     ? Math.max(1, Math.min(burst, Math.ceil(opts.rate / 200)))
     : 1;
+  // One sink write carries at most ~10 ms worth, so writes stay small even
+  // when the bucket holds a large burst.
+  const maxBatch = bucket
+    ? Math.max(minBatch, Math.min(burst, Math.ceil(opts.rate / 100)))
+    : 0;
   const unpaced = opts.unpacedBatch ?? 1000;
   while (sent < limit && !opts.signal?.aborted) {
     const t = now();
@@ -136,7 +142,7 @@ export async function pace(
         await sleep(Math.min(wait, deadline - t));
         continue;
       }
-      n = bucket.take(Math.min(burst, remaining), t);
+      n = bucket.take(Math.min(maxBatch, remaining), t);
     }
     await send(n);
     sent += n;
