@@ -158,7 +158,8 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
       notes: note,
     }];
   }
-  const seconds = opts.quick ? 2 : 8;
+  const seconds = opts.quick ? 1 : 3;
+  const rounds = opts.quick ? 2 : 3;
   const warmup = opts.quick ? 1 : 2;
   const connections = 32;
   const dir = await Deno.makeTempDir({ prefix: "ingest-bench-" });
@@ -176,52 +177,59 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   const paced = await writeScript(dir, "paced", EVENT, "application/json", 10);
 
   const results: BenchResult[] = [];
+  // Both servers run side by side (an idle one costs nothing) and are
+  // measured in alternating rounds, so load from other processes on the
+  // machine hits both alike; the best round of each is kept.
+  const hello = await startServer([SELF, "--serve-hello"]);
+  const ingest = await startServer([
+    CLI,
+    "--port",
+    "0",
+    "--host",
+    "127.0.0.1",
+    "--out",
+    "file:/dev/null",
+    "--log-level",
+    "info",
+  ]);
   try {
-    const hello = await startServer([SELF, "--serve-hello"]);
-    let helloRps: number;
-    try {
-      const url = `http://127.0.0.1:${hello.port}/`;
-      await wrk(url, { seconds: warmup, connections });
-      helloRps = (await wrk(url, { seconds, connections })).rps;
-    } finally {
-      await hello.stop();
-    }
-
-    const ingest = await startServer([
-      CLI,
-      "--port",
-      "0",
-      "--host",
-      "127.0.0.1",
-      "--out",
-      "file:/dev/null",
-      "--log-level",
-      "info",
-    ]);
-    try {
+    {
+      const helloUrl = `http://127.0.0.1:${hello.port}/`;
       const base = `http://127.0.0.1:${ingest.port}`;
+      await wrk(helloUrl, { seconds: warmup, connections });
       await wrk(`${base}/events`, {
         seconds: warmup,
         connections,
         script: single,
       });
-      const s = await wrk(`${base}/events`, {
-        seconds,
-        connections,
-        script: single,
-      });
+      let helloRps = 0;
+      let s: WrkResult = { rps: 0, p50ms: NaN, p99ms: NaN, errors: "" };
+      for (let round = 0; round < rounds; round++) {
+        const h = await wrk(helloUrl, { seconds, connections });
+        helloRps = Math.max(helloRps, h.rps);
+        const r = await wrk(`${base}/events`, {
+          seconds,
+          connections,
+          script: single,
+        });
+        if (r.rps > s.rps) s = r;
+      }
       await wrk(`${base}/events/batch`, {
         seconds: warmup,
         connections: 4,
         script: batch,
       });
-      const b = await wrk(`${base}/events/batch`, {
-        seconds,
-        connections: 4,
-        script: batch,
-      });
+      let b: WrkResult = { rps: 0, p50ms: NaN, p99ms: NaN, errors: "" };
+      for (let round = 0; round < rounds; round++) {
+        const r = await wrk(`${base}/events/batch`, {
+          seconds,
+          connections: 4,
+          script: batch,
+        });
+        if (r.rps > b.rps) b = r;
+      }
       const p = await wrk(`${base}/events`, {
-        seconds,
+        seconds: seconds * rounds,
         connections: 50,
         script: paced,
       });
@@ -233,7 +241,8 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
           name: "Hono hello-world GET / (same Deno, same run)",
           value: Math.round(helloRps),
           unit: "req/s",
-          notes: `wrk -t1 -c${connections} -d${seconds}s`,
+          notes:
+            `wrk -t1 -c${connections}, best of ${rounds} × ${seconds} s rounds alternating with the single-event run`,
         },
         {
           area: "ingest",
@@ -280,10 +289,10 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
           } ms${p.errors ? `; ${p.errors}` : ""}`,
         },
       );
-    } finally {
-      await ingest.stop();
     }
   } finally {
+    await ingest.stop();
+    await hello.stop();
     await Deno.remove(dir, { recursive: true });
   }
   return results;
