@@ -41,6 +41,7 @@ export function parseCefBody(
   // Header: seven '|' separators, honouring "\|".
   let i = 4;
   let name = "";
+  let vendor = "";
   for (let f = 0; f < 7; f++) {
     let j = i;
     let escaped = false;
@@ -62,6 +63,7 @@ export function parseCefBody(
     if (f === 0 && (value === "" || value.length > 3)) {
       return `cef: bad version ${JSON.stringify(value)}`;
     }
+    if (f === 1) vendor = value;
     if (f === 5) name = value;
     if (f === 6) {
       const s = severityFromCef(value.trim());
@@ -70,7 +72,7 @@ export function parseCefBody(
     if (value !== "") ev.fields[HEADER_NAMES[f]] = value;
     i = j + 1;
   }
-  parseExtension(ev, st, text, i);
+  parseExtension(ev, st, text, i, vendor === "Fortinet");
   classifyByEntities(ev, st, name);
   return null;
 }
@@ -81,6 +83,7 @@ function parseExtension(
   st: ParseState,
   text: string,
   start: number,
+  sentIsOut: boolean,
 ): void {
   const n = text.length;
   let keyStart = start;
@@ -101,7 +104,11 @@ function parseExtension(
     if (value.charCodeAt(value.length - 1) === 32) value = value.trimEnd();
     value = unescapeValue(value);
     if (key.endsWith("Label")) labels = true;
-    applyKey(ev, st, key, value);
+    // The CEF spec counts `in` as source→destination bytes (so does Elastic);
+    // FortiGate writes its sentbyte as `out` and rcvdbyte as `in`.
+    if (sentIsOut && (key === "in" || key === "out")) {
+      applyKey(ev, st, key === "out" ? "sentbyte" : "rcvdbyte", value);
+    } else applyKey(ev, st, key, value);
     if (next < 0) break;
     keyStart = valueEnd + 1;
     eq = next;

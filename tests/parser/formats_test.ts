@@ -200,6 +200,16 @@ const CASES: Case[] = [
     },
   },
   {
+    name: "CEF from FortiGate: out is the source's sent bytes",
+    payload:
+      "Nov 24 10:00:00 fw-edge-01 CEF:0|Fortinet|FortiGate|7.2.5|13|traffic:forward allow|3|act=allow src=10.10.20.16 spt=60206 dst=104.16.23.35 dpt=443 proto=TCP out=2272 in=7105",
+    expect: {
+      outcome: "success",
+      source: { ip: "10.10.20.16", bytes: 2272 },
+      destination: { ip: "104.16.23.35", bytes: 7105 },
+    },
+  },
+  {
     name: "LEEF 2.0 with caret delimiter",
     payload:
       "LEEF:2.0|Lancope|StealthWatch|1.0|41|^|src=10.0.1.8^dst=10.0.0.5^dstPort=445^sev=9^usrName=svc",
