@@ -43,8 +43,10 @@ const spec: CommandSpec = {
     "sentinel-detector train --in FILE --model FILE",
   ],
   subcommands: {
-    "rules lint": "Compile rules and report, per rejected rule, file, id and reason.",
-    "rules test": "Run the sample events kept beside the rules (samples documents).",
+    "rules lint":
+      "Compile rules and report, per rejected rule, file, id and reason.",
+    "rules test":
+      "Run the sample events kept beside the rules (samples documents).",
     train: "Train the anomaly model from enriched events.",
   },
   options: {
@@ -67,19 +69,22 @@ const spec: CommandSpec = {
       type: "string",
       default: "-",
       valueName: "URI",
-      description: "Where enriched events come from: -, file:PATH, kafka://HOST:PORT/TOPIC?group=NAME.",
+      description:
+        "Where enriched events come from: -, file:PATH, kafka://HOST:PORT/TOPIC?group=NAME.",
     },
     out: {
       type: "string",
       default: "-",
       valueName: "URI",
-      description: "Where events and alerts go: -, file:PATH, kafka://HOST:PORT/TOPIC.",
+      description:
+        "Where events and alerts go: -, file:PATH, kafka://HOST:PORT/TOPIC.",
     },
     "max-line-bytes": {
       type: "string",
       default: String(1 << 20),
       valueName: "BYTES",
-      description: "Longest accepted input line; longer lines become dead letters.",
+      description:
+        "Longest accepted input line; longer lines become dead letters.",
     },
     lateness: {
       type: "string",
@@ -104,7 +109,8 @@ const spec: CommandSpec = {
     },
     strict: {
       type: "boolean",
-      description: "Exit 2 when any rule is rejected (default: log and run the rest).",
+      description:
+        "Exit 2 when any rule is rejected (default: log and run the rest).",
     },
     ...anomalyOptions,
   },
@@ -122,13 +128,20 @@ const spec: CommandSpec = {
 
 const lintSpec: CommandSpec = {
   name: "sentinel-detector rules lint",
-  summary: "Compiles every rule under PATH and reports those the engine rejects.",
+  summary:
+    "Compiles every rule under PATH and reports those the engine rejects.",
   usage: ["sentinel-detector rules lint PATH… [--mapping FILE]… [--json]"],
   options: {
     mapping: spec.options.mapping,
-    json: { type: "boolean", description: "One JSON object per rejected rule." },
+    json: {
+      type: "boolean",
+      description: "One JSON object per rejected rule.",
+    },
   },
-  examples: ["sentinel-detector rules lint ./sigma", "sentinel-detector rules lint ../shared/sigmahq"],
+  examples: [
+    "sentinel-detector rules lint ./sigma",
+    "sentinel-detector rules lint ../shared/sigmahq",
+  ],
 };
 
 const testSpec: CommandSpec = {
@@ -163,7 +176,9 @@ async function resolveRulePaths(paths: string[]): Promise<string[]> {
   return out;
 }
 
-async function readMappings(files: string[]): Promise<Record<string, unknown>[]> {
+async function readMappings(
+  files: string[],
+): Promise<Record<string, unknown>[]> {
   const docs: Record<string, unknown>[] = [];
   for (const f of files) {
     let text: string;
@@ -181,14 +196,19 @@ async function readMappings(files: string[]): Promise<Record<string, unknown>[]>
   return docs;
 }
 
-async function loadRules(paths: string[], mappings: string[]): Promise<RuleSet> {
+async function loadRules(
+  paths: string[],
+  mappings: string[],
+): Promise<RuleSet> {
   return await loadRuleSet(await resolveRulePaths(paths), {
     mappingDocs: await readMappings(mappings),
   });
 }
 
 function errorText(e: RuleError): string {
-  return `${e.file}${e.ruleId ? ` [${e.ruleId}]` : ""}${e.title ? ` "${e.title}"` : ""}: ${e.reason}`;
+  return `${e.file}${e.ruleId ? ` [${e.ruleId}]` : ""}${
+    e.title ? ` "${e.title}"` : ""
+  }: ${e.reason}`;
 }
 
 async function lintMain(args: string[]): Promise<number> {
@@ -202,7 +222,9 @@ async function lintMain(args: string[]): Promise<number> {
     set.errors.length;
   console.log(
     `${set.rules.length} rules, ${set.correlations.length} correlations, ${set.filters} filters compiled; ${set.errors.length} rejected (${
-      total ? ((100 * (total - set.errors.length)) / total).toFixed(2) : "100.00"
+      total
+        ? ((100 * (total - set.errors.length)) / total).toFixed(2)
+        : "100.00"
     }% ok)`,
   );
   return set.errors.length ? 1 : 0;
@@ -232,13 +254,19 @@ function spanOption(values: FlagValues, name: string): number {
   try {
     return parseTimespan(raw);
   } catch {
-    throw new UsageError(`--${name}: expected a span like 30s, 5m, 1h; got '${raw}'`);
+    throw new UsageError(
+      `--${name}: expected a span like 30s, 5m, 1h; got '${raw}'`,
+    );
   }
 }
 
 function logRejections(logger: Logger, set: RuleSet): void {
   for (const e of set.errors.slice(0, 50)) {
-    logger.warn("rule rejected", { file: e.file, rule_id: e.ruleId, reason: e.reason });
+    logger.warn("rule rejected", {
+      file: e.file,
+      rule_id: e.ruleId,
+      reason: e.reason,
+    });
   }
   if (set.errors.length > 50) {
     logger.warn("more rules rejected", { count: set.errors.length - 50 });
@@ -273,7 +301,8 @@ async function runMain(args: string[]): Promise<number> {
     filters: set.filters,
     rejected: set.errors.length,
   });
-  const memMb = intOption(values, "state-memory-mb", { min: 1, max: 1 << 20 }) ?? 256;
+  const memMb =
+    intOption(values, "state-memory-mb", { min: 1, max: 1 << 20 }) ?? 256;
   const sigma = new SigmaDetector(set, {
     latenessMs: spanOption(values, "lateness"),
     memoryCapBytes: memMb * 1024 * 1024,
@@ -290,11 +319,19 @@ async function runMain(args: string[]): Promise<number> {
     reloading = true;
     try {
       const next = await loadRules(rulePaths, mappings);
-      const known = new Set(sigma.ruleSet.errors.map((e) => `${e.file}\n${e.reason}`));
-      const fresh = next.errors.filter((e) => !known.has(`${e.file}\n${e.reason}`));
+      const known = new Set(
+        sigma.ruleSet.errors.map((e) => `${e.file}\n${e.reason}`),
+      );
+      const fresh = next.errors.filter((e) =>
+        !known.has(`${e.file}\n${e.reason}`)
+      );
       if (next.rules.length === 0) throw new Error("no usable rules");
       if (fresh.length) {
-        throw new Error(`${fresh.length} rules rejected: ${fresh.slice(0, 5).map(errorText).join("; ")}`);
+        throw new Error(
+          `${fresh.length} rules rejected: ${
+            fresh.slice(0, 5).map(errorText).join("; ")
+          }`,
+        );
       }
       sigma.replaceRules(next);
       logger.info("rules reloaded", {

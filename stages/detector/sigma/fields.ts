@@ -106,6 +106,8 @@ const ENRICHED_ROOTS = new Set([
   "url",
   "http",
   "enrichment",
+  "fields",
+  "payload",
 ]);
 
 /**
@@ -118,6 +120,7 @@ export function defaultCandidates(name: string): string[] {
   const root = name.split(".")[0];
   const out: string[] = [];
   if (ENRICHED_ROOTS.has(root)) out.push(name);
+  if (root === "fields" || root === "payload") return out;
   out.push(`fields.${name}`);
   out.push(`payload.${name}`);
   if (!name.includes(".")) {

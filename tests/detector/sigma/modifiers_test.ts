@@ -1,0 +1,678 @@
+/**
+ * Table-driven tests of the Sigma rule specification: search identifier
+ * forms, every value modifier, wildcards and escaping, case rules, and the
+ * condition language. Each row is a detection, an event, and whether the
+ * rule must fire.
+ */
+import assert from "node:assert/strict";
+import { event, matches, rulesFrom, ruleYaml } from "./_helpers.ts";
+import {
+  base64Offsets,
+  parseSigmaString,
+} from "../../../stages/detector/sigma/pattern.ts";
+import {
+  catastrophicShape,
+  compileRuleRegex,
+  REGEX_INPUT_MAX,
+  testBounded,
+} from "../../../stages/detector/sigma/regex_guard.ts";
+
+type Row = [
+  name: string,
+  detection: string,
+  ev: Record<string, unknown>,
+  want: boolean,
+];
+
+const cmd = (c: string) => ({ process: { command_line: c } });
+
+const ROWS: Row[] = [
+  // --- plain values, case and wildcards ---
+  [
+    "exact value, case-insensitive",
+    `sel:\n  process.command_line: WHOAMI\ncondition: sel`,
+    cmd("whoami"),
+    true,
+  ],
+  [
+    "exact value does not match a substring",
+    `sel:\n  process.command_line: whoami\ncondition: sel`,
+    cmd("whoami /all"),
+    false,
+  ],
+  [
+    "* wildcard",
+    `sel:\n  process.command_line: 'who*all'\ncondition: sel`,
+    cmd("whoami /all"),
+    true,
+  ],
+  [
+    "? wildcard matches exactly one char",
+    `sel:\n  process.command_line: 'who?mi'\ncondition: sel`,
+    cmd("whoami"),
+    true,
+  ],
+  [
+    "? wildcard does not match two chars",
+    `sel:\n  process.command_line: 'who?mi'\ncondition: sel`,
+    cmd("whooami"),
+    false,
+  ],
+  [
+    "escaped \\* is a literal star",
+    `sel:\n  process.command_line: 'a\\*b'\ncondition: sel`,
+    cmd("a*b"),
+    true,
+  ],
+  [
+    "escaped \\* does not act as wildcard",
+    `sel:\n  process.command_line: 'a\\*b'\ncondition: sel`,
+    cmd("axxb"),
+    false,
+  ],
+  [
+    "escaped \\? is a literal question mark",
+    `sel:\n  process.command_line: 'what\\?'\ncondition: sel`,
+    cmd("what?"),
+    true,
+  ],
+  [
+    "escaped \\? does not match another char",
+    `sel:\n  process.command_line: 'what\\?'\ncondition: sel`,
+    cmd("whatX"),
+    false,
+  ],
+  [
+    "\\\\* is a backslash then a wildcard",
+    `sel:\n  process.command_line: 'C:\\\\*'\ncondition: sel`,
+    cmd("C:\\Windows"),
+    true,
+  ],
+  [
+    "\\\\\\* is a backslash then a literal star",
+    `sel:\n  process.command_line: 'C:\\\\\\*'\ncondition: sel`,
+    cmd("C:\\*"),
+    true,
+  ],
+  [
+    "\\\\\\* does not match other text",
+    `sel:\n  process.command_line: 'C:\\\\\\*'\ncondition: sel`,
+    cmd("C:\\Windows"),
+    false,
+  ],
+  [
+    "a plain backslash before a letter stays",
+    `sel:\n  process.command_line: 'C:\\Windows\\System32'\ncondition: sel`,
+    cmd("c:\\windows\\system32"),
+    true,
+  ],
+  [
+    "null matches an absent field",
+    `sel:\n  user.name: null\ncondition: sel`,
+    {},
+    true,
+  ],
+  [
+    "null does not match a present field",
+    `sel:\n  user.name: null\ncondition: sel`,
+    { user: { name: "bob" } },
+    false,
+  ],
+  [
+    "empty value matches only the empty string",
+    `sel:\n  process.command_line: ''\ncondition: sel`,
+    cmd(""),
+    true,
+  ],
+  [
+    "empty value does not match text",
+    `sel:\n  process.command_line: ''\ncondition: sel`,
+    cmd("x"),
+    false,
+  ],
+  ["list of values is OR", `sel:\n  action: [sudo, su]\ncondition: sel`, {
+    action: "su",
+  }, true],
+  ["map is AND", `sel:\n  action: sudo\n  outcome: success\ncondition: sel`, {
+    action: "sudo",
+    outcome: "failure",
+  }, false],
+  [
+    "list of maps is OR",
+    `sel:\n  - action: sudo\n  - action: su\ncondition: sel`,
+    { action: "su" },
+    true,
+  ],
+  [
+    "number value matches number field",
+    `sel:\n  destination.port: 22\ncondition: sel`,
+    { destination: { port: 22 } },
+    true,
+  ],
+  [
+    "number value matches string field",
+    `sel:\n  fields.port: 22\ncondition: sel`,
+    { fields: { port: "22" } },
+    true,
+  ],
+  [
+    "array field matches any element",
+    `sel:\n  dns.answers: 1.2.3.4\ncondition: sel`,
+    { dns: { answers: ["9.9.9.9", "1.2.3.4"] } },
+    true,
+  ],
+  [
+    "keywords search the raw line",
+    `keywords:\n  - 'Failed password'\ncondition: keywords`,
+    { payload: "sshd[1]: failed PASSWORD for root" },
+    true,
+  ],
+  [
+    "keywords miss when absent",
+    `keywords:\n  - 'Accepted'\ncondition: keywords`,
+    { payload: "sshd[1]: failed password" },
+    false,
+  ],
+  [
+    "keywords search JSON payload leaves",
+    `keywords:\n  - mimikatz\ncondition: keywords`,
+    { payload: { a: { b: "run Mimikatz.exe" } } },
+    true,
+  ],
+  // --- string modifiers ---
+  [
+    "contains",
+    `sel:\n  process.command_line|contains: 'ami /a'\ncondition: sel`,
+    cmd("whoami /all"),
+    true,
+  ],
+  [
+    "startswith",
+    `sel:\n  process.command_line|startswith: WHO\ncondition: sel`,
+    cmd("whoami"),
+    true,
+  ],
+  [
+    "startswith negative",
+    `sel:\n  process.command_line|startswith: ami\ncondition: sel`,
+    cmd("whoami"),
+    false,
+  ],
+  [
+    "endswith",
+    `sel:\n  process.command_line|endswith: '\\cmd.exe'\ncondition: sel`,
+    cmd("C:\\Windows\\CMD.EXE"),
+    true,
+  ],
+  [
+    "contains|all needs every value",
+    `sel:\n  process.command_line|contains|all: [net, user, /add]\ncondition: sel`,
+    cmd("net user bob /add"),
+    true,
+  ],
+  [
+    "contains|all fails when one is missing",
+    `sel:\n  process.command_line|contains|all: [net, user, /add]\ncondition: sel`,
+    cmd("net user bob"),
+    false,
+  ],
+  [
+    "contains with inner wildcard",
+    `sel:\n  process.command_line|contains: 'net*/add'\ncondition: sel`,
+    cmd("x net user /add y"),
+    true,
+  ],
+  [
+    "cased makes matching case-sensitive",
+    `sel:\n  process.command_line|cased: Whoami\ncondition: sel`,
+    cmd("whoami"),
+    false,
+  ],
+  [
+    "cased matches the exact case",
+    `sel:\n  process.command_line|contains|cased: Whoami\ncondition: sel`,
+    cmd("x Whoami"),
+    true,
+  ],
+  [
+    "windash matches slash for dash",
+    `sel:\n  process.command_line|contains|windash: ' -enc '\ncondition: sel`,
+    cmd("powershell /enc AAA"),
+    true,
+  ],
+  [
+    "windash matches en dash",
+    `sel:\n  process.command_line|windash|contains: ' -enc '\ncondition: sel`,
+    cmd("powershell \u2013enc AAA"),
+    true,
+  ],
+  [
+    "windash still matches dash",
+    `sel:\n  process.command_line|contains|windash: ' -enc '\ncondition: sel`,
+    cmd("powershell -enc AAA"),
+    true,
+  ],
+  [
+    "windash does not match other chars",
+    `sel:\n  process.command_line|contains|windash: ' -enc '\ncondition: sel`,
+    cmd("powershell +enc AAA"),
+    false,
+  ],
+  // --- encodings ---
+  [
+    "base64 encodes the value",
+    `sel:\n  process.command_line|base64: 'whoami'\ncondition: sel`,
+    cmd("d2hvYW1p"),
+    true,
+  ],
+  [
+    "base64|contains",
+    `sel:\n  process.command_line|base64|contains: 'http://'\ncondition: sel`,
+    cmd("powershell -e aHR0cDovLw=="),
+    true,
+  ],
+  [
+    "base64offset|contains at offset 1",
+    `sel:\n  process.command_line|base64offset|contains: 'http://'\ncondition: sel`,
+    cmd(`-e ${btoa("xhttp://evil")}`),
+    true,
+  ],
+  [
+    "base64offset|contains at offset 2",
+    `sel:\n  process.command_line|base64offset|contains: 'http://'\ncondition: sel`,
+    cmd(`-e ${btoa("xyhttp://evil")}`),
+    true,
+  ],
+  [
+    "utf16le|base64offset|contains (PowerShell -enc)",
+    `sel:\n  process.command_line|utf16le|base64offset|contains: 'Invoke-'\ncondition: sel`,
+    cmd(`-enc ${utf16leBase64("IEX; Invoke-Expression")}`),
+    true,
+  ],
+  [
+    "wide|base64offset|contains",
+    `sel:\n  process.command_line|wide|base64offset|contains: 'Invoke-'\ncondition: sel`,
+    cmd(`-enc ${utf16leBase64("xInvoke-Expression")}`),
+    true,
+  ],
+  [
+    "utf16be|base64|contains",
+    `sel:\n  process.command_line|utf16be|base64: 'ab'\ncondition: sel`,
+    cmd(btoa("\0a\0b")),
+    true,
+  ],
+  [
+    "utf16 adds a BOM",
+    `sel:\n  process.command_line|utf16|base64: 'ab'\ncondition: sel`,
+    cmd(btoa("\xff\xfea\0b\0")),
+    true,
+  ],
+  // --- regular expressions ---
+  [
+    "re runs unanchored",
+    `sel:\n  process.command_line|re: 'who.mi'\ncondition: sel`,
+    cmd("x whoami y"),
+    true,
+  ],
+  [
+    "re is case-sensitive by default",
+    `sel:\n  process.command_line|re: 'WHOAMI'\ncondition: sel`,
+    cmd("whoami"),
+    false,
+  ],
+  [
+    "re|i ignores case",
+    `sel:\n  process.command_line|re|i: 'WHOAMI'\ncondition: sel`,
+    cmd("whoami"),
+    true,
+  ],
+  [
+    "inline (?i) ignores case",
+    `sel:\n  process.command_line|re: '(?i)WHOAMI'\ncondition: sel`,
+    cmd("whoami"),
+    true,
+  ],
+  [
+    "re|m makes ^ match at line starts",
+    `sel:\n  process.command_line|re|m: '^two'\ncondition: sel`,
+    cmd("one\ntwo"),
+    true,
+  ],
+  [
+    "without m, ^ is the input start",
+    `sel:\n  process.command_line|re: '^two'\ncondition: sel`,
+    cmd("one\ntwo"),
+    false,
+  ],
+  [
+    "re|s lets . match newlines",
+    `sel:\n  process.command_line|re|s: 'one.two'\ncondition: sel`,
+    cmd("one\ntwo"),
+    true,
+  ],
+  [
+    "without s, . does not match newline",
+    `sel:\n  process.command_line|re: 'one.two'\ncondition: sel`,
+    cmd("one\ntwo"),
+    false,
+  ],
+  // --- exists, numbers, cidr, fieldref, neq, time ---
+  ["exists true", `sel:\n  user.name|exists: true\ncondition: sel`, {
+    user: { name: "x" },
+  }, true],
+  ["exists false", `sel:\n  user.name|exists: false\ncondition: sel`, {
+    user: { name: "x" },
+  }, false],
+  [
+    "exists false on absent field",
+    `sel:\n  user.name|exists: false\ncondition: sel`,
+    {},
+    true,
+  ],
+  ["lt", `sel:\n  destination.port|lt: 1024\ncondition: sel`, {
+    destination: { port: 22 },
+  }, true],
+  ["lte boundary", `sel:\n  destination.port|lte: 22\ncondition: sel`, {
+    destination: { port: 22 },
+  }, true],
+  ["gt boundary", `sel:\n  destination.port|gt: 22\ncondition: sel`, {
+    destination: { port: 22 },
+  }, false],
+  ["gte on numeric string", `sel:\n  fields.count|gte: 10\ncondition: sel`, {
+    fields: { count: "12" },
+  }, true],
+  [
+    "lt on non-numeric is false",
+    `sel:\n  fields.count|lt: 10\ncondition: sel`,
+    { fields: { count: "abc" } },
+    false,
+  ],
+  ["cidr v4 inside", `sel:\n  source.ip|cidr: 10.0.0.0/8\ncondition: sel`, {
+    source: { ip: "10.20.30.40" },
+  }, true],
+  ["cidr v4 outside", `sel:\n  source.ip|cidr: 10.0.0.0/8\ncondition: sel`, {
+    source: { ip: "11.0.0.1" },
+  }, false],
+  [
+    "cidr list is OR",
+    `sel:\n  source.ip|cidr: [10.0.0.0/8, 192.168.0.0/16]\ncondition: sel`,
+    { source: { ip: "192.168.1.1" } },
+    true,
+  ],
+  ["cidr v6 inside", `sel:\n  source.ip|cidr: 'fe80::/10'\ncondition: sel`, {
+    source: { ip: "fe80::1:2" },
+  }, true],
+  [
+    "cidr v6 outside",
+    `sel:\n  source.ip|cidr: '2001:db8::/32'\ncondition: sel`,
+    { source: { ip: "2001:db9::1" } },
+    false,
+  ],
+  [
+    "fieldref equal",
+    `sel:\n  user.name|fieldref: user.target.name\ncondition: sel`,
+    { user: { name: "Root", target: { name: "root" } } },
+    true,
+  ],
+  [
+    "fieldref different",
+    `sel:\n  user.name|fieldref: user.target.name\ncondition: sel`,
+    { user: { name: "bob", target: { name: "root" } } },
+    false,
+  ],
+  ["neq", `sel:\n  outcome|neq: success\ncondition: sel`, {
+    outcome: "failure",
+  }, true],
+  ["neq on equal value", `sel:\n  outcome|neq: success\ncondition: sel`, {
+    outcome: "SUCCESS",
+  }, false],
+  ["hour", `sel:\n  ts|hour: 3\ncondition: sel`, {
+    ts: "2026-11-24T03:15:00.000Z",
+  }, true],
+  ["hour|gte", `sel:\n  ts|hour|gte: 22\ncondition: sel`, {
+    ts: "2026-11-24T03:15:00.000Z",
+  }, false],
+  ["minute", `sel:\n  ts|minute: 15\ncondition: sel`, {
+    ts: "2026-11-24T03:15:00.000Z",
+  }, true],
+  ["day", `sel:\n  ts|day: 24\ncondition: sel`, {
+    ts: "2026-11-24T03:15:00.000Z",
+  }, true],
+  ["week (ISO)", `sel:\n  ts|week: 48\ncondition: sel`, {
+    ts: "2026-11-24T03:15:00.000Z",
+  }, true],
+  ["month", `sel:\n  ts|month: 11\ncondition: sel`, {
+    ts: "2026-11-24T03:15:00.000Z",
+  }, true],
+  ["year", `sel:\n  ts|year: 2026\ncondition: sel`, {
+    ts: "2026-11-24T03:15:00.000Z",
+  }, true],
+  // --- conditions ---
+  [
+    "and/not",
+    `a:\n  action: sudo\nb:\n  outcome: failure\ncondition: a and not b`,
+    { action: "sudo", outcome: "success" },
+    true,
+  ],
+  ["or", `a:\n  action: sudo\nb:\n  action: su\ncondition: a or b`, {
+    action: "su",
+  }, true],
+  [
+    "parentheses",
+    `a:\n  action: sudo\nb:\n  action: su\nc:\n  outcome: success\ncondition: (a or b) and c`,
+    { action: "su", outcome: "failure" },
+    false,
+  ],
+  [
+    "not binds tighter than and",
+    `a:\n  action: sudo\nb:\n  outcome: failure\ncondition: not a and b`,
+    { action: "su", outcome: "failure" },
+    true,
+  ],
+  [
+    "and binds tighter than or",
+    `a:\n  action: x\nb:\n  action: sudo\nc:\n  outcome: failure\ncondition: a and b or c`,
+    { action: "su", outcome: "failure" },
+    true,
+  ],
+  [
+    "1 of pattern",
+    `sel_a:\n  action: sudo\nsel_b:\n  action: su\ncondition: 1 of sel_*`,
+    { action: "su" },
+    true,
+  ],
+  [
+    "all of pattern",
+    `sel_a:\n  action: sudo\nsel_b:\n  outcome: success\ncondition: all of sel_*`,
+    { action: "sudo", outcome: "failure" },
+    false,
+  ],
+  [
+    "2 of pattern",
+    `sel_a:\n  action: sudo\nsel_b:\n  outcome: success\nsel_c:\n  user.name: bob\ncondition: 2 of sel_*`,
+    { action: "sudo", user: { name: "bob" } },
+    true,
+  ],
+  [
+    "2 of pattern with one true",
+    `sel_a:\n  action: sudo\nsel_b:\n  outcome: success\nsel_c:\n  user.name: bob\ncondition: 2 of sel_*`,
+    { action: "sudo" },
+    false,
+  ],
+  ["1 of them", `a:\n  action: sudo\nb:\n  action: su\ncondition: 1 of them`, {
+    action: "sudo",
+  }, true],
+  [
+    "all of them skips _ identifiers",
+    `a:\n  action: sudo\n_helper:\n  action: never\ncondition: all of them`,
+    { action: "sudo" },
+    true,
+  ],
+  [
+    "condition list is OR",
+    `a:\n  action: sudo\nb:\n  action: su\ncondition:\n  - a\n  - b`,
+    { action: "su" },
+    true,
+  ],
+  [
+    "not 1 of",
+    `f_a:\n  user.name: svc\nsel:\n  action: sudo\ncondition: sel and not 1 of f_*`,
+    { action: "sudo", user: { name: "svc" } },
+    false,
+  ],
+];
+
+function utf16leBase64(s: string): string {
+  let bin = "";
+  for (const c of s) bin += c + "\0";
+  return btoa(bin);
+}
+
+for (const [name, detection, ev, want] of ROWS) {
+  Deno.test(`sigma spec: ${name}`, () => {
+    const set = rulesFrom(ruleYaml(detection));
+    assert.deepEqual(
+      set.errors,
+      [],
+      `rule should compile: ${JSON.stringify(set.errors)}`,
+    );
+    assert.equal(matches(set, event(ev)), want);
+  });
+}
+
+Deno.test("sigma spec: the escaping examples parse as the spec says", () => {
+  const lit = (s: string) => parseSigmaString(s);
+  assert.deepEqual(lit("\\*"), [{ k: "lit", s: "*" }]);
+  assert.deepEqual(lit("\\?"), [{ k: "lit", s: "?" }]);
+  assert.deepEqual(lit("\\\\*"), [{ k: "lit", s: "\\" }, { k: "star" }]);
+  assert.deepEqual(lit("\\\\\\*"), [{ k: "lit", s: "\\*" }]);
+  assert.deepEqual(lit("C:\\Windows\\"), [{ k: "lit", s: "C:\\Windows\\" }]);
+  assert.deepEqual(lit("a*?b"), [{ k: "lit", s: "a" }, { k: "star" }, {
+    k: "one",
+  }, { k: "lit", s: "b" }]);
+});
+
+Deno.test("sigma spec: base64offset yields the three pySigma variants", () => {
+  const v = base64Offsets(new TextEncoder().encode("/bin/bash"));
+  assert.deepEqual(v, ["L2Jpbi9iYXNo", "9iaW4vYmFza", "vYmluL2Jhc2"]);
+});
+
+type Bad = [name: string, detection: string, reason: RegExp];
+const REJECTED: Bad[] = [
+  [
+    "unknown modifier",
+    `sel:\n  a|foo: x\ncondition: sel`,
+    /unknown modifier 'foo'/,
+  ],
+  ["i without re", `sel:\n  a|i: x\ncondition: sel`, /only valid after re/],
+  [
+    "unknown identifier",
+    `sel:\n  a: x\ncondition: sel and other`,
+    /unknown identifier 'other'/,
+  ],
+  [
+    "bad condition syntax",
+    `sel:\n  a: x\ncondition: sel and (sel`,
+    /missing '\)'/,
+  ],
+  [
+    "deprecated aggregation",
+    `sel:\n  a: x\ncondition: sel | count() > 5`,
+    /correlation rule/,
+  ],
+  ["catastrophic regex", `sel:\n  a|re: '(a+)+$'\ncondition: sel`, /unsafe/],
+  [
+    "invalid regex",
+    `sel:\n  a|re: '(unclosed'\ncondition: sel`,
+    /does not compile/,
+  ],
+  ["bad cidr", `sel:\n  a|cidr: 10.0.0.0/33\ncondition: sel`, /prefix length/],
+  [
+    "numeric modifier with text",
+    `sel:\n  a|gt: ten\ncondition: sel`,
+    /numeric/,
+  ],
+  [
+    "base64 with a wildcard",
+    `sel:\n  a|base64: 'who*'\ncondition: sel`,
+    /wildcards/,
+  ],
+  [
+    "expand without placeholder config",
+    `sel:\n  a|expand: '%admins%'\ncondition: sel`,
+    /placeholder %admins%/,
+  ],
+  [
+    "of pattern matching nothing",
+    `sel:\n  a: x\ncondition: 1 of nope_*`,
+    /matches no identifier/,
+  ],
+  [
+    "ground_truth is never visible",
+    `sel:\n  ground_truth.scenario: port_scan\ncondition: sel`,
+    /evaluation-only/,
+  ],
+];
+
+for (const [name, detection, reason] of REJECTED) {
+  Deno.test(`sigma spec: rejects at load: ${name}`, () => {
+    const set = rulesFrom(ruleYaml(detection), "bad.yml");
+    assert.equal(set.rules.length, 0);
+    assert.equal(set.errors.length, 1);
+    assert.equal(set.errors[0].file, "bad.yml");
+    assert.equal(set.errors[0].ruleId, "11111111-1111-4111-8111-111111111111");
+    assert.match(set.errors[0].reason, reason);
+  });
+}
+
+Deno.test("sigma spec: expand uses placeholder values from the mapping config", () => {
+  const set = rulesFrom(
+    ruleYaml(`sel:\n  user.name|expand: '%admins%'\ncondition: sel`) +
+      `---\nplaceholders:\n  admins: [alice, bob]\n`,
+  );
+  assert.deepEqual(set.errors, []);
+  assert.equal(matches(set, event({ user: { name: "bob" } })), true);
+  assert.equal(matches(set, event({ user: { name: "eve" } })), false);
+});
+
+Deno.test("regex guard: catastrophic shapes are rejected, common safe shapes pass", () => {
+  for (
+    const bad of [
+      "(a+)+",
+      "(a*)*b",
+      "(\\w+\\s*)+$",
+      "(a|ab)+",
+      "(.|x)*",
+      "(a*){20}",
+      "(a)\\1",
+    ]
+  ) {
+    assert.notEqual(catastrophicShape(bad), "", bad);
+  }
+  for (
+    const ok of [
+      "(?:abc|def)+",
+      "[a-z]{40,}",
+      "(?:0[0-9]{1,11}\\.){3}",
+      "^\\s*cmd(?:\\.exe)?\\s+/c",
+      "(?i)foo.*bar",
+    ]
+  ) {
+    assert.equal(catastrophicShape(ok), "", ok);
+  }
+});
+
+Deno.test("regex guard: input beyond the bound is not scanned", () => {
+  const re = compileRuleRegex("needle", {});
+  assert.equal(
+    testBounded(re, "x".repeat(REGEX_INPUT_MAX - 10) + "needle"),
+    true,
+  );
+  assert.equal(testBounded(re, "x".repeat(REGEX_INPUT_MAX) + "needle"), false);
+});
+
+Deno.test("regex guard: PCRE named groups translate, possessive quantifiers are refused", () => {
+  assert.ok(compileRuleRegex("(?P<x>ab)c", {}).test("abc"));
+  assert.throws(() => compileRuleRegex("a++", {}), /possessive/);
+  assert.throws(() => compileRuleRegex("ab(?i)c", {}), /not at the start/);
+});
