@@ -89,3 +89,34 @@ Deno.test("port-scan.sh: 25 distinct destination ports of one host from one addr
     assert.ok(Math.max(...times) - Math.min(...times) <= 30_000, "within 30 s");
   });
 });
+
+Deno.test("the attack scripts are detected downstream: ingest output through sentinel-parser and sentinel-detector raises the alerts", async () => {
+  let ndjson = "";
+  await withServer({}, async (_s, url, sink) => {
+    assert.equal((await runScript("brute-force-ssh.sh", url)).code, 0);
+    assert.equal((await runScript("port-scan.sh", url)).code, 0);
+    ndjson = sink.records.map((r) => r.line + "\n").join("");
+  });
+  const root = new URL("../../", import.meta.url).pathname;
+  const stage = (cli: string, args: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${root}cli/${cli}`, ...args, "--log-level", "warn"],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+  const parser = stage("sentinel-parser.ts", []);
+  const detector = stage("sentinel-detector.ts", ["--rules", `${root}sigma`]);
+  const w = parser.stdin.getWriter();
+  await w.write(new TextEncoder().encode(ndjson));
+  await w.close();
+  await parser.stdout.pipeTo(detector.stdin);
+  const out = await new Response(detector.stdout).text();
+  assert.equal((await parser.status).code, 0);
+  assert.equal((await detector.status).code, 0);
+  const titles = out.trim().split("\n").map((l) => JSON.parse(l))
+    .filter((r) => r.record === "alert")
+    .map((a) => a.rule?.title ?? a.rule_title);
+  assert.ok(titles.some((t) => /SSH Brute Force/i.test(t)), titles.join(", "));
+  assert.ok(titles.some((t) => /Port Scan/i.test(t)), titles.join(", "));
+});
