@@ -7,6 +7,13 @@
  * otherwise it trains on the first `--anomaly-warmup` (2000) events of the
  * stream, which it does not score, and scores everything after.
  *
+ * Alerts are about entities, not single events: an event scoring at or
+ * above the threshold is a hit against its source address and user (or its
+ * host), and an entity alerts once it has `--anomaly-min-hits` (2) hits
+ * within 10 min. The threshold is calibrated by replaying the training
+ * history through that rule so it raises at most `--max-alerts-per-10k`
+ * (1) alerts per 10,000 baseline events.
+ *
  * @module
  */
 import {
@@ -28,6 +35,8 @@ import { DEFAULT_FEATURE_SPEC } from "./features.ts";
 import { DEFAULT_FOREST_PARAMS } from "./iforest.ts";
 import { loadModel, ModelError, saveModel } from "./model.ts";
 import { DEFAULT_THRESHOLD_RULE, trainFromEvents } from "./train.ts";
+import { DEFAULT_ALERT_POLICY } from "./alerting.ts";
+import { parseDuration, storeEvents } from "./store.ts";
 
 /** Default warm-up window (events) when no model file is given. */
 export const DEFAULT_WARMUP = 2000;
@@ -71,9 +80,18 @@ export const anomalyOptions: Record<string, OptionSpec> = {
   "anomaly-suppress": {
     type: "string",
     valueName: "SECONDS",
-    default: "600",
     description:
-      "Raise at most one anomaly alert per entity per this many seconds of event time.",
+      "Raise at most one anomaly alert per entity per this many seconds of event time " +
+      "(default: the model's, 600).",
+  },
+  "anomaly-min-hits": {
+    type: "string",
+    valueName: "N",
+    description:
+      "An entity (source address, user, or host) alerts only after N of its events " +
+      "scored at or above the threshold within 10 min; single odd events (one failed " +
+      "login, one knock on an odd port) are normal and never alert alone when N ≥ 2. " +
+      "Default: the model's, 2 (the threshold was calibrated for it).",
   },
 };
 
@@ -95,7 +113,8 @@ export async function anomalyDetectorFromFlags(
     DEFAULT_WARMUP;
   const threshold = numberOption(v, "anomaly-threshold", { min: 0, max: 1 });
   const refitEvery = intOption(v, "anomaly-refit", { min: 0 }) ?? 0;
-  const suppressS = numberOption(v, "anomaly-suppress", { min: 0 }) ?? 600;
+  const suppressS = numberOption(v, "anomaly-suppress", { min: 0 });
+  const minHits = intOption(v, "anomaly-min-hits", { min: 1, max: 1000 });
   const path = stringOption(v, "model");
   const log = logger.child({ detector: "anomaly" });
   let model;
@@ -127,7 +146,8 @@ export async function anomalyDetectorFromFlags(
     warmup,
     threshold,
     refitEvery,
-    suppressMs: suppressS * 1000,
+    suppressMs: suppressS === undefined ? undefined : suppressS * 1000,
+    minHits,
     logger: log,
   });
 }
@@ -136,7 +156,10 @@ const TRAIN_SPEC: CommandSpec = {
   name: "sentinel-detector train",
   summary:
     "train the anomaly model (Isolation Forest) on a history of enriched events",
-  usage: ["sentinel-detector train --in FILE --model FILE [options]"],
+  usage: [
+    "sentinel-detector train --in FILE --model FILE [options]",
+    "sentinel-detector train --from-store chdb:DIR [--since 24h] --model FILE [options]",
+  ],
   options: {
     in: {
       type: "string",
@@ -144,6 +167,24 @@ const TRAIN_SPEC: CommandSpec = {
       default: "-",
       description: "NDJSON history: a path, file:PATH, or - for stdin. " +
         "Only enriched_event records are used; other lines are counted and skipped.",
+    },
+    "from-store": {
+      type: "string",
+      valueName: "chdb:DIR",
+      description:
+        "Train on the enriched events the sink stored in an embedded chDB data directory " +
+        "(table sentinel.events), oldest first, instead of --in.",
+    },
+    since: {
+      type: "string",
+      valueName: "DURATION",
+      description:
+        "With --from-store: only events of the last DURATION (e.g. 90m, 24h, 7d) before the newest stored event.",
+    },
+    tenant: {
+      type: "string",
+      valueName: "NAME",
+      description: "With --from-store: only this tenant's events.",
     },
     model: {
       type: "string",
@@ -169,18 +210,35 @@ const TRAIN_SPEC: CommandSpec = {
       default: String(DEFAULT_FOREST_PARAMS.subsample),
       description: "Subsample size per tree (ψ).",
     },
-    contamination: {
+    "max-alerts-per-10k": {
       type: "string",
-      valueName: "P",
-      default: String(DEFAULT_THRESHOLD_RULE.contamination),
+      valueName: "R",
+      default: String(DEFAULT_THRESHOLD_RULE.alerts_per_10k),
       description:
-        "Share of training events expected to be anomalous; the threshold is the " +
-        `(1 − P) quantile of training scores, never below ${DEFAULT_THRESHOLD_RULE.floor}.`,
+        "False-alert budget: the threshold is the lowest training score at which replaying " +
+        "the history (assumed attack-free) through the entity rule raises at most R alerts " +
+        `per 10,000 events; never below ${DEFAULT_THRESHOLD_RULE.floor}.`,
+    },
+    "min-hits": {
+      type: "string",
+      valueName: "N",
+      default: String(DEFAULT_ALERT_POLICY.min_hits),
+      description:
+        "Events of one entity scoring ≥ threshold within --hit-window before it alerts; " +
+        "stored in the model.",
+    },
+    "hit-window": {
+      type: "string",
+      valueName: "SECONDS",
+      default: String(DEFAULT_ALERT_POLICY.window_s),
+      description:
+        "Window of those hits; also the per-entity alert suppression.",
     },
     threshold: {
       type: "string",
       valueName: "S",
-      description: "Fixed alert threshold (0..1) instead of --contamination.",
+      description:
+        "Fixed score threshold (0..1) instead of calibrating with --max-alerts-per-10k.",
     },
     "max-rows": {
       type: "string",
@@ -198,6 +256,7 @@ const TRAIN_SPEC: CommandSpec = {
   },
   examples: [
     "sentinel-detector train --in history.ndjson --model model.json",
+    "sentinel-detector train --from-store chdb:./sentinel-data --since 24h --model model.json",
     "sentinel-generator --dry-run --rate 500 --duration 60 | sentinel-parser | sentinel-detector train --model model.json",
     "sentinel-detector --rules ./sigma --model model.json < events.ndjson",
   ],
@@ -218,55 +277,80 @@ export async function trainMain(args: string[]): Promise<number> {
   const seed = intOption(values, "seed", { min: 0, max: 0xffffffff })!;
   const trees = intOption(values, "trees", { min: 1, max: 10_000 })!;
   const subsample = intOption(values, "subsample", { min: 2, max: 1 << 20 })!;
-  const contamination = numberOption(values, "contamination", {
+  const alertsPer10k = numberOption(values, "max-alerts-per-10k", {
     min: 0,
-    max: 0.5,
+    max: 10_000,
+  })!;
+  const minHits = intOption(values, "min-hits", { min: 1, max: 1000 })!;
+  const hitWindow = numberOption(values, "hit-window", {
+    min: 1,
+    max: 86_400,
   })!;
   const fixed = numberOption(values, "threshold", { min: 0, max: 1 });
   const maxRows = intOption(values, "max-rows", { min: 2 })!;
   const maxLineBytes = intOption(values, "max-line-bytes", { min: 64 })!;
-  let uri = stringOption(values, "in") ?? "-";
-  if (uri !== "-" && !/^[a-z]+:/.test(uri)) uri = `file:${uri}`;
-  if (uri.startsWith("file:")) {
-    try {
-      await Deno.stat(uri.slice(5));
-    } catch (e) {
-      throw new UsageError(`--in ${uri.slice(5)}: ${(e as Error).message}`);
-    }
+  const fromStore = stringOption(values, "from-store");
+  const sinceText = stringOption(values, "since");
+  const tenant = stringOption(values, "tenant");
+  if (!fromStore && (sinceText || tenant)) {
+    throw new UsageError("--since and --tenant only apply with --from-store");
   }
-  const source = await openSource(uri, {
-    stage: "detector",
-    logger,
-    maxLineBytes,
-  });
+  const sinceMs = sinceText ? parseDuration(sinceText) : undefined;
   const skipped = { not_json: 0, other_records: 0, oversize: 0 };
-  async function* events(): AsyncIterable<EnrichedEvent> {
-    for await (const batch of source.batches()) {
-      skipped.oversize += batch.oversize?.length ?? 0;
-      for (const line of batch.lines) {
-        let rec: unknown;
-        try {
-          rec = JSON.parse(line);
-        } catch {
-          skipped.not_json++;
-          continue;
-        }
-        if (
-          typeof rec === "object" && rec !== null &&
-          (rec as { record?: unknown }).record === "enriched_event" &&
-          typeof (rec as { ts?: unknown }).ts === "string"
-        ) yield rec as EnrichedEvent;
-        else skipped.other_records++;
+  let uri = stringOption(values, "in") ?? "-";
+  let events: AsyncIterable<EnrichedEvent>;
+  let close = async () => {};
+  if (fromStore) {
+    uri = fromStore;
+    events = storeEvents(fromStore, { sinceMs, tenant });
+  } else {
+    if (uri !== "-" && !/^[a-z]+:/.test(uri)) uri = `file:${uri}`;
+    if (uri.startsWith("file:")) {
+      try {
+        await Deno.stat(uri.slice(5));
+      } catch (e) {
+        throw new UsageError(`--in ${uri.slice(5)}: ${(e as Error).message}`);
       }
-      await batch.commit();
     }
+    const source = await openSource(uri, {
+      stage: "detector",
+      logger,
+      maxLineBytes,
+    });
+    close = () => source.close();
+    events = (async function* (): AsyncIterable<EnrichedEvent> {
+      for await (const batch of source.batches()) {
+        skipped.oversize += batch.oversize?.length ?? 0;
+        for (const line of batch.lines) {
+          let rec: unknown;
+          try {
+            rec = JSON.parse(line);
+          } catch {
+            skipped.not_json++;
+            continue;
+          }
+          if (
+            typeof rec === "object" && rec !== null &&
+            (rec as { record?: unknown }).record === "enriched_event" &&
+            typeof (rec as { ts?: unknown }).ts === "string"
+          ) yield rec as EnrichedEvent;
+          else skipped.other_records++;
+        }
+        await batch.commit();
+      }
+    })();
   }
   const t0 = performance.now();
   let model;
   try {
-    model = await trainFromEvents(events(), {
+    model = await trainFromEvents(events, {
       params: { seed, trees, subsample },
-      threshold: { contamination },
+      threshold: { alerts_per_10k: alertsPer10k },
+      policy: {
+        min_hits: minHits,
+        window_s: hitWindow,
+        suppress_s: hitWindow,
+      },
       fixedThreshold: fixed,
       maxRows,
     });
@@ -281,7 +365,7 @@ export async function trainMain(args: string[]): Promise<number> {
     }
     throw e;
   } finally {
-    await source.close();
+    await close();
   }
   await saveModel(out, model);
   logger.info("anomaly model written", {
@@ -290,6 +374,8 @@ export async function trainMain(args: string[]): Promise<number> {
     events: model.training.events,
     rows: model.training.rows,
     threshold: model.threshold,
+    threshold_rule: model.threshold_rule,
+    alert_policy: model.alert_policy,
     score_p99: model.training.score_quantiles.p99,
     skipped,
     ms: Math.round(performance.now() - t0),

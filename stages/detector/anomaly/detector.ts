@@ -1,9 +1,12 @@
 /**
  * The anomaly {@link Detector}: extracts features from each enriched event,
- * scores them with the Isolation Forest, and raises `kind: "anomaly"` alerts
- * for scores at or above the threshold, at most one per entity per
- * suppression window. Without a model it first trains on a warm-up window
- * of events; optionally it re-fits periodically on a reservoir sample.
+ * scores them with the Isolation Forest, and counts an event scoring at or
+ * above the threshold as a hit against the entities acting in it; an entity
+ * with enough hits in its window raises one `kind: "anomaly"` alert (see
+ * alerting.ts for why alerts are about entities, not single events).
+ * Without a model it first trains on a warm-up window of events (and
+ * calibrates the threshold on that window); optionally it re-fits
+ * periodically on a reservoir sample.
  *
  * @module
  */
@@ -22,7 +25,20 @@ import {
 } from "./features.ts";
 import type { ForestParams } from "./iforest.ts";
 import type { AnomalyModel } from "./model.ts";
-import { Reservoir, type ThresholdRule, trainModel } from "./train.ts";
+import {
+  OrderedRing,
+  Reservoir,
+  type ThresholdRule,
+  trainModel,
+} from "./train.ts";
+import {
+  actorKey,
+  actorsOf,
+  type AlertPolicy,
+  DEFAULT_ALERT_POLICY,
+  EntityAlerter,
+  type Hit,
+} from "./alerting.ts";
 
 /** Rule id of every anomaly alert. */
 export const ANOMALY_RULE_ID = "sentinel-anomaly-iforest";
@@ -43,8 +59,12 @@ export interface AnomalyDetectorOptions {
   thresholdRule?: Partial<ThresholdRule>;
   /** Fixed alert threshold, overriding the model's. */
   threshold?: number;
-  /** One alert per entity per this many ms of event time. @default 600000 */
+  /** One alert per entity per this many ms of event time (default: the model's policy, 600 s). */
   suppressMs?: number;
+  /** Hits an entity needs before it alerts (default: the model's policy, 2). */
+  minHits?: number;
+  /** Window of those hits in ms (default: the model's policy, 600 s). */
+  hitWindowMs?: number;
   /** Re-fit on the reservoir every N scored events (0: never). @default 0 */
   refitEvery?: number;
   /** Reservoir size for re-fits. @default 4096 */
@@ -58,11 +78,6 @@ export interface AnomalyDetectorOptions {
   logger?: Logger;
 }
 
-interface Suppression {
-  until: number;
-  suppressed: number;
-}
-
 /** Isolation-Forest anomaly detection over enriched events. */
 export class AnomalyDetector implements Detector {
   readonly name = "anomaly";
@@ -70,11 +85,12 @@ export class AnomalyDetector implements Detector {
   #fx: FeatureExtractor;
   readonly #vec: Float64Array;
   readonly #warmup: number;
-  #warmRows: Float64Array | null;
+  #warm: OrderedRing | null;
   #warmN = 0;
   #warmFrom = "";
   readonly #opts: AnomalyDetectorOptions;
-  readonly #suppress = new Map<string, Suppression>();
+  #alerter: EntityAlerter;
+  #policy: AlertPolicy = { ...DEFAULT_ALERT_POLICY };
   readonly #reservoir: Reservoir | null;
   #sinceRefit = 0;
   #refits = 0;
@@ -84,7 +100,6 @@ export class AnomalyDetector implements Detector {
   #scored = 0;
   #above = 0;
   #alerts = 0;
-  #suppressed = 0;
 
   constructor(opts: AnomalyDetectorOptions = {}) {
     this.#opts = opts;
@@ -93,9 +108,13 @@ export class AnomalyDetector implements Detector {
     if (opts.model?.state) this.#fx.importState(opts.model.state);
     this.#vec = new Float64Array(this.#fx.dim);
     this.#warmup = Math.max(2, opts.warmup ?? 2000);
-    this.#warmRows = opts.model
+    this.#warm = opts.model
       ? null
-      : new Float64Array(this.#warmup * this.#fx.dim);
+      : new OrderedRing(this.#warmup, this.#fx.dim);
+    this.#alerter = new EntityAlerter(
+      this.#policyFor(undefined),
+      opts.suppressEntities ?? 50_000,
+    );
     if (opts.model) this.#use(opts.model);
     const every = opts.refitEvery ?? 0;
     this.#reservoir = every > 0
@@ -123,7 +142,7 @@ export class AnomalyDetector implements Detector {
     this.#fx.extract(event, v);
     const model = this.#model;
     if (!model) {
-      this.#warmRows!.set(v, this.#warmN * v.length);
+      this.#warm!.push(v, Date.parse(event.ts), event);
       if (this.#warmN++ === 0) this.#warmFrom = event.ts;
       if (this.#warmN === this.#warmup) this.#trainWarmup(event.ts);
       return;
@@ -134,9 +153,27 @@ export class AnomalyDetector implements Detector {
       this.#reservoir.offer(v);
       if (++this.#sinceRefit >= this.#opts.refitEvery!) this.#refit(event.ts);
     }
-    if (score < this.#threshold) return;
+    let beyond = -1;
+    if (score < this.#threshold) {
+      beyond = this.#beyondRange(v);
+      if (beyond < 0) return;
+    }
     this.#above++;
-    this.#alert(event, score, model, raise);
+    const hit: Hit = {
+      t: Date.parse(event.ts),
+      eventId: event.event_id,
+      ts: event.ts,
+      score,
+    };
+    // A value beyond the training range is about the entity that feature
+    // follows (a host's account changes are the host's, not its users').
+    const beyondEntity = beyond >= 0
+      ? this.#fx.entityFor(beyond, event)
+      : undefined;
+    for (const actor of beyondEntity ? [beyondEntity] : actorsOf(event)) {
+      const hits = this.#alerter.hit(actorKey(event.tenant, actor), hit);
+      if (hits) this.#alert(event, actor, hits, model, raise);
+    }
   }
 
   end(_raise: AlertSink): void {
@@ -160,26 +197,99 @@ export class AnomalyDetector implements Detector {
       scored: this.#scored,
       above_threshold: this.#above,
       alerts: this.#alerts,
-      suppressed: this.#suppressed,
+      suppressed: this.#alerter.suppressed,
+      min_hits: this.#policy.min_hits,
       refits: this.#refits,
       ...this.#fx.stats(),
     };
   }
 
+  /**
+   * An Isolation Forest cannot score beyond its training range: a value far
+   * above anything seen falls in the same leaf as the largest training
+   * values, so 60 distinct DNS names look no worse than the busiest
+   * training minute. Windowed counts, sums and DNS name shape therefore
+   * also make a hit when clearly beyond the training maximum: counts by
+   * max(1, 50 %), byte sums at twice the maximum, entropy by 0.5 bits.
+   * Returns the feature index, or −1.
+   */
+  #beyondRange(v: Float64Array): number {
+    const lim = this.#limits, added = this.#fx.added;
+    for (let j = 0; j < lim.length; j += 2) {
+      if (v[lim[j]] > lim[j + 1] && added[lim[j]] === 1) return lim[j];
+    }
+    return -1;
+  }
+
+  #limits: number[] = [];
+
+  #computeLimits(m: AnomalyModel): void {
+    const out: number[] = [];
+    m.feature_spec.features.forEach((f, k) => {
+      const max = m.training.features[k].max;
+      let limit: number | undefined;
+      switch (f.kind) {
+        case "window_count":
+        case "window_distinct":
+        case "text_length":
+          limit = max + Math.max(1, 0.5 * max) - 1e-9;
+          break;
+        case "window_sum":
+          limit = max + Math.LN2;
+          break;
+        case "label_entropy":
+          limit = max + 0.5;
+          break;
+      }
+      if (limit !== undefined) out.push(k, limit);
+    });
+    this.#limits = out;
+  }
+
+  #policyFor(m: AnomalyModel | undefined): AlertPolicy {
+    const o = this.#opts, base = m?.alert_policy ?? DEFAULT_ALERT_POLICY;
+    return {
+      min_hits: o.minHits ?? base.min_hits,
+      window_s: o.hitWindowMs !== undefined
+        ? o.hitWindowMs / 1000
+        : base.window_s,
+      suppress_s: o.suppressMs !== undefined
+        ? o.suppressMs / 1000
+        : base.suppress_s,
+    };
+  }
+
   #use(m: AnomalyModel): void {
+    const first = this.#model === undefined;
     this.#model = m;
     this.#threshold = this.#opts.threshold ?? m.threshold;
+    this.#computeLimits(m);
+    const p = this.#policyFor(m);
+    if (
+      first || p.min_hits !== this.#policy.min_hits ||
+      p.window_s !== this.#policy.window_s ||
+      p.suppress_s !== this.#policy.suppress_s
+    ) {
+      this.#alerter = new EntityAlerter(
+        p,
+        this.#opts.suppressEntities ?? 50_000,
+      );
+    }
+    this.#policy = p;
   }
 
   #trainWarmup(lastTs: string): void {
     const t0 = performance.now();
-    const m = trainModel(this.#warmRows!, this.#warmN, this.#fx.spec, {
+    const h = this.#warm!.history();
+    const m = trainModel(h.rows, h.n, this.#fx.spec, {
       params: this.#opts.params,
       threshold: this.#opts.thresholdRule,
+      policy: this.#policyFor(undefined),
+      calibration: h,
       from: this.#warmFrom,
       to: lastTs,
     });
-    this.#warmRows = null;
+    this.#warm = null;
     this.#use(m);
     this.#opts.logger?.info("anomaly model trained on warm-up window", {
       events: this.#warmN,
@@ -199,6 +309,15 @@ export class AnomalyDetector implements Detector {
         seed: (prev.params.seed + this.#refits + 1) >>> 0,
       },
       threshold: this.#opts.thresholdRule,
+      policy: this.#policy,
+      // A reservoir has no order to replay: keep the calibrated share of
+      // training scores below the threshold.
+      quantile: "quantile" in prev.threshold_rule
+        ? prev.threshold_rule.quantile
+        : undefined,
+      fixedThreshold: "fixed" in prev.threshold_rule
+        ? prev.threshold_rule.fixed
+        : undefined,
       eventsSeen: r.seen,
       to: lastTs,
     });
@@ -213,38 +332,16 @@ export class AnomalyDetector implements Detector {
 
   #alert(
     event: EnrichedEvent,
-    score: number,
+    entity: { type: string; value: string },
+    hits: Hit[],
     model: AnomalyModel,
     raise: AlertSink,
   ): void {
+    // Explanation from the event that completed the alert.
     const weights = model.forest.featureAttribution(this.#vec);
     const order = Array.from(weights.keys()).sort((a, b) =>
       weights[b] - weights[a]
     );
-    // The alert is about the entity the strongest entity feature follows;
-    // event-level features point at the event's main actor.
-    let entity = undefined as { type: string; value: string } | undefined;
-    for (const i of order.slice(0, 3)) {
-      entity = this.#fx.entityFor(i, event);
-      if (entity) break;
-    }
-    entity ??= primaryEntity(event);
-    const key = `${event.tenant}\u0000${entity.type}\u0000${entity.value}`;
-    const t = Date.parse(event.ts);
-    const s = this.#suppress.get(key);
-    if (s && t < s.until) {
-      s.suppressed++;
-      this.#suppressed++;
-      return;
-    }
-    this.#suppress.delete(key);
-    this.#suppress.set(key, {
-      until: t + (this.#opts.suppressMs ?? 600_000),
-      suppressed: 0,
-    });
-    if (this.#suppress.size > (this.#opts.suppressEntities ?? 50_000)) {
-      this.#suppress.delete(this.#suppress.keys().next().value!);
-    }
     const top = order.slice(0, this.#opts.topFeatures ?? 3).filter((i) =>
       weights[i] > 0
     );
@@ -262,10 +359,14 @@ export class AnomalyDetector implements Detector {
       };
     });
     const threshold = this.#threshold;
+    let score = 0;
+    for (const h of hits) if (h.score > score) score = h.score;
     const severity: Severity = score >= threshold + (1 - threshold) / 2
       ? "high"
       : "medium";
     const c0 = contributions[0];
+    const first = hits[0], last = hits[hits.length - 1];
+    const span = Math.round((last.t - first.t) / 1000);
     const alert: Alert = {
       record: "alert",
       alert_id: stableId(
@@ -274,7 +375,7 @@ export class AnomalyDetector implements Detector {
         event.tenant,
         entity.type,
         entity.value,
-        event.event_id,
+        ...hits.map((h) => h.eventId),
       ),
       kind: "anomaly",
       tenant: event.tenant,
@@ -284,7 +385,7 @@ export class AnomalyDetector implements Detector {
         level: severity,
         tags: [],
         description:
-          "Event and entity behaviour unlike the model's training baseline.",
+          "An entity whose events repeatedly scored unlike the model's training baseline.",
         source: this.#opts.modelSource ?? "warm-up",
       },
       severity,
@@ -293,13 +394,14 @@ export class AnomalyDetector implements Detector {
       detected_at: (this.#opts.now?.() ?? new Date()).toISOString(),
       entity,
       group: { [entity.type]: entity.value },
-      evidence: { event_ids: [event.event_id], count: 1 },
-      window: { start: event.ts, end: event.ts },
-      message: `${entity.type} ${entity.value}: anomaly score ${
-        score.toFixed(3)
-      } ≥ ${threshold.toFixed(3)} on ${event.category}/${event.action}${
-        c0 ? `; mostly ${c0.explanation}` : ""
-      }`,
+      evidence: { event_ids: hits.map((h) => h.eventId), count: hits.length },
+      window: { start: first.ts, end: last.ts },
+      message:
+        `${entity.type} ${entity.value}: ${hits.length} events within ${span} s scored ≥ ${
+          threshold.toFixed(3)
+        } (max ${score.toFixed(3)}), last ${event.category}/${event.action}${
+          c0 ? `; mostly ${c0.explanation}` : ""
+        }`,
       score: round(score),
       threshold: round(threshold),
       model_version: model.model_version,

@@ -66,8 +66,17 @@ export type FeatureDef =
     | { kind: "text_length"; field: string }
     /** Shannon entropy (bits per character) of the longest dot-separated label of a text field. */
     | { kind: "label_entropy"; field: string }
-    /** 1 the first time the entity (joined with `with` fields) is seen, else 0. */
-    | { kind: "first_seen"; entity: string; with?: string[] }
+    /**
+     * 1 the first time the entity (joined with `with` fields) is seen among
+     * events matching `where`, else 0. Events lacking a `with` value are
+     * not counted (0).
+     */
+    | {
+      kind: "first_seen";
+      entity: string;
+      with?: string[];
+      where?: EventFilter;
+    }
   );
 
 /** A declarative, versioned feature set. */
@@ -91,11 +100,20 @@ export interface FeatureSpec {
 
 const AUTH_FAILURE: EventFilter = { category: ["auth"], outcome: ["failure"] };
 
-/** The default feature set, v1. */
+/** Privileged actions: a user becoming root. */
+const PRIVILEGED: EventFilter = { action: ["sudo", "su"] };
+
+/**
+ * The default feature set, v2. v2 adds what v1 could not see because an
+ * Isolation Forest only isolates values relative to its training data:
+ * privilege use per user, account changes per host, bytes sent to public
+ * addresses per source, and a user logging in from a country never seen
+ * for that user (impossible travel shows up as two such logins).
+ */
 export const DEFAULT_FEATURE_SPEC: FeatureSpec = {
   format: FEATURE_SPEC_FORMAT,
   id: "sentinel-security-events",
-  version: "1",
+  version: "2",
   limits: { entities: 50_000, entries_per_entity: 1024, rarity_values: 65_536 },
   features: [
     {
@@ -225,6 +243,41 @@ export const DEFAULT_FEATURE_SPEC: FeatureSpec = {
       where: { outcome: ["success"] },
       description:
         "countries this user logged in from successfully in the last hour",
+    },
+    {
+      name: "user_country_first_seen",
+      kind: "first_seen",
+      entity: "user.name",
+      with: ["source.geo.country_iso_code"],
+      where: { category: ["auth"], outcome: ["success"] },
+      description: "first successful login of this user from this country",
+    },
+    {
+      name: "user_privileged_actions_1h",
+      kind: "window_count",
+      entity: "user.name",
+      window_s: 3600,
+      where: PRIVILEGED,
+      description: "sudo/su by this user in the last hour",
+    },
+    {
+      name: "host_account_changes_1h",
+      kind: "window_count",
+      entity: "host.name",
+      window_s: 3600,
+      where: { action: ["user_created", "user_modified"] },
+      description:
+        "local accounts created or changed on this host in the last hour",
+    },
+    {
+      name: "src_bytes_to_public_10m",
+      kind: "window_sum",
+      entity: "source.ip",
+      value: "source.bytes",
+      window_s: 600,
+      where: { "destination.ip_class": ["public"] },
+      description:
+        "bytes this source sent to public addresses in the last 10 min (log)",
     },
   ],
 };
@@ -483,12 +536,19 @@ export class FeatureExtractor {
   readonly #seen = new Map<string, SeenSet>();
   readonly #rarity = new Map<string, RarityTable>();
   #lastTime = 0;
+  /**
+   * Per feature, after {@link extract}: 1 when this event entered the
+   * feature's window (or the feature is not windowed), else 0. A windowed
+   * value is only news on the event that changed it.
+   */
+  readonly added: Uint8Array;
 
   constructor(spec: FeatureSpec = DEFAULT_FEATURE_SPEC) {
     validateSpec(spec);
     this.spec = spec;
     this.names = spec.features.map((f) => f.name);
     this.dim = spec.features.length;
+    this.added = new Uint8Array(this.dim).fill(1);
     spec.features.forEach((f, i) => this.#steps.push(this.#compile(f, i)));
   }
 
@@ -637,15 +697,18 @@ export class FeatureExtractor {
         this.#entityOf[i] = getEntity;
         this.#entityField[i] = f.entity;
         const withGets = (f.with ?? []).map(fieldGetter);
+        const match = compileFilter(f.where);
         const seen = new SeenSet(this.spec.limits.entities);
         this.#seen.set(f.name, seen);
         return (e, _t, out, o) => {
+          out[o] = 0;
           let k = keyOf(getEntity(e));
-          if (k === undefined) {
-            out[o] = 0;
-            return;
+          if (k === undefined || (match !== null && !match(e))) return;
+          for (const g of withGets) {
+            const w = keyOf(g(e));
+            if (w === undefined) return;
+            k += "\u0000" + w;
           }
-          for (const g of withGets) k += "\u0000" + (keyOf(g(e)) ?? "");
           out[o] = seen.firstTime(k) ? 1 : 0;
         };
       }
@@ -660,12 +723,14 @@ export class FeatureExtractor {
         const match = compileFilter(f.where);
         const windowMs = f.window_s * 1000;
         const slotsOf = () => this.#slotCount.get(f.entity)!;
+        const added = this.added;
         if (f.kind === "window_distinct") {
           const getValue = fieldGetter(f.value);
           return (e, t, out, o) => {
             const k = keyOf(table.get(e));
             if (k === undefined) {
               out[o] = 0;
+              added[i] = 0;
               return;
             }
             const s = table.state(k, slotsOf());
@@ -673,9 +738,13 @@ export class FeatureExtractor {
             const w =
               (s.slots[slot] ??= new DistinctWindow()) as DistinctWindow;
             w.expire(s.now, windowMs);
+            added[i] = 0;
             if (match === null || match(e)) {
               const v = keyOf(getValue(e));
-              if (v !== undefined) w.add(v, s.now, cap);
+              if (v !== undefined) {
+                w.add(v, s.now, cap);
+                added[i] = 1;
+              }
             }
             out[o] = w.seen.size;
           };
@@ -686,17 +755,25 @@ export class FeatureExtractor {
           const k = keyOf(table.get(e));
           if (k === undefined) {
             out[o] = 0;
+            added[i] = 0;
             return;
           }
           const s = table.state(k, slotsOf());
           if (t > s.now) s.now = t;
           const w = (s.slots[slot] ??= new TimeWindow()) as TimeWindow;
           w.expire(s.now, windowMs);
+          added[i] = 0;
           if (match === null || match(e)) {
             if (getValue) {
               const v = getValue(e);
-              if (typeof v === "number" && v > 0) w.add(s.now, v, cap);
-            } else w.add(s.now, 0, cap);
+              if (typeof v === "number" && v > 0) {
+                w.add(s.now, v, cap);
+                added[i] = 1;
+              }
+            } else {
+              w.add(s.now, 0, cap);
+              added[i] = 1;
+            }
           }
           out[o] = isSum ? Math.log1p(Math.max(0, w.sum)) : w.count;
         };

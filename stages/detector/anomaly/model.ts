@@ -14,7 +14,8 @@ import {
   validateSpec,
 } from "./features.ts";
 import { IsolationForest } from "./iforest.ts";
-import type { ThresholdRule } from "./train.ts";
+import type { CalibratedRule, ThresholdRule } from "./train.ts";
+import { type AlertPolicy, DEFAULT_ALERT_POLICY } from "./alerting.ts";
 
 /** Value of the file's `format` field. */
 export const MODEL_FORMAT = "sentinel-anomaly-model";
@@ -62,9 +63,15 @@ export interface AnomalyModel {
       max: number;
     };
   };
-  /** Alert when score ≥ threshold. */
+  /** An event is a hit when its score ≥ threshold. */
   threshold: number;
-  threshold_rule: ThresholdRule | { fixed: number };
+  /** How the threshold was chosen (calibration figures included). */
+  threshold_rule:
+    | CalibratedRule
+    | (ThresholdRule & { quantile: number })
+    | { fixed: number };
+  /** How hits become alerts; the threshold was calibrated for this policy. */
+  alert_policy: AlertPolicy;
   /** Entity memory at the end of training (first-seen sets, rarity tables). */
   state?: ExtractorState;
   forest: IsolationForest;
@@ -88,6 +95,7 @@ export function serializeModel(m: AnomalyModel): string {
     training: m.training,
     threshold: m.threshold,
     threshold_rule: m.threshold_rule,
+    alert_policy: m.alert_policy,
     ...(m.state ? { state: m.state } : {}),
     forest: {
       n_features: f.nFeatures,
@@ -189,9 +197,28 @@ export function parseModel(text: string, source = "model"): AnomalyModel {
     training,
     threshold: threshold as number,
     threshold_rule: doc.threshold_rule as AnomalyModel["threshold_rule"],
+    alert_policy: parsePolicy(doc.alert_policy, fail),
     ...(doc.state !== undefined ? { state: parseState(doc.state, fail) } : {}),
     forest,
   };
+}
+
+function parsePolicy(
+  raw: unknown,
+  fail: (msg: string) => never,
+): AlertPolicy {
+  if (raw === undefined) return { ...DEFAULT_ALERT_POLICY };
+  const p = raw as Partial<AlertPolicy>;
+  if (
+    typeof p !== "object" || p === null || !Number.isInteger(p.min_hits) ||
+    p.min_hits! < 1 || !(typeof p.window_s === "number" && p.window_s > 0) ||
+    !(typeof p.suppress_s === "number" && p.suppress_s >= 0)
+  ) {
+    fail(
+      "alert_policy needs min_hits (integer ≥ 1), window_s (> 0) and suppress_s (≥ 0)",
+    );
+  }
+  return p as AlertPolicy;
 }
 
 function parseState(

@@ -134,10 +134,14 @@ Deno.test("a feature spec this build cannot extract is refused", () => {
   );
 });
 
+const DIM = DEFAULT_FEATURE_SPEC.features.length;
+
 Deno.test("trees that do not match their feature spec are refused", () => {
   rejects(
     (d) => void d.feature_spec.features.pop(),
-    /forest has 18 features but its feature spec .* lists 17/,
+    new RegExp(
+      `forest has ${DIM} features but its feature spec .* lists ${DIM - 1}`,
+    ),
   );
   rejects(
     (d) => (d.training.features[0].name = "nope"),
@@ -148,7 +152,7 @@ Deno.test("trees that do not match their feature spec are refused", () => {
 Deno.test("corrupt trees are refused before they can be scored", () => {
   rejects(
     (d) => (d.forest.feature[0] = 99),
-    /split feature 99 is not in 0\.\.17/,
+    new RegExp(`split feature 99 is not in 0\\.\\.${DIM - 1}`),
   );
   rejects(
     (d) => (d.forest.right[0] = 1_000_000),
@@ -177,10 +181,10 @@ Deno.test("a deployment pinning another feature spec version gets a clear mismat
     () =>
       assertSpecMatches(
         model,
-        { ...DEFAULT_FEATURE_SPEC, version: "2" },
+        { ...DEFAULT_FEATURE_SPEC, version: "3" },
         "m.json",
       ),
-    /m.json: trained with feature spec 'sentinel-security-events' v1, but this detector expects 'sentinel-security-events' v2; retrain/,
+    /m.json: trained with feature spec 'sentinel-security-events' v2, but this detector expects 'sentinel-security-events' v3; retrain/,
   );
   assertSpecMatches(model, DEFAULT_FEATURE_SPEC);
 });
