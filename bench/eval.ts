@@ -213,9 +213,11 @@ if (values.json) {
   const header = [
     "scenario",
     "events",
+    "sigma det",
     "sigma P",
     "sigma R",
     "sigma TTD",
+    "anomaly det",
     "anomaly P",
     "anomaly R",
     "anomaly TTD",
@@ -223,9 +225,11 @@ if (values.json) {
   const table = rows.map((r) => [
     r.scenario,
     `${r.scenario_events}/${r.events}`,
+    r.sigma.detected ? "yes" : "NO",
     pct(r.sigma.precision),
     pct(r.sigma.recall),
     ttd(r.sigma.ttd_s),
+    r.anomaly ? (r.anomaly.detected ? "yes" : "no") : "n/a",
     r.anomaly ? pct(r.anomaly.precision) : "n/a",
     r.anomaly ? pct(r.anomaly.recall) : "n/a",
     r.anomaly ? ttd(r.anomaly.ttd_s) : "n/a",
@@ -259,7 +263,7 @@ if (values.json) {
     } alerts`,
   );
   console.log(
-    "P = precision (true alerts / alerts), R = recall (scenario events in alert evidence / scenario events), TTD = event time from the first attack event to the first true alert.",
+    "det = at least one true alert, P = precision (true alerts / alerts), R = recall (scenario events in alert evidence / scenario events), TTD = event time from the first attack event to the first true alert.",
   );
   console.log(`anomaly: ${anomalyNote}`);
 }

@@ -118,6 +118,15 @@ const ECS_ACTION: Record<EventKind, string> = {
   http_request: "http_request",
 };
 
+/** True for RFC 1918 IPv4 addresses (firewall policy names only). */
+function isInternal(ip: string | undefined): boolean {
+  if (ip === undefined) return false;
+  if (ip.startsWith("10.") || ip.startsWith("192.168.")) return true;
+  if (!ip.startsWith("172.")) return false;
+  const second = Number(ip.split(".")[1]);
+  return second >= 16 && second <= 31;
+}
+
 /** Renders `f` at event time `ms`. */
 export function renderEvent(f: EventFacts, ms: number): RenderedPayload {
   switch (f.format) {
@@ -272,7 +281,11 @@ function renderEcs(f: EventFacts, ms: number): RenderedPayload {
       p.network = net;
       if (f.kind === "firewall") {
         p.rule = {
-          name: f.outcome === "success" ? "allow-outbound" : "default-deny",
+          name: f.outcome === "failure"
+            ? "default-deny"
+            : isInternal(f.sourceIp) && isInternal(f.destinationIp)
+            ? "allow-internal"
+            : "allow-outbound",
         };
       }
       break;
