@@ -189,3 +189,51 @@ Deno.test("--target posts NDJSON batches per tenant; a refusing ingest gives exi
     await server.shutdown();
   }
 });
+
+Deno.test("--out file:PATH writes the events to a file, nothing to stdout", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/events.ndjson`;
+  const r = await gen([
+    "--out",
+    `file:${file}`,
+    "--count",
+    "150",
+    "--rate",
+    "0",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "");
+  const lines = (await Deno.readTextFile(file)).split("\n").filter(Boolean);
+  assert.equal(lines.length, 150);
+  assert.equal(validateRecord(JSON.parse(lines[0])), null);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("--replay --speed keeps going through timed lines; --progress prints a progress line", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/auth.log`;
+  await Deno.writeTextFile(
+    file,
+    [
+      "Nov 24 10:00:00 web-01 sshd[1]: Failed password for root from 198.51.100.7 port 40000 ssh2",
+      "Nov 24 10:00:05 web-01 sshd[2]: Failed password for root from 198.51.100.7 port 40001 ssh2",
+      "Nov 24 10:00:10 web-01 sshd[3]: Accepted password for root from 198.51.100.7 port 40002 ssh2",
+    ].join("\n") + "\n",
+  );
+  const r = await gen(["--replay", file, "--speed", "50", "--dry-run"]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  assert.equal(out.length, 3);
+  assert.match(out[2].received_at, /-11-24T10:00:10\.000Z$/);
+  const p = await gen([
+    "--dry-run",
+    "--rate",
+    "1000",
+    "--duration",
+    "1.6",
+    "--progress",
+  ]);
+  assert.equal(p.code, 0, p.stderr);
+  assert.match(p.stderr, /\rgenerated \d+ events in 1\.\d s/);
+  await Deno.remove(dir, { recursive: true });
+});
