@@ -53,113 +53,98 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   const dir = await Deno.makeTempDir({ prefix: "sentinel-pipe-bench-" });
   const results: BenchResult[] = [];
   const raw = `${dir}/raw.ndjson`;
-  const gen =
+  const enriched = `${dir}/enriched.ndjson`;
+  const gen = `${denoRun("cli/sentinel-generator.ts")} --rate 0 --count ${n}` +
+    ` --seed 11 --start 2026-11-24T00:00:00Z --inject brute_force_ssh` +
+    ` --inject port_scan --inject password_spray --inject dns_tunneling --log-level warn`;
+  const parser = `${denoRun("cli/sentinel-parser.ts")} --log-level warn`;
+  const detector = `${
+    denoRun("cli/sentinel-detector.ts")
+  } --rules ${root}sigma --log-level warn`;
+  const sink = (store: string) =>
     `${
-      denoRun("cli/sentinel-generator.ts")
-    } --rate 0 --count ${n} --seed 11 --start 2026-11-24T00:00:00Z` +
-    ` --inject brute_force_ssh --inject port_scan --inject password_spray --inject dns_tunneling --log-level warn`;
-  try {
-    // Input for the single-stage runs, generated once.
-    const g = await timedPipe([`${gen} --out file:${raw}`], dir);
-    const mb = (await Deno.stat(raw)).size / 1e6;
-    const row = (
-      name: string,
-      t: Timed,
-      i: number,
-      extra: Partial<BenchResult> = {},
-    ) => {
+      denoRun("cli/sentinel-sink.ts")
+    } --out chdb:${dir}/${store} --log-level warn`;
+  let mb = 0;
+  let ptRate = 0;
+
+  /** Records one measurement; a failing one becomes a row saying so, the rest still run. */
+  const measure = async (
+    name: string,
+    commands: string[],
+    extra: (rate: number) => Partial<BenchResult> = () => ({}),
+  ): Promise<number> => {
+    try {
+      const t = await timedPipe(commands, dir);
+      const rate = n / t.seconds;
       results.push({
         area: "pipe",
         name,
-        value: Math.round(n / t.seconds),
+        value: Math.round(rate),
         unit: "events/s",
-        notes: `${(mb / t.seconds).toFixed(1)} MB/s raw-equivalent, peak RSS ${
-          t.rssMb[i].toFixed(0)
-        } MB`,
-        ...extra,
+        notes: `${(mb / t.seconds).toFixed(1)} MB/s of raw input; peak RSS MB ${
+          t.rssMb.map((r) => r.toFixed(0)).join(" / ")
+        }`,
+        ...extra(rate),
       });
+      const maxRss = Math.max(...t.rssMb);
       results.push({
         area: "pipe",
-        name: `${name}: peak RSS`,
-        value: Math.round(t.rssMb[i]),
+        name: `${name}: largest peak RSS`,
+        value: Math.round(maxRss),
         unit: "MB",
         target: "<= 300",
-        met: t.rssMb[i] <= 300,
+        met: maxRss <= 300,
       });
-    };
-    row("generator alone (to file)", g, 0);
+      return rate;
+    } catch (e) {
+      results.push({
+        area: "pipe",
+        name,
+        value: 0,
+        unit: "events/s",
+        notes: `FAILED: ${(e as Error).message.slice(0, 300)}`,
+      });
+      return 0;
+    }
+  };
 
-    const cat = await timedPipe([`cat ${raw}`, "cat", "cat", "cat"], dir);
-    results.push({
-      area: "pipe",
-      name: "baseline: cat | cat | cat | cat",
-      value: Math.round(n / cat.seconds),
-      unit: "events/s",
-      notes: `${(mb / cat.seconds).toFixed(0)} MB/s`,
+  try {
+    // Input for the single-stage runs, generated once.
+    await measure("generator alone (to file)", [`${gen} --out file:${raw}`]);
+    mb = (await Deno.stat(raw)).size / 1e6;
+    await measure("baseline: cat | cat | cat | cat", [
+      `cat ${raw}`,
+      "cat",
+      "cat",
+      "cat",
+    ]);
+    ptRate = await measure("baseline: Deno NDJSON passthrough stage", [
+      `${denoRun("bench/passthrough.ts")} < ${raw}`,
+    ]);
+    const vsPassthrough = (rate: number) => ({
+      target: `>= 60% of passthrough (${Math.round(0.6 * ptRate)})`,
+      met: rate >= 0.6 * ptRate,
     });
-    const pt = await timedPipe(
-      [`${denoRun("bench/passthrough.ts")} < ${raw}`],
-      dir,
+    await measure(
+      "parser alone",
+      [`${parser} < ${raw} > ${enriched}`],
+      vsPassthrough,
     );
-    row("baseline: Deno NDJSON passthrough stage", pt, 0);
-    const ptRate = n / pt.seconds;
-
-    const enriched = `${dir}/enriched.ndjson`;
-    const p = await timedPipe([
-      `${
-        denoRun("cli/sentinel-parser.ts")
-      } --log-level warn < ${raw} > ${enriched}`,
-    ], dir);
-    row("parser alone", p, 0, {
-      target: `>= 60% of passthrough (${Math.round(0.6 * ptRate)})`,
-      met: n / p.seconds >= 0.6 * ptRate,
-    });
-    const d = await timedPipe([
-      `${
-        denoRun("cli/sentinel-detector.ts")
-      } --rules ${root}sigma --log-level warn < ${enriched}`,
-    ], dir);
-    row("detector alone (pack + anomaly)", d, 0, {
-      target: `>= 60% of passthrough (${Math.round(0.6 * ptRate)})`,
-      met: n / d.seconds >= 0.6 * ptRate,
-    });
-    const s = await timedPipe([
-      `${
-        denoRun("cli/sentinel-sink.ts")
-      } --out chdb:${dir}/store1 --log-level warn < ${enriched}`,
-    ], dir);
-    row("sink alone (enriched events into chDB)", s, 0);
-
-    const full = await timedPipe([
-      gen,
-      `${denoRun("cli/sentinel-parser.ts")} --log-level warn`,
-      `${
-        denoRun("cli/sentinel-detector.ts")
-      } --rules ${root}sigma --log-level warn`,
-      `${
-        denoRun("cli/sentinel-sink.ts")
-      } --out chdb:${dir}/store2 --log-level warn`,
-    ], dir);
-    results.push({
-      area: "pipe",
-      name: `full pipe generator | parser | detector | sink (${
+    await measure("detector alone (pack + anomaly)", [
+      `${detector} < ${enriched}`,
+    ], vsPassthrough);
+    await measure("sink alone (into chDB)", [
+      `cat ${enriched}`,
+      sink("store1"),
+    ]);
+    await measure(
+      `full pipe generator | parser | detector | sink (${
         n.toLocaleString("en-US")
       } events)`,
-      value: Math.round(n / full.seconds),
-      unit: "events/s",
-      target: ">= 100000",
-      met: n / full.seconds >= 100_000,
-      notes: `peak RSS MB: ${full.rssMb.map((r) => r.toFixed(0)).join(" / ")}`,
-    });
-    const maxRss = Math.max(...full.rssMb);
-    results.push({
-      area: "pipe",
-      name: "full pipe: largest stage peak RSS",
-      value: Math.round(maxRss),
-      unit: "MB",
-      target: "<= 300",
-      met: maxRss <= 300,
-    });
+      [gen, parser, detector, sink("store2")],
+      (rate) => ({ target: ">= 100000", met: rate >= 100_000 }),
+    );
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
