@@ -88,7 +88,7 @@ const spec: CommandSpec = {
       type: "string",
       valueName: "TIME",
       description:
-        "Virtual time of the first event: RFC 3339 (2026-11-24T10:00:00Z) or epoch milliseconds. Default: now.",
+        "Virtual time of the first event: RFC 3339 (2026-11-24T10:00:00Z), epoch seconds or epoch milliseconds. Default: now.",
     },
     rate: {
       type: "string",
@@ -178,11 +178,16 @@ const spec: CommandSpec = {
 
 function parseStart(raw: string | undefined): number {
   if (raw === undefined) return Date.now();
-  if (/^\d+$/.test(raw)) return Number(raw);
+  // Bare numbers are epoch milliseconds, or seconds when too small to be
+  // a millisecond time after 1973.
+  if (/^\d+$/.test(raw)) {
+    const n = Number(raw);
+    return n < 1e11 ? n * 1000 : n;
+  }
   const t = Date.parse(raw);
   if (!Number.isFinite(t)) {
     throw new UsageError(
-      `--start: expected RFC 3339 time or epoch milliseconds, got '${raw}'`,
+      `--start: expected an RFC 3339 time or epoch seconds/milliseconds, got '${raw}'`,
     );
   }
   return t;
