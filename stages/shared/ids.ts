@@ -28,13 +28,17 @@ const HEX: string[] = Array.from(
   (_, i) => i.toString(16).padStart(2, "0"),
 );
 
+const UUID_BYTES = new Uint8Array(16);
+const UUID_VIEW = new DataView(UUID_BYTES.buffer);
+
 /**
  * A version 4 UUID whose bits come from `nextUint32` (a seeded generator), so
  * a seeded run yields the same ids every time.
  */
 export function uuidFromRandom(nextUint32: () => number): string {
-  const b = new Uint8Array(16);
-  const v = new DataView(b.buffer);
+  // Module-level scratch: no allocation per id on the generator's hot path.
+  const b = UUID_BYTES;
+  const v = UUID_VIEW;
   for (let i = 0; i < 16; i += 4) v.setUint32(i, nextUint32() >>> 0);
   b[6] = (b[6] & 0x0f) | 0x40;
   b[8] = (b[8] & 0x3f) | 0x80;
