@@ -112,7 +112,7 @@ const spec: CommandSpec = {
       type: "string",
       valueName: "N",
       description:
-        "Most events sent ahead of the steady rate after a stall (token-bucket size). Default: a quarter second of --rate.",
+        "Most events sent ahead of the steady rate after a stall (token-bucket size). Default: one second of --rate.",
     },
     tenant: {
       type: "string",

@@ -61,7 +61,7 @@ export interface PaceOptions {
   /**
    * Most events sent ahead of the steady rate after a stall (the bucket
    * size). Larger values hold the average rate through scheduler hiccups.
-   * @default a quarter of a second's worth, at least 1
+   * @default one second's worth, at least 1
    */
   burst?: number;
   /** Stop after this many events. @default unbounded */
@@ -93,7 +93,7 @@ const realSleep = (ms: number) =>
 
 /** Default bucket size for `rate`. */
 export function defaultBurst(rate: number): number {
-  return Math.max(1, Math.ceil(rate * 0.25));
+  return Math.max(1, Math.ceil(rate));
 }
 
 /**
