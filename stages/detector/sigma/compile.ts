@@ -17,6 +17,7 @@ import {
   type MappingConfig,
   mergeMappings,
 } from "./logsource.ts";
+import { type Need, needAll, needAny, needOf, setNeed } from "./prefilter.ts";
 import {
   compileFieldCondition,
   compileKeywords,
@@ -58,6 +59,8 @@ export interface CompiledRule {
   match: Predicate;
   /** Whether matches raise alerts of their own (see correlation `generate`). */
   generate: boolean;
+  /** Literals one of which the event must contain to match (prefilter), or null. */
+  need: Need | null;
   /** Position in {@link RuleSet.rules}. */
   index: number;
 }
@@ -209,7 +212,7 @@ export function compileDetection(det: unknown, ctx: PatternContext): Predicate {
     return compileCondition(parseCondition(c), ids);
   });
   if (preds.length === 1) return preds[0];
-  return (v) => preds.some((p) => p(v));
+  return setNeed((v) => preds.some((p) => p(v)), needAny(preds.map(needOf)));
 }
 
 function compileSearch(body: unknown, ctx: PatternContext): Predicate {
@@ -219,10 +222,10 @@ function compileSearch(body: unknown, ctx: PatternContext): Predicate {
     if (body.every(isMap)) {
       const xs = body.map((m) => compileMap(m as Doc, ctx));
       if (xs.length === 1) return xs[0];
-      return (v) => {
+      return setNeed((v) => {
         for (let i = 0; i < xs.length; i++) if (xs[i](v)) return true;
         return false;
-      };
+      }, needAny(xs.map(needOf)));
     }
     if (body.every((x) => x === null || typeof x !== "object")) {
       return compileKeywords(body, [], ctx);
@@ -248,14 +251,15 @@ function compileMap(m: Doc, ctx: PatternContext): Predicate {
     }
   });
   if (xs.length === 1) return xs[0];
+  const need = needAll(xs.map(needOf));
   if (xs.length === 2) {
     const [a, b] = xs;
-    return (v) => a(v) && b(v);
+    return setNeed((v) => a(v) && b(v), need);
   }
-  return (v) => {
+  return setNeed((v) => {
     for (let i = 0; i < xs.length; i++) if (!xs[i](v)) return false;
     return true;
-  };
+  }, need);
 }
 
 function logsourceOf(d: Doc): Logsource {
@@ -393,11 +397,13 @@ export function buildRuleSet(
     try {
       const meta = metaOf(d, sd.file, sd.index);
       if (seenIds.has(meta.id)) throw new Error(`duplicate rule id ${meta.id}`);
+      const match = compileDetection(d.detection, ctx);
       const rule: CompiledRule = {
         meta,
         logsource: logsourceOf(d),
-        match: compileDetection(d.detection, ctx),
+        match,
         generate: true,
+        need: needOf(match),
         index: rules.length,
       };
       seenIds.add(meta.id);
@@ -435,6 +441,7 @@ export function buildRuleSet(
         });
       for (const r of targets) {
         const base = r.match;
+        // AND with the filter: the rule's own need still holds.
         r.match = (v) => base(v) && pred(v);
       }
       filters++;

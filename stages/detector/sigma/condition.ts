@@ -7,6 +7,7 @@
  * @module
  */
 import type { Predicate } from "./pattern.ts";
+import { needAll, needAny, needOf, setNeed } from "./prefilter.ts";
 
 /** The condition syntax tree. */
 export type ConditionNode =
@@ -139,25 +140,11 @@ export function compileCondition(
     }
     case "and": {
       const xs = node.xs.map((x) => compileCondition(x, ids));
-      if (xs.length === 2) {
-        const [a, b] = xs;
-        return (v) => a(v) && b(v);
-      }
-      return (v) => {
-        for (let i = 0; i < xs.length; i++) if (!xs[i](v)) return false;
-        return true;
-      };
+      return setNeed(andOf(xs), needAll(xs.map(needOf)));
     }
     case "or": {
       const xs = node.xs.map((x) => compileCondition(x, ids));
-      if (xs.length === 2) {
-        const [a, b] = xs;
-        return (v) => a(v) || b(v);
-      }
-      return (v) => {
-        for (let i = 0; i < xs.length; i++) if (xs[i](v)) return true;
-        return false;
-      };
+      return setNeed(orOf(xs), needAny(xs.map(needOf)));
     }
     case "of": {
       const names = selectIdentifiers(node.pattern, [...ids.keys()]);
@@ -166,26 +153,46 @@ export function compileCondition(
       }
       const xs = names.map((n) => ids.get(n)!);
       const min = node.min === "all" ? xs.length : node.min;
-      if (min === 1) {
-        return (v) => {
-          for (let i = 0; i < xs.length; i++) if (xs[i](v)) return true;
-          return false;
-        };
-      }
-      if (min === xs.length) {
-        return (v) => {
-          for (let i = 0; i < xs.length; i++) if (!xs[i](v)) return false;
-          return true;
-        };
-      }
-      return (v) => {
-        let n = 0;
-        for (let i = 0; i < xs.length; i++) {
-          if (xs[i](v) && ++n >= min) return true;
-          if (n + (xs.length - i - 1) < min) return false;
-        }
-        return false;
-      };
+      const need = min >= xs.length
+        ? needAll(xs.map(needOf))
+        : needAny(xs.map(needOf));
+      return setNeed(ofPredicate(xs, min), need);
     }
   }
+}
+
+function andOf(xs: Predicate[]): Predicate {
+  if (xs.length === 2) {
+    const [a, b] = xs;
+    return (v) => a(v) && b(v);
+  }
+  return (v) => {
+    for (let i = 0; i < xs.length; i++) if (!xs[i](v)) return false;
+    return true;
+  };
+}
+
+function orOf(xs: Predicate[]): Predicate {
+  if (xs.length === 2) {
+    const [a, b] = xs;
+    return (v) => a(v) || b(v);
+  }
+  return (v) => {
+    for (let i = 0; i < xs.length; i++) if (xs[i](v)) return true;
+    return false;
+  };
+}
+
+/** At least `min` of `xs` (`min` between 1 and xs.length). */
+function ofPredicate(xs: Predicate[], min: number): Predicate {
+  if (min === 1) return orOf(xs);
+  if (min >= xs.length) return andOf(xs);
+  return (v) => {
+    let n = 0;
+    for (let i = 0; i < xs.length; i++) {
+      if (xs[i](v) && ++n >= min) return true;
+      if (n + (xs.length - i - 1) < min) return false;
+    }
+    return false;
+  };
 }

@@ -53,6 +53,12 @@ class GroupWindow {
   vals: (string | number | undefined)[] | null = null;
   refs: number[] | null = null;
   suppressedUntil = -Infinity;
+  /**
+   * Running aggregates of the newest window [lo, last], kept incrementally
+   * while hits arrive in order; `dirty` after a late insert, rebuilt lazily.
+   */
+  run = new Aggregate();
+  dirty = false;
   constructor(
     readonly spec: number,
     readonly key: string,
@@ -62,6 +68,15 @@ class GroupWindow {
   get newest(): number {
     return this.ts.length ? this.ts[this.ts.length - 1] : -Infinity;
   }
+}
+
+/** Running figures of a window [lo, hi] of a group's entries. */
+class Aggregate {
+  lo = 0;
+  distinct: Map<string, number> | null = null;
+  sum = 0;
+  nums = 0;
+  refCounts: number[] | null = null;
 }
 
 interface Consumer {
@@ -243,6 +258,7 @@ export class CorrelationEngine {
       g.ids.splice(at, 0, ids);
       g.refs?.splice(at, 0, c.pos);
       g.vals?.splice(at, 0, value);
+      this.#placeLate(spec, g, at);
     }
     this.#bytes += ENTRY_BYTES;
     this.#entries++;
@@ -265,8 +281,118 @@ export class CorrelationEngine {
       this.#bytes -= drop * ENTRY_BYTES;
       this.#entries -= drop;
     }
+    if (drop > 0) {
+      g.run.lo -= drop;
+      if (g.run.lo < 0) g.dirty = true;
+    }
+    if (at >= 0 && at === g.ts.length - 1) this.#advance(spec, g);
     if (at >= 0) this.#evaluate(spec, g, at, raise);
     this.#enforceCap();
+  }
+
+  /** Keeps the running aggregate right when an entry lands before the newest. */
+  #placeLate(spec: CorrelationSpec, g: GroupWindow, at: number): void {
+    if (g.dirty) return;
+    const newest = g.ts[g.ts.length - 1];
+    if (g.ts[at] >= newest - spec.timespanMs) {
+      this.#account(spec, g.run, g, at, 1);
+    } else g.run.lo++;
+  }
+
+  /** Adds the newest entry to the running aggregate and slides its start. */
+  #advance(spec: CorrelationSpec, g: GroupWindow): void {
+    const last = g.ts.length - 1;
+    const run = g.run;
+    if (g.dirty) {
+      g.run = new Aggregate();
+      g.run.lo = lowerBound(g.ts, g.ts[last] - spec.timespanMs, last);
+      for (let i = g.run.lo; i <= last; i++) {
+        this.#account(spec, g.run, g, i, 1);
+      }
+      g.dirty = false;
+      return;
+    }
+    this.#account(spec, run, g, last, 1);
+    const start = g.ts[last] - spec.timespanMs;
+    while (run.lo < last && g.ts[run.lo] < start) {
+      this.#account(spec, run, g, run.lo, -1);
+      run.lo++;
+    }
+  }
+
+  #account(
+    spec: CorrelationSpec,
+    a: Aggregate,
+    g: GroupWindow,
+    i: number,
+    d: 1 | -1,
+  ): void {
+    switch (spec.type) {
+      case "value_count": {
+        const v = g.vals![i];
+        if (v === undefined) return;
+        const k = typeof v === "number" ? String(v) : v.toLowerCase();
+        const m = a.distinct ??= new Map();
+        const n = (m.get(k) ?? 0) + d;
+        if (n <= 0) m.delete(k);
+        else m.set(k, n);
+        return;
+      }
+      case "value_sum":
+      case "value_avg": {
+        const v = g.vals![i];
+        const x = typeof v === "number"
+          ? v
+          : typeof v === "string"
+          ? Number(v)
+          : NaN;
+        if (Number.isFinite(x)) {
+          a.sum += d * x;
+          a.nums += d;
+        }
+        return;
+      }
+      case "temporal": {
+        const r = g.refs![i];
+        const c = a.refCounts ??= new Array(spec.refs.length).fill(0);
+        c[r] += d;
+        return;
+      }
+    }
+  }
+
+  /** The measure from an aggregate of `n` entries; null for types that need a scan. */
+  #measureAggregate(
+    spec: CorrelationSpec,
+    a: Aggregate,
+    n: number,
+  ): number | undefined | null {
+    switch (spec.type) {
+      case "event_count":
+        return inRange(n, spec.condition) ? n : undefined;
+      case "value_count": {
+        const k = a.distinct?.size ?? 0;
+        return inRange(k, spec.condition) ? k : undefined;
+      }
+      case "value_sum":
+        if (a.nums === 0) return undefined;
+        return inRange(a.sum, spec.condition) ? a.sum : undefined;
+      case "value_avg": {
+        if (a.nums === 0) return undefined;
+        const m = a.sum / a.nums;
+        return inRange(m, spec.condition) ? m : undefined;
+      }
+      case "temporal": {
+        let seen = 0;
+        for (const c of a.refCounts ?? []) if (c > 0) seen++;
+        const ok = Object.keys(spec.condition).length
+          ? inRange(seen, spec.condition)
+          : seen === spec.refs.length;
+        return ok ? seen : undefined;
+      }
+      default:
+        return null;
+    }
   }
 
   #evaluate(
@@ -275,26 +401,55 @@ export class CorrelationEngine {
     at: number,
     raise: AlertSink,
   ) {
-    const t = g.ts[at];
     const last = g.ts.length - 1;
-    // Window ends to try: the hit itself, and newer entries still covering it.
-    for (let hi = at; hi <= last; hi++) {
-      const end = g.ts[hi];
-      if (end - spec.timespanMs > t) break;
-      if (hi < last && g.ts[hi + 1] === end) continue; // same instant: use the latest
-      const start = end - spec.timespanMs;
-      let lo = lowerBound(g.ts, start, hi);
-      if (lo > at) lo = at;
-      const r = this.#measure(spec, g, lo, hi);
-      if (r === undefined) continue;
-      if (end <= g.suppressedUntil) {
-        this.counters.suppressed++;
-        return;
-      }
-      g.suppressedUntil = end + (this.#suppressMs ?? spec.timespanMs);
-      this.#raise(spec, g, lo, hi, r, raise);
+    if (at === last) {
+      // In order: the running aggregate is the window ending here.
+      const lo = g.run.lo;
+      let r = this.#measureAggregate(spec, g.run, last - lo + 1);
+      if (r === null) r = this.#measure(spec, g, lo, last);
+      if (r !== undefined) this.#fire(spec, g, lo, last, r, raise);
       return;
     }
+    // Late: every window that ends at or after the hit and still holds it,
+    // slid with a temporary aggregate (O(window) in all).
+    const t = g.ts[at];
+    const span = spec.timespanMs;
+    const agg = new Aggregate();
+    let lo = lowerBound(g.ts, t - span, at);
+    for (let i = lo; i <= at; i++) this.#account(spec, agg, g, i, 1);
+    for (let hi = at; hi <= last; hi++) {
+      const end = g.ts[hi];
+      if (end - span > t) break;
+      if (hi > at) {
+        this.#account(spec, agg, g, hi, 1);
+        while (g.ts[lo] < end - span) this.#account(spec, agg, g, lo++, -1);
+      }
+      if (hi < last && g.ts[hi + 1] === end) continue; // same instant: use the latest
+      let r = this.#measureAggregate(spec, agg, hi - lo + 1);
+      if (r === null) r = this.#measure(spec, g, lo, hi);
+      if (r !== undefined) {
+        this.#fire(spec, g, lo, hi, r, raise);
+        return;
+      }
+    }
+  }
+
+  /** Raises unless the group is within its suppression window. */
+  #fire(
+    spec: CorrelationSpec,
+    g: GroupWindow,
+    lo: number,
+    hi: number,
+    measured: number,
+    raise: AlertSink,
+  ) {
+    const end = g.ts[hi];
+    if (end <= g.suppressedUntil) {
+      this.counters.suppressed++;
+      return;
+    }
+    g.suppressedUntil = end + (this.#suppressMs ?? spec.timespanMs);
+    this.#raise(spec, g, lo, hi, measured, raise);
   }
 
   /** The measured figure when the window satisfies the condition, else undefined. */

@@ -10,6 +10,7 @@
 import { parse as parseYaml } from "yaml";
 import { DEFAULT_MAPPING_YAML } from "./default_mapping.ts";
 import type { EventView, FieldTable } from "./fields.ts";
+import { type Need, PrefilterPlan } from "./prefilter.ts";
 
 /** A logsource as rules declare it. */
 export interface Logsource {
@@ -140,6 +141,8 @@ interface CompiledEntry {
 /** Something with a logsource that the router selects. */
 export interface Routable {
   logsource: Logsource;
+  need: Need | null;
+  index: number;
 }
 
 /**
@@ -148,7 +151,7 @@ export interface Routable {
 export class LogsourceRouter<R extends Routable> {
   readonly #entries: CompiledEntry[];
   readonly #rules: R[];
-  readonly #cache = new Map<string, R[]>();
+  readonly #cache = new Map<string, PrefilterPlan<R>>();
 
   constructor(config: MappingConfig, fields: FieldTable, rules: R[]) {
     this.#rules = rules;
@@ -184,15 +187,28 @@ export class LogsourceRouter<R extends Routable> {
     return key;
   }
 
-  /** The rules that see the event currently in `view`. */
+  /**
+   * The rules that may match the event currently in `view`: those of its
+   * logsource, narrowed by the literal prefilter. A reused array.
+   */
   route(view: EventView): R[] {
+    return this.plan(view).candidates(view);
+  }
+
+  /** The routing plan (rules of the logsource plus their index) for `view`. */
+  plan(view: EventView): PrefilterPlan<R> {
     const key = this.routeKey(view);
-    let rules = this.#cache.get(key);
-    if (rules === undefined) {
-      rules = this.#select(key);
-      this.#cache.set(key, rules);
+    let plan = this.#cache.get(key);
+    if (plan === undefined) {
+      plan = new PrefilterPlan(this.#select(key));
+      this.#cache.set(key, plan);
     }
-    return rules;
+    return plan;
+  }
+
+  /** Every rule of the event's logsource, without prefiltering. */
+  rulesFor(view: EventView): R[] {
+    return this.#select(this.routeKey(view));
   }
 
   /** The event's product/category/service values (for rule authors' tooling). */

@@ -9,6 +9,13 @@
 import { compileRuleRegex, testBounded } from "./regex_guard.ts";
 import type { EventView, FieldTable } from "./fields.ts";
 import { parseCidr } from "./cidr.ts";
+import {
+  MIN_LITERAL,
+  type Need,
+  needAll,
+  needAny,
+  setNeed,
+} from "./prefilter.ts";
 
 /** A compiled match over the current event. */
 export type Predicate = (v: EventView) => boolean;
@@ -336,17 +343,49 @@ export function compileFieldCondition(
   const nonNull = values.filter((x) => x !== null);
   const groups = nonNull.map((x) => expandValue(x, mods, ctx));
   const cased = has("cased");
-  const preds: Predicate[] = groups.map((alts) =>
-    compileAlternatives(slot, alts, cased)
-  );
-  if (nullAllowed) {
-    preds.push((v) => {
-      const x = v.get(slot);
-      return x === undefined || x === null;
-    });
+  const neq = has("neq");
+  const valueNeeds = groups.map((alts) => altsNeed(slot, alts));
+  let p: Predicate;
+  if (all) {
+    const preds: Predicate[] = groups.map((alts) =>
+      compileAlternatives(slot, alts, cased)
+    );
+    if (nullAllowed) preds.push(isAbsent(slot));
+    p = combine(preds);
+  } else {
+    // One matcher over every alternative of every value.
+    const one = compileAlternatives(slot, groups.flat(), cased);
+    const absent = isAbsent(slot);
+    p = nullAllowed ? (v) => one(v) || absent(v) : one;
   }
-  const p = combine(preds);
-  return has("neq") ? (v) => !p(v) : p;
+  if (neq) return (v) => !p(v);
+  const need = nullAllowed
+    ? null
+    : all
+    ? needAll(valueNeeds)
+    : needAny(valueNeeds);
+  return setNeed(p, need);
+}
+
+function isAbsent(slot: number): Predicate {
+  return (v) => {
+    const x = v.get(slot);
+    return x === undefined || x === null;
+  };
+}
+
+/** Need of one value: each alternative's longest literal (lowercased). */
+function altsNeed(slot: number, alts: Token[][]): Need | null {
+  const out: Need = [];
+  for (const toks of alts) {
+    let best = "";
+    for (const t of toks) {
+      if (t.k === "lit" && t.s.length > best.length) best = t.s;
+    }
+    if (best.length < MIN_LITERAL) return null;
+    out.push({ slot, lit: best.toLowerCase() });
+  }
+  return out;
 }
 
 /** Applies value modifiers to one value: the list of token alternatives. */
@@ -518,9 +557,34 @@ function compileAlternatives(
   const read = cased
     ? (v: EventView) => scalarString(v.get(slot))
     : (v: EventView) => v.lower(slot);
+  const exact = new Set<string>();
+  const suffixes: string[] = [];
+  const prefixes: string[] = [];
+  const infixes: string[] = [];
+  const others: StringTest[] = [];
+  let any = false;
+  for (const t of tests) {
+    if (t.k === "exact") exact.add(t.s);
+    else if (t.k === "suffix") suffixes.push(t.s);
+    else if (t.k === "prefix") prefixes.push(t.s);
+    else if (t.k === "infix") infixes.push(t.s);
+    else if (t.k === "any") any = true;
+    else others.push(t);
+  }
   const one = (s: string): boolean => {
-    for (let i = 0; i < tests.length; i++) {
-      if (runTest(tests[i], s)) return true;
+    if (any) return true;
+    if (exact.size && exact.has(s)) return true;
+    for (let i = 0; i < suffixes.length; i++) {
+      if (s.endsWith(suffixes[i])) return true;
+    }
+    for (let i = 0; i < infixes.length; i++) {
+      if (s.includes(infixes[i])) return true;
+    }
+    for (let i = 0; i < prefixes.length; i++) {
+      if (s.startsWith(prefixes[i])) return true;
+    }
+    for (let i = 0; i < others.length; i++) {
+      if (runTest(others[i], s)) return true;
     }
     return false;
   };

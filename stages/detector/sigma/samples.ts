@@ -126,7 +126,7 @@ function runSampleSet(
       const view = new EventView(set.fields);
       return evs.some((e) => {
         view.reset(e as unknown as Record<string, unknown>);
-        return set.router.route(view).includes(rule) && rule.match(view);
+        return set.router.rulesFor(view).includes(rule) && rule.match(view);
       });
     }
     const alerts: Alert[] = [];

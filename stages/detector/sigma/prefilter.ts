@@ -1,0 +1,285 @@
+/**
+ * Literal prefiltering, so an event is only evaluated against rules that
+ * could match it.
+ *
+ * At compile time each predicate may carry a *need*: a list of
+ * (field, literal) pairs of which at least one must occur (as a substring
+ * of the lowercased field value) whenever the predicate is true. Needs are
+ * derived bottom-up: a field condition needs one literal per value; OR
+ * needs the union of its branches; AND needs the most selective branch;
+ * NOT (and anything without a literal, e.g. regexes, numbers, null) needs
+ * nothing, which makes the rule "always evaluate".
+ *
+ * At match time, for each field that carries literals, the lowercased
+ * value is scanned once with a 4-gram hash index (literals shorter than 4
+ * characters are never used as needs); each gram hit is verified with
+ * `startsWith` at its offset, and the rules of the verified literals become
+ * candidates. Rules without a need are always candidates. Candidates are
+ * evaluated in rule order with their full predicate, so the prefilter can
+ * only skip rules that cannot match.
+ *
+ * @module
+ */
+import type { EventView } from "./fields.ts";
+
+/** A disjunction of (field slot, lowercase literal) requirements. */
+export type Need = { slot: number; lit: string }[];
+
+/** Shortest literal used as a need. */
+export const MIN_LITERAL = 4;
+
+const needs = new WeakMap<object, Need>();
+
+/** Records the need of a predicate (null/undefined: none). */
+export function setNeed<T extends object>(
+  pred: T,
+  need: Need | null | undefined,
+): T {
+  if (need && need.length) needs.set(pred, need);
+  return pred;
+}
+
+/** The need recorded for a predicate, or null. */
+export function needOf(pred: object): Need | null {
+  return needs.get(pred) ?? null;
+}
+
+/** Union (OR): null when any branch has no need. */
+export function needAny(parts: (Need | null)[]): Need | null {
+  const out: Need = [];
+  const seen = new Set<string>();
+  for (const p of parts) {
+    if (!p) return null;
+    for (const x of p) {
+      const k = `${x.slot}\u0000${x.lit}`;
+      if (!seen.has(k)) {
+        seen.add(k);
+        out.push(x);
+      }
+    }
+  }
+  return out;
+}
+
+/** Most selective branch (AND): longest shortest literal, then fewest literals. */
+export function needAll(parts: (Need | null)[]): Need | null {
+  let best: Need | null = null;
+  let bestScore = -Infinity;
+  for (const p of parts) {
+    if (!p) continue;
+    let minLen = Infinity;
+    for (const x of p) minLen = Math.min(minLen, x.lit.length);
+    const score = Math.min(minLen, 12) * 1000 - p.length;
+    if (score > bestScore) {
+      best = p;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+/** Something the index can select. */
+export interface Prefilterable {
+  need: Need | null;
+  index: number;
+}
+
+interface SlotIndex {
+  slot: number;
+  /** Open-addressing table of packed 4-grams → literal list. */
+  keys: Int32Array;
+  heads: Int32Array;
+  mask: number;
+  /** Per literal list: [literal, offset of the gram in it, rule ids]. */
+  lists: { lit: string; off: number; rules: number[] }[][];
+}
+
+function gramAt(s: string, i: number): number {
+  return ((s.charCodeAt(i) & 0xff) << 24) |
+    ((s.charCodeAt(i + 1) & 0xff) << 16) |
+    ((s.charCodeAt(i + 2) & 0xff) << 8) | (s.charCodeAt(i + 3) & 0xff);
+}
+
+function hash(k: number): number {
+  return Math.imul(k, 0x9e3779b1) >>> 0;
+}
+
+/**
+ * The rules of one route with a literal index. `candidates(view)` returns
+ * the rules to evaluate for the event in `view`, in rule order.
+ */
+export class PrefilterPlan<R extends Prefilterable> {
+  readonly #always: R[];
+  readonly #indexed: R[];
+  readonly #slots: SlotIndex[];
+  readonly #stamp: Int32Array;
+  #gen = 0;
+  readonly #picked: number[] = [];
+  readonly #out: R[] = [];
+  readonly #all: R[];
+
+  constructor(rules: R[]) {
+    this.#all = rules;
+    this.#always = [];
+    this.#indexed = [];
+    const bySlot = new Map<number, Map<string, number[]>>();
+    for (const r of rules) {
+      if (!r.need) {
+        this.#always.push(r);
+        continue;
+      }
+      const local = this.#indexed.length;
+      this.#indexed.push(r);
+      for (const { slot, lit } of r.need) {
+        let m = bySlot.get(slot);
+        if (!m) bySlot.set(slot, m = new Map());
+        const list = m.get(lit) ?? [];
+        if (list[list.length - 1] !== local) list.push(local);
+        m.set(lit, list);
+      }
+    }
+    this.#stamp = new Int32Array(this.#indexed.length);
+    this.#slots = [...bySlot].map(([slot, lits]) => buildSlot(slot, lits));
+  }
+
+  /** Number of rules that always run (no literal need). */
+  get alwaysCount(): number {
+    return this.#always.length;
+  }
+
+  /** Rules to evaluate for the event in `view` (a reused array). */
+  candidates(view: EventView): R[] {
+    if (this.#indexed.length === 0) return this.#all;
+    const gen = ++this.#gen;
+    const stamp = this.#stamp;
+    const picked = this.#picked;
+    picked.length = 0;
+    for (let si = 0; si < this.#slots.length; si++) {
+      const ix = this.#slots[si];
+      const s = view.lower(ix.slot);
+      if (s !== undefined) {
+        scan(ix, s, stamp, gen, picked);
+        continue;
+      }
+      const x = view.get(ix.slot);
+      if (Array.isArray(x)) {
+        for (const e of x) {
+          if (typeof e === "string") {
+            scan(ix, e.toLowerCase(), stamp, gen, picked);
+          } else if (typeof e === "number") {
+            scan(ix, String(e), stamp, gen, picked);
+          }
+        }
+      }
+    }
+    const out = this.#out;
+    out.length = 0;
+    if (picked.length === 0) {
+      for (const r of this.#always) out.push(r);
+      return out;
+    }
+    picked.sort((a, b) => a - b);
+    // Merge the always-run rules and the picked ones in rule order.
+    const always = this.#always;
+    let i = 0;
+    let j = 0;
+    while (i < always.length || j < picked.length) {
+      const a = i < always.length ? always[i] : undefined;
+      const b = j < picked.length ? this.#indexed[picked[j]] : undefined;
+      if (b === undefined || (a !== undefined && a.index < b.index)) {
+        out.push(a!);
+        i++;
+      } else {
+        out.push(b);
+        j++;
+      }
+    }
+    return out;
+  }
+}
+
+function buildSlot(slot: number, lits: Map<string, number[]>): SlotIndex {
+  // Choose, per literal, its rarest 4-gram among all literals of the slot.
+  const freq = new Map<number, number>();
+  for (const lit of lits.keys()) {
+    for (let i = 0; i + 4 <= lit.length; i++) {
+      const g = gramAt(lit, i);
+      freq.set(g, (freq.get(g) ?? 0) + 1);
+    }
+  }
+  const byGram = new Map<
+    number,
+    { lit: string; off: number; rules: number[] }[]
+  >();
+  for (const [lit, rules] of lits) {
+    let best = 0;
+    let bestF = Infinity;
+    for (let i = 0; i + 4 <= lit.length; i++) {
+      const f = freq.get(gramAt(lit, i))!;
+      if (f < bestF) {
+        bestF = f;
+        best = i;
+      }
+    }
+    const g = gramAt(lit, best);
+    const list = byGram.get(g) ?? [];
+    list.push({ lit, off: best, rules });
+    byGram.set(g, list);
+  }
+  let size = 16;
+  while (size < byGram.size * 2) size <<= 1;
+  const keys = new Int32Array(size);
+  const heads = new Int32Array(size).fill(-1);
+  const lists: { lit: string; off: number; rules: number[] }[][] = [];
+  const mask = size - 1;
+  for (const [g, list] of byGram) {
+    let h = hash(g) & mask;
+    while (heads[h] !== -1) h = (h + 1) & mask;
+    keys[h] = g;
+    heads[h] = lists.length;
+    lists.push(list);
+  }
+  return { slot, keys, heads, mask, lists };
+}
+
+function scan(
+  ix: SlotIndex,
+  s: string,
+  stamp: Int32Array,
+  gen: number,
+  picked: number[],
+): void {
+  const n = s.length;
+  if (n < 4) return;
+  const { keys, heads, mask, lists } = ix;
+  let g = ((s.charCodeAt(0) & 0xff) << 16) | ((s.charCodeAt(1) & 0xff) << 8) |
+    (s.charCodeAt(2) & 0xff);
+  for (let i = 3; i < n; i++) {
+    g = (g << 8) | (s.charCodeAt(i) & 0xff);
+    let h = hash(g) & mask;
+    for (;;) {
+      const head = heads[h];
+      if (head === -1) break;
+      if (keys[h] === g) {
+        const list = lists[head];
+        const at = i - 3;
+        for (let k = 0; k < list.length; k++) {
+          const e = list[k];
+          const start = at - e.off;
+          if (start >= 0 && s.startsWith(e.lit, start)) {
+            const rules = e.rules;
+            for (let r = 0; r < rules.length; r++) {
+              const id = rules[r];
+              if (stamp[id] !== gen) {
+                stamp[id] = gen;
+                picked.push(id);
+              }
+            }
+          }
+        }
+        break;
+      }
+      h = (h + 1) & mask;
+    }
+  }
+}
