@@ -13,6 +13,13 @@
 --    back as 203.0.113.9 for panels and tables.
 --  * Optional scalars are Nullable so "absent" stays distinguishable from
 --    "empty"; the original payload is kept verbatim as String.
+--  * Write speed (events, raw_events: the high-volume tables). Measured in
+--    chDB with JSONEachRow, a LowCardinality column costs ~1.7x a String
+--    column per value to insert, so these tables use plain String (LZ4 on the
+--    sorted parts compresses repeated values well) and keep LowCardinality for
+--    the low-volume tables and the rollups. Parts below 256 MiB are written
+--    compact (one file instead of two per column stream, ~170 streams here);
+--    merges turn big parts wide again.
 --  * ReplacingMergeTree on the record ids: replaying the same records (Kafka
 --    redelivery, a retried insert) collapses to one row on merge; read with
 --    FINAL for exact counts. The sorting key holds only values that are
@@ -34,16 +41,16 @@ CREATE TABLE IF NOT EXISTS sentinel.events
 (
     event_id     UUID,
     received_at  DateTime64(3, 'UTC'),
-    tenant       LowCardinality(String),
-    source_name  LowCardinality(String),
-    transport    LowCardinality(String),
-    ingest_node  LowCardinality(String),
-    format       LowCardinality(String),
+    tenant       String,
+    source_name  String,
+    transport    String,
+    ingest_node  String,
+    format       String,
     ts           DateTime64(3, 'UTC'),
-    ts_source    LowCardinality(String),
-    category     LowCardinality(String),
-    action       LowCardinality(String),
-    outcome      LowCardinality(String),
+    ts_source    String,
+    category     String,
+    action       String,
+    outcome      String,
     severity     Enum8('informational' = 1, 'low' = 2, 'medium' = 3, 'high' = 4, 'critical' = 5),
     host         Tuple(name Nullable(String), ip Nullable(IPv6)),
     user         Tuple(
@@ -56,10 +63,10 @@ CREATE TABLE IF NOT EXISTS sentinel.events
                      domain Nullable(String),
                      bytes Nullable(UInt64),
                      packets Nullable(UInt64),
-                     ip_class LowCardinality(Nullable(String)),
+                     ip_class Nullable(String),
                      geo Tuple(
-                         country_iso_code LowCardinality(Nullable(String)),
-                         country_name LowCardinality(Nullable(String)),
+                         country_iso_code Nullable(String),
+                         country_name Nullable(String),
                          city_name Nullable(String),
                          location Tuple(lat Nullable(Float64), lon Nullable(Float64)))),
     destination  Tuple(
@@ -68,16 +75,16 @@ CREATE TABLE IF NOT EXISTS sentinel.events
                      domain Nullable(String),
                      bytes Nullable(UInt64),
                      packets Nullable(UInt64),
-                     ip_class LowCardinality(Nullable(String)),
+                     ip_class Nullable(String),
                      geo Tuple(
-                         country_iso_code LowCardinality(Nullable(String)),
-                         country_name LowCardinality(Nullable(String)),
+                         country_iso_code Nullable(String),
+                         country_name Nullable(String),
                          city_name Nullable(String),
                          location Tuple(lat Nullable(Float64), lon Nullable(Float64)))),
     network      Tuple(
-                     transport LowCardinality(Nullable(String)),
-                     protocol LowCardinality(Nullable(String)),
-                     direction LowCardinality(Nullable(String)),
+                     transport Nullable(String),
+                     protocol Nullable(String),
+                     direction Nullable(String),
                      bytes Nullable(UInt64),
                      packets Nullable(UInt64)),
     process      Tuple(
@@ -96,8 +103,8 @@ CREATE TABLE IF NOT EXISTS sentinel.events
                      name Nullable(String),
                      hash Tuple(md5 Nullable(String), sha1 Nullable(String), sha256 Nullable(String), imphash Nullable(String))),
     dns          Tuple(
-                     question Tuple(name Nullable(String), type LowCardinality(Nullable(String))),
-                     response_code LowCardinality(Nullable(String)),
+                     question Tuple(name Nullable(String), type Nullable(String)),
+                     response_code Nullable(String),
                      answers Array(String)),
     url          Tuple(
                      original Nullable(String),
@@ -105,7 +112,7 @@ CREATE TABLE IF NOT EXISTS sentinel.events
                      path Nullable(String),
                      query Nullable(String)),
     http         Tuple(
-                     request Tuple(method LowCardinality(Nullable(String)), referrer Nullable(String)),
+                     request Tuple(method Nullable(String), referrer Nullable(String)),
                      response Tuple(status_code Nullable(UInt16), bytes Nullable(UInt64)),
                      user_agent Nullable(String)),
     enrichment   Map(String, String),
@@ -114,7 +121,7 @@ CREATE TABLE IF NOT EXISTS sentinel.events
     payload      String,
     -- 'json' when the payload was a JSON object (set by the sink), else 'string'.
     payload_type Enum8('string' = 1, 'json' = 2) DEFAULT 'string',
-    ground_truth Tuple(scenario LowCardinality(Nullable(String)), role LowCardinality(Nullable(String))),
+    ground_truth Tuple(scenario Nullable(String), role Nullable(String)),
     inserted_at  DateTime64(3, 'UTC') DEFAULT now64(3),
     CONSTRAINT event_time_set CHECK ts > toDateTime64('1971-01-01 00:00:00', 3, 'UTC'),
     CONSTRAINT tenant_set CHECK tenant != ''
@@ -123,7 +130,8 @@ ENGINE = ReplacingMergeTree
 PARTITION BY toYYYYMM(ts)
 ORDER BY (tenant, category, ts, event_id)
 TTL toDateTime(ts) + toIntervalDay(30) -- ttl:events
-SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000;
+SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000,
+    min_bytes_for_wide_part = 268435456; -- insert-sized parts stay compact (one file)
 
 -- Alerts (topic alerts).
 CREATE TABLE IF NOT EXISTS sentinel.alerts
@@ -193,14 +201,14 @@ CREATE TABLE IF NOT EXISTS sentinel.raw_events
     event_id     UUID,
     received_at  DateTime64(3, 'UTC'),
     ts           DateTime64(3, 'UTC') ALIAS received_at,
-    tenant       LowCardinality(String),
-    source_name  LowCardinality(String),
-    transport    LowCardinality(String),
-    ingest_node  LowCardinality(String),
-    format       LowCardinality(Nullable(String)),
+    tenant       String,
+    source_name  String,
+    transport    String,
+    ingest_node  String,
+    format       Nullable(String),
     payload      String,
     payload_type Enum8('string' = 1, 'json' = 2) DEFAULT 'string',
-    ground_truth Tuple(scenario LowCardinality(Nullable(String)), role LowCardinality(Nullable(String))),
+    ground_truth Tuple(scenario Nullable(String), role Nullable(String)),
     inserted_at  DateTime64(3, 'UTC') DEFAULT now64(3),
     CONSTRAINT raw_time_set CHECK received_at > toDateTime64('1971-01-01 00:00:00', 3, 'UTC')
 )
@@ -208,7 +216,8 @@ ENGINE = ReplacingMergeTree
 PARTITION BY toYYYYMM(received_at)
 ORDER BY (tenant, source_name, received_at, event_id)
 TTL toDateTime(received_at) + toIntervalDay(30) -- ttl:raw_events
-SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000;
+SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000,
+    min_bytes_for_wide_part = 268435456;
 
 -- Per-minute rollups for the dashboards. Counts are uniq() states over the
 -- record ids (exact at these cardinalities), so a replayed batch that slips

@@ -35,6 +35,12 @@ export interface WriterOptions {
   backoffMs?: number;
   /** Upper bound of one back-off delay. @default 10000 */
   maxBackoffMs?: number;
+  /**
+   * Keep reading while one full batch is being inserted (at most one insert
+   * in flight and one queued). Off: every full batch is stored before
+   * `write` returns. @default true
+   */
+  pipeline?: boolean;
 }
 
 const TABLES: TableName[] = ["events", "alerts", "dead_letters", "raw_events"];
@@ -115,6 +121,7 @@ export class StoreWriter implements RecordSink {
   readonly #maxRetries: number;
   readonly #backoffMs: number;
   readonly #maxBackoffMs: number;
+  readonly #pipeline: boolean;
   #buf = emptyBuffer();
   #chain: Promise<void> = Promise.resolve();
   #failed: Error | null = null;
@@ -131,6 +138,7 @@ export class StoreWriter implements RecordSink {
     this.#maxRetries = opts.maxRetries ?? 8;
     this.#backoffMs = opts.backoffMs ?? 200;
     this.#maxBackoffMs = opts.maxBackoffMs ?? 10_000;
+    this.#pipeline = opts.pipeline ?? true;
   }
 
   /** Buffers records; waits for a flush when the buffer is full. */
@@ -148,7 +156,13 @@ export class StoreWriter implements RecordSink {
       b.bytes += row.length + 1;
     }
     if (b.count >= this.#maxRows || b.bytes >= this.#maxBytes) {
-      await this.#scheduleFlush();
+      // Pipelined: the store works on this batch (chDB on its own thread,
+      // the server over the network) while the next one is read and
+      // buffered. Waiting for the previous flush bounds memory to two full
+      // batches plus the one being filled.
+      const previous = this.#chain;
+      const current = this.#scheduleFlush();
+      await (this.#pipeline ? previous : current);
     } else if (b.count > 0) this.#armTimer();
   }
 
