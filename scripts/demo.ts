@@ -65,7 +65,7 @@ const failed = result.stages.filter((s) => s.code !== 0);
 for (const s of failed) console.error(`${s.bin} exited with code ${s.code}`);
 if (!failed.length) {
   console.error(
-    `\nExplore the stored data: deno task sink query "SELECT rule_title, count() FROM sentinel.alerts GROUP BY rule_title" --out ${values.store}`,
+    `\nExplore the stored data:\n  deno task sink query "SELECT rule.title AS rule, kind, count() AS alerts FROM sentinel.alerts FINAL GROUP BY rule, kind ORDER BY alerts DESC" --out ${values.store}`,
   );
 }
 Deno.exit(failed.length ? 1 : 0);
