@@ -10,6 +10,7 @@ import { compileRuleRegex, testBounded } from "./regex_guard.ts";
 import type { EventView, FieldTable } from "./fields.ts";
 import { parseCidr } from "./cidr.ts";
 import {
+  InfixSet,
   MIN_LITERAL,
   type Need,
   needAll,
@@ -571,14 +572,20 @@ function compileAlternatives(
     else if (t.k === "any") any = true;
     else others.push(t);
   }
+  // Long lists of substrings are tested in one pass.
+  const many = infixes.length > 8 ? new InfixSet(infixes) : null;
   const one = (s: string): boolean => {
     if (any) return true;
     if (exact.size && exact.has(s)) return true;
     for (let i = 0; i < suffixes.length; i++) {
       if (s.endsWith(suffixes[i])) return true;
     }
-    for (let i = 0; i < infixes.length; i++) {
-      if (s.includes(infixes[i])) return true;
+    if (many !== null) {
+      if (many.test(s)) return true;
+    } else {
+      for (let i = 0; i < infixes.length; i++) {
+        if (s.includes(infixes[i])) return true;
+      }
     }
     for (let i = 0; i < prefixes.length; i++) {
       if (s.startsWith(prefixes[i])) return true;

@@ -283,3 +283,70 @@ function scan(
     }
   }
 }
+
+/**
+ * Many substrings tested at once (rules with long `contains` lists, e.g.
+ * emoji or homoglyph lists): literals of 4+ characters through a 4-gram
+ * index, shorter ones through one set per length. One pass over the value
+ * instead of one `includes` per literal.
+ */
+export class InfixSet {
+  readonly #short: Map<number, Set<string>> = new Map();
+  /** Bitmap over UTF-16 code units that start a short literal. */
+  readonly #first = new Uint8Array(65536);
+  readonly #long: SlotIndex | null;
+
+  constructor(literals: string[]) {
+    const long = new Map<string, number[]>();
+    for (const lit of literals) {
+      if (lit.length >= 4) long.set(lit, [0]);
+      else if (lit.length > 0) {
+        let set = this.#short.get(lit.length);
+        if (!set) this.#short.set(lit.length, set = new Set());
+        set.add(lit);
+        this.#first[lit.charCodeAt(0)] = 1;
+      }
+    }
+    this.#long = long.size ? buildSlot(0, long) : null;
+  }
+
+  /** True when `s` contains any of the literals. */
+  test(s: string): boolean {
+    if (this.#short.size) {
+      const first = this.#first;
+      for (let i = 0; i < s.length; i++) {
+        if (first[s.charCodeAt(i)] === 0) continue;
+        for (const [len, set] of this.#short) {
+          if (i + len <= s.length && set.has(s.substr(i, len))) return true;
+        }
+      }
+    }
+    return this.#long !== null && scanAny(this.#long, s);
+  }
+}
+
+function scanAny(ix: SlotIndex, s: string): boolean {
+  const n = s.length;
+  if (n < 4) return false;
+  const { keys, heads, mask, lists } = ix;
+  let g = ((s.charCodeAt(0) & 0xff) << 16) | ((s.charCodeAt(1) & 0xff) << 8) |
+    (s.charCodeAt(2) & 0xff);
+  for (let i = 3; i < n; i++) {
+    g = (g << 8) | (s.charCodeAt(i) & 0xff);
+    let h = hash(g) & mask;
+    for (;;) {
+      const head = heads[h];
+      if (head === -1) break;
+      if (keys[h] === g) {
+        const list = lists[head];
+        for (let k = 0; k < list.length; k++) {
+          const start = i - 3 - list[k].off;
+          if (start >= 0 && s.startsWith(list[k].lit, start)) return true;
+        }
+        break;
+      }
+      h = (h + 1) & mask;
+    }
+  }
+  return false;
+}
