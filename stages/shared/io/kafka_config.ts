@@ -23,6 +23,8 @@
  *   runs and tests; default 0 = run until stopped)
  * - `session_timeout_ms` (default 10000), `heartbeat_ms` (default 1000)
  * - `compression=none|gzip` of produced batches (default none)
+ * - `max_request_bytes=N` most record bytes per produce request (default
+ *   1 MiB; larger writes are split)
  * - `retry_ms=N` how long the sink keeps retrying an unacknowledged write
  *   before failing (default 0 = until stopped)
  * - `tls=true`, `tls.ca=PATH`, `tls.cert=PATH`, `tls.key=PATH`,
@@ -89,6 +91,7 @@ export interface KafkaSettings {
   sessionTimeoutMs: number;
   heartbeatMs: number;
   compression: "none" | "gzip";
+  maxRequestBytes: number;
   retryMs: number;
   tls?: KafkaTls;
   sasl?: KafkaSasl;
@@ -122,6 +125,7 @@ const KNOWN_PARAMS = new Set([
   "session_timeout_ms",
   "heartbeat_ms",
   "compression",
+  "max_request_bytes",
   "retry_ms",
   "tls",
   "tls.ca",
@@ -323,6 +327,12 @@ export function kafkaSettings(
     ),
     heartbeatMs: intParam("heartbeat_ms", q.get("heartbeat_ms"), 1000, 100),
     compression,
+    maxRequestBytes: intParam(
+      "max_request_bytes",
+      q.get("max_request_bytes"),
+      1 << 20,
+      1024,
+    ),
     retryMs: intParam("retry_ms", q.get("retry_ms"), 0, 0),
     tls,
     sasl,
