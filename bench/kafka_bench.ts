@@ -34,7 +34,7 @@ import {
   spawnStage,
   type StageProcess,
 } from "../scripts/kafka/stage_proc.ts";
-import { openKafkaSink } from "../stages/shared/io/kafka.ts";
+import { openKafkaSink, quietNodeWarnings } from "../stages/shared/io/kafka.ts";
 import type { OutputRecord, RecordSink } from "../stages/shared/io/types.ts";
 import { createLogger } from "../stages/shared/log.ts";
 import type { AnyRecord } from "../stages/shared/records.ts";
@@ -343,6 +343,7 @@ async function latency(
   ];
   const sent = new Map<string, number>();
   const latencies: number[] = [];
+  quietNodeWarnings();
   const kafka = new Kafka({ brokers: [b.address], logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: "lat-observer" });
   const sink = await openKafkaSink(new URL(b.uri("lat")), {

@@ -3,11 +3,15 @@
  * count its records, watch a consumer group's committed progress.
  */
 import { type Admin, Kafka, logLevel } from "kafkajs";
-import { openKafkaSource } from "../../stages/shared/io/kafka.ts";
+import {
+  openKafkaSource,
+  quietNodeWarnings,
+} from "../../stages/shared/io/kafka.ts";
 import { createLogger } from "../../stages/shared/log.ts";
 
 /** An admin client for `address` (caller disconnects). */
 export async function adminFor(address: string): Promise<Admin> {
+  quietNodeWarnings();
   const admin = new Kafka({
     brokers: [address],
     clientId: "sentinel-inspect",

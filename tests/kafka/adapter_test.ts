@@ -10,6 +10,7 @@ import { Kafka, logLevel } from "kafkajs";
 import {
   openKafkaSink,
   openKafkaSource,
+  quietNodeWarnings,
 } from "../../stages/shared/io/kafka.ts";
 import type { InputBatch, OutputRecord } from "../../stages/shared/io/types.ts";
 import type { AnyRecord } from "../../stages/shared/records.ts";
@@ -100,6 +101,7 @@ kafkaTest(
     ]);
 
     // Partition of every enriched event, read with a plain kafkajs consumer.
+    quietNodeWarnings();
     const kafka = new Kafka({
       brokers: [b.address],
       logLevel: logLevel.NOTHING,

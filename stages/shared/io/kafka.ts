@@ -128,8 +128,12 @@ function logCreator(logger: Logger) {
   };
 }
 
-/** Silences the harmless negative-timeout warning kafkajs triggers on Deno. */
-function quietNodeWarnings(): void {
+/**
+ * Silences the harmless negative-timeout warning kafkajs triggers on Deno
+ * (its throttle timer is computed from an unset timestamp). Call before
+ * using kafkajs directly; the adapter does it itself.
+ */
+export function quietNodeWarnings(): void {
   const g = globalThis as { process?: { emitWarning?: unknown } };
   const proc = g.process as
     | { emitWarning: (w: unknown, ...a: unknown[]) => void; __sentinel?: 1 }
