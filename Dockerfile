@@ -27,7 +27,7 @@ WORKDIR /src
 # npm installs the pinned Deno (devDependency `deno`) and the npm packages
 # the stages import, exactly as .ci/run and CI do.
 COPY package.json package-lock.json ./
-RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+RUN --mount=type=cache,target=/root/.npm npm install --no-audit --no-fund
 COPY . .
 # deno compile downloads the runtime it embeds (denort) per target; the cache
 # mount keeps it between builds.
