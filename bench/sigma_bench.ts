@@ -24,7 +24,7 @@ const ROOT = new URL("../", import.meta.url).pathname;
 const CORPUS = new URL("../../shared/sigmahq/", import.meta.url).pathname;
 
 /** Generator traffic with every scenario, parsed into enriched events. */
-function projectTraffic(n: number): EnrichedEvent[] {
+export function projectTraffic(n: number): EnrichedEvent[] {
   const gen = new TrafficGenerator({
     seed: "sigma-bench",
     startMs: Date.parse("2026-11-24T10:00:00Z"),
@@ -61,7 +61,10 @@ const CMDS = [
 ];
 
 /** Windows EVTX-as-JSON events across Sysmon ids and Security 4688, as a parser would carry them. */
-function windowsTraffic(n: number, base: EnrichedEvent): EnrichedEvent[] {
+export function windowsTraffic(
+  n: number,
+  base: EnrichedEvent,
+): EnrichedEvent[] {
   const out: EnrichedEvent[] = [];
   const sysmon = "Microsoft-Windows-Sysmon/Operational";
   for (let i = 0; i < n; i++) {

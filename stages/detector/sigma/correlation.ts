@@ -48,25 +48,41 @@ export const GROUP_BYTES = 240;
 export const ENTRY_BYTES = 40;
 
 class GroupWindow {
-  ts: number[] = [];
-  ids: (string | string[])[] = [];
-  vals: (string | number | undefined)[] | null = null;
-  refs: number[] | null = null;
+  ts: number[];
+  ids: (string | string[])[];
+  vals: (string | number | undefined)[] | null;
+  refs: number[] | null;
   suppressedUntil = -Infinity;
   /**
-   * Running aggregates of the newest window [lo, last], kept incrementally
-   * while hits arrive in order; `dirty` after a late insert, rebuilt lazily.
+   * Running aggregate of the newest window [lo, last], kept incrementally
+   * while hits arrive; `dirty` after front drops into it, rebuilt lazily.
    */
   run = new Aggregate();
   dirty = false;
+  /** Created with its first entry, so arrays start at their exact size. */
   constructor(
     readonly spec: number,
+    /** `spec SEP tenant SEP value SEP value…`: also the source of tenant and values. */
     readonly key: string,
-    readonly tenant: string,
-    readonly values: string[],
-  ) {}
+    ts: number,
+    ids: string | string[],
+    value: string | number | undefined,
+    pos: number,
+    keepValues: boolean,
+    keepRefs: boolean,
+  ) {
+    this.ts = [ts];
+    this.ids = [ids];
+    this.vals = keepValues ? [value] : null;
+    this.refs = keepRefs ? [pos] : null;
+  }
   get newest(): number {
     return this.ts.length ? this.ts[this.ts.length - 1] : -Infinity;
+  }
+  /** Tenant and group-by values, decoded from the key. */
+  parts(): { tenant: string; values: string[] } {
+    const all = this.key.split(SEP);
+    return { tenant: all[1], values: all.slice(2) };
   }
 }
 
@@ -235,30 +251,40 @@ export class CorrelationEngine {
     if (ts > maxTs) this.#maxTs[spec.index] = ts;
     const key = spec.index + SEP + tenant + SEP + values.join(SEP);
     let g = this.#groups.get(key);
+    let at: number;
     if (g === undefined) {
-      g = new GroupWindow(spec.index, key, tenant, values);
-      if (spec.type !== "event_count") g.refs = [];
-      if (spec.valueField !== undefined) g.vals = [];
+      g = new GroupWindow(
+        spec.index,
+        key,
+        ts,
+        ids,
+        value,
+        c.pos,
+        spec.valueField !== undefined,
+        spec.type !== "event_count",
+      );
       this.#bytes += GROUP_BYTES + key.length * 2;
+      this.#groups.set(key, g);
+      at = 0;
     } else {
       // Re-insert: Map order is least-recently-touched first.
       this.#groups.delete(key);
-    }
-    this.#groups.set(key, g);
-    // Insert keeping event-time order (late hits go back a few places).
-    let at = g.ts.length;
-    while (at > 0 && g.ts[at - 1] > ts) at--;
-    if (at === g.ts.length) {
-      g.ts.push(ts);
-      g.ids.push(ids);
-      g.refs?.push(c.pos);
-      g.vals?.push(value);
-    } else {
-      g.ts.splice(at, 0, ts);
-      g.ids.splice(at, 0, ids);
-      g.refs?.splice(at, 0, c.pos);
-      g.vals?.splice(at, 0, value);
-      this.#placeLate(spec, g, at);
+      this.#groups.set(key, g);
+      // Insert keeping event-time order (late hits go back a few places).
+      at = g.ts.length;
+      while (at > 0 && g.ts[at - 1] > ts) at--;
+      if (at === g.ts.length) {
+        g.ts.push(ts);
+        g.ids.push(ids);
+        g.refs?.push(c.pos);
+        g.vals?.push(value);
+      } else {
+        g.ts.splice(at, 0, ts);
+        g.ids.splice(at, 0, ids);
+        g.refs?.splice(at, 0, c.pos);
+        g.vals?.splice(at, 0, value);
+        this.#placeLate(spec, g, at);
+      }
     }
     this.#bytes += ENTRY_BYTES;
     this.#entries++;
@@ -542,19 +568,20 @@ export class CorrelationEngine {
       }
     }
     ids.reverse();
+    const { tenant, values } = g.parts();
     const group: Record<string, string> = {};
-    spec.groupBy.forEach((name, i) => (group[name] = g.values[i]));
+    spec.groupBy.forEach((name, i) => (group[name] = values[i]));
     const entity = spec.groupBy.length
-      ? { type: spec.groupBy[0], value: g.values[0] }
+      ? { type: spec.groupBy[0], value: values[0] }
       : { type: "rule", value: spec.meta.id };
-    const groupText = spec.groupBy.map((n, i) => `${n}=${g.values[i]}`).join(
+    const groupText = spec.groupBy.map((n, i) => `${n}=${values[i]}`).join(
       ", ",
     );
     const what = describeMeasure(spec, measured);
     const alert = buildAlert({
       kind: "correlation",
       meta: spec.meta,
-      tenant: g.tenant,
+      tenant,
       groupKey: g.key.slice(g.key.indexOf(SEP) + 1),
       group,
       entity,

@@ -130,6 +130,42 @@ export function defaultCandidates(name: string): string[] {
   return out;
 }
 
+/**
+ * The default accessor of a plain (undotted) name, written out by hand
+ * because it runs for every rule field of every event: fields[name],
+ * payload[name], payload.Event.EventData[name], payload.Event.System[name].
+ * Same result as `compileAccessor(defaultCandidates(name))`.
+ */
+export function compileDefaultAccessor(name: string): Accessor | null {
+  if (name.includes(".") || ENRICHED_ROOTS.has(name)) return null;
+  return (e) => {
+    const f = e.fields as Record<string, unknown> | undefined;
+    if (f !== undefined && f !== null) {
+      const v = f[name];
+      if (v !== undefined) return v;
+    }
+    const p = e.payload;
+    if (p === null || typeof p !== "object") return undefined;
+    const pr = p as Record<string, unknown>;
+    let v = pr[name];
+    if (v !== undefined) return unwrapText(v);
+    const ev = pr.Event as Record<string, unknown> | undefined;
+    if (ev === undefined || ev === null || typeof ev !== "object") {
+      return undefined;
+    }
+    const d = ev.EventData as Record<string, unknown> | undefined;
+    if (d !== undefined && d !== null && typeof d === "object") {
+      v = d[name];
+      if (v !== undefined) return unwrapText(v);
+    }
+    const sys = ev.System as Record<string, unknown> | undefined;
+    if (sys !== undefined && sys !== null && typeof sys === "object") {
+      return unwrapText(sys[name]);
+    }
+    return undefined;
+  };
+}
+
 /** Builds an accessor trying `candidates` in order. */
 export function compileAccessor(candidates: string[]): Accessor {
   const accs = candidates.filter((c) => c.split(".")[0] !== BLOCKED_ROOT)
@@ -176,10 +212,12 @@ export class FieldTable {
       );
     }
     const mapped = this.#mapping.get(name);
-    const cands = mapped ? [...mapped] : defaultCandidates(name);
+    const fast = mapped ? null : compileDefaultAccessor(name);
     s = this.names.length;
     this.names.push(name);
-    this.accessors.push(compileAccessor(cands));
+    this.accessors.push(
+      fast ?? compileAccessor(mapped ? [...mapped] : defaultCandidates(name)),
+    );
     this.#slots.set(name, s);
     return s;
   }
@@ -213,8 +251,8 @@ export class EventView {
   readonly #table: FieldTable;
   #values: unknown[] = [];
   #lower: (string | typeof UNSET | undefined)[] = [];
-  #keywordText: string | undefined = undefined;
-  #keywordLower: string | undefined = undefined;
+  #leaves: string[] | undefined = undefined;
+  #leavesLower: string[] | undefined = undefined;
 
   constructor(table: FieldTable) {
     this.#table = table;
@@ -230,8 +268,8 @@ export class EventView {
     }
     this.#values.fill(UNSET);
     this.#lower.fill(UNSET);
-    this.#keywordText = undefined;
-    this.#keywordLower = undefined;
+    this.#leaves = undefined;
+    this.#leavesLower = undefined;
   }
 
   /** Raw value of field `slot` (undefined when absent). */
@@ -258,30 +296,28 @@ export class EventView {
 
   /**
    * Text searched by keyword identifiers: the original log line, or for JSON
-   * payloads the concatenated string leaves of the payload and `fields`.
+   * payloads the string leaves of the payload, plus the values of `fields`.
    */
-  keywordText(): string {
-    if (this.#keywordText !== undefined) return this.#keywordText;
+  keywordLeaves(): string[] {
+    if (this.#leaves !== undefined) return this.#leaves;
     const e = this.event;
-    const parts: string[] = [];
-    if (typeof e.payload === "string") parts.push(e.payload);
-    else collectStrings(e.payload, parts, 0);
+    const out: string[] = [];
+    if (typeof e.payload === "string") out.push(e.payload);
+    else collectStrings(e.payload, out, 0);
     const f = e.fields;
     if (f && typeof f === "object") {
-      for (const v of Object.values(f)) {
-        if (typeof v === "string") parts.push(v);
-      }
+      for (const v of Object.values(f)) if (typeof v === "string") out.push(v);
     }
-    this.#keywordText = parts.join("\n");
-    return this.#keywordText;
+    this.#leaves = out;
+    return out;
   }
 
-  /** Lowercase {@link keywordText}. */
-  keywordLower(): string {
-    if (this.#keywordLower === undefined) {
-      this.#keywordLower = this.keywordText().toLowerCase();
+  /** Lowercase {@link keywordLeaves}. */
+  keywordLeavesLower(): string[] {
+    if (this.#leavesLower === undefined) {
+      this.#leavesLower = this.keywordLeaves().map((s) => s.toLowerCase());
     }
-    return this.#keywordLower;
+    return this.#leavesLower;
   }
 }
 

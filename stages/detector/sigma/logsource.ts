@@ -152,6 +152,9 @@ export class LogsourceRouter<R extends Routable> {
   readonly #entries: CompiledEntry[];
   readonly #rules: R[];
   readonly #cache = new Map<string, PrefilterPlan<R>>();
+  readonly #byFirst = new Map<number, Map<string, number[]>>();
+  readonly #wild: number[] = [];
+  readonly #hits: number[] = [];
 
   constructor(config: MappingConfig, fields: FieldTable, rules: R[]) {
     this.#rules = rules;
@@ -164,27 +167,56 @@ export class LogsourceRouter<R extends Routable> {
       category: e.category.map((s) => s.toLowerCase()),
       service: e.service.map((s) => s.toLowerCase()),
     }));
+    this.#entries.forEach((e, i) => {
+      const first = e.tests[0];
+      if (!first || first.values === null) {
+        this.#wild.push(i);
+        return;
+      }
+      let m = this.#byFirst.get(first.slot);
+      if (!m) this.#byFirst.set(first.slot, m = new Map());
+      for (const v of first.values) {
+        const list = m.get(v) ?? [];
+        list.push(i);
+        m.set(v, list);
+      }
+    });
   }
 
   /** Which routing entries hold for the event in `view`, as a cache key. */
   routeKey(view: EventView): string {
-    let key = "";
-    const entries = this.#entries;
-    outer: for (let i = 0; i < entries.length; i++) {
-      const tests = entries[i].tests;
-      for (let j = 0; j < tests.length; j++) {
-        const t = tests[j];
-        if (t.values === null) {
-          const x = view.get(t.slot);
-          if (x === undefined || x === null) continue outer;
-        } else {
-          const s = view.lower(t.slot);
-          if (s === undefined || !t.values.has(s)) continue outer;
-        }
+    // Entries are indexed by their first test's field and values, so only
+    // entries whose first test already holds are checked further.
+    const hits = this.#hits;
+    hits.length = 0;
+    for (const [slot, byValue] of this.#byFirst) {
+      const s = view.lower(slot);
+      if (s === undefined) continue;
+      const list = byValue.get(s);
+      if (list) {
+        for (const i of list) if (this.#holds(i, view, 1)) hits.push(i);
       }
-      key += i + ",";
     }
+    for (const i of this.#wild) if (this.#holds(i, view, 0)) hits.push(i);
+    if (hits.length > 1) hits.sort((a, b) => a - b);
+    let key = "";
+    for (const i of hits) key += i + ",";
     return key;
+  }
+
+  #holds(i: number, view: EventView, from: number): boolean {
+    const tests = this.#entries[i].tests;
+    for (let j = from; j < tests.length; j++) {
+      const t = tests[j];
+      if (t.values === null) {
+        const x = view.get(t.slot);
+        if (x === undefined || x === null) return false;
+      } else {
+        const s = view.lower(t.slot);
+        if (s === undefined || !t.values.has(s)) return false;
+      }
+    }
+    return true;
   }
 
   /**

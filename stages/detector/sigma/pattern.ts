@@ -10,6 +10,8 @@ import { compileRuleRegex, testBounded } from "./regex_guard.ts";
 import type { EventView, FieldTable } from "./fields.ts";
 import { parseCidr } from "./cidr.ts";
 import {
+  type Clause,
+  clauseNeed,
   InfixSet,
   MIN_LITERAL,
   type Need,
@@ -377,7 +379,7 @@ function isAbsent(slot: number): Predicate {
 
 /** Need of one value: each alternative's longest literal (lowercased). */
 function altsNeed(slot: number, alts: Token[][]): Need | null {
-  const out: Need = [];
+  const out: Clause = [];
   for (const toks of alts) {
     let best = "";
     for (const t of toks) {
@@ -386,7 +388,7 @@ function altsNeed(slot: number, alts: Token[][]): Need | null {
     if (best.length < MIN_LITERAL) return null;
     out.push({ slot, lit: best.toLowerCase() });
   }
-  return out;
+  return clauseNeed(out);
 }
 
 /** Applies value modifiers to one value: the list of token alternatives. */
@@ -650,13 +652,31 @@ export function compileKeywords(
     );
   });
   void ctx;
+  // Each text leaf is searched on its own: a keyword never spans two values.
+  const infixOnly = tests.every((t) => t.k === "infix");
+  const many = !all && infixOnly && tests.length > 8
+    ? new InfixSet(tests.map((t) => (t as { s: string }).s))
+    : null;
   return (v) => {
-    const text = cased ? v.keywordText() : v.keywordLower();
+    const leaves = cased ? v.keywordLeaves() : v.keywordLeavesLower();
     if (all) {
-      for (const t of tests) if (!runTest(t, text)) return false;
+      for (const t of tests) {
+        let hit = false;
+        for (let i = 0; i < leaves.length && !hit; i++) {
+          hit = runTest(t, leaves[i]);
+        }
+        if (!hit) return false;
+      }
       return true;
     }
-    for (const t of tests) if (runTest(t, text)) return true;
+    for (let i = 0; i < leaves.length; i++) {
+      const l = leaves[i];
+      if (many !== null) {
+        if (many.test(l)) return true;
+        continue;
+      }
+      for (const t of tests) if (runTest(t, l)) return true;
+    }
     return false;
   };
 }

@@ -23,10 +23,19 @@
 import type { EventView } from "./fields.ts";
 
 /** A disjunction of (field slot, lowercase literal) requirements. */
-export type Need = { slot: number; lit: string }[];
+export type Clause = { slot: number; lit: string }[];
+
+/**
+ * What a predicate needs: every clause must hold (each clause: one of its
+ * literals occurs). At most {@link MAX_CLAUSES} clauses are kept.
+ */
+export type Need = Clause[];
 
 /** Shortest literal used as a need. */
 export const MIN_LITERAL = 4;
+
+/** Clauses kept per need (more would cost more than they save). */
+export const MAX_CLAUSES = 2;
 
 const needs = new WeakMap<object, Need>();
 
@@ -44,13 +53,33 @@ export function needOf(pred: object): Need | null {
   return needs.get(pred) ?? null;
 }
 
-/** Union (OR): null when any branch has no need. */
+/** A need of one clause. */
+export function clauseNeed(c: Clause | null): Need | null {
+  return c && c.length ? [c] : null;
+}
+
+function score(c: Clause): number {
+  let minLen = Infinity;
+  for (const x of c) minLen = Math.min(minLen, x.lit.length);
+  return Math.min(minLen, 12) * 1000 - c.length;
+}
+
+function best(n: Need): Clause {
+  let b = n[0];
+  for (const c of n) if (score(c) > score(b)) b = c;
+  return b;
+}
+
+/**
+ * Union (OR): one clause, the union of each branch's best clause; null when
+ * any branch has no need.
+ */
 export function needAny(parts: (Need | null)[]): Need | null {
-  const out: Need = [];
+  const out: Clause = [];
   const seen = new Set<string>();
   for (const p of parts) {
     if (!p) return null;
-    for (const x of p) {
+    for (const x of best(p)) {
       const k = `${x.slot}\u0000${x.lit}`;
       if (!seen.has(k)) {
         seen.add(k);
@@ -58,24 +87,16 @@ export function needAny(parts: (Need | null)[]): Need | null {
       }
     }
   }
-  return out;
+  return out.length ? [out] : null;
 }
 
-/** Most selective branch (AND): longest shortest literal, then fewest literals. */
+/** Conjunction (AND): the most selective clauses of all branches. */
 export function needAll(parts: (Need | null)[]): Need | null {
-  let best: Need | null = null;
-  let bestScore = -Infinity;
-  for (const p of parts) {
-    if (!p) continue;
-    let minLen = Infinity;
-    for (const x of p) minLen = Math.min(minLen, x.lit.length);
-    const score = Math.min(minLen, 12) * 1000 - p.length;
-    if (score > bestScore) {
-      best = p;
-      bestScore = score;
-    }
-  }
-  return best;
+  const all: Clause[] = [];
+  for (const p of parts) if (p) all.push(...p);
+  if (all.length === 0) return null;
+  all.sort((a, b) => score(b) - score(a));
+  return all.slice(0, MAX_CLAUSES);
 }
 
 /** Something the index can select. */
@@ -113,6 +134,10 @@ export class PrefilterPlan<R extends Prefilterable> {
   readonly #indexed: R[];
   readonly #slots: SlotIndex[];
   readonly #stamp: Int32Array;
+  readonly #hits: Int32Array;
+  readonly #clauseRule: Int32Array;
+  readonly #clauseCount: Int32Array;
+  readonly #clauseStamp: Int32Array;
   #gen = 0;
   readonly #picked: number[] = [];
   readonly #out: R[] = [];
@@ -123,6 +148,8 @@ export class PrefilterPlan<R extends Prefilterable> {
     this.#always = [];
     this.#indexed = [];
     const bySlot = new Map<number, Map<string, number[]>>();
+    const clauseRule: number[] = [];
+    const clauseCount: number[] = [];
     for (const r of rules) {
       if (!r.need) {
         this.#always.push(r);
@@ -130,15 +157,24 @@ export class PrefilterPlan<R extends Prefilterable> {
       }
       const local = this.#indexed.length;
       this.#indexed.push(r);
-      for (const { slot, lit } of r.need) {
-        let m = bySlot.get(slot);
-        if (!m) bySlot.set(slot, m = new Map());
-        const list = m.get(lit) ?? [];
-        if (list[list.length - 1] !== local) list.push(local);
-        m.set(lit, list);
+      clauseCount.push(r.need.length);
+      for (const clause of r.need) {
+        const cid = clauseRule.length;
+        clauseRule.push(local);
+        for (const { slot, lit } of clause) {
+          let m = bySlot.get(slot);
+          if (!m) bySlot.set(slot, m = new Map());
+          const list = m.get(lit) ?? [];
+          if (list[list.length - 1] !== cid) list.push(cid);
+          m.set(lit, list);
+        }
       }
     }
+    this.#clauseRule = Int32Array.from(clauseRule);
+    this.#clauseCount = Int32Array.from(clauseCount);
+    this.#clauseStamp = new Int32Array(clauseRule.length);
     this.#stamp = new Int32Array(this.#indexed.length);
+    this.#hits = new Int32Array(this.#indexed.length);
     this.#slots = [...bySlot].map(([slot, lits]) => buildSlot(slot, lits));
   }
 
@@ -151,27 +187,32 @@ export class PrefilterPlan<R extends Prefilterable> {
   candidates(view: EventView): R[] {
     if (this.#indexed.length === 0) return this.#all;
     const gen = ++this.#gen;
-    const stamp = this.#stamp;
-    const picked = this.#picked;
-    picked.length = 0;
+    const st: ScanState = {
+      gen,
+      clauseStamp: this.#clauseStamp,
+      clauseRule: this.#clauseRule,
+      clauseCount: this.#clauseCount,
+      stamp: this.#stamp,
+      hits: this.#hits,
+      picked: this.#picked,
+    };
+    st.picked.length = 0;
     for (let si = 0; si < this.#slots.length; si++) {
       const ix = this.#slots[si];
       const s = view.lower(ix.slot);
       if (s !== undefined) {
-        scan(ix, s, stamp, gen, picked);
+        scan(ix, s, st);
         continue;
       }
       const x = view.get(ix.slot);
       if (Array.isArray(x)) {
         for (const e of x) {
-          if (typeof e === "string") {
-            scan(ix, e.toLowerCase(), stamp, gen, picked);
-          } else if (typeof e === "number") {
-            scan(ix, String(e), stamp, gen, picked);
-          }
+          if (typeof e === "string") scan(ix, e.toLowerCase(), st);
+          else if (typeof e === "number") scan(ix, String(e), st);
         }
       }
     }
+    const picked = this.#picked;
     const out = this.#out;
     out.length = 0;
     if (picked.length === 0) {
@@ -242,16 +283,22 @@ function buildSlot(slot: number, lits: Map<string, number[]>): SlotIndex {
   return { slot, keys, heads, mask, lists };
 }
 
-function scan(
-  ix: SlotIndex,
-  s: string,
-  stamp: Int32Array,
-  gen: number,
-  picked: number[],
-): void {
+interface ScanState {
+  gen: number;
+  clauseStamp: Int32Array;
+  clauseRule: Int32Array;
+  clauseCount: Int32Array;
+  stamp: Int32Array;
+  hits: Int32Array;
+  picked: number[];
+}
+
+/** Marks the clauses whose literals occur in `s`; a rule is picked when all its clauses hold. */
+function scan(ix: SlotIndex, s: string, st: ScanState): void {
   const n = s.length;
   if (n < 4) return;
   const { keys, heads, mask, lists } = ix;
+  const gen = st.gen;
   let g = ((s.charCodeAt(0) & 0xff) << 16) | ((s.charCodeAt(1) & 0xff) << 8) |
     (s.charCodeAt(2) & 0xff);
   for (let i = 3; i < n; i++) {
@@ -267,12 +314,18 @@ function scan(
           const e = list[k];
           const start = at - e.off;
           if (start >= 0 && s.startsWith(e.lit, start)) {
-            const rules = e.rules;
-            for (let r = 0; r < rules.length; r++) {
-              const id = rules[r];
-              if (stamp[id] !== gen) {
-                stamp[id] = gen;
-                picked.push(id);
+            const clauses = e.rules;
+            for (let r = 0; r < clauses.length; r++) {
+              const cid = clauses[r];
+              if (st.clauseStamp[cid] === gen) continue;
+              st.clauseStamp[cid] = gen;
+              const rule = st.clauseRule[cid];
+              if (st.stamp[rule] !== gen) {
+                st.stamp[rule] = gen;
+                st.hits[rule] = 0;
+              }
+              if (++st.hits[rule] === st.clauseCount[rule]) {
+                st.picked.push(rule);
               }
             }
           }

