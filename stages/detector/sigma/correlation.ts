@@ -53,6 +53,8 @@ class GroupWindow {
   vals: (string | number | undefined)[] | null;
   refs: number[] | null;
   suppressedUntil = -Infinity;
+  /** Hit epoch of the last LRU re-insertion. */
+  epoch = -1;
   /**
    * Running aggregate of the newest window [lo, last], kept incrementally
    * while hits arrive; `dirty` after front drops into it, rebuilt lazily.
@@ -116,6 +118,7 @@ export class CorrelationEngine {
   readonly #now: () => number;
   #bytes = 0;
   #entries = 0;
+  #epoch = 0;
   /** Counters for the run summary. */
   readonly counters = {
     hits: 0,
@@ -173,7 +176,7 @@ export class CorrelationEngine {
     const consumers = this.#byRule.get(ruleIndex);
     if (!consumers) return;
     for (const c of consumers) {
-      const values: string[] = [];
+      let values = "";
       let ok = true;
       for (let g = 0; g < c.spec.groupSlots.length; g++) {
         const s = scalar(view.get(c.spec.groupSlots[g][c.pos]));
@@ -181,7 +184,7 @@ export class CorrelationEngine {
           ok = false;
           break;
         }
-        values.push(s);
+        values += SEP + s;
       }
       if (!ok) {
         this.counters.missing_group_value++;
@@ -205,7 +208,7 @@ export class CorrelationEngine {
     const consumers = this.#byCorr.get(spec.index);
     if (!consumers) return;
     for (const c of consumers) {
-      const values: string[] = [];
+      let values = "";
       let ok = true;
       for (let g = 0; g < c.spec.groupFields.length; g++) {
         const name = c.spec.groupFields[g][c.pos];
@@ -214,7 +217,7 @@ export class CorrelationEngine {
           ok = false;
           break;
         }
-        values.push(v);
+        values += SEP + v;
       }
       if (!ok) {
         this.counters.missing_group_value++;
@@ -235,21 +238,22 @@ export class CorrelationEngine {
   #hit(
     c: Consumer,
     tenant: string,
-    values: string[],
+    /** Group-by values, each preceded by SEP. */
+    values: string,
     ts: number,
     ids: string | string[],
     value: string | number | undefined,
     raise: AlertSink,
   ): void {
     const spec = c.spec;
-    this.counters.hits++;
+    if ((++this.counters.hits & 1023) === 0) this.#epoch++;
     const maxTs = this.#maxTs[spec.index];
     if (ts < maxTs - this.#lateness) {
       this.counters.late_dropped++;
       return;
     }
     if (ts > maxTs) this.#maxTs[spec.index] = ts;
-    const key = spec.index + SEP + tenant + SEP + values.join(SEP);
+    const key = spec.index + SEP + tenant + values;
     let g = this.#groups.get(key);
     let at: number;
     if (g === undefined) {
@@ -267,9 +271,14 @@ export class CorrelationEngine {
       this.#groups.set(key, g);
       at = 0;
     } else {
-      // Re-insert: Map order is least-recently-touched first.
-      this.#groups.delete(key);
-      this.#groups.set(key, g);
+      // Re-insert so Map order is least-recently-touched first; at most once
+      // per epoch of hits, which keeps the order approximately right for far
+      // fewer Map operations.
+      if (g.epoch !== this.#epoch) {
+        g.epoch = this.#epoch;
+        this.#groups.delete(key);
+        this.#groups.set(key, g);
+      }
       // Insert keeping event-time order (late hits go back a few places).
       at = g.ts.length;
       while (at > 0 && g.ts[at - 1] > ts) at--;

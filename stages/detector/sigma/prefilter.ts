@@ -139,6 +139,7 @@ export class PrefilterPlan<R extends Prefilterable> {
   readonly #clauseCount: Int32Array;
   readonly #clauseStamp: Int32Array;
   #gen = 0;
+  #state: ScanState | undefined;
   readonly #picked: number[] = [];
   readonly #out: R[] = [];
   readonly #all: R[];
@@ -186,9 +187,8 @@ export class PrefilterPlan<R extends Prefilterable> {
   /** Rules to evaluate for the event in `view` (a reused array). */
   candidates(view: EventView): R[] {
     if (this.#indexed.length === 0) return this.#all;
-    const gen = ++this.#gen;
-    const st: ScanState = {
-      gen,
+    const st = this.#state ??= {
+      gen: 0,
       clauseStamp: this.#clauseStamp,
       clauseRule: this.#clauseRule,
       clauseCount: this.#clauseCount,
@@ -196,6 +196,7 @@ export class PrefilterPlan<R extends Prefilterable> {
       hits: this.#hits,
       picked: this.#picked,
     };
+    st.gen = ++this.#gen;
     st.picked.length = 0;
     for (let si = 0; si < this.#slots.length; si++) {
       const ix = this.#slots[si];
