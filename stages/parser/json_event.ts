@@ -36,7 +36,7 @@ import { flattenInto, scalarText } from "./_flatten.ts";
 import { applyKey } from "./_keys.ts";
 import { classifyProgramMessage } from "./programs.ts";
 import { severityFromCef, severityFromText } from "./severity.ts";
-import { parseTimestamp } from "./time.ts";
+import { canonicalIsoMs, parseTimestamp, plausibleMs } from "./time.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -103,7 +103,8 @@ export function parseJsonObject(ev: Ev, st: ParseState, o: Obj): string | null {
     if (v === null || v === undefined) continue;
     switch (k) {
       case "@timestamp": {
-        const ms = parseTimestamp(v, st.refMs);
+        let ms = typeof v === "string" ? canonicalIsoMs(v, true) : NaN;
+        if (!plausibleMs(ms)) ms = parseTimestamp(v, st.refMs);
         if (ms === ms) st.tsMs = ms;
         else flattenInto(ev, k, v);
         continue;

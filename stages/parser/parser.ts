@@ -24,7 +24,13 @@ import { parseJsonObject } from "./json_event.ts";
 import type { IndicatorLookup } from "./lookup.ts";
 import { SEVERITIES } from "./severity.ts";
 import { parseSyslog } from "./syslog.ts";
-import { isoFromMs, monthAt, parseIsoAt } from "./time.ts";
+import {
+  canonicalIsoMs,
+  flatCopy,
+  isoFromMs,
+  monthAt,
+  parseIsoAt,
+} from "./time.ts";
 import { parseWindows, windowsSystem } from "./windows.ts";
 import { isZeek, parseZeek } from "./zeek.ts";
 
@@ -237,6 +243,47 @@ function parseObject(
   return parseJsonObject(ev, st, o);
 }
 
+type Obj = Record<string, unknown>;
+
+/** Top-level keys whose values come from the RawEvent or are constants. */
+const ENVELOPE = new Set([
+  "record",
+  "event_id",
+  "received_at",
+  "tenant",
+  "source_name",
+  "transport",
+  "ingest_node",
+  "format",
+  "ts",
+  "ts_source",
+  "category",
+  "outcome",
+  "severity",
+  "payload",
+  "ground_truth",
+]);
+
+/**
+ * Replaces substrings of a text payload by flat copies (see
+ * {@link flatCopy}), so the record keeps JSON.stringify's fast path.
+ */
+function flattenParts(o: Obj): void {
+  for (const k in o) {
+    if (ENVELOPE.has(k)) continue;
+    flattenDeep(o, k);
+  }
+}
+
+function flattenDeep(o: Obj, k: string): void {
+  const v = o[k];
+  if (typeof v === "string") {
+    if (v.length >= 13) o[k] = flatCopy(v);
+  } else if (typeof v === "object" && v !== null) {
+    for (const j in v as Obj) flattenDeep(v as Obj, j);
+  }
+}
+
 function preview(s: string): string {
   return JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s);
 }
@@ -255,9 +302,11 @@ export function parseRawEvent(
     ? raw.tenant
     : opts.defaultTenant ?? "default";
   const ctx = { event_id: raw.event_id, tenant, line };
-  const receivedMs = typeof raw.received_at === "string"
-    ? parseIsoAt(raw.received_at, 0)
-    : NaN;
+  let receivedMs = NaN;
+  if (typeof raw.received_at === "string") {
+    receivedMs = canonicalIsoMs(raw.received_at, true);
+    if (receivedMs !== receivedMs) receivedMs = parseIsoAt(raw.received_at, 0);
+  }
   if (receivedMs !== receivedMs) {
     return deadLetter(
       "parser",
@@ -314,6 +363,7 @@ export function parseRawEvent(
         );
       }
       failure = parseText(ev, st, text, fmt);
+      if (failure === null) flattenParts(ev as unknown as Obj);
       if (text.indexOf("\uFFFD") >= 0) {
         ev.fields["parser.invalid_utf8"] = "true";
       }
@@ -349,11 +399,7 @@ export function parseRawEvent(
   if (st.tsMs === st.tsMs) {
     ev.ts = isoFromMs(st.tsMs);
   } else {
-    // received_at is usually already canonical UTC with ms: reuse it.
-    const r = raw.received_at;
-    ev.ts = r.length === 24 && r.charCodeAt(23) === 90
-      ? r
-      : isoFromMs(receivedMs);
+    ev.ts = isoFromMs(receivedMs);
     ev.ts_source = "received_at";
   }
   ev.severity = SEVERITIES[st.sev > st.floor ? st.sev : st.floor];

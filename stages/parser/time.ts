@@ -14,26 +14,94 @@ export function plausibleMs(ms: number): boolean {
   return ms >= MIN_MS && ms < MAX_MS;
 }
 
-let lastSec = NaN;
-let lastPrefix = "";
-/** "000" … "999", so the millisecond part needs no formatting. */
+/** "000Z" … "999Z", so the millisecond part needs no formatting. */
 const MILLIS: string[] = Array.from(
   { length: 1000 },
-  (_, i) => String(i).padStart(3, "0"),
+  (_, i) => `${String(i).padStart(3, "0")}Z`,
 );
 
+// Second → "YYYY-MM-DDTHH:MM:SS." prefix, direct-mapped on the low bits of
+// the second: a mixed stream interleaves a few clocks (syslog, web logs,
+// replayed old files), which a single-entry cache would keep missing.
+const PREFIX_SLOTS = 64;
+const prefixSec = new Float64Array(PREFIX_SLOTS).fill(NaN);
+const prefixText: string[] = new Array(PREFIX_SLOTS).fill("");
+
+// The last millisecond formatted or read in canonical form, and its text.
+// Canonical text is unique per millisecond, so whoever saw it last (the
+// formatter or {@link canonicalIsoMs}) can hand it out again.
+let lastMs = NaN;
+let lastText = "";
+
 /**
- * RFC 3339 UTC text with milliseconds. The "YYYY-MM-DDTHH:MM:SS." prefix is
- * cached per second, because neighbouring events mostly share it and
- * `toISOString` dominates the cost otherwise.
+ * RFC 3339 UTC text with milliseconds. Prefixes are cached per second and
+ * the whole text per millisecond, because `toISOString` would otherwise
+ * dominate. The text is joined rather than concatenated: `+` makes a cons
+ * string, and JSON.stringify leaves its fast path for the whole record when
+ * it meets one (see {@link flatCopy}).
  */
 export function isoFromMs(ms: number): string {
+  if (ms === lastMs) return lastText;
   const sec = Math.floor(ms / 1000);
-  if (sec !== lastSec) {
-    lastSec = sec;
-    lastPrefix = new Date(sec * 1000).toISOString().slice(0, 20);
+  const slot = sec & (PREFIX_SLOTS - 1);
+  if (prefixSec[slot] !== sec) {
+    prefixSec[slot] = sec;
+    prefixText[slot] = new Date(sec * 1000).toISOString().slice(0, 20);
   }
-  return lastPrefix + MILLIS[ms - sec * 1000] + "Z";
+  lastMs = ms;
+  lastText = [prefixText[slot], MILLIS[ms - sec * 1000]].join("");
+  return lastText;
+}
+
+// "YYYY-MM-DDTHH:MM:SS" of the last canonical text read, and its epoch ms.
+let canonPrefix = "\u0000";
+let canonPrefixMs = NaN;
+
+/**
+ * Epoch ms of `s` when it is exactly canonical UTC text with milliseconds
+ * (`2026-11-24T10:00:00.123Z`, what ingest and ECS shippers write), else
+ * NaN. Texts sharing the last one's second cost a prefix compare and three
+ * digits. With `keep`, the text is remembered as the canonical form of its
+ * millisecond, so formatting that instant again reuses it; pass it only for
+ * flat strings (parsed JSON values), never for substrings of a log line.
+ */
+export function canonicalIsoMs(s: string, keep = false): number {
+  if (
+    s.length !== 24 || s.charCodeAt(23) !== 90 || s.charCodeAt(19) !== 46 ||
+    s.charCodeAt(10) !== 84
+  ) return NaN;
+  const frac = digitsAt(s, 20, 3);
+  if (frac < 0) return NaN;
+  if (!s.startsWith(canonPrefix)) {
+    const ms = parseIsoAt(s, 0);
+    if (ms !== ms) return NaN;
+    const sec = ms - frac;
+    // Round trip: rejects 2026-02-30 and leap seconds, which Date.UTC
+    // would roll over into a different text.
+    const prefix = new Date(sec).toISOString().slice(0, 19);
+    if (!s.startsWith(prefix)) return NaN;
+    canonPrefix = prefix;
+    canonPrefixMs = sec;
+  }
+  const ms = canonPrefixMs + frac;
+  if (keep) {
+    lastMs = ms;
+    lastText = s;
+  }
+  return ms;
+}
+
+/**
+ * A sequential (flat) copy of `s` when it may be a sliced or cons string.
+ * V8 makes substrings of 13 or more characters slices of their parent and
+ * concatenations of that length cons strings; JSON.stringify's fast path
+ * bails out on either and re-serializes the whole record slowly (about
+ * twice the cost). Shorter strings are already flat copies.
+ */
+export function flatCopy(s: string): string {
+  // Joining two non-empty parts always builds a new sequential string
+  // (joining with "" alone hands back the same slice).
+  return s.length < 13 ? s : [s[0], s.slice(1)].join("");
 }
 
 /** Month index (0–11) of a three-letter English month name at `s[i]`, or -1. */
@@ -346,7 +414,10 @@ export function parseTimestamp(value: unknown, refMs: number): number {
   let ms: number;
   if (typeof value === "number") ms = epochToMs(value);
   else if (typeof value !== "string") return NaN;
-  else ms = parseTimeText(value.trim(), refMs);
+  else {
+    ms = canonicalIsoMs(value);
+    if (ms !== ms) ms = parseTimeText(value.trim(), refMs);
+  }
   return plausibleMs(ms) ? ms : NaN;
 }
 

@@ -51,12 +51,19 @@ export function parseZeek(
   ev.format = kind === "conn" || kind === "dns" || kind === "http"
     ? `zeek_${kind}`
     : "zeek";
+  // Zeek writes the conn id flat ("id.orig_h") in JSON logs, nested ("id":
+  // {"orig_h"}) when a shipper un-flattens it. Constant keys: a key built
+  // per event would be interned on every lookup.
   const id = typeof o.id === "object" && o.id !== null
     ? o.id as Record<string, unknown>
-    : o;
-  const p = id === o ? "id." : "";
-  endpoint(ev, "source", id[`${p}orig_h`], id[`${p}orig_p`]);
-  endpoint(ev, "destination", id[`${p}resp_h`], id[`${p}resp_p`]);
+    : null;
+  if (id === null) {
+    endpoint(ev, "source", o["id.orig_h"], o["id.orig_p"]);
+    endpoint(ev, "destination", o["id.resp_h"], o["id.resp_p"]);
+  } else {
+    endpoint(ev, "source", id.orig_h, id.orig_p);
+    endpoint(ev, "destination", id.resp_h, id.resp_p);
+  }
   const ms = parseTimestamp(o.ts, st.refMs);
   if (ms === ms) st.tsMs = ms;
   for (const k in o) {
