@@ -301,8 +301,8 @@ class KafkaSource implements RecordSource {
   readonly #admin: Admin;
   #closed = false;
   #running = false;
-  /** Batches ready for the runner. */
-  #queue: InputBatch[] = [];
+  /** Batches ready for the runner, with their record counts. */
+  #queue: { batch: InputBatch; n: number }[] = [];
   /** Wakes `batches()` when a batch arrives or the source closes. */
   #wake: (() => void) | null = null;
   /** Wakes an eachBatch handler waiting for in-flight records to drain. */
@@ -315,6 +315,14 @@ class KafkaSource implements RecordSource {
   #inflight = 0;
   /** Highest offset committed per "topic/partition", so commits never go back. */
   #committed = new Map<string, bigint>();
+  /** Offsets acknowledged by the stage and not yet sent to the broker. */
+  #pending = new Map<
+    string,
+    { topic: string; partition: number; offset: bigint }
+  >();
+  /** The running commit loop, if any. */
+  #commitLoop: Promise<void> | null = null;
+  #closing: Promise<void> | null = null;
   /** Partitions this member owns ("topic/partition"); commits elsewhere are dropped. */
   #assigned = new Set<string>();
   #idleTimer: ReturnType<typeof setInterval> | undefined;
@@ -489,20 +497,27 @@ class KafkaSource implements RecordSource {
       const n = chunk.length;
       let committed = false;
       const next = BigInt(lastOffset) + 1n;
-      this.#queue.push({
+      const batch: InputBatch = {
         lines,
         oversize: oversize.length ? oversize : undefined,
-        commit: async () => {
-          if (committed) return;
+        // Everything made from the batch is acknowledged downstream: its
+        // offsets may be committed. The commit itself runs in the background
+        // (coalesced per partition, one request at a time), so the stage
+        // does not wait a round trip per batch; a commit lost to a crash
+        // only means redelivery. close() waits for it.
+        commit: () => {
+          if (committed) return Promise.resolve();
           committed = true;
-          await this.#commit(topic, partition, next);
+          this.#requestCommit(topic, partition, next);
           this.#inflight -= n;
           this.#lastActivity = Date.now();
           const d = this.#drained;
           this.#drained = null;
           d?.();
+          return Promise.resolve();
         },
-      });
+      };
+      this.#queue.push({ batch, n });
       this.#inflight += n;
       this.#lastActivity = Date.now();
       // Fetching moves on; committing is left to the batch's commit().
@@ -511,39 +526,68 @@ class KafkaSource implements RecordSource {
     }
   }
 
-  /** Commits `offset` (the next one to read) of one partition. */
-  async #commit(topic: string, partition: number, offset: bigint) {
+  /** Queues `offset` (the next one to read) of one partition for commit. */
+  #requestCommit(topic: string, partition: number, offset: bigint): void {
     const tp = `${topic}/${partition}`;
     if (!this.#assigned.has(tp)) return; // lost in a rebalance: redelivered
-    if ((this.#committed.get(tp) ?? -1n) >= offset) return;
-    try {
-      await withRetry(
-        "offset commit",
-        this.#logger,
-        async () => {
-          try {
-            await this.#consumer.commitOffsets([{
-              topic,
-              partition,
-              offset: offset.toString(),
-            }]);
-          } catch (e) {
-            if (LOST_OWNERSHIP.has(errType(e))) throw new LostOwnership(e);
-            throw e;
+    const known = this.#pending.get(tp)?.offset ?? this.#committed.get(tp) ??
+      -1n;
+    if (offset <= known) return;
+    this.#pending.set(tp, { topic, partition, offset });
+    this.#kickCommits();
+  }
+
+  #kickCommits(): void {
+    if (this.#commitLoop) return;
+    this.#commitLoop = this.#runCommits().finally(() => {
+      this.#commitLoop = null;
+      if (this.#pending.size > 0) this.#kickCommits();
+    });
+  }
+
+  /** Sends queued offsets until none are left. */
+  async #runCommits(): Promise<void> {
+    while (this.#pending.size > 0) {
+      const todo = [...this.#pending.values()].filter((o) =>
+        this.#assigned.has(`${o.topic}/${o.partition}`)
+      );
+      this.#pending.clear();
+      if (todo.length === 0) continue;
+      try {
+        await withRetry(
+          "offset commit",
+          this.#logger,
+          async () => {
+            try {
+              await this.#consumer.commitOffsets(todo.map((o) => ({
+                topic: o.topic,
+                partition: o.partition,
+                offset: o.offset.toString(),
+              })));
+            } catch (e) {
+              if (LOST_OWNERSHIP.has(errType(e))) throw new LostOwnership(e);
+              throw e;
+            }
+          },
+          { budgetMs: 60000, stopped: () => this.#closed },
+        );
+        for (const o of todo) {
+          const tp = `${o.topic}/${o.partition}`;
+          if ((this.#committed.get(tp) ?? -1n) < o.offset) {
+            this.#committed.set(tp, o.offset);
           }
-        },
-        { budgetMs: 60000, stopped: () => this.#closed },
-      );
-      if ((this.#committed.get(tp) ?? -1n) < offset) {
-        this.#committed.set(tp, offset);
+        }
+      } catch (e) {
+        // Not fatal: uncommitted records are delivered again (at-least-once),
+        // and replays are harmless downstream (stable ids, idempotent sink).
+        this.#logger.warn(
+          "kafka offsets not committed; the records will be delivered again",
+          {
+            offsets: todo.map((o) => `${o.topic}/${o.partition}@${o.offset}`),
+            error: errMessage(e),
+          },
+        );
       }
-    } catch (e) {
-      // Not fatal: an uncommitted batch is delivered again (at-least-once),
-      // and replays are harmless downstream (stable ids, idempotent sink).
-      this.#logger.warn(
-        "kafka offsets not committed; the records will be delivered again",
-        { topic, partition, offset: offset.toString(), error: errMessage(e) },
-      );
     }
   }
 
@@ -553,7 +597,7 @@ class KafkaSource implements RecordSource {
       if (this.#failure) throw this.#failure;
       const next = this.#queue.shift();
       if (next) {
-        yield next;
+        yield next.batch;
         continue;
       }
       if (this.#closed) return;
@@ -561,14 +605,27 @@ class KafkaSource implements RecordSource {
     }
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /**
+   * Stops handing out batches, gives the stage up to 5 s to acknowledge
+   * the ones it holds, commits what was acknowledged, and leaves the group.
+   * Every call returns the same promise, so a second caller (the runner's
+   * clean-up after a signal) waits for the first.
+   */
+  close(): Promise<void> {
+    return this.#closing ??= this.#close();
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
     if (this.#idleTimer !== undefined) clearInterval(this.#idleTimer);
     this.#wakeUp();
     this.#drained?.();
-    // Batches not committed by now are left for redelivery.
+    // Batches never handed out are simply not committed: redelivered.
+    for (const q of this.#queue) this.#inflight -= q.n;
     this.#queue = [];
+    const deadline = Date.now() + 5_000;
+    while (this.#inflight > 0 && Date.now() < deadline) await sleep(25);
+    while (this.#commitLoop) await this.#commitLoop;
     try {
       await this.#consumer.disconnect();
     } catch (e) {
