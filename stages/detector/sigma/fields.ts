@@ -222,6 +222,21 @@ export class FieldTable {
     return s;
   }
 
+  /**
+   * The slot of the keyword text: the string leaves searched by keyword
+   * identifiers (the log line, or the payload's strings and `fields`).
+   */
+  keywordSlot(): number {
+    const key = "\u0000keywords";
+    let s = this.#slots.get(key);
+    if (s !== undefined) return s;
+    s = this.names.length;
+    this.names.push(key);
+    this.accessors.push(keywordLeavesOf);
+    this.#slots.set(key, s);
+    return s;
+  }
+
   /** The slot of an explicit event path (no mapping, no fallbacks). */
   pathSlot(path: string): number {
     const key = `\u0000path:${path}`;
@@ -300,16 +315,8 @@ export class EventView {
    */
   keywordLeaves(): string[] {
     if (this.#leaves !== undefined) return this.#leaves;
-    const e = this.event;
-    const out: string[] = [];
-    if (typeof e.payload === "string") out.push(e.payload);
-    else collectStrings(e.payload, out, 0);
-    const f = e.fields;
-    if (f && typeof f === "object") {
-      for (const v of Object.values(f)) if (typeof v === "string") out.push(v);
-    }
-    this.#leaves = out;
-    return out;
+    this.#leaves = this.get(this.#table.keywordSlot()) as string[];
+    return this.#leaves;
   }
 
   /** Lowercase {@link keywordLeaves}. */
@@ -319,6 +326,18 @@ export class EventView {
     }
     return this.#leavesLower;
   }
+}
+
+/** The keyword text leaves of an event. */
+function keywordLeavesOf(e: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  if (typeof e.payload === "string") out.push(e.payload);
+  else collectStrings(e.payload, out, 0);
+  const f = e.fields;
+  if (f && typeof f === "object") {
+    for (const v of Object.values(f)) if (typeof v === "string") out.push(v);
+  }
+  return out;
 }
 
 function collectStrings(v: unknown, out: string[], depth: number): void {

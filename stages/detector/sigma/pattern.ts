@@ -651,13 +651,31 @@ export function compileKeywords(
       cased,
     );
   });
-  void ctx;
+  // Prefilter need: each keyword's longest literal in the keyword text.
+  const kwSlot = ctx.fields.keywordSlot();
+  const clauses = values.map((x) => {
+    const toks = typeof x === "string"
+      ? parseSigmaString(x)
+      : [{ k: "lit", s: String(x) } as Token];
+    let best = "";
+    for (const t of mods.includes("windash") ? windash(toks) : toks) {
+      if (t.k === "lit" && t.s.length > best.length) best = t.s;
+    }
+    return best.length >= MIN_LITERAL
+      ? [{ slot: kwSlot, lit: best.toLowerCase() }]
+      : null;
+  });
+  const need = clauses.some((c) => c === null)
+    ? null
+    : all
+    ? needAll(clauses.map((c) => clauseNeed(c)))
+    : clauseNeed(clauses.flat() as Clause);
   // Each text leaf is searched on its own: a keyword never spans two values.
   const infixOnly = tests.every((t) => t.k === "infix");
   const many = !all && infixOnly && tests.length > 8
     ? new InfixSet(tests.map((t) => (t as { s: string }).s))
     : null;
-  return (v) => {
+  return setNeed((v: EventView) => {
     const leaves = cased ? v.keywordLeaves() : v.keywordLeavesLower();
     if (all) {
       for (const t of tests) {
@@ -678,7 +696,7 @@ export function compileKeywords(
       for (const t of tests) if (runTest(t, l)) return true;
     }
     return false;
-  };
+  }, need);
 }
 
 function scalarString(x: unknown): string | undefined {

@@ -171,9 +171,39 @@ Deno.test({
       assert.deepEqual(fast, full, `event ${i}`);
       matched += full.length;
     }
+    // Linux syslog lines reach keyword rules, which are prefiltered too.
+    const LINES = [
+      "sshd[1]: Failed password for invalid user admin from 203.0.113.9 port 22 ssh2",
+      "sshd[1]: error: PAM: Authentication failure for root from 203.0.113.9",
+      "sshd[1]: Accepted publickey for deploy from 10.0.0.5 port 50022 ssh2",
+      "sudo: bob : TTY=pts/0 ; PWD=/home/bob ; USER=root ; COMMAND=/bin/sh",
+      "useradd[9]: new user: name=backdoor, UID=0, GID=0, home=/root, shell=/bin/bash",
+      "kernel: [ 1.0] Out of memory: Killed process 123 (java)",
+      "sshd[1]: Did not receive identification string from 198.51.100.4",
+    ];
+    let linuxMatched = 0;
+    for (let i = 0; i < 70; i++) {
+      const line = LINES[i % LINES.length];
+      const ev = event({
+        format: "rfc3164",
+        category: "auth",
+        action: ["ssh_login", "sudo", "user_created"][i % 3],
+        process: { name: ["sshd", "sudo", "useradd"][i % 3] },
+        payload: `Nov 24 10:00:00 host-1 ${line}`,
+      });
+      view.reset(ev as unknown as Record<string, unknown>);
+      const fast = set.router.route(view).filter((r) => r.match(view))
+        .map((r) => r.index);
+      view.reset(ev as unknown as Record<string, unknown>);
+      const full = set.router.rulesFor(view).filter((r) => r.match(view))
+        .map((r) => r.index);
+      assert.deepEqual(fast, full, `line ${i}`);
+      linuxMatched += full.length;
+    }
     console.log(
-      `prefilter: ${matched} rule matches over 400 events, identical to a full scan`,
+      `prefilter: ${matched} Windows and ${linuxMatched} syslog rule matches, identical to a full scan`,
     );
+    assert.ok(linuxMatched >= 5, `too few syslog matches: ${linuxMatched}`);
     assert.ok(matched > 100, `too few matches to prove anything: ${matched}`);
   },
 });
