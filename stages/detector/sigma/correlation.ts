@@ -42,7 +42,7 @@ export interface CorrelationOptions {
   now?: () => number;
 }
 
-/** Estimated bytes of one group (object, aggregate, arrays, Map slot; measured ~370 B with a short key by bench/sigma_bench.ts). */
+/** Estimated bytes of one group (object, aggregate, arrays, Map slot; bench/sigma_bench.ts measures ~410 B per one-entry group including key and evidence id). */
 export const GROUP_BYTES = 320;
 /** Estimated bytes of one stored entry. */
 export const ENTRY_BYTES = 40;
