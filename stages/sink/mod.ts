@@ -26,7 +26,6 @@ export * from "./schema.ts";
 export * from "./report.ts";
 export {
   deferCommits,
-  rowFor,
   type StoreStats,
   StoreWriter,
   type WriterOptions,

@@ -3,11 +3,17 @@
  * ClickHouse server over HTTP (`http(s)://user:pass@host:8123/database`)
  * and NDJSON (`-`, `file:PATH`). One interface, chosen from `--out`.
  */
-import type { RecordType } from "../shared/records.ts";
+import type { AnyRecord, RecordType } from "../shared/records.ts";
 import { openSink } from "../shared/io/mod.ts";
 import type { RecordSink } from "../shared/io/types.ts";
 import type { Logger } from "../shared/log.ts";
 import { UsageError } from "../shared/cli.ts";
+import {
+  ByteWriter,
+  type ColumnType,
+  compileTable,
+  type RecordEncoder,
+} from "./row_binary.ts";
 import {
   DEFAULT_DATABASE,
   readInitSql,
@@ -30,8 +36,8 @@ export const TABLE_OF: Record<RecordType, TableName> = {
 export interface PendingRow {
   /** The record as received (NDJSON output writes this). */
   line: string;
-  /** The JSONEachRow row for the database (the line plus sink-set columns). */
-  row: string;
+  /** The decoded record (`line` parsed). */
+  record: AnyRecord;
 }
 
 /** How a failed store operation should be handled. */
@@ -153,11 +159,28 @@ export const INSERT_SETTINGS: Record<string, string | number> = {
   input_format_json_read_objects_as_strings: 1,
   input_format_json_named_tuples_as_objects: 1,
   input_format_json_defaults_for_missing_elements_in_named_tuple: 1,
+  // Every row has a distinct id: collapsing replays within one insert block
+  // (ReplacingMergeTree's merge-on-insert, ~4 µs/row on events) finds
+  // nothing; replays are collapsed by background merges and FINAL.
+  optimize_on_insert: 0,
 };
+
+/** The JSONEachRow row for a record: its line, plus the columns the sink sets. */
+export function rowFor(record: AnyRecord, line: string): string {
+  if (
+    (record.record === "enriched_event" || record.record === "raw_event") &&
+    typeof record.payload === "object"
+  ) {
+    return line.slice(0, line.lastIndexOf("}")) + ',"payload_type":"json"}';
+  }
+  return line;
+}
 
 function joinRows(rows: readonly PendingRow[]): string {
   let text = "";
-  for (let i = 0; i < rows.length; i++) text += rows[i].row + "\n";
+  for (let i = 0; i < rows.length; i++) {
+    text += rowFor(rows[i].record, rows[i].line) + "\n";
+  }
   return text;
 }
 
@@ -216,13 +239,39 @@ type ChdbSession = {
   close(): void;
 };
 
-/** The embedded ClickHouse engine (npm `chdb`), one data directory per process. */
+/** Tables whose rows go to chDB as RowBinary (the high-volume ones). */
+const BINARY_TABLES: ReadonlySet<TableName> = new Set(["events", "raw_events"]);
+
+/** Settings of the RowBinary inserts (see {@link INSERT_SETTINGS}). */
+const BINARY_SETTINGS = "optimize_on_insert = 0";
+
+/**
+ * The embedded ClickHouse engine (npm `chdb`), one data directory per process.
+ *
+ * Enriched and raw events are inserted as RowBinary encoded in JS from the
+ * already decoded records (see row_binary.ts): ClickHouse then parses nothing.
+ * chDB's insert API takes text formats only, so the bytes go through a file
+ * in a private temp directory (tmpfs when there is one) and
+ * `INSERT … FROM INFILE`. Records the encoder declines, and the other tables,
+ * use JSONEachRow.
+ */
 export class ChdbStore implements RecordStore {
   readonly kind = "chdb";
   readonly queryable = true;
   readonly describe: string;
   readonly #session: ChdbSession;
   readonly #db: string;
+  readonly #encoders = new Map<TableName, RecordEncoder | null>();
+  readonly #writer = new ByteWriter(1 << 20);
+  #writerBusy = false;
+  readonly #stored = new WeakSet<PendingRow>();
+  #partial = false;
+  #spool: string | undefined;
+  #files = 0;
+  /** Use RowBinary for {@link BINARY_TABLES}. */
+  binary = true;
+  /** Rows stored per insert format (what took the fast path). */
+  readonly rowsByFormat = { RowBinary: 0, JSONEachRow: 0 };
 
   private constructor(describe: string, session: ChdbSession, db: string) {
     this.describe = describe;
@@ -244,6 +293,7 @@ export class ChdbStore implements RecordStore {
   }
 
   async applySchema(retention?: RetentionDays): Promise<void> {
+    this.#encoders.clear();
     for (
       const st of schemaStatements(await readInitSql(), {
         database: this.#db,
@@ -259,7 +309,51 @@ export class ChdbStore implements RecordStore {
   }
 
   async insert(table: TableName, rows: readonly PendingRow[]): Promise<void> {
+    // Rows already stored by an earlier, partly failed call are not stored
+    // again when the writer retries or bisects the same rows.
+    if (this.#partial) rows = rows.filter((r) => !this.#stored.has(r));
     if (rows.length === 0) return;
+    const enc = this.binary && BINARY_TABLES.has(table)
+      ? await this.#encoder(table)
+      : null;
+    if (!enc) return await this.#insertJson(table, rows);
+    // The shared buffer is free again once its bytes are in the file; a
+    // concurrent insert (not made by the sink's writer) gets its own.
+    const w = this.#writerBusy ? new ByteWriter(1 << 16) : this.#writer;
+    w.reset();
+    let declined: PendingRow[] | undefined;
+    let encoded: PendingRow[] | undefined;
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      if (!enc.encode(w, r.record, r.line)) {
+        if (!declined) {
+          declined = [];
+          encoded = rows.slice(0, i);
+        }
+        declined.push(r);
+      } else if (encoded) encoded.push(r);
+    }
+    if (w.pos > 0) {
+      const shared = w === this.#writer;
+      if (shared) this.#writerBusy = true;
+      await this.#insertBinary(table, enc, w.bytes(), () => {
+        if (shared) this.#writerBusy = false;
+      });
+      this.rowsByFormat.RowBinary += rows.length - (declined?.length ?? 0);
+    }
+    if (!declined) return;
+    try {
+      await this.#insertJson(table, declined);
+    } catch (e) {
+      if (encoded?.length) {
+        for (const r of encoded) this.#stored.add(r);
+        this.#partial = true;
+      }
+      throw e;
+    }
+  }
+
+  async #insertJson(table: TableName, rows: readonly PendingRow[]) {
     try {
       await this.#session.insert({
         table: `${this.#db}.${table}`,
@@ -267,9 +361,63 @@ export class ChdbStore implements RecordStore {
         format: "JSONEachRow",
         settings: INSERT_SETTINGS,
       });
+      this.rowsByFormat.JSONEachRow += rows.length;
     } catch (e) {
       throw toStoreError(e);
     }
+  }
+
+  async #insertBinary(
+    table: TableName,
+    enc: RecordEncoder,
+    data: Uint8Array,
+    written: () => void,
+  ) {
+    const file = `${await this.#spoolDir()}/${table}-${++this.#files}.bin`;
+    try {
+      await Deno.writeFile(file, data);
+    } finally {
+      written();
+    }
+    try {
+      await this.#session.queryAsync(
+        `INSERT INTO ${this.#db}.${table} (${
+          enc.columns.map((c) => `\`${c}\``).join(", ")
+        }) FROM INFILE '${file}' SETTINGS ${BINARY_SETTINGS} FORMAT RowBinary`,
+      );
+    } catch (e) {
+      throw toStoreError(e);
+    } finally {
+      await Deno.remove(file).catch(() => {});
+    }
+  }
+
+  async #spoolDir(): Promise<string> {
+    return this.#spool ??= await Deno.makeTempDir({
+      dir: await tmpfs(),
+      prefix: "sentinel-sink-",
+    });
+  }
+
+  /** The table's RowBinary encoder, compiled from its columns once. */
+  async #encoder(table: TableName): Promise<RecordEncoder | null> {
+    let enc = this.#encoders.get(table);
+    if (enc !== undefined) return enc;
+    try {
+      const out = await this.query(
+        `SELECT name, type FROM system.columns WHERE database = '${this.#db}' AND table = '${table}' AND default_kind IN ('', 'DEFAULT') ORDER BY position`,
+        "JSONEachRow",
+      );
+      const cols = out.split("\n").filter((l) => l).map((l) =>
+        JSON.parse(l) as ColumnType
+      );
+      enc = cols.length ? compileTable(cols) : null;
+    } catch {
+      enc = null; // e.g. the table does not exist yet: JSON reports that
+    }
+    // An unknown table is looked up again next time (it may be created).
+    if (enc) this.#encoders.set(table, enc);
+    return enc;
   }
 
   async query(sql: string, format: string): Promise<string> {
@@ -280,9 +428,21 @@ export class ChdbStore implements RecordStore {
     }
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.#session.close();
-    return Promise.resolve();
+    if (this.#spool) {
+      await Deno.remove(this.#spool, { recursive: true }).catch(() => {});
+    }
+  }
+}
+
+/** /dev/shm when it is a writable directory, else the system temp dir. */
+async function tmpfs(): Promise<string | undefined> {
+  try {
+    const st = await Deno.stat("/dev/shm");
+    return st.isDirectory ? "/dev/shm" : undefined;
+  } catch {
+    return undefined;
   }
 }
 

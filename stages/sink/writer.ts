@@ -6,7 +6,7 @@
  */
 import type { DeadLetter } from "../shared/contracts/mod.ts";
 import type { Logger } from "../shared/log.ts";
-import { type AnyRecord, deadLetter } from "../shared/records.ts";
+import { deadLetter } from "../shared/records.ts";
 import type {
   InputBatch,
   OutputRecord,
@@ -65,7 +65,6 @@ export interface StoreStats {
 
 interface Buffer {
   rows: Record<TableName, PendingRow[]>;
-  records: Record<TableName, AnyRecord[]>;
   count: number;
   bytes: number;
   /** Input batches whose records are all in this buffer or earlier ones. */
@@ -76,23 +75,11 @@ interface Buffer {
 function emptyBuffer(): Buffer {
   return {
     rows: { events: [], alerts: [], dead_letters: [], raw_events: [] },
-    records: { events: [], alerts: [], dead_letters: [], raw_events: [] },
     count: 0,
     bytes: 0,
     commits: [],
     since: 0,
   };
-}
-
-/** The database row for a record: its line, plus the columns the sink sets. */
-export function rowFor(record: AnyRecord, line: string): string {
-  if (
-    (record.record === "enriched_event" || record.record === "raw_event") &&
-    typeof record.payload === "object"
-  ) {
-    return line.slice(0, line.lastIndexOf("}")) + ',"payload_type":"json"}';
-  }
-  return line;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -149,11 +136,9 @@ export class StoreWriter implements RecordSink {
     for (let i = 0; i < records.length; i++) {
       const { record, line } = records[i];
       const table = TABLE_OF[record.record];
-      const row = rowFor(record, line);
-      b.rows[table].push({ line, row });
-      b.records[table].push(record);
+      b.rows[table].push({ line, record });
       b.count++;
-      b.bytes += row.length + 1;
+      b.bytes += line.length + 1;
     }
     if (b.count >= this.#maxRows || b.bytes >= this.#maxBytes) {
       // Pipelined: the store works on this batch (chDB on its own thread,
@@ -220,13 +205,9 @@ export class StoreWriter implements RecordSink {
     for (const table of TABLES) {
       const rows = b.rows[table];
       if (rows.length === 0) continue;
-      const refused = await this.#insertOrBisect(table, rows, b.records[table]);
-      if (refused.length) {
-        b.rows.dead_letters.push(...refused.map((d) => {
-          const line = JSON.stringify(d);
-          return { line, row: line };
-        }));
-        b.records.dead_letters.push(...refused);
+      const refused = await this.#insertOrBisect(table, rows);
+      for (const d of refused) {
+        b.rows.dead_letters.push({ line: JSON.stringify(d), record: d });
       }
     }
     for (const batch of b.commits) await batch.commit();
@@ -242,20 +223,19 @@ export class StoreWriter implements RecordSink {
   async #insertOrBisect(
     table: TableName,
     rows: PendingRow[],
-    records: AnyRecord[],
   ): Promise<DeadLetter[]> {
     try {
       await this.#insertWithRetry(table, rows);
-      this.#count(table, records);
+      this.#count(table, rows);
       return [];
     } catch (e) {
       const err = e as StoreError;
       if (!(err instanceof StoreError) || err.kind !== "rejected") throw e;
       if (
         table === "dead_letters" && rows.length === 1 &&
-        records[0].record === "dead_letter" &&
-        records[0].stage === "sink" &&
-        records[0].reason_code === "rejected_by_store"
+        rows[0].record.record === "dead_letter" &&
+        rows[0].record.stage === "sink" &&
+        rows[0].record.reason_code === "rejected_by_store"
       ) {
         // The store refuses even our own dead letter: nothing sane is left.
         throw new StoreError(
@@ -266,7 +246,7 @@ export class StoreWriter implements RecordSink {
       }
       if (rows.length === 1) {
         this.stats.rejected++;
-        const rec = records[0] as {
+        const rec = rows[0].record as {
           event_id?: string;
           alert_id?: string;
           tenant?: unknown;
@@ -276,7 +256,7 @@ export class StoreWriter implements RecordSink {
             "sink",
             "rejected_by_store",
             `${this.#store.describe} refused the ${
-              records[0].record
+              rows[0].record.record
             }: ${err.message}`,
             rows[0].line,
             {
@@ -289,16 +269,8 @@ export class StoreWriter implements RecordSink {
         ];
       }
       const mid = rows.length >> 1;
-      const left = await this.#insertOrBisect(
-        table,
-        rows.slice(0, mid),
-        records.slice(0, mid),
-      );
-      const right = await this.#insertOrBisect(
-        table,
-        rows.slice(mid),
-        records.slice(mid),
-      );
+      const left = await this.#insertOrBisect(table, rows.slice(0, mid));
+      const right = await this.#insertOrBisect(table, rows.slice(mid));
       return left.concat(right);
     }
   }
@@ -340,10 +312,10 @@ export class StoreWriter implements RecordSink {
     }
   }
 
-  #count(table: TableName, records: AnyRecord[]) {
+  #count(table: TableName, rows: PendingRow[]) {
     const s = this.stats;
-    s.stored[table] += records.length;
-    for (const r of records) {
+    s.stored[table] += rows.length;
+    for (const { record: r } of rows) {
       if (r.record === "enriched_event") {
         s.events_by_category[r.category] =
           (s.events_by_category[r.category] ?? 0) + 1;

@@ -1,0 +1,255 @@
+/**
+ * The RowBinary fast path of the chDB store: it must store exactly what the
+ * JSONEachRow path stores (ClickHouse's own conversions are the reference),
+ * decline every value it cannot encode exactly, and never store a row twice
+ * when part of a batch is refused.
+ */
+import assert from "node:assert/strict";
+import {
+  ChdbStore,
+  type PendingRow,
+  StoreWriter,
+} from "../../stages/sink/mod.ts";
+import { readbackSql, recordFromRow } from "../../stages/sink/readback.ts";
+import {
+  ByteWriter,
+  type ColumnType,
+  compileTable,
+} from "../../stages/sink/row_binary.ts";
+import { seedRecords } from "../../stages/demo_seed/mod.ts";
+import { createLogger } from "../../stages/shared/log.ts";
+import type { AnyRecord } from "../../stages/shared/records.ts";
+import type {
+  EnrichedEvent,
+  RawEvent,
+} from "../../stages/shared/contracts/mod.ts";
+import { EVENTS, flowV6, sshFailure, sudoShell } from "./_fixtures.ts";
+
+const id = (n: number) =>
+  `0b6c1d1e-2222-4333-8444-${String(n).padStart(12, "0")}`;
+
+/** Values that stress the encoder: lengths around varint and fast-path limits, escapes, non-ASCII, 64-bit counts. */
+const TRICKY: EnrichedEvent[] = [
+  {
+    ...sshFailure,
+    event_id: id(1),
+    host: { name: "x".repeat(48), ip: "10.0.0.1" },
+    user: {
+      name: "ünïcödé",
+      domain: "CORP\\dom",
+      target: { name: "r\too\nt" },
+    },
+    source: {
+      ip: "255.255.255.255",
+      port: 65535,
+      bytes: 5_000_000_000,
+      packets: Number.MAX_SAFE_INTEGER,
+      geo: { location: { lat: -33.8688, lon: 151.2093 } },
+    },
+    destination: { ip: "0.0.0.0", port: 0, domain: "é".repeat(49) },
+    fields: { "clé": "välue", tab: "a\tb", empty: "", quote: 'it\'s "x"' },
+    enrichment: { "source.asset.owner": "bob" },
+    payload: "y".repeat(20_000) + " 🎉",
+  },
+  {
+    ...sudoShell,
+    event_id: id(2),
+    ts: "2028-02-29T23:59:59.999Z",
+    received_at: "2028-03-01T00:00:00.000Z",
+    severity: "critical",
+    process: {
+      name: "p".repeat(200),
+      pid: 4_294_967_295,
+      executable: "/usr/bin/" + "z".repeat(130),
+      command_line: "a\\b\\\\c",
+      hash: { md5: "d41d8cd98f00b204e9800998ecf8427e", imphash: "" },
+      parent: { command_line: "😀 emoji" },
+    },
+    dns: { question: { name: "q.example" }, answers: ["a", "", "ü", "b\tc"] },
+    http: { response: { status_code: 599 }, user_agent: "ua" },
+    ground_truth: { scenario: "s" },
+    payload: {
+      nested: { "ü": ["\u0000", 1.5, null, true], "k": "tab\there" },
+      n: 12345678901234,
+    },
+  },
+];
+
+const RAW: RawEvent[] = [
+  {
+    record: "raw_event",
+    event_id: id(3),
+    received_at: "2026-11-24T10:00:00.001Z",
+    tenant: "default",
+    source_name: "sshd",
+    transport: "generator",
+    ingest_node: "gen-1",
+    payload: "Nov 24 10:00:00 web-01 sshd[1]: hello",
+  },
+  {
+    record: "raw_event",
+    event_id: id(4),
+    received_at: "2026-11-24T10:00:00.002Z",
+    tenant: "default",
+    source_name: "fw",
+    transport: "generator",
+    ingest_node: "gen-1",
+    format: "ecs",
+    payload: { "@timestamp": "2026-11-24T10:00:00.002Z", msg: "ö" },
+    ground_truth: { scenario: "x", role: "benign" },
+  },
+];
+
+const rowsOf = (records: readonly AnyRecord[]): PendingRow[] =>
+  records.map((record) => ({ record, line: JSON.stringify(record) }));
+
+async function rowsIn(store: ChdbStore, table: "events" | "raw_events") {
+  const text = await store.query(
+    `SELECT * EXCEPT (inserted_at) FROM sentinel.${table} ORDER BY event_id ${
+      readbackSql(table).slice(readbackSql(table).indexOf("SETTINGS"))
+    }`,
+    "JSONEachRow",
+  );
+  return text.split("\n").filter((l) => l).map((l) => JSON.parse(l));
+}
+
+Deno.test("chDB RowBinary path", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "sink_rowbinary_" });
+  const store = await ChdbStore.open(dir);
+  try {
+    await store.applySchema();
+    const columns = (await store.query(
+      "SELECT name, type FROM system.columns WHERE database = 'sentinel' AND table = 'events' AND default_kind IN ('', 'DEFAULT') ORDER BY position",
+      "JSONEachRow",
+    )).trim().split("\n").map((l) => JSON.parse(l) as ColumnType);
+
+    await t.step(
+      "stores exactly what JSONEachRow stores, and reads back equal",
+      async () => {
+        const events: AnyRecord[] = [
+          ...EVENTS,
+          ...TRICKY,
+          ...seedRecords({ events: 300, alerts: 0, seed: 7 }).events,
+        ];
+        const viaJson: Record<string, unknown[]> = {};
+        const viaBinary: Record<string, unknown[]> = {};
+        for (const binary of [false, true]) {
+          store.binary = binary;
+          await store.query("TRUNCATE TABLE sentinel.events", "TSV");
+          await store.query("TRUNCATE TABLE sentinel.raw_events", "TSV");
+          await store.insert("events", rowsOf(events));
+          await store.insert("raw_events", rowsOf(RAW));
+          const into = binary ? viaBinary : viaJson;
+          into.events = await rowsIn(store, "events");
+          into.raw_events = await rowsIn(store, "raw_events");
+        }
+        assert.equal(viaJson.events.length, events.length);
+        assert.deepEqual(viaBinary.events, viaJson.events);
+        assert.deepEqual(viaBinary.raw_events, viaJson.raw_events);
+        // Only the IPv6 flow took the JSON path in the binary run.
+        assert.deepEqual(store.rowsByFormat, {
+          JSONEachRow: events.length + RAW.length + 1,
+          RowBinary: events.length - 1 + RAW.length,
+        });
+        // And what was stored is what was sent.
+        const back = viaBinary.events.map((r) =>
+          recordFromRow("events", r as Record<string, unknown>)
+        );
+        const byId = new Map(
+          back.map((r) => [(r as EnrichedEvent).event_id, r]),
+        );
+        for (const e of [...EVENTS, ...TRICKY]) {
+          assert.deepEqual(byId.get(e.event_id), e);
+        }
+      },
+    );
+
+    await t.step(
+      "declines values it cannot encode exactly, leaving the buffer as it was",
+      () => {
+        const enc = compileTable(columns)!;
+        assert.ok(enc, "the events table is encodable");
+        const w = new ByteWriter(64);
+        assert.equal(
+          enc.encode(w, sshFailure, JSON.stringify(sshFailure)),
+          true,
+        );
+        const after = w.pos;
+        const declined: [string, unknown][] = [
+          ["IPv6 text", { ...sshFailure, source: { ip: flowV6.source!.ip } }],
+          ["bad IPv4", { ...sshFailure, source: { ip: "999.1.1.1" } }],
+          ["leading zero", { ...sshFailure, source: { ip: "10.0.0.01" } }],
+          ["no milliseconds", { ...sshFailure, ts: "2026-11-24T10:00:00Z" }],
+          ["offset", { ...sshFailure, ts: "2026-11-24T10:00:00.000+02:00" }],
+          ["no leap day", { ...sshFailure, ts: "2026-02-29T10:00:00.000Z" }],
+          ["port as text", { ...sshFailure, source: { port: "22" } }],
+          ["port out of range", { ...sshFailure, source: { port: 70000 } }],
+          ["fractional pid", { ...sudoShell, process: { pid: 1.5 } }],
+          ["number for a name", { ...sshFailure, host: { name: 7 } }],
+          ["missing tenant", { ...sshFailure, tenant: undefined }],
+          ["unknown severity", { ...sshFailure, severity: "severe" }],
+          ["short event id", { ...sshFailure, event_id: "0b6c1d1e" }],
+          ["map with a number", { ...sshFailure, fields: { pid: 1 } }],
+          ["entity not an object", { ...sshFailure, user: "admin" }],
+        ];
+        for (const [why, rec] of declined) {
+          assert.equal(
+            enc.encode(w, rec as AnyRecord, JSON.stringify(rec)),
+            false,
+            why,
+          );
+          assert.equal(w.pos, after, `${why}: buffer restored`);
+        }
+        // A JSON payload is kept verbatim, so a line whose text differs from
+        // re-serializing it (spacing) takes the JSON path.
+        const spaced = JSON.stringify(flowV6, null, 1).replace(/\n/g, "");
+        const v4 = { ...flowV6, source: { ip: "10.1.1.1" }, destination: {} };
+        assert.equal(enc.encode(w, v4, JSON.stringify(v4)), true);
+        assert.equal(enc.encode(w, v4, spaced), false);
+      },
+    );
+
+    await t.step("a batch refused in part is not stored twice", async () => {
+      store.binary = true;
+      await store.query("TRUNCATE TABLE sentinel.events", "TSV");
+      await store.query("TRUNCATE TABLE sentinel.dead_letters", "TSV");
+      // Background merges would collapse duplicates and hide them.
+      await store.query("SYSTEM STOP MERGES sentinel.events", "TSV");
+      const binaryBefore = store.rowsByFormat.RowBinary;
+      const good = Array.from({ length: 50 }, (_, i) => ({
+        ...sshFailure,
+        event_id: id(100 + i),
+      }));
+      // Declined by the encoder, then refused by ClickHouse.
+      const bad = { ...sshFailure, event_id: id(99), source: { ip: "1.2.3" } };
+      const batch = [...good.slice(0, 20), bad, ...good.slice(20)];
+      const writer = new StoreWriter(store, createLogger("sink", "error"), {
+        maxRetries: 0,
+      });
+      await writer.write(
+        rowsOf(batch).map((r) => ({ ...r, forwarded: true })),
+      );
+      await writer.close();
+      assert.equal(writer.stats.stored.events, 50);
+      assert.equal(writer.stats.rejected, 1);
+      // Without FINAL: every row exactly once, not merely collapsed on merge.
+      const n = await store.query(
+        "SELECT count() AS n, uniqExact(event_id) AS u FROM sentinel.events",
+        "JSONEachRow",
+      );
+      assert.deepEqual(JSON.parse(n), { n: 50, u: 50 });
+      assert.equal(store.rowsByFormat.RowBinary - binaryBefore, 50);
+      const dead = await store.query(
+        "SELECT event_id, reason_code FROM sentinel.dead_letters",
+        "JSONEachRow",
+      );
+      assert.deepEqual(JSON.parse(dead), {
+        event_id: id(99),
+        reason_code: "rejected_by_store",
+      });
+    });
+  } finally {
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
