@@ -367,7 +367,7 @@ async function latency(
       },
     });
     // Warm-up: both stages joined their groups and passed records through.
-    const warm = await rawEvents(200);
+    const warm = await rawEvents(2500); // past the anomaly warm-up (2000)
     await produce(sink, warm);
     const admin = await adminFor(b.address);
     const deadline = Date.now() + 60_000;

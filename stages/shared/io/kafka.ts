@@ -646,6 +646,27 @@ class LostOwnership extends Error {
 }
 FATAL_TYPES.add("LOST_OWNERSHIP");
 
+/** Records bound for one produce request, and who waits for its ack. */
+interface ProduceRequest {
+  byTopic: Map<string, Message[]>;
+  bytes: number;
+  count: number;
+  done: Promise<void>;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+function newRequest(): ProduceRequest {
+  let resolve!: () => void;
+  let reject!: (e: Error) => void;
+  const done = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  done.catch(() => {}); // reported through write(); never unhandled
+  return { byTopic: new Map(), bytes: 0, count: 0, done, resolve, reject };
+}
+
 /** Producer writing each record type to its topic. */
 class KafkaSink implements RecordSink {
   readonly describe: string;
@@ -656,6 +677,11 @@ class KafkaSink implements RecordSink {
   #connected = false;
   #closed = false;
   #healthy = true;
+  /** Produce requests waiting to be sent, oldest first. */
+  #requests: ProduceRequest[] = [];
+  /** The request being sent. */
+  #inflight: ProduceRequest | null = null;
+  #pumping = false;
 
   constructor(s: KafkaSettings, logger: Logger) {
     this.#s = s;
@@ -699,29 +725,64 @@ class KafkaSink implements RecordSink {
     this.#connected = true;
   }
 
-  async write(records: OutputRecord[]): Promise<void> {
-    // Requests are cut at `max_request_bytes` (1 MiB by default), so no
-    // partition's record batch outgrows a topic's max.message.bytes, even on
-    // topics made elsewhere with Kafka's 1 MB default.
+  /**
+   * Queues the records into produce requests and resolves when the broker
+   * acknowledged all of them. Requests go out one at a time (idempotent
+   * producer); writes arriving while one is in flight are coalesced into the
+   * next, so many small concurrent writers (ingest's HTTP requests, a paced
+   * load generator) share requests instead of each waiting a round trip.
+   * Requests are cut at `max_request_bytes` (1 MiB by default), so no
+   * partition's record batch outgrows a topic's max.message.bytes, even on
+   * topics made elsewhere with Kafka's 1 MB default.
+   */
+  write(records: OutputRecord[]): Promise<void> {
+    if (this.#closed) {
+      return Promise.reject(new Error("kafka sink is closed"));
+    }
     const limit = this.#s.maxRequestBytes;
     const topics = this.#s.topics;
-    let chunk = new Map<string, Message[]>();
-    let bytes = 0;
+    const waits = new Set<Promise<void>>();
+    let req = this.#requests[this.#requests.length - 1];
     for (const r of records) {
       if (r.forwarded) continue;
       const topic = topics[r.record.record as RecordType];
       if (topic === undefined) continue;
-      if (bytes > 0 && bytes + r.line.length > limit) {
-        await this.#send(chunk);
-        chunk = new Map();
-        bytes = 0;
+      const size = r.line.length + 64;
+      if (!req || (req.count > 0 && req.bytes + size > limit)) {
+        req = newRequest();
+        this.#requests.push(req);
       }
-      let list = chunk.get(topic);
-      if (!list) chunk.set(topic, list = []);
+      let list = req.byTopic.get(topic);
+      if (!list) req.byTopic.set(topic, list = []);
       list.push({ key: partitionKey(r.record), value: r.line });
-      bytes += r.line.length + 64;
+      req.bytes += size;
+      req.count++;
+      waits.add(req.done);
     }
-    if (bytes > 0) await this.#send(chunk);
+    if (waits.size === 0) return Promise.resolve();
+    this.#pump();
+    return Promise.all(waits).then(() => {});
+  }
+
+  /** Sends queued requests in order until none are left. */
+  async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (this.#requests.length > 0) {
+        const req = this.#requests.shift()!;
+        this.#inflight = req;
+        try {
+          await this.#send(req.byTopic);
+          req.resolve();
+        } catch (e) {
+          req.reject(e as Error);
+        }
+      }
+    } finally {
+      this.#inflight = null;
+      this.#pumping = false;
+    }
   }
 
   /** Sends one request's worth, retrying until acknowledged. */
@@ -790,12 +851,16 @@ class KafkaSink implements RecordSink {
     }
   }
 
-  flush(): Promise<void> {
-    return Promise.resolve(); // write() resolves only after the broker ack
+  /** Resolves when every queued request has been acknowledged (or failed). */
+  async flush(): Promise<void> {
+    const all = [this.#inflight, ...this.#requests].filter((r) => r !== null)
+      .map((r) => r!.done);
+    await Promise.allSettled(all);
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    await this.flush();
     this.#closed = true;
     this.#connected = false;
     await this.#producer.disconnect().catch(() => {});
