@@ -161,6 +161,7 @@ export function canonicalIp(text: string): string | null {
   if (text.indexOf(":") < 0) {
     if (c0 < 48 || c0 > 57) return null;
     const r = scanIpv4(text, 0, len);
+    lastFamily = r === 0 ? 0 : 4;
     if (r === 1) return text;
     if (r === 2) return `${v4[0]}.${v4[1]}.${v4[2]}.${v4[3]}`;
     return null;
@@ -175,8 +176,27 @@ export function canonicalIp(text: string): string | null {
   }
   const zone = text.indexOf("%", start);
   if (zone >= 0 && zone < end) end = zone;
-  if (!scanIpv6(text, start, end)) return null;
+  if (!scanIpv6(text, start, end)) {
+    lastFamily = 0;
+    return null;
+  }
+  lastFamily = 6;
   return formatIpv6();
+}
+
+// Family (4 or 6, 0: invalid) of the last address canonicalIp scanned; its
+// octets or groups are still in the scratch arrays.
+let lastFamily = 0;
+
+/**
+ * Class of the address the last successful {@link canonicalIp} call
+ * returned, from the scratch it left behind (no second scan). Call it right
+ * after canonicalIp.
+ */
+export function lastIpClass(): IpClass {
+  if (lastFamily === 4) return classifyV4(v4[0], v4[1], v4[2]);
+  if (lastFamily === 6) return classifyV6();
+  return "reserved";
 }
 
 function classifyV4(a: number, b: number, c: number): IpClass {
@@ -202,6 +222,11 @@ export function ipClass(ip: string): IpClass {
     return classifyV4(v4[0], v4[1], v4[2]);
   }
   if (!scanIpv6(ip, 0, ip.length)) return "reserved";
+  return classifyV6();
+}
+
+/** Class of the IPv6 address in the scratch groups. */
+function classifyV6(): IpClass {
   const g0 = v6[0];
   if (
     g0 === 0 && v6[1] === 0 && v6[2] === 0 && v6[3] === 0 && v6[4] === 0

@@ -78,6 +78,15 @@ const NOT_SNAKE = /[^a-z0-9]+/g;
 
 /** `logged-in` → `logged_in`, `User Login` → `user_login`. */
 function snakeCase(s: string): string {
+  // Most shippers already write snake_case: check before copying.
+  const n = s.length;
+  let ok = n > 0 && s.charCodeAt(0) !== 95 && s.charCodeAt(n - 1) !== 95;
+  for (let i = 0; ok && i < n; i++) {
+    const c = s.charCodeAt(i);
+    ok = (c >= 97 && c <= 122) || (c >= 48 && c <= 57) ||
+      (c === 95 && s.charCodeAt(i + 1) !== 95);
+  }
+  if (ok) return s;
   const t = s.toLowerCase().replace(NOT_SNAKE, "_");
   let a = 0;
   let b = t.length;
@@ -225,6 +234,9 @@ export function parseJsonObject(ev: Ev, st: ParseState, o: Obj): string | null {
       case "process": {
         const e = obj(v);
         if (e === null) break;
+        if (e.executable !== undefined && e.name === undefined) {
+          st.sliced = true; // the name is cut from the path
+        }
         processNode(ev, e);
         continue;
       }
@@ -237,6 +249,7 @@ export function parseJsonObject(ev: Ev, st: ParseState, o: Obj): string | null {
       case "url": {
         const e = obj(v);
         if (e === null) break;
+        st.sliced = true; // path and query are cut from the original
         const original = scalarText(e.original ?? e.full);
         if (original !== null) setUrl(ev, original);
         for (const uk in e) {
@@ -320,6 +333,7 @@ export function parseJsonObject(ev: Ev, st: ParseState, o: Obj): string | null {
     // Beats' system module: a raw syslog message with the program named.
     const program = ev.process?.name;
     if (message !== "" && program !== undefined) {
+      st.sliced = true; // entities are cut from the message
       classifyProgramMessage(ev, st, program, "", message);
     }
     if (ev.action === "unclassified") {

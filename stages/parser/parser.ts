@@ -11,7 +11,13 @@ import type {
 } from "../shared/contracts/mod.ts";
 import { type AnyRecord, deadLetter } from "../shared/records.ts";
 import type { Emitter, InputContext, Transform } from "../shared/stage.ts";
-import { type Ev, newState, type ParseState, resetState } from "./_event.ts";
+import {
+  type Ev,
+  flattenStrings,
+  newState,
+  type ParseState,
+  resetState,
+} from "./_event.ts";
 import {
   parseAccessLog,
   parseApacheError,
@@ -24,13 +30,7 @@ import { parseJsonObject } from "./json_event.ts";
 import type { IndicatorLookup } from "./lookup.ts";
 import { SEVERITIES } from "./severity.ts";
 import { parseSyslog } from "./syslog.ts";
-import {
-  canonicalIsoMs,
-  flatCopy,
-  isoFromMs,
-  monthAt,
-  parseIsoAt,
-} from "./time.ts";
+import { canonicalIsoMs, isoFromMs, monthAt, parseIsoAt } from "./time.ts";
 import { parseWindows, windowsSystem } from "./windows.ts";
 import { isZeek, parseZeek } from "./zeek.ts";
 
@@ -243,47 +243,6 @@ function parseObject(
   return parseJsonObject(ev, st, o);
 }
 
-type Obj = Record<string, unknown>;
-
-/** Top-level keys whose values come from the RawEvent or are constants. */
-const ENVELOPE = new Set([
-  "record",
-  "event_id",
-  "received_at",
-  "tenant",
-  "source_name",
-  "transport",
-  "ingest_node",
-  "format",
-  "ts",
-  "ts_source",
-  "category",
-  "outcome",
-  "severity",
-  "payload",
-  "ground_truth",
-]);
-
-/**
- * Replaces substrings of a text payload by flat copies (see
- * {@link flatCopy}), so the record keeps JSON.stringify's fast path.
- */
-function flattenParts(o: Obj): void {
-  for (const k in o) {
-    if (ENVELOPE.has(k)) continue;
-    flattenDeep(o, k);
-  }
-}
-
-function flattenDeep(o: Obj, k: string): void {
-  const v = o[k];
-  if (typeof v === "string") {
-    if (v.length >= 13) o[k] = flatCopy(v);
-  } else if (typeof v === "object" && v !== null) {
-    for (const j in v as Obj) flattenDeep(v as Obj, j);
-  }
-}
-
 function preview(s: string): string {
   return JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s);
 }
@@ -363,7 +322,7 @@ export function parseRawEvent(
         );
       }
       failure = parseText(ev, st, text, fmt);
-      if (failure === null) flattenParts(ev as unknown as Obj);
+      if (failure === null) flattenStrings(ev);
       if (text.indexOf("\uFFFD") >= 0) {
         ev.fields["parser.invalid_utf8"] = "true";
       }
@@ -376,6 +335,7 @@ export function parseRawEvent(
         payload,
         fmt === AUTO || fmt === JSON_TEXT ? AUTO : fmt,
       );
+      if (failure === null && st.sliced) flattenStrings(ev);
     } else {
       return deadLetter(
         "parser",

@@ -27,11 +27,13 @@ const PREFIX_SLOTS = 64;
 const prefixSec = new Float64Array(PREFIX_SLOTS).fill(NaN);
 const prefixText: string[] = new Array(PREFIX_SLOTS).fill("");
 
-// The last millisecond formatted or read in canonical form, and its text.
-// Canonical text is unique per millisecond, so whoever saw it last (the
-// formatter or {@link canonicalIsoMs}) can hand it out again.
+// The last millisecond formatted, and its text; and the last canonical text
+// read from a record (see {@link canonicalIsoMs}). Canonical text is unique
+// per millisecond, so either can be handed out again for the same instant.
 let lastMs = NaN;
 let lastText = "";
+let keptMs = NaN;
+let keptText = "";
 
 /**
  * RFC 3339 UTC text with milliseconds. Prefixes are cached per second and
@@ -42,6 +44,7 @@ let lastText = "";
  */
 export function isoFromMs(ms: number): string {
   if (ms === lastMs) return lastText;
+  if (ms === keptMs) return keptText;
   const sec = Math.floor(ms / 1000);
   const slot = sec & (PREFIX_SLOTS - 1);
   if (prefixSec[slot] !== sec) {
@@ -53,17 +56,31 @@ export function isoFromMs(ms: number): string {
   return lastText;
 }
 
-// "YYYY-MM-DDTHH:MM:SS" of the last canonical text read, and its epoch ms.
-let canonPrefix = "\u0000";
-let canonPrefixMs = NaN;
+// Two canonical texts read before (their first 19 characters, the second,
+// were verified) and the epoch ms of those seconds: receipt times and event
+// times are two clocks, often a second apart, and would evict each other.
+let canonSeen0 = "\u0000";
+let canonSec0 = NaN;
+let canonSeen1 = "\u0000";
+let canonSec1 = NaN;
+
+/** True when `a` and `b` agree on their first 19 characters (`YYYY-MM-DDTHH:MM:SS`). */
+function sameSecond(a: string, b: string): boolean {
+  // Seconds first: they differ most often.
+  for (let k = 18; k >= 0; k--) {
+    if (a.charCodeAt(k) !== b.charCodeAt(k)) return false;
+  }
+  return true;
+}
 
 /**
  * Epoch ms of `s` when it is exactly canonical UTC text with milliseconds
  * (`2026-11-24T10:00:00.123Z`, what ingest and ECS shippers write), else
- * NaN. Texts sharing the last one's second cost a prefix compare and three
- * digits. With `keep`, the text is remembered as the canonical form of its
- * millisecond, so formatting that instant again reuses it; pass it only for
- * flat strings (parsed JSON values), never for substrings of a log line.
+ * NaN. Texts in the same second as one of the two previous seconds cost a
+ * 19-character compare and three digits. With `keep`, the text is
+ * remembered as the canonical form of its millisecond, so formatting that
+ * instant reuses it; pass it only for flat strings (parsed JSON values),
+ * never for substrings of a log line (see {@link flatCopy}).
  */
 export function canonicalIsoMs(s: string, keep = false): number {
   if (
@@ -72,21 +89,25 @@ export function canonicalIsoMs(s: string, keep = false): number {
   ) return NaN;
   const frac = digitsAt(s, 20, 3);
   if (frac < 0) return NaN;
-  if (!s.startsWith(canonPrefix)) {
+  let canonSecMs: number;
+  if (sameSecond(s, canonSeen0)) canonSecMs = canonSec0;
+  else if (sameSecond(s, canonSeen1)) canonSecMs = canonSec1;
+  else {
     const ms = parseIsoAt(s, 0);
     if (ms !== ms) return NaN;
-    const sec = ms - frac;
+    canonSecMs = ms - frac;
     // Round trip: rejects 2026-02-30 and leap seconds, which Date.UTC
     // would roll over into a different text.
-    const prefix = new Date(sec).toISOString().slice(0, 19);
-    if (!s.startsWith(prefix)) return NaN;
-    canonPrefix = prefix;
-    canonPrefixMs = sec;
+    if (!sameSecond(s, new Date(canonSecMs).toISOString())) return NaN;
+    canonSeen1 = canonSeen0;
+    canonSec1 = canonSec0;
+    canonSeen0 = s;
+    canonSec0 = canonSecMs;
   }
-  const ms = canonPrefixMs + frac;
+  const ms = canonSecMs + frac;
   if (keep) {
-    lastMs = ms;
-    lastText = s;
+    keptMs = ms;
+    keptText = s;
   }
   return ms;
 }
@@ -289,11 +310,26 @@ export function parseRfc3164At(s: string, i: number, refMs: number): number {
     return Date.UTC(year, mo, d, h, mi, se, frac) - off * 60000;
   }
   const ref = refMs === refMs ? refMs : Date.now();
-  year = new Date(ref).getUTCFullYear();
+  year = utcYear(ref);
   let ms = Date.UTC(year, mo, d, h, mi, se, frac);
   // More than a week in the future of the receipt time: it was last year.
   if (ms > ref + 7 * 86400000) ms = Date.UTC(year - 1, mo, d, h, mi, se, frac);
   return ms;
+}
+
+// UTC year of the last reference time asked for, valid in [yearFrom, yearTo).
+let yearFrom = NaN;
+let yearTo = NaN;
+let yearOf = 0;
+
+/** UTC year of `ms`, cached: receipt times of a stream share their year. */
+function utcYear(ms: number): number {
+  if (!(ms >= yearFrom && ms < yearTo)) {
+    yearOf = new Date(ms).getUTCFullYear();
+    yearFrom = Date.UTC(yearOf, 0, 1);
+    yearTo = Date.UTC(yearOf + 1, 0, 1);
+  }
+  return yearOf;
 }
 
 /**

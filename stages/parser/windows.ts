@@ -102,6 +102,7 @@ export function parseWindows(
   sys: Obj,
 ): string | null {
   ev.format = "windows_evtx";
+  st.sliced = true; // domain\\user, hashes and answers are split apart
   const root = obj(o.Event) ?? o;
   const f = ev.fields;
   const idText = text(sys.EventID);

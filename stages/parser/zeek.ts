@@ -48,6 +48,7 @@ export function parseZeek(
       kind = "dns";
     } else if ("method" in o || "status_code" in o || "uri" in o) kind = "http";
   }
+  if (kind === "http") st.sliced = true; // url parts are cut from the uri
   ev.format = kind === "conn" || kind === "dns" || kind === "http"
     ? `zeek_${kind}`
     : "zeek";
