@@ -254,8 +254,6 @@ export class FieldTable {
   }
 }
 
-const UNSET = Symbol("unset");
-
 /**
  * The event being matched, with per-field caches. One instance is reused for
  * every event (reset with {@link EventView.reset}), so matching allocates
@@ -265,7 +263,11 @@ export class EventView {
   event: Record<string, unknown> = {};
   readonly #table: FieldTable;
   #values: unknown[] = [];
-  #lower: (string | typeof UNSET | undefined)[] = [];
+  #lower: (string | undefined)[] = [];
+  /** Per slot, the event generation its cached value belongs to. */
+  #valueGen = new Int32Array(0);
+  #lowerGen = new Int32Array(0);
+  #gen = 1;
   #leaves: string[] | undefined = undefined;
   #leavesLower: string[] | undefined = undefined;
 
@@ -273,39 +275,42 @@ export class EventView {
     this.#table = table;
   }
 
-  /** Points the view at a new event and drops every cache. */
+  /** Points the view at a new event and drops every cache (O(1)). */
   reset(event: Record<string, unknown>): void {
     this.event = event;
     const n = this.#table.size;
-    if (this.#values.length !== n) {
-      this.#values = new Array(n);
-      this.#lower = new Array(n);
-    }
-    this.#values.fill(UNSET);
-    this.#lower.fill(UNSET);
+    if (this.#valueGen.length !== n) this.#resize(n);
+    this.#gen = (this.#gen + 1) | 0 || 1;
     this.#leaves = undefined;
     this.#leavesLower = undefined;
   }
 
+  #resize(n: number): void {
+    this.#values = new Array(n).fill(undefined);
+    this.#lower = new Array(n).fill(undefined);
+    this.#valueGen = new Int32Array(n);
+    this.#lowerGen = new Int32Array(n);
+  }
+
   /** Raw value of field `slot` (undefined when absent). */
   get(slot: number): unknown {
-    let v = this.#values[slot];
-    if (v === UNSET) {
-      v = this.#table.accessors[slot](this.event);
-      this.#values[slot] = v;
-    }
+    if (this.#valueGen[slot] === this.#gen) return this.#values[slot];
+    if (slot >= this.#valueGen.length) this.#resize(this.#table.size);
+    const v = this.#table.accessors[slot](this.event);
+    this.#values[slot] = v;
+    this.#valueGen[slot] = this.#gen;
     return v;
   }
 
   /** Lowercase string form of a scalar field, undefined for absent/objects. */
   lower(slot: number): string | undefined {
-    const l = this.#lower[slot];
-    if (l !== UNSET) return l as string | undefined;
+    if (this.#lowerGen[slot] === this.#gen) return this.#lower[slot];
     const v = this.get(slot);
     let s: string | undefined;
     if (typeof v === "string") s = v.toLowerCase();
     else if (typeof v === "number" || typeof v === "boolean") s = String(v);
     this.#lower[slot] = s;
+    this.#lowerGen[slot] = this.#gen;
     return s;
   }
 
