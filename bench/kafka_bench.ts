@@ -47,6 +47,17 @@ const OFFERED_RATE = 10_000;
 const logger = createLogger("kafka-bench", "error");
 const SIGMA = new URL("../sigma", import.meta.url).pathname;
 
+/** The 1-minute load average, so readers can judge CPU contention. */
+function load(): string {
+  try {
+    return `load avg ${
+      Deno.readTextFileSync("/proc/loadavg").split(" ")[0]
+    } on ${navigator.hardwareConcurrency} cores`;
+  } catch {
+    return "load unknown";
+  }
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Raw events as the generator makes them, or synthetic sshd lines. */
@@ -186,7 +197,7 @@ async function stageThroughput(
       `produce to tp.events.raw (acks=all, idempotent), ${recs.length} events`,
     value: Math.round(recs.length / sec),
     unit: "events/s",
-    notes: "sink adapter in the bench process, 5000-record writes",
+    notes: `sink adapter in the bench process, 5000-record writes; ${load()}`,
   });
   const timeout = quick ? 60_000 : 300_000;
   const real = hasCli("sentinel-parser") && hasCli("sentinel-detector");
@@ -301,7 +312,7 @@ function stageResult(
     notes: r.note ??
       `committed input offsets over ${
         r.seconds.toFixed(2)
-      } s; stage is a subprocess sharing the CPU with the broker`,
+      } s; stage is a subprocess sharing the CPU with the broker; ${load()}`,
   };
 }
 
@@ -401,7 +412,7 @@ async function latency(
     const p99 = pct(latencies, 0.99);
     const note =
       `${recs.length} events offered over ${offeredSec.toFixed(1)} s, ` +
-      `${latencies.length} alerts measured (from producer hand-off to the alert on lat.alerts)`;
+      `${latencies.length} alerts measured (from producer hand-off to the alert on lat.alerts); ${load()}`;
     return [
       {
         area: AREA,
