@@ -24,10 +24,12 @@ ARG DISTROLESS=gcr.io/distroless/cc-debian12:nonroot
 FROM --platform=$BUILDPLATFORM node:${NODE_VERSION}-bookworm-slim AS build
 ARG TARGETARCH
 WORKDIR /src
-# npm installs the pinned Deno (devDependency `deno`) and the npm packages
-# the stages import, exactly as .ci/run and CI do.
+# npm installs the npm packages the stages import and the pinned Deno
+# (tools/deno), exactly as .ci/run and CI do.
 COPY package.json package-lock.json ./
-RUN --mount=type=cache,target=/root/.npm npm install --no-audit --no-fund
+COPY tools/deno/package.json tools/deno/package-lock.json ./tools/deno/
+RUN --mount=type=cache,target=/root/.npm npm install --no-audit --no-fund \
+ && cd tools/deno && npm install --no-audit --no-fund
 COPY . .
 # deno compile downloads the runtime it embeds (denort) per target; the cache
 # mount keeps it between builds.
@@ -37,7 +39,7 @@ RUN --mount=type=cache,target=/root/.cache/deno \
       arm64) triple=aarch64-unknown-linux-gnu ;; \
       *) echo "unsupported TARGETARCH '$TARGETARCH' (amd64, arm64)" >&2; exit 1 ;; \
     esac \
- && ./node_modules/.bin/deno run -A scripts/compile.ts --target "$triple" --out-dir /out \
+ && ./tools/deno/node_modules/.bin/deno run -A scripts/compile.ts --target "$triple" --out-dir /out \
  && cd /out \
  && for f in sentinel-*-"$triple"; do mv "$f" "${f%-$triple}"; done \
  && sha256sum sentinel-* > SHA256SUMS

@@ -275,9 +275,9 @@ status() {
 topics() {
   probe || die "no broker answers on 127.0.0.1:$port; run 'scripts/kafka.sh start' first"
   local deno="${DENO:-}"
-  [ -n "$deno" ] || { [ -x "$repo/node_modules/.bin/deno" ] && deno="$repo/node_modules/.bin/deno"; }
+  [ -n "$deno" ] || { [ -x "$repo/tools/deno/node_modules/.bin/deno" ] && deno="$repo/tools/deno/node_modules/.bin/deno"; }
   [ -n "$deno" ] || deno="$(command -v deno || true)"
-  [ -n "$deno" ] || die "deno not found (looked at \$DENO, node_modules/.bin/deno and PATH)"
+  [ -n "$deno" ] || die "deno not found (looked at \$DENO, tools/deno/node_modules/.bin/deno and PATH)"
   "$deno" run -A "$here/kafka/topics.ts" "127.0.0.1:$port" "${topic_partitions:-$partitions}"
 }
 
