@@ -139,7 +139,8 @@ async function measureStage(
   const deadline = Date.now() + timeoutMs;
   try {
     while (Date.now() < deadline) {
-      const c = await groupCommitted(admin, group, topics);
+      // Coordinator moves and loading are transient: ask again.
+      const c = await groupCommitted(admin, group, topics).catch(() => -1);
       const now = performance.now();
       if (c > 0 && t0 === 0) {
         t0 = now;
@@ -382,12 +383,12 @@ async function latency(
     await produce(sink, warm);
     const admin = await adminFor(b.address);
     const deadline = Date.now() + 60_000;
+    const committed = (g: string, t: string) =>
+      groupCommitted(admin, g, [t]).catch(() => -1);
     while (
       Date.now() < deadline &&
-      (await groupCommitted(admin, "lat-parser", ["lat.events.raw"]) <
-          warm.length ||
-        await groupCommitted(admin, "lat-detector", ["lat.events.enriched"]) <
-          1)
+      (await committed("lat-parser", "lat.events.raw") < warm.length ||
+        await committed("lat-detector", "lat.events.enriched") < 1)
     ) await sleep(100);
     await admin.disconnect();
     // Offered load: 10 ms ticks of rate/100 events each.

@@ -14,6 +14,7 @@
 #   --controller-port N  controller listener 127.0.0.1:N    SENTINEL_KAFKA_CONTROLLER_PORT (port+1)
 #   --data DIR           instance dir: config, data, log    SENTINEL_KAFKA_DATA ($HOME/run-<port>)
 #   --partitions N       default partitions of new topics   SENTINEL_KAFKA_PARTITIONS (3)
+#   --owner PID          start: stop the broker once process PID is gone (tests)
 # Other environment:
 #   SENTINEL_KAFKA_HOME          jar cache and instance root (default: <repo>/.kafka, git-ignored)
 #   SENTINEL_KAFKA_HEAP_OPTS     JVM heap flags (default "-Xms128m -Xmx512m")
@@ -53,12 +54,14 @@ cmd="${1:-}"
 }
 shift
 topic_partitions=""
+owner=""
 while [ $# -gt 0 ]; do
   case "$1" in
   --port) port="$2"; shift 2 ;;
   --controller-port) controller_port="$2"; shift 2 ;;
   --data) data="$2"; shift 2 ;;
   --partitions) partitions="$2"; shift 2 ;;
+  --owner) owner="$2"; shift 2 ;;
   -h | --help) usage; exit 0 ;;
   [0-9]*) topic_partitions="$1"; shift ;;
   *) echo "kafka.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
@@ -231,6 +234,14 @@ start() {
     -cp "$libs/*" kafka.Kafka "$config" >>"$logfile" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$pidfile"
+  if [ -n "$owner" ]; then
+    # Watchdog: when the owner (e.g. a test run) is gone, stop this broker,
+    # so an aborted or filtered test run leaves no JVM behind.
+    setsid nohup bash -c '
+      while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done
+      kill -0 "$2" 2>/dev/null && exec bash "$3" stop --port "$4" --data "$5"
+    ' _ "$owner" "$pid" "${BASH_SOURCE[0]}" "$port" "$data" >/dev/null 2>&1 </dev/null &
+  fi
   wait_ready "$pid"
   say "ready (pid $pid) on 127.0.0.1:$port"
   echo "127.0.0.1:$port"

@@ -118,7 +118,7 @@ export async function startBroker(): Promise<TestBroker> {
       return `kafka://127.0.0.1:${port}/${path}${q ? `?${q}` : ""}`;
     },
     async start() {
-      const r = await sh(["start", ...flags]);
+      const r = await sh(["start", ...flags, "--owner", String(Deno.pid)]);
       if (r.code !== 0) {
         throw new Error(`kafka.sh start failed (${r.code}):\n${r.err}`);
       }

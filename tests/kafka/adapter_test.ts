@@ -297,6 +297,47 @@ kafkaTest(
   },
 );
 
+kafkaTest(
+  "kafka sink: a topic made elsewhere with a small max.message.bytes still receives every record (requests are split)",
+  async () => {
+    const b = await getBroker();
+    const topic = "small.messages";
+    quietNodeWarnings();
+    const admin = new Kafka({
+      brokers: [b.address],
+      logLevel: logLevel.NOTHING,
+    })
+      .admin();
+    await admin.connect();
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{
+        topic,
+        numPartitions: 1,
+        configEntries: [{ name: "max.message.bytes", value: "4096" }],
+      }],
+    });
+    await admin.disconnect();
+    const sink = await openKafkaSink(
+      new URL(
+        b.uri("", { "topic.raw_event": topic, max_request_bytes: 65536 }),
+      ),
+      opts(),
+    );
+    const all = Array.from({ length: 100 }, (_, i) => rawEvent(i));
+    await sink.write(all.map((r) => out(r)));
+    await sink.close();
+    const got = (await drain(b, topic, "g-small")).map((l) =>
+      JSON.parse(l).event_id
+    );
+    assert.deepEqual(
+      got,
+      all.map((r) => (r as { event_id: string }).event_id),
+      "records lost or reordered",
+    );
+  },
+);
+
 if (!KAFKA_SKIP) {
   Deno.test({
     name: "kafka adapter: stop the test broker",
