@@ -155,6 +155,10 @@ export class LogsourceRouter<R extends Routable> {
   readonly #byFirst = new Map<number, Map<string, number[]>>();
   readonly #wild: number[] = [];
   readonly #hits: number[] = [];
+  readonly #byHash = new Map<
+    number,
+    { hits: number[]; plan: PrefilterPlan<R> }[]
+  >();
 
   constructor(config: MappingConfig, fields: FieldTable, rules: R[]) {
     this.#rules = rules;
@@ -185,6 +189,14 @@ export class LogsourceRouter<R extends Routable> {
 
   /** Which routing entries hold for the event in `view`, as a cache key. */
   routeKey(view: EventView): string {
+    const hits = this.#collect(view);
+    let key = "";
+    for (const i of hits) key += i + ",";
+    return key;
+  }
+
+  /** The sorted indexes of the entries that hold (a reused array). */
+  #collect(view: EventView): number[] {
     // Entries are indexed by their first test's field and values, so only
     // entries whose first test already holds are checked further.
     const hits = this.#hits;
@@ -199,9 +211,7 @@ export class LogsourceRouter<R extends Routable> {
     }
     for (const i of this.#wild) if (this.#holds(i, view, 0)) hits.push(i);
     if (hits.length > 1) hits.sort((a, b) => a - b);
-    let key = "";
-    for (const i of hits) key += i + ",";
-    return key;
+    return hits;
   }
 
   #holds(i: number, view: EventView, from: number): boolean {
@@ -229,12 +239,31 @@ export class LogsourceRouter<R extends Routable> {
 
   /** The routing plan (rules of the logsource plus their index) for `view`. */
   plan(view: EventView): PrefilterPlan<R> {
-    const key = this.routeKey(view);
+    // Looked up by a numeric hash of the entry set (verified), so routing
+    // allocates nothing per event.
+    const hits = this.#collect(view);
+    let h = hits.length;
+    for (const i of hits) h = (Math.imul(h, 31) + i + 1) | 0;
+    const bucket = this.#byHash.get(h);
+    if (bucket) {
+      for (const b of bucket) {
+        if (b.hits.length !== hits.length) continue;
+        let same = true;
+        for (let k = 0; k < hits.length && same; k++) {
+          same = b.hits[k] === hits[k];
+        }
+        if (same) return b.plan;
+      }
+    }
+    const key = hits.map((i) => i + ",").join("");
     let plan = this.#cache.get(key);
     if (plan === undefined) {
       plan = new PrefilterPlan(this.#select(key));
       this.#cache.set(key, plan);
     }
+    const list = bucket ?? [];
+    list.push({ hits: [...hits], plan });
+    this.#byHash.set(h, list);
     return plan;
   }
 
