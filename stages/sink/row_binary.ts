@@ -431,6 +431,8 @@ export interface ColumnType {
 export interface RecordEncoder {
   /** The columns written, in order (for `INSERT INTO t (…)`). */
   readonly columns: readonly string[];
+  /** `name Type, …` of the written columns (a `file()` structure). */
+  readonly structure: string;
   /**
    * Appends one row; returns false (and restores `w`) when the record must
    * take the JSONEachRow path instead.
@@ -456,6 +458,7 @@ export function compileTable(
   columns: readonly ColumnType[],
 ): RecordEncoder | null {
   const names: string[] = [];
+  const structure: string[] = [];
   const leaf: ValueEncoder[] = [];
   const defaults: Uint8Array[] = [];
   let vars = 0;
@@ -499,6 +502,7 @@ else return false;\n`;
     if (DB_FILLED.has(col.name)) continue;
     const type = col.type.trim();
     names.push(col.name);
+    structure.push(`\`${col.name}\` ${type}`);
     const v = `v${vars++}`;
     let read: string;
     if (col.name === "payload_type") {
@@ -529,6 +533,7 @@ if (${v} === undefined) return false;\n`;
   ) => boolean;
   return {
     columns: names,
+    structure: structure.join(", "),
     encode(w, record, line) {
       const start = w.pos;
       if (row(w, record, line)) return true;

@@ -252,8 +252,10 @@ const BINARY_SETTINGS = "optimize_on_insert = 0";
  * already decoded records (see row_binary.ts): ClickHouse then parses nothing.
  * chDB's insert API takes text formats only, so the bytes go through a file
  * in a private temp directory (tmpfs when there is one) and
- * `INSERT … FROM INFILE`. Records the encoder declines, and the other tables,
- * use JSONEachRow.
+ * `INSERT … SELECT * FROM file(…, RowBinary, …)`. (Not `INSERT … FROM
+ * INFILE`: chDB then reads the insert data from the process's stdin when it
+ * is a pipe, which is the sink's own input.) Records the encoder declines,
+ * and the other tables, use JSONEachRow.
  */
 export class ChdbStore implements RecordStore {
   readonly kind = "chdb";
@@ -383,7 +385,9 @@ export class ChdbStore implements RecordStore {
       await this.#session.queryAsync(
         `INSERT INTO ${this.#db}.${table} (${
           enc.columns.map((c) => `\`${c}\``).join(", ")
-        }) FROM INFILE '${file}' SETTINGS ${BINARY_SETTINGS} FORMAT RowBinary`,
+        }) SELECT * FROM file(${sqlString(file)}, 'RowBinary', ${
+          sqlString(enc.structure)
+        }) SETTINGS ${BINARY_SETTINGS}`,
       );
     } catch (e) {
       throw toStoreError(e);
@@ -434,6 +438,11 @@ export class ChdbStore implements RecordStore {
       await Deno.remove(this.#spool, { recursive: true }).catch(() => {});
     }
   }
+}
+
+/** A ClickHouse string literal. */
+function sqlString(s: string): string {
+  return `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
 }
 
 /** /dev/shm when it is a writable directory, else the system temp dir. */

@@ -23,7 +23,8 @@ import type {
   EnrichedEvent,
   RawEvent,
 } from "../../stages/shared/contracts/mod.ts";
-import { EVENTS, flowV6, sshFailure, sudoShell } from "./_fixtures.ts";
+import { EVENTS, flowV6, ndjson, sshFailure, sudoShell } from "./_fixtures.ts";
+import { queryRows, sink } from "./_run.ts";
 
 const id = (n: number) =>
   `0b6c1d1e-2222-4333-8444-${String(n).padStart(12, "0")}`;
@@ -250,6 +251,34 @@ Deno.test("chDB RowBinary path", async (t) => {
     });
   } finally {
     await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the sink's stdin is its input only: inserts during a long piped input lose nothing", async () => {
+  // Far more than a pipe buffer, in small batches: inserts run while most of
+  // the input is still waiting on stdin (chDB's INSERT … FROM INFILE would
+  // read that input as insert data).
+  const dir = await Deno.makeTempDir({ prefix: "sink_stdin_" });
+  try {
+    const events = Array.from({ length: 3000 }, (_, i) => ({
+      ...sshFailure,
+      event_id: id(10_000 + i),
+    }));
+    const r = await sink(
+      ["--out", `chdb:${dir}`, "--batch-rows", "100", "--summary", "text"],
+      ndjson(events),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /events stored: 3,000/);
+    assert.deepEqual(
+      await queryRows(
+        `chdb:${dir}`,
+        "SELECT count() AS n FROM sentinel.events FINAL",
+      ),
+      [{ n: 3000 }],
+    );
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
