@@ -50,21 +50,21 @@ export function compilePath(path: string): Accessor {
       return unwrapText(r);
     };
   }
-  return (e) => walk(e, parts, 0);
+  // Flattened remainders (payload["source.ip"]) precomputed: no per-event joins.
+  const rests = parts.map((_, i) => parts.slice(i).join("."));
+  return (e) => walk(e, parts, rests);
 }
 
-function walk(o: unknown, parts: string[], i: number): unknown {
+function walk(o: unknown, parts: string[], rests: string[]): unknown {
   let cur: unknown = o;
-  for (; i < parts.length; i++) {
+  for (let i = 0; i < parts.length; i++) {
     if (cur === null || typeof cur !== "object" || Array.isArray(cur)) {
       return undefined;
     }
     const rec = cur as Record<string, unknown>;
     const next = rec[parts[i]];
     if (next === undefined && i < parts.length - 1) {
-      // Flattened remainder, e.g. payload["source.ip"].
-      const rest = parts.slice(i).join(".");
-      return unwrapText(rec[rest]);
+      return unwrapText(rec[rests[i]]);
     }
     cur = next;
   }

@@ -154,6 +154,8 @@ export class LogsourceRouter<R extends Routable> {
   readonly #cache = new Map<string, PrefilterPlan<R>>();
   readonly #byFirst = new Map<number, Map<string, number[]>>();
   readonly #wild: number[] = [];
+  #firstSlots: number[] = [];
+  #firstMaps: Map<string, number[]>[] = [];
   readonly #hits: number[] = [];
   readonly #byHash = new Map<
     number,
@@ -185,6 +187,8 @@ export class LogsourceRouter<R extends Routable> {
         m.set(v, list);
       }
     });
+    this.#firstSlots = [...this.#byFirst.keys()];
+    this.#firstMaps = [...this.#byFirst.values()];
   }
 
   /** Which routing entries hold for the event in `view`, as a cache key. */
@@ -201,15 +205,22 @@ export class LogsourceRouter<R extends Routable> {
     // entries whose first test already holds are checked further.
     const hits = this.#hits;
     hits.length = 0;
-    for (const [slot, byValue] of this.#byFirst) {
-      const s = view.lower(slot);
+    const slots = this.#firstSlots;
+    const maps = this.#firstMaps;
+    for (let k = 0; k < slots.length; k++) {
+      const s = view.lower(slots[k]);
       if (s === undefined) continue;
-      const list = byValue.get(s);
+      const list = maps[k].get(s);
       if (list) {
-        for (const i of list) if (this.#holds(i, view, 1)) hits.push(i);
+        for (let j = 0; j < list.length; j++) {
+          if (this.#holds(list[j], view, 1)) hits.push(list[j]);
+        }
       }
     }
-    for (const i of this.#wild) if (this.#holds(i, view, 0)) hits.push(i);
+    const wild = this.#wild;
+    for (let j = 0; j < wild.length; j++) {
+      if (this.#holds(wild[j], view, 0)) hits.push(wild[j]);
+    }
     if (hits.length > 1) hits.sort((a, b) => a - b);
     return hits;
   }
