@@ -391,82 +391,115 @@ export function outcomeFromWord(word: string): Ev["outcome"] {
   return "unknown";
 }
 
-type Strings = Record<string, unknown>;
-
-/** Replaces the long strings among `keys` of `o` by flat copies. */
-function flatKeys(o: Strings | undefined, keys: readonly string[]): void {
-  if (o === undefined) return;
-  for (let i = 0; i < keys.length; i++) {
-    const v = o[keys[i]];
-    if (typeof v === "string" && v.length >= 13) o[keys[i]] = flatCopy(v);
-  }
+/** A flat copy of `v` when it is long enough to be a slice (see {@link flatCopy}). */
+function fl<T extends string | undefined>(v: T): T {
+  return (v !== undefined && v.length >= 13 ? flatCopy(v) : v) as T;
 }
-
-const HOST_KEYS = ["name", "ip"] as const;
-const USER_KEYS = ["name", "domain"] as const;
-const ENDPOINT_KEYS = ["ip", "domain"] as const;
-const GEO_KEYS = ["country_iso_code", "country_name", "city_name"] as const;
-const NETWORK_KEYS = ["transport", "protocol"] as const;
-const PROCESS_KEYS = ["name", "executable", "command_line"] as const;
-const HASH_KEYS = ["md5", "sha1", "sha256", "imphash"] as const;
-const FILE_KEYS = ["path", "name"] as const;
-const DNS_KEYS = ["response_code"] as const;
-const QUESTION_KEYS = ["name", "type"] as const;
-const URL_KEYS = ["original", "domain", "path", "query"] as const;
-const HTTP_KEYS = ["user_agent"] as const;
-const REQUEST_KEYS = ["method", "referrer"] as const;
 
 /**
  * Replaces every long string the parse put into the event by a flat copy
  * (see {@link flatCopy}): substrings of a text payload are slices of it,
  * and one slice sends the whole record down JSON.stringify's slow path.
- * Walks the entity paths of the schema directly, which costs far less than
- * a generic walk over the record.
+ * Named property reads per entity (not a generic walk or keys from a list),
+ * so the checks stay cheap next to the copies. Absent values stay absent.
  */
 export function flattenStrings(ev: Ev): void {
-  const f = ev.fields as Strings;
+  const f = ev.fields;
   for (const k in f) {
-    const v = f[k] as string;
+    const v = f[k];
     if (v.length >= 13) f[k] = flatCopy(v);
   }
-  if (ev.host !== undefined) flatKeys(ev.host, HOST_KEYS);
+  const h = ev.host;
+  if (h !== undefined) {
+    if (h.name !== undefined) h.name = fl(h.name);
+    if (h.ip !== undefined) h.ip = fl(h.ip);
+  }
   const u = ev.user;
   if (u !== undefined) {
-    flatKeys(u, USER_KEYS);
-    flatKeys(u.target, USER_KEYS);
+    if (u.name !== undefined) u.name = fl(u.name);
+    if (u.domain !== undefined) u.domain = fl(u.domain);
+    const t = u.target;
+    if (t !== undefined) {
+      if (t.name !== undefined) t.name = fl(t.name);
+      if (t.domain !== undefined) t.domain = fl(t.domain);
+    }
   }
-  for (const e of [ev.source, ev.destination]) {
-    if (e === undefined) continue;
-    flatKeys(e, ENDPOINT_KEYS);
-    flatKeys(e.geo, GEO_KEYS);
+  if (ev.source !== undefined) flatEndpoint(ev.source);
+  if (ev.destination !== undefined) flatEndpoint(ev.destination);
+  const n = ev.network;
+  if (n !== undefined) {
+    if (n.transport !== undefined) n.transport = fl(n.transport);
+    if (n.protocol !== undefined) n.protocol = fl(n.protocol);
   }
-  if (ev.network !== undefined) flatKeys(ev.network, NETWORK_KEYS);
   const p = ev.process;
   if (p !== undefined) {
-    flatKeys(p, PROCESS_KEYS);
-    flatKeys(p.hash, HASH_KEYS);
-    flatKeys(p.parent, PROCESS_KEYS);
-  }
-  if (ev.file !== undefined) {
-    flatKeys(ev.file, FILE_KEYS);
-    flatKeys(ev.file.hash, HASH_KEYS);
-  }
-  const d = ev.dns;
-  if (d !== undefined) {
-    flatKeys(d, DNS_KEYS);
-    flatKeys(d.question, QUESTION_KEYS);
-    const a = d.answers;
-    if (a !== undefined) {
-      for (let i = 0; i < a.length; i++) {
-        if (a[i].length >= 13) a[i] = flatCopy(a[i]);
+    if (p.name !== undefined) p.name = fl(p.name);
+    if (p.executable !== undefined) p.executable = fl(p.executable);
+    if (p.command_line !== undefined) p.command_line = fl(p.command_line);
+    if (p.hash !== undefined) flatHashes(p.hash);
+    const pp = p.parent;
+    if (pp !== undefined) {
+      if (pp.name !== undefined) pp.name = fl(pp.name);
+      if (pp.executable !== undefined) pp.executable = fl(pp.executable);
+      if (pp.command_line !== undefined) {
+        pp.command_line = fl(pp.command_line);
       }
     }
   }
-  if (ev.url !== undefined) flatKeys(ev.url, URL_KEYS);
-  const h = ev.http;
-  if (h !== undefined) {
-    flatKeys(h, HTTP_KEYS);
-    flatKeys(h.request, REQUEST_KEYS);
+  const file = ev.file;
+  if (file !== undefined) {
+    if (file.path !== undefined) file.path = fl(file.path);
+    if (file.name !== undefined) file.name = fl(file.name);
+    if (file.hash !== undefined) flatHashes(file.hash);
   }
-  if (ev.action.length >= 13) ev.action = flatCopy(ev.action);
+  const d = ev.dns;
+  if (d !== undefined) {
+    if (d.response_code !== undefined) d.response_code = fl(d.response_code);
+    const q = d.question;
+    if (q !== undefined) {
+      if (q.name !== undefined) q.name = fl(q.name);
+      if (q.type !== undefined) q.type = fl(q.type);
+    }
+    const a = d.answers;
+    if (a !== undefined) {
+      for (let i = 0; i < a.length; i++) a[i] = fl(a[i]);
+    }
+  }
+  const url = ev.url;
+  if (url !== undefined) {
+    if (url.original !== undefined) url.original = fl(url.original);
+    if (url.domain !== undefined) url.domain = fl(url.domain);
+    if (url.path !== undefined) url.path = fl(url.path);
+    if (url.query !== undefined) url.query = fl(url.query);
+  }
+  const http = ev.http;
+  if (http !== undefined) {
+    if (http.user_agent !== undefined) http.user_agent = fl(http.user_agent);
+    const r = http.request;
+    if (r !== undefined) {
+      if (r.method !== undefined) r.method = fl(r.method);
+      if (r.referrer !== undefined) r.referrer = fl(r.referrer);
+    }
+  }
+  ev.action = fl(ev.action);
+}
+
+function flatEndpoint(e: EnrichedEventEndpoint): void {
+  if (e.ip !== undefined) e.ip = fl(e.ip);
+  if (e.domain !== undefined) e.domain = fl(e.domain);
+  const g = e.geo;
+  if (g !== undefined) {
+    if (g.country_name !== undefined) g.country_name = fl(g.country_name);
+    if (g.city_name !== undefined) g.city_name = fl(g.city_name);
+    if (g.country_iso_code !== undefined) {
+      g.country_iso_code = fl(g.country_iso_code);
+    }
+  }
+}
+
+function flatHashes(h: NonNullable<NonNullable<Ev["file"]>["hash"]>): void {
+  if (h.md5 !== undefined) h.md5 = fl(h.md5);
+  if (h.sha1 !== undefined) h.sha1 = fl(h.sha1);
+  if (h.sha256 !== undefined) h.sha256 = fl(h.sha256);
+  if (h.imphash !== undefined) h.imphash = fl(h.imphash);
 }

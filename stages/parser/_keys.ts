@@ -234,7 +234,26 @@ const SLOTS = new Map<string, number>();
 for (const [slot, names] of TABLE) for (const n of names) SLOTS.set(n, slot);
 
 /** Slots whose value is also kept in `fields` (they are not entities). */
-const ALSO_FIELD = new Set([ACTION, OUTCOME, SEVERITY]);
+function alsoField(slot: number): boolean {
+  return slot === ACTION || slot === OUTCOME || slot === SEVERITY;
+}
+
+/** Slot 0: "not a known key", remembered so unknown keys cost one lookup. */
+const UNKNOWN_KEY = 0;
+/** Exact spellings seen → slot (0 for unknown); bounded, since keys come from input. */
+const seen = new Map<string, number>();
+const SEEN_MAX = 4096;
+
+/** Slot of `key` (case-insensitive), or UNKNOWN_KEY. */
+function slotOf(key: string): number {
+  let slot = seen.get(key);
+  if (slot === undefined) {
+    slot = SLOTS.get(key) ?? SLOTS.get(key.toLowerCase()) ?? UNKNOWN_KEY;
+    if (seen.size >= SEEN_MAX) seen.clear();
+    seen.set(key, slot);
+  }
+  return slot;
+}
 
 /**
  * Applies one extracted key/value. Known keys fill entities (and time,
@@ -248,10 +267,10 @@ export function applyKey(
   value: string,
 ): void {
   if (value === "") return;
-  const slot = SLOTS.get(key) ?? SLOTS.get(key.toLowerCase());
-  if (slot === undefined || !applySlot(ev, st, slot, value)) {
+  const slot = slotOf(key);
+  if (slot === UNKNOWN_KEY || !applySlot(ev, st, slot, value)) {
     ev.fields[key] = value;
-  } else if (ALSO_FIELD.has(slot)) ev.fields[key] = value;
+  } else if (alsoField(slot)) ev.fields[key] = value;
 }
 
 /** True when `key` is a known entity key (callers may skip it in `fields`). */

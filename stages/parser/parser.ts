@@ -247,6 +247,15 @@ function preview(s: string): string {
   return JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s);
 }
 
+/** Context of a dead letter for `raw` (built only when one is needed). */
+function deadContext(
+  raw: RawEvent,
+  tenant: string,
+  line: number | undefined,
+): { event_id: string; tenant: string; line?: number } {
+  return { event_id: raw.event_id, tenant, line };
+}
+
 /**
  * Parses one RawEvent. `st` is reusable scratch (see {@link newState}).
  * Never throws for bad data: returns a dead letter instead.
@@ -260,7 +269,6 @@ export function parseRawEvent(
   const tenant = typeof raw.tenant === "string" && raw.tenant !== ""
     ? raw.tenant
     : opts.defaultTenant ?? "default";
-  const ctx = { event_id: raw.event_id, tenant, line };
   let receivedMs = NaN;
   if (typeof raw.received_at === "string") {
     receivedMs = canonicalIsoMs(raw.received_at, true);
@@ -274,7 +282,7 @@ export function parseRawEvent(
         JSON.stringify(raw.received_at)
       } is not an RFC 3339 time`,
       raw,
-      ctx,
+      deadContext(raw, tenant, line),
     );
   }
   if (
@@ -287,7 +295,7 @@ export function parseRawEvent(
       "schema",
       "raw_event: source_name, transport and ingest_node must be strings",
       raw,
-      ctx,
+      deadContext(raw, tenant, line),
     );
   }
   resetState(st, receivedMs);
@@ -309,7 +317,13 @@ export function parseRawEvent(
         text.charCodeAt(text.length - 1) === 13 || text.charCodeAt(0) === 32
       ) text = text.trim();
       if (text === "") {
-        return deadLetter("parser", "unparseable", "empty payload", raw, ctx);
+        return deadLetter(
+          "parser",
+          "unparseable",
+          "empty payload",
+          raw,
+          deadContext(raw, tenant, line),
+        );
       }
       if (fmt === AUTO) fmt = sniff(text);
       if (fmt === UNKNOWN) {
@@ -318,7 +332,7 @@ export function parseRawEvent(
           "unknown_format",
           `no known log format matches a payload starting ${preview(text)}`,
           raw,
-          ctx,
+          deadContext(raw, tenant, line),
         );
       }
       failure = parseText(ev, st, text, fmt);
@@ -342,7 +356,7 @@ export function parseRawEvent(
         "unparseable",
         "payload must be a string or a JSON object",
         raw,
-        ctx,
+        deadContext(raw, tenant, line),
       );
     }
   } catch (e) {
@@ -354,7 +368,13 @@ export function parseRawEvent(
     const reason = failure.startsWith(where) || where === ""
       ? failure
       : `${where}: ${failure}`;
-    return deadLetter("parser", "unparseable", reason, raw, ctx);
+    return deadLetter(
+      "parser",
+      "unparseable",
+      reason,
+      raw,
+      deadContext(raw, tenant, line),
+    );
   }
   if (st.tsMs === st.tsMs) {
     ev.ts = isoFromMs(st.tsMs);
