@@ -56,7 +56,7 @@ const spec: CommandSpec = {
       default: ["./sigma"],
       valueName: "PATH",
       description:
-        "Sigma rules: a file or a folder searched recursively (repeatable). Folders may also hold mapping configs and samples.",
+        "Sigma rules: a file or a folder searched recursively. Folders may also hold mapping configs and samples.",
     },
     mapping: {
       type: "string",
