@@ -14,18 +14,14 @@ export function plausibleMs(ms: number): boolean {
   return ms >= MIN_MS && ms < MAX_MS;
 }
 
-/** "000Z" … "999Z", so the millisecond part needs no formatting. */
-const MILLIS: string[] = Array.from(
-  { length: 1000 },
-  (_, i) => `${String(i).padStart(3, "0")}Z`,
-);
-
-// Second → "YYYY-MM-DDTHH:MM:SS." prefix, direct-mapped on the low bits of
-// the second: a mixed stream interleaves a few clocks (syslog, web logs,
-// replayed old files), which a single-entry cache would keep missing.
+// Second → char codes of its "YYYY-MM-DDTHH:MM:SS." prefix, direct-mapped
+// on the low bits of the second: a mixed stream interleaves a few clocks
+// (syslog, web logs, replayed old files), which a single entry would keep
+// missing.
 const PREFIX_SLOTS = 64;
+const PREFIX_LEN = 20;
 const prefixSec = new Float64Array(PREFIX_SLOTS).fill(NaN);
-const prefixText: string[] = new Array(PREFIX_SLOTS).fill("");
+const prefixCodes = new Uint8Array(PREFIX_SLOTS * PREFIX_LEN);
 
 // The last millisecond formatted, and its text; and the last canonical text
 // read from a record (see {@link canonicalIsoMs}). Canonical text is unique
@@ -38,21 +34,51 @@ let keptText = "";
 /**
  * RFC 3339 UTC text with milliseconds. Prefixes are cached per second and
  * the whole text per millisecond, because `toISOString` would otherwise
- * dominate. The text is joined rather than concatenated: `+` makes a cons
- * string, and JSON.stringify leaves its fast path for the whole record when
- * it meets one (see {@link flatCopy}).
+ * dominate. The text is built in one piece rather than concatenated: `+`
+ * makes a cons string, and JSON.stringify leaves its fast path for the
+ * whole record when it meets one (see {@link flatCopy}).
  */
 export function isoFromMs(ms: number): string {
   if (ms === lastMs) return lastText;
   if (ms === keptMs) return keptText;
   const sec = Math.floor(ms / 1000);
   const slot = sec & (PREFIX_SLOTS - 1);
+  const p = slot * PREFIX_LEN;
   if (prefixSec[slot] !== sec) {
     prefixSec[slot] = sec;
-    prefixText[slot] = new Date(sec * 1000).toISOString().slice(0, 20);
+    const iso = new Date(sec * 1000).toISOString();
+    for (let i = 0; i < PREFIX_LEN; i++) prefixCodes[p + i] = iso.charCodeAt(i);
   }
+  const m = ms - sec * 1000;
+  const c = prefixCodes;
+  // One fromCharCode call builds the whole text as one flat string.
+  lastText = String.fromCharCode(
+    c[p],
+    c[p + 1],
+    c[p + 2],
+    c[p + 3],
+    c[p + 4],
+    c[p + 5],
+    c[p + 6],
+    c[p + 7],
+    c[p + 8],
+    c[p + 9],
+    c[p + 10],
+    c[p + 11],
+    c[p + 12],
+    c[p + 13],
+    c[p + 14],
+    c[p + 15],
+    c[p + 16],
+    c[p + 17],
+    c[p + 18],
+    c[p + 19],
+    48 + Math.floor(m / 100),
+    48 + (Math.floor(m / 10) % 10),
+    48 + (m % 10),
+    90,
+  );
   lastMs = ms;
-  lastText = [prefixText[slot], MILLIS[ms - sec * 1000]].join("");
   return lastText;
 }
 
