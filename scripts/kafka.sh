@@ -12,16 +12,26 @@
 # Options (each has an environment twin):
 #   --port N             broker listener 127.0.0.1:N        SENTINEL_KAFKA_PORT (19092)
 #   --controller-port N  controller listener 127.0.0.1:N    SENTINEL_KAFKA_CONTROLLER_PORT (port+1)
-#   --data DIR           instance dir: config, data, log    SENTINEL_KAFKA_DATA ($HOME/run-<port>)
+#   --data DIR           instance dir: config, data, log    SENTINEL_KAFKA_DATA (<cache>/run-<port>)
 #   --partitions N       default partitions of new topics   SENTINEL_KAFKA_PARTITIONS (3)
-#   --owner PID          start: stop the broker once process PID is gone (tests)
+#   --owner PID          start: stop the broker once process PID is gone (tests;
+#                        no environment twin)
 # Other environment:
-#   SENTINEL_KAFKA_HOME          jar cache and instance root (default: <repo>/.kafka, git-ignored)
+#   SENTINEL_KAFKA_HOME          <cache>: jars and instance dirs (default: <repo>/.kafka, git-ignored)
 #   SENTINEL_KAFKA_HEAP_OPTS     JVM heap flags (default "-Xms128m -Xmx512m")
 #   SENTINEL_KAFKA_START_TIMEOUT seconds to wait for readiness (default 90)
 #
 # Several instances can run side by side with different ports and data dirs
 # (the tests do so). The jars are shared; fetching is serialized with a lock.
+#
+# The pipeline on this broker (each stage in its own terminal; run more
+# copies of a stage to scale it out in its consumer group):
+#   deno task kafka start
+#   deno task parser   --in 'kafka://127.0.0.1:19092/events.raw?group=parser' --out kafka://127.0.0.1:19092
+#   deno task detector --in 'kafka://127.0.0.1:19092/events.enriched?group=detector' --out kafka://127.0.0.1:19092
+#   deno task sink     --in 'kafka://127.0.0.1:19092/events.enriched,alerts,events.deadletter?group=sink'
+#   deno task generator --rate 1000 --duration 60 --inject brute_force_ssh --out kafka://127.0.0.1:19092/events.raw
+#   deno task kafka stop
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
