@@ -245,6 +245,11 @@ const BINARY_TABLES: ReadonlySet<TableName> = new Set(["events", "raw_events"]);
 /** Settings of the RowBinary inserts (see {@link INSERT_SETTINGS}). */
 const BINARY_SETTINGS = "optimize_on_insert = 0";
 
+/** {@link INSERT_SETTINGS} as a SETTINGS clause. */
+const JSON_FILE_SETTINGS = Object.entries(INSERT_SETTINGS).map(([k, v]) =>
+  `${k} = ${typeof v === "number" ? v : `'${v}'`}`
+).join(", ");
+
 /**
  * The embedded ClickHouse engine (npm `chdb`), one data directory per process.
  *
@@ -356,17 +361,17 @@ export class ChdbStore implements RecordStore {
   }
 
   async #insertJson(table: TableName, rows: readonly PendingRow[]) {
-    try {
-      await this.#session.insert({
-        table: `${this.#db}.${table}`,
-        values: joinRows(rows),
-        format: "JSONEachRow",
-        settings: INSERT_SETTINGS,
-      });
-      this.rowsByFormat.JSONEachRow += rows.length;
-    } catch (e) {
-      throw toStoreError(e);
-    }
+    // The columns and their defaults come from the table
+    // (use_structure_from_insertion_table_in_table_functions).
+    await this.#insertFile(
+      table,
+      new TextEncoder().encode(joinRows(rows)),
+      "JSONEachRow",
+      "",
+      "",
+      JSON_FILE_SETTINGS,
+    );
+    this.rowsByFormat.JSONEachRow += rows.length;
   }
 
   async #insertBinary(
@@ -375,19 +380,45 @@ export class ChdbStore implements RecordStore {
     data: Uint8Array,
     written: () => void,
   ) {
-    const file = `${await this.#spoolDir()}/${table}-${++this.#files}.bin`;
+    await this.#insertFile(
+      table,
+      data,
+      "RowBinary",
+      ` (${enc.columns.map((c) => `\`${c}\``).join(", ")})`,
+      `, ${sqlString(enc.structure)}`,
+      BINARY_SETTINGS,
+      written,
+    );
+  }
+
+  /**
+   * Inserts the rows in `data` through a spool file. chDB must never be
+   * handed insert data directly: with data pending on the process's stdin
+   * (the sink's own input) it either refuses the insert ("both inlined and
+   * external data") or, for `FROM INFILE`, reads stdin as insert data.
+   */
+  async #insertFile(
+    table: TableName,
+    data: Uint8Array,
+    format: string,
+    columns: string,
+    structure: string,
+    settings: string,
+    written?: () => void,
+  ) {
+    const file = `${await this.#spoolDir()}/${table}-${++this.#files}.${
+      format === "RowBinary" ? "bin" : "ndjson"
+    }`;
     try {
       await Deno.writeFile(file, data);
     } finally {
-      written();
+      written?.();
     }
     try {
       await this.#session.queryAsync(
-        `INSERT INTO ${this.#db}.${table} (${
-          enc.columns.map((c) => `\`${c}\``).join(", ")
-        }) SELECT * FROM file(${sqlString(file)}, 'RowBinary', ${
-          sqlString(enc.structure)
-        }) SETTINGS ${BINARY_SETTINGS}`,
+        `INSERT INTO ${this.#db}.${table}${columns} SELECT * FROM file(${
+          sqlString(file)
+        }, '${format}'${structure}) SETTINGS ${settings}`,
       );
     } catch (e) {
       throw toStoreError(e);

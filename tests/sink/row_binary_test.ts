@@ -257,12 +257,13 @@ Deno.test("chDB RowBinary path", async (t) => {
 
 Deno.test("the sink's stdin is its input only: inserts during a long piped input lose nothing", async () => {
   // Far more than a pipe buffer, in small batches: inserts run while most of
-  // the input is still waiting on stdin (chDB's INSERT … FROM INFILE would
-  // read that input as insert data).
+  // the input is still waiting on stdin (chDB's INSERT … FROM INFILE reads
+  // it as insert data; its insert API refuses to run).
   const dir = await Deno.makeTempDir({ prefix: "sink_stdin_" });
   try {
+    // Both insert paths: IPv4 events (RowBinary), IPv6 flows (JSONEachRow).
     const events = Array.from({ length: 3000 }, (_, i) => ({
-      ...sshFailure,
+      ...(i % 3 ? sshFailure : flowV6),
       event_id: id(10_000 + i),
     }));
     const r = await sink(
