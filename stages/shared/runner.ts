@@ -214,6 +214,7 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
     : undefined;
 
   const onRaw = opts.onRawLine;
+  let acknowledged: Promise<void> = Promise.resolve();
   try {
     for await (const batch of source.batches()) {
       const { lines } = batch;
@@ -319,10 +320,21 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
         }
       }
       current = null;
-      await flushPending();
-      await batch.commit();
+      // Pipelining, depth one: this batch's output is written and its input
+      // acknowledged while the next batch is read and processed. Commits stay
+      // in order and each follows its own output's acceptance; at most two
+      // batches are ever held.
+      const previous = acknowledged;
+      const written = flushPending();
+      acknowledged = Promise.all([written, previous]).then(() =>
+        batch.commit()
+      );
+      // Handled here, awaited below: a failure surfaces at the next await.
+      acknowledged.catch(() => {});
+      await previous;
       if (stopping) break;
     }
+    await acknowledged;
     if (transform.end) transform.end(emitter);
     await flushPending();
     await sink.flush();

@@ -191,3 +191,94 @@ Deno.test("a forwarded input record is passed on byte for byte", async () => {
   assert.equal(sink.out[0].line, line);
   assert.equal(sink.out[0].forwarded, true);
 });
+
+/** A source of numbered batches that logs when each is committed. */
+function loggingSource(n: number, log: string[]): RecordSource {
+  return {
+    describe: "memory",
+    async *batches(): AsyncIterable<InputBatch> {
+      for (let b = 1; b <= n; b++) {
+        log.push(`read ${b}`);
+        yield {
+          lines: [JSON.stringify({ ...raw, payload: `batch ${b}` })],
+          commit: () => {
+            log.push(`commit ${b}`);
+            return Promise.resolve();
+          },
+        };
+      }
+    },
+    close: () => Promise.resolve(),
+  };
+}
+
+const upperAll: Transform = {
+  accepts: ["raw_event"],
+  push(rec, out) {
+    out.emit(rec);
+  },
+};
+
+Deno.test("each batch is acknowledged only after its own output was written, in order", async () => {
+  const log: string[] = [];
+  const slowSink: RecordSink = {
+    describe: "slow",
+    async write(recs) {
+      const b = (recs[0].record as RawEvent).payload;
+      await new Promise((r) => setTimeout(r, 5));
+      log.push(`wrote ${String(b).split(" ")[1]}`);
+    },
+    flush: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+    ready: () => true,
+  };
+  await runTransform({
+    stage: "parser",
+    transform: upperAll,
+    logger: quiet,
+    source: loggingSource(4, log),
+    sink: slowSink,
+    handleSignals: false,
+  });
+  const at = (e: string) => log.indexOf(e);
+  for (let b = 1; b <= 4; b++) {
+    assert.ok(
+      at(`wrote ${b}`) >= 0 && at(`wrote ${b}`) < at(`commit ${b}`),
+      log.join(", "),
+    );
+    if (b > 1) {
+      assert.ok(at(`commit ${b - 1}`) < at(`commit ${b}`), log.join(", "));
+    }
+  }
+  // The next batch is read while the previous one is still being written.
+  assert.ok(at("read 2") < at("wrote 1"), log.join(", "));
+});
+
+Deno.test("a failed write fails the run and acknowledges nothing after it", async () => {
+  const log: string[] = [];
+  const failing: RecordSink = {
+    describe: "failing",
+    write(recs) {
+      const b = String((recs[0].record as RawEvent).payload).split(" ")[1];
+      return b === "2"
+        ? Promise.reject(new Error("store is down"))
+        : Promise.resolve();
+    },
+    flush: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+    ready: () => true,
+  };
+  await assert.rejects(
+    runTransform({
+      stage: "parser",
+      transform: upperAll,
+      logger: quiet,
+      source: loggingSource(5, log),
+      sink: failing,
+      handleSignals: false,
+    }),
+    /store is down/,
+  );
+  assert.ok(log.includes("commit 1"));
+  assert.ok(!log.some((e) => /commit [2-5]/.test(e)), log.join(", "));
+});
