@@ -36,8 +36,18 @@ export const TABLE_OF: Record<RecordType, TableName> = {
 export interface PendingRow {
   /** The record as received (NDJSON output writes this). */
   line: string;
-  /** The decoded record (`line` parsed). */
-  record: AnyRecord;
+  /**
+   * The decoded record (`line` parsed); null once the writer encoded it for
+   * the store (then `buf`, `start`, `end` locate its bytes), so that the
+   * decoded object dies young instead of waiting in the batch.
+   */
+  record: AnyRecord | null;
+  /** The buffer holding this row's RowBinary encoding, if it was encoded. */
+  buf?: ByteWriter | null;
+  start?: number;
+  end?: number;
+  /** For encoded events: the category (the summary counts it). */
+  note?: string;
 }
 
 /** How a failed store operation should be handled. */
@@ -144,6 +154,11 @@ export interface RecordStore {
   applySchema(retention?: RetentionDays): Promise<void>;
   /** Stores rows in one table; throws {@link StoreError}. */
   insert(table: TableName, rows: readonly PendingRow[]): Promise<void>;
+  /**
+   * The RowBinary encoder this store accepts for `table` (rows then arrive
+   * with `buf`/`start`/`end` set and `record` null), or null.
+   */
+  encoderFor?(table: TableName): Promise<RecordEncoder | null>;
   /** Runs SQL and returns the output in a ClickHouse `format`. */
   query(sql: string, format: string): Promise<string>;
   close(): Promise<void>;
@@ -179,7 +194,8 @@ export function rowFor(record: AnyRecord, line: string): string {
 function joinRows(rows: readonly PendingRow[]): string {
   let text = "";
   for (let i = 0; i < rows.length; i++) {
-    text += rowFor(rows[i].record, rows[i].line) + "\n";
+    const r = rows[i];
+    text += rowFor(r.record!, r.line) + "\n";
   }
   return text;
 }
@@ -315,35 +331,57 @@ export class ChdbStore implements RecordStore {
     }
   }
 
+  encoderFor(table: TableName): Promise<RecordEncoder | null> {
+    return this.binary && BINARY_TABLES.has(table)
+      ? this.#encoder(table)
+      : Promise.resolve(null);
+  }
+
   async insert(table: TableName, rows: readonly PendingRow[]): Promise<void> {
     // Rows already stored by an earlier, partly failed call are not stored
     // again when the writer retries or bisects the same rows.
     if (this.#partial) rows = rows.filter((r) => !this.#stored.has(r));
     if (rows.length === 0) return;
-    const enc = this.binary && BINARY_TABLES.has(table)
-      ? await this.#encoder(table)
-      : null;
-    if (!enc) return await this.#insertJson(table, rows);
-    // The shared buffer is free again once its bytes are in the file; a
-    // concurrent insert (not made by the sink's writer) gets its own.
-    const w = this.#writerBusy ? new ByteWriter(1 << 16) : this.#writer;
-    w.reset();
+    const enc = await this.encoderFor(table);
+    if (!enc) {
+      if (rows.some((r) => !r.record)) {
+        throw new StoreError(
+          `${table}: encoded rows need a RowBinary path`,
+          "fatal",
+        );
+      }
+      return await this.#insertJson(table, rows);
+    }
+    let data = contiguous(rows);
     let declined: PendingRow[] | undefined;
     let encoded: PendingRow[] | undefined;
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i];
-      if (!enc.encode(w, r.record, r.line)) {
-        if (!declined) {
-          declined = [];
-          encoded = rows.slice(0, i);
-        }
-        declined.push(r);
-      } else if (encoded) encoded.push(r);
+    if (!data) {
+      // Rows not encoded by the writer (or not in one piece): encode here.
+      // The shared buffer is free again once its bytes are in the file; a
+      // concurrent insert (not made by the sink's writer) gets its own.
+      const w = this.#writerBusy ? new ByteWriter(1 << 16) : this.#writer;
+      w.reset();
+      for (let i = 0; i < rows.length; i++) {
+        const r = rows[i];
+        let ok: boolean;
+        if (r.buf) {
+          w.put(r.buf.buf.subarray(r.start!, r.end!));
+          ok = true;
+        } else ok = enc.encode(w, r.record!, r.line);
+        if (!ok) {
+          if (!declined) {
+            declined = [];
+            encoded = rows.slice(0, i);
+          }
+          declined.push(r);
+        } else if (encoded) encoded.push(r);
+      }
+      data = w.pos > 0 ? w.bytes() : null;
     }
-    if (w.pos > 0) {
-      const shared = w === this.#writer;
+    if (data) {
+      const shared = data.buffer === this.#writer.buf.buffer;
       if (shared) this.#writerBusy = true;
-      await this.#insertBinary(table, enc, w.bytes(), () => {
+      await this.#insertBinary(table, enc, data, () => {
         if (shared) this.#writerBusy = false;
       });
       this.rowsByFormat.RowBinary += rows.length - (declined?.length ?? 0);
@@ -469,6 +507,23 @@ export class ChdbStore implements RecordStore {
       await Deno.remove(this.#spool, { recursive: true }).catch(() => {});
     }
   }
+}
+
+/**
+ * The bytes of `rows` when every row was encoded by the writer into one
+ * buffer, back to back (a whole batch, or a slice of it when bisecting).
+ */
+function contiguous(rows: readonly PendingRow[]): Uint8Array | null {
+  const first = rows[0];
+  const buf = first.buf;
+  if (!buf) return null;
+  let end = first.start!;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    if (r.buf !== buf || r.start !== end) return null;
+    end = r.end!;
+  }
+  return buf.buf.subarray(first.start!, end);
 }
 
 /** A ClickHouse string literal. */

@@ -6,7 +6,7 @@
  */
 import type { DeadLetter } from "../shared/contracts/mod.ts";
 import type { Logger } from "../shared/log.ts";
-import { deadLetter } from "../shared/records.ts";
+import { type AnyRecord, deadLetter } from "../shared/records.ts";
 import type {
   InputBatch,
   OutputRecord,
@@ -20,6 +20,7 @@ import {
   TABLE_OF,
   type TableName,
 } from "./store.ts";
+import { ByteWriter, type RecordEncoder } from "./row_binary.ts";
 
 /** Batching and retry settings. */
 export interface WriterOptions {
@@ -65,6 +66,8 @@ export interface StoreStats {
 
 interface Buffer {
   rows: Record<TableName, PendingRow[]>;
+  /** RowBinary of the rows encoded on arrival, per table. */
+  bins: Partial<Record<TableName, ByteWriter>>;
   count: number;
   bytes: number;
   /** Input batches whose records are all in this buffer or earlier ones. */
@@ -75,6 +78,7 @@ interface Buffer {
 function emptyBuffer(): Buffer {
   return {
     rows: { events: [], alerts: [], dead_letters: [], raw_events: [] },
+    bins: {},
     count: 0,
     bytes: 0,
     commits: [],
@@ -110,6 +114,8 @@ export class StoreWriter implements RecordSink {
   readonly #maxBackoffMs: number;
   readonly #pipeline: boolean;
   #buf = emptyBuffer();
+  /** The store's encoder per table (undefined: not asked yet). */
+  readonly #encoders: Partial<Record<TableName, RecordEncoder | null>> = {};
   #chain: Promise<void> = Promise.resolve();
   #failed: Error | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -136,9 +142,34 @@ export class StoreWriter implements RecordSink {
     for (let i = 0; i < records.length; i++) {
       const { record, line } = records[i];
       const table = TABLE_OF[record.record];
-      b.rows[table].push({ line, record });
+      let enc = this.#encoders[table];
+      if (enc === undefined) {
+        enc = this.#encoders[table] = this.#store.encoderFor
+          ? await this.#store.encoderFor(table)
+          : null;
+      }
       b.count++;
       b.bytes += line.length + 1;
+      if (enc) {
+        // Encoded now, the decoded record is garbage at once (young-generation
+        // GC) instead of surviving in the batch until the flush.
+        const bin = b.bins[table] ??= new ByteWriter(
+          Math.min(this.#maxBytes, 64 << 20),
+        );
+        const start = bin.pos;
+        if (enc.encode(bin, record, line)) {
+          b.rows[table].push({
+            line,
+            record: null,
+            buf: bin,
+            start,
+            end: bin.pos,
+            note: (record as { category?: string }).category,
+          });
+          continue;
+        }
+      }
+      b.rows[table].push({ line, record, buf: null, start: 0, end: 0 });
     }
     if (b.count >= this.#maxRows || b.bytes >= this.#maxBytes) {
       // Pipelined: the store works on this batch (chDB on its own thread,
@@ -207,7 +238,13 @@ export class StoreWriter implements RecordSink {
       if (rows.length === 0) continue;
       const refused = await this.#insertOrBisect(table, rows);
       for (const d of refused) {
-        b.rows.dead_letters.push({ line: JSON.stringify(d), record: d });
+        b.rows.dead_letters.push({
+          line: JSON.stringify(d),
+          record: d,
+          buf: null,
+          start: 0,
+          end: 0,
+        });
       }
     }
     for (const batch of b.commits) await batch.commit();
@@ -233,7 +270,7 @@ export class StoreWriter implements RecordSink {
       if (!(err instanceof StoreError) || err.kind !== "rejected") throw e;
       if (
         table === "dead_letters" && rows.length === 1 &&
-        rows[0].record.record === "dead_letter" &&
+        rows[0].record?.record === "dead_letter" &&
         rows[0].record.stage === "sink" &&
         rows[0].record.reason_code === "rejected_by_store"
       ) {
@@ -246,7 +283,9 @@ export class StoreWriter implements RecordSink {
       }
       if (rows.length === 1) {
         this.stats.rejected++;
-        const rec = rows[0].record as {
+        // An encoded row gave its decoded record up: decode it again (rare).
+        const record = rows[0].record ?? JSON.parse(rows[0].line) as AnyRecord;
+        const rec = record as {
           event_id?: string;
           alert_id?: string;
           tenant?: unknown;
@@ -255,9 +294,7 @@ export class StoreWriter implements RecordSink {
           deadLetter(
             "sink",
             "rejected_by_store",
-            `${this.#store.describe} refused the ${
-              rows[0].record.record
-            }: ${err.message}`,
+            `${this.#store.describe} refused the ${record.record}: ${err.message}`,
             rows[0].line,
             {
               event_id: rec.event_id ?? rec.alert_id,
@@ -315,8 +352,13 @@ export class StoreWriter implements RecordSink {
   #count(table: TableName, rows: PendingRow[]) {
     const s = this.stats;
     s.stored[table] += rows.length;
-    for (const { record: r } of rows) {
-      if (r.record === "enriched_event") {
+    for (const { record: r, note } of rows) {
+      if (r === null) {
+        // An encoded event: its category was kept.
+        if (table === "events" && note !== undefined) {
+          s.events_by_category[note] = (s.events_by_category[note] ?? 0) + 1;
+        }
+      } else if (r.record === "enriched_event") {
         s.events_by_category[r.category] =
           (s.events_by_category[r.category] ?? 0) + 1;
       } else if (r.record === "alert") {

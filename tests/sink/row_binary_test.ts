@@ -228,7 +228,11 @@ Deno.test("chDB RowBinary path", async (t) => {
         maxRetries: 0,
       });
       await writer.write(
-        rowsOf(batch).map((r) => ({ ...r, forwarded: true })),
+        batch.map((record) => ({
+          record,
+          line: JSON.stringify(record),
+          forwarded: true,
+        })),
       );
       await writer.close();
       assert.equal(writer.stats.stored.events, 50);
