@@ -148,7 +148,9 @@ export class AnomalyDetector implements Detector {
       return;
     }
     this.#scored++;
-    const score = model.forest.score(v);
+    // Most events score below the threshold; their exact score is never
+    // used, so the forest may stop walking once the threshold is out of reach.
+    let score = model.forest.scoreAtLeast(v, this.#threshold);
     if (this.#reservoir) {
       this.#reservoir.offer(v);
       if (++this.#sinceRefit >= this.#opts.refitEvery!) this.#refit(event.ts);
@@ -157,6 +159,7 @@ export class AnomalyDetector implements Detector {
     if (score < this.#threshold) {
       beyond = this.#beyondRange(v);
       if (beyond < 0) return;
+      score = model.forest.score(v);
     }
     this.#above++;
     const hit: Hit = {

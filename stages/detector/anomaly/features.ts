@@ -289,35 +289,27 @@ export class FeatureSpecError extends Error {
 
 type Getter = (e: EnrichedEvent) => unknown;
 
-/** Compiles a dotted path ("source.geo.country_iso_code", "fields.group") into a getter. */
+/**
+ * Compiles a dotted path ("source.geo.country_iso_code", "fields.group")
+ * into a getter. Each getter is generated code of its own, so each property
+ * read has its own inline cache and stays monomorphic over events of the
+ * same shape (one shared closure reading `e[key]` for every path would turn
+ * megamorphic and look every key up the slow way). Keys are embedded as
+ * JSON string literals, so no path can inject code.
+ */
 export function fieldGetter(path: string): Getter {
-  if (path.startsWith("fields.")) {
-    const key = path.slice(7);
-    return (e) => e.fields?.[key];
+  const keys = path.startsWith("fields.")
+    ? ["fields", path.slice(7)]
+    : path.split(".");
+  let body = "let v = e;\n";
+  for (const k of keys) {
+    body +=
+      `if (v === null || typeof v !== "object") return undefined;\nv = v[${
+        JSON.stringify(k)
+      }];\n`;
   }
-  const parts = path.split(".");
-  if (parts.length === 1) {
-    const [a] = parts;
-    return (e) => (e as unknown as Record<string, unknown>)[a];
-  }
-  if (parts.length === 2) {
-    const [a, b] = parts;
-    return (e) => {
-      const o =
-        (e as unknown as Record<string, Record<string, unknown> | undefined>)[
-          a
-        ];
-      return o == null ? undefined : o[b];
-    };
-  }
-  return (e) => {
-    let v: unknown = e;
-    for (const p of parts) {
-      if (v == null || typeof v !== "object") return undefined;
-      v = (v as Record<string, unknown>)[p];
-    }
-    return v;
-  };
+  body += "return v;";
+  return new Function("e", body) as Getter;
 }
 
 /** A key for entity maps: strings and numbers only; anything else is absent. */
@@ -343,6 +335,46 @@ function compileFilter(
     for (const t of tests) if (!t(e)) return false;
     return true;
   };
+}
+
+/**
+ * A node of an intrusive doubly linked list kept in least-recently-used
+ * order. Moving a node to the recent end is a few pointer writes, where a
+ * Map re-insertion (delete + set) would rehash the key on every event.
+ */
+class LruNode {
+  prev: LruNode | null = null;
+  next: LruNode | null = null;
+  constructor(readonly key: string) {}
+}
+
+/** Least recently used first (`head`), most recently used last (`tail`). */
+class LruList {
+  head: LruNode | null = null;
+  tail: LruNode | null = null;
+
+  push(n: LruNode): void {
+    n.prev = this.tail;
+    n.next = null;
+    if (this.tail) this.tail.next = n;
+    else this.head = n;
+    this.tail = n;
+  }
+
+  remove(n: LruNode): void {
+    if (n.prev) n.prev.next = n.next;
+    else this.head = n.next;
+    if (n.next) n.next.prev = n.prev;
+    else this.tail = n.prev;
+    n.prev = n.next = null;
+  }
+
+  /** Moves `n` (already in the list) to the most recent end. */
+  touch(n: LruNode): void {
+    if (this.tail === n) return;
+    this.remove(n);
+    this.push(n);
+  }
 }
 
 /**
@@ -385,41 +417,69 @@ class TimeWindow {
   }
 }
 
+/** A distinct value with the time it was last seen. */
+class SeenValue extends LruNode {
+  t = 0;
+}
+
 /**
- * Distinct values with the time each was last seen. The Map's insertion
- * order is kept equal to last-seen order (re-seen values move to the end),
- * so expiry and eviction only ever look at the front.
+ * Distinct values with the time each was last seen, kept in last-seen
+ * order (re-seen values move to the end), so expiry and eviction only ever
+ * look at the front.
  */
 class DistinctWindow {
-  readonly seen = new Map<string, number>();
+  readonly seen = new Map<string, SeenValue>();
+  readonly #order = new LruList();
 
   add(value: string, t: number, cap: number): void {
-    if (this.seen.has(value)) this.seen.delete(value);
-    this.seen.set(value, t);
-    if (this.seen.size > cap) this.seen.delete(this.seen.keys().next().value!);
+    let n = this.seen.get(value);
+    if (n !== undefined) {
+      n.t = t;
+      this.#order.touch(n);
+      return;
+    }
+    n = new SeenValue(value);
+    n.t = t;
+    this.seen.set(value, n);
+    this.#order.push(n);
+    if (this.seen.size > cap) {
+      const old = this.#order.head!;
+      this.#order.remove(old);
+      this.seen.delete(old.key);
+    }
   }
 
   expire(now: number, windowMs: number): void {
     const limit = now - windowMs;
-    for (const [k, t] of this.seen) {
-      if (t > limit) break;
-      this.seen.delete(k);
+    const order = this.#order;
+    let n = order.head as SeenValue | null;
+    while (n !== null && n.t <= limit) {
+      order.remove(n);
+      this.seen.delete(n.key);
+      n = order.head as SeenValue | null;
     }
   }
 }
 
+/** A value's count in a {@link RarityTable} (boxed: one lookup per event). */
+interface Count {
+  c: number;
+}
+
 /** Smoothed value frequencies with halving, so the table stays bounded and recent. */
 class RarityTable {
-  readonly counts = new Map<string, number>();
+  readonly counts = new Map<string, Count>();
   total = 0;
 
   constructor(readonly maxValues: number) {}
 
   /** Rarity of `value` among events so far, in bits; then counts it. */
   observe(value: string): number {
-    const c = this.counts.get(value) ?? 0;
+    const box = this.counts.get(value);
+    const c = box === undefined ? 0 : box.c;
     const r = -Math.log2((c + 1) / (this.total + 2));
-    this.counts.set(value, c + 1);
+    if (box === undefined) this.counts.set(value, { c: 1 });
+    else box.c = c + 1;
     this.total++;
     if (this.total >= 65_536 || this.counts.size > this.maxValues) {
       this.#halve();
@@ -429,11 +489,11 @@ class RarityTable {
 
   #halve(): void {
     let total = 0;
-    for (const [k, c] of this.counts) {
-      const h = c >> 1;
+    for (const [k, box] of this.counts) {
+      const h = box.c >> 1;
       if (h === 0) this.counts.delete(k);
       else {
-        this.counts.set(k, h);
+        box.c = h;
         total += h;
       }
     }
@@ -442,50 +502,78 @@ class RarityTable {
 }
 
 /** Per-entity state: one slot per windowed feature on that entity field. */
-interface EntityState {
+class EntityState extends LruNode {
   /** Latest event time seen for this entity (windows slide on it). */
-  now: number;
-  slots: (TimeWindow | DistinctWindow | null)[];
+  now = -Infinity;
+  readonly slots: (TimeWindow | DistinctWindow | null)[];
+  constructor(key: string, nSlots: number) {
+    super(key);
+    this.slots = new Array(nSlots).fill(null);
+  }
 }
 
 /** Entities of one field (e.g. all source IPs), least recently seen first. */
 class EntityTable {
   readonly map = new Map<string, EntityState>();
+  readonly #order = new LruList();
   evicted = 0;
+  /** Windowed features kept per entity (known once the spec is compiled). */
+  nSlots = 0;
+  /** The current event's state for this field (null: the event has none). */
+  current: EntityState | null = null;
   constructor(
     readonly field: string,
     readonly get: Getter,
     readonly cap: number,
   ) {}
 
-  state(key: string, nSlots: number): EntityState {
+  state(key: string): EntityState {
     let s = this.map.get(key);
-    if (s) {
-      this.map.delete(key); // move to the most recent end
-    } else {
-      s = { now: -Infinity, slots: new Array(nSlots).fill(null) };
-      if (this.map.size >= this.cap) {
-        this.map.delete(this.map.keys().next().value!);
-        this.evicted++;
-      }
+    if (s !== undefined) {
+      this.#order.touch(s); // move to the most recent end
+      return s;
+    }
+    s = new EntityState(key, this.nSlots);
+    if (this.map.size >= this.cap) {
+      const old = this.#order.head!;
+      this.#order.remove(old);
+      this.map.delete(old.key);
+      this.evicted++;
     }
     this.map.set(key, s);
+    this.#order.push(s);
     return s;
   }
 }
 
 /** A bounded set of keys, least recently seen evicted first. */
 class SeenSet {
-  readonly keys = new Map<string, true>();
+  readonly keys = new Map<string, LruNode>();
+  readonly #order = new LruList();
   constructor(readonly cap: number) {}
   /** True when `k` was not seen before (or was evicted); marks it seen. */
   firstTime(k: string): boolean {
-    const had = this.keys.delete(k);
-    this.keys.set(k, true);
-    if (!had && this.keys.size > this.cap) {
-      this.keys.delete(this.keys.keys().next().value!);
+    const n = this.keys.get(k);
+    if (n !== undefined) {
+      this.#order.touch(n);
+      return false;
     }
-    return !had;
+    const node = new LruNode(k);
+    this.keys.set(k, node);
+    this.#order.push(node);
+    if (this.keys.size > this.cap) {
+      const old = this.#order.head!;
+      this.#order.remove(old);
+      this.keys.delete(old.key);
+    }
+    return true;
+  }
+
+  /** Keys, least recently seen first. */
+  ordered(): string[] {
+    const out: string[] = [];
+    for (let n = this.#order.head; n !== null; n = n.next) out.push(n.key);
+    return out;
   }
 }
 
@@ -530,9 +618,10 @@ export class FeatureExtractor {
   readonly dim: number;
   readonly #steps: Step[] = [];
   readonly #tables = new Map<string, EntityTable>();
+  /** The same tables as an array, walked once per event. */
+  #tableList: EntityTable[] = [];
   readonly #entityOf: (Getter | null)[] = [];
   readonly #entityField: (string | null)[] = [];
-  readonly #slotCount = new Map<string, number>();
   readonly #seen = new Map<string, SeenSet>();
   readonly #rarity = new Map<string, RarityTable>();
   #lastTime = 0;
@@ -550,6 +639,7 @@ export class FeatureExtractor {
     this.dim = spec.features.length;
     this.added = new Uint8Array(this.dim).fill(1);
     spec.features.forEach((f, i) => this.#steps.push(this.#compile(f, i)));
+    this.#tableList = [...this.#tables.values()];
   }
 
   /**
@@ -557,9 +647,22 @@ export class FeatureExtractor {
    * entity state, so call it exactly once per event, in order.
    */
   extract(e: EnrichedEvent, out: Float64Array, off = 0): void {
-    let t = Date.parse(e.ts);
+    let t = isoTimeMs(e.ts);
     if (Number.isNaN(t)) t = this.#lastTime; // schema-valid events always parse
     else this.#lastTime = t;
+    // Each entity is looked up (and moved to the recent end) once per
+    // event, however many windowed features follow it.
+    const tables = this.#tableList;
+    for (let j = 0; j < tables.length; j++) {
+      const table = tables[j];
+      const k = keyOf(table.get(e));
+      if (k === undefined) table.current = null;
+      else {
+        const st = table.state(k);
+        if (t > st.now) st.now = t;
+        table.current = st;
+      }
+    }
     const steps = this.#steps;
     for (let i = 0; i < steps.length; i++) steps[i](e, t, out, off + i);
   }
@@ -591,13 +694,15 @@ export class FeatureExtractor {
    */
   exportState(): ExtractorState {
     const seen: Record<string, string[]> = {};
-    for (const [name, s] of this.#seen) seen[name] = [...s.keys.keys()];
+    for (const [name, s] of this.#seen) seen[name] = s.ordered();
     const rarity: Record<
       string,
       { total: number; counts: [string, number][] }
     > = {};
     for (const [name, t] of this.#rarity) {
-      rarity[name] = { total: t.total, counts: [...t.counts] };
+      const counts: [string, number][] = [];
+      for (const [k, box] of t.counts) counts.push([k, box.c]);
+      rarity[name] = { total: t.total, counts };
     }
     return { seen, rarity };
   }
@@ -617,7 +722,7 @@ export class FeatureExtractor {
       let total = 0;
       for (const [k, c] of r.counts) {
         if (typeof k === "string" && Number.isInteger(c) && c > 0) {
-          t.counts.set(k, c);
+          t.counts.set(k, { c });
           total += c;
         }
       }
@@ -718,23 +823,19 @@ export class FeatureExtractor {
         const table = this.#table(f.entity);
         this.#entityOf[i] = table.get;
         this.#entityField[i] = f.entity;
-        const slot = this.#slotCount.get(f.entity) ?? 0;
-        this.#slotCount.set(f.entity, slot + 1);
+        const slot = table.nSlots++;
         const match = compileFilter(f.where);
         const windowMs = f.window_s * 1000;
-        const slotsOf = () => this.#slotCount.get(f.entity)!;
         const added = this.added;
         if (f.kind === "window_distinct") {
           const getValue = fieldGetter(f.value);
-          return (e, t, out, o) => {
-            const k = keyOf(table.get(e));
-            if (k === undefined) {
+          return (e, _t, out, o) => {
+            const s = table.current;
+            if (s === null) {
               out[o] = 0;
               added[i] = 0;
               return;
             }
-            const s = table.state(k, slotsOf());
-            if (t > s.now) s.now = t;
             const w =
               (s.slots[slot] ??= new DistinctWindow()) as DistinctWindow;
             w.expire(s.now, windowMs);
@@ -751,15 +852,13 @@ export class FeatureExtractor {
         }
         const getValue = f.kind === "window_sum" ? fieldGetter(f.value) : null;
         const isSum = f.kind === "window_sum";
-        return (e, t, out, o) => {
-          const k = keyOf(table.get(e));
-          if (k === undefined) {
+        return (e, _t, out, o) => {
+          const s = table.current;
+          if (s === null) {
             out[o] = 0;
             added[i] = 0;
             return;
           }
-          const s = table.state(k, slotsOf());
-          if (t > s.now) s.now = t;
           const w = (s.slots[slot] ??= new TimeWindow()) as TimeWindow;
           w.expire(s.now, windowMs);
           added[i] = 0;
@@ -780,6 +879,40 @@ export class FeatureExtractor {
       }
     }
   }
+}
+
+let isoPrefix = "";
+let isoPrefixMs = 0;
+
+/**
+ * `Date.parse` for event times, fast for the canonical form every stage
+ * writes (`YYYY-MM-DDTHH:MM:SS.sssZ`): the whole-second prefix is parsed
+ * once and reused while events stay within that second, so a stream costs
+ * one prefix compare and three digits per event. Anything else goes to
+ * `Date.parse`.
+ */
+export function isoTimeMs(ts: string): number {
+  if (
+    ts.length === 24 && ts.charCodeAt(23) === 90 && ts.charCodeAt(19) === 46
+  ) {
+    const a = ts.charCodeAt(20) - 48,
+      b = ts.charCodeAt(21) - 48,
+      c = ts.charCodeAt(22) - 48;
+    if (a >= 0 && a <= 9 && b >= 0 && b <= 9 && c >= 0 && c <= 9) {
+      const ms = a * 100 + b * 10 + c;
+      if (isoPrefix.length === 19 && ts.startsWith(isoPrefix)) {
+        return isoPrefixMs + ms;
+      }
+      const prefix = ts.slice(0, 19);
+      const base = Date.parse(prefix + "Z");
+      if (!Number.isNaN(base)) {
+        isoPrefix = prefix;
+        isoPrefixMs = base;
+        return base + ms;
+      }
+    }
+  }
+  return Date.parse(ts);
 }
 
 const counts = new Int32Array(65_536);

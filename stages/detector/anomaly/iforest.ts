@@ -22,6 +22,13 @@
  * and `right` (index of the right child; the left child always follows its
  * parent). Scoring is a tight loop over those arrays with no allocation.
  *
+ * For scoring, each tree is also laid out as a perfect binary tree of its
+ * depth (internal split arrays in heap order, one leaf array): an external
+ * node above the bottom is repeated over every leaf below it, so every walk
+ * takes exactly `depth` steps with no end-of-path test, and reaches a leaf
+ * holding the same depth + c(size) as the original external node. Sums are
+ * taken tree by tree in the same order, so scores are bit-identical.
+ *
  * @module
  */
 import { type Random, seededRandom } from "./rng.ts";
@@ -97,6 +104,11 @@ export class IsolationForest {
   /** c(ψ), the score normalizer. */
   readonly cPsi: number;
   readonly #scale: number;
+  /** Depth of the perfect layout (−1: not built, trees too deep). */
+  readonly #depth: number;
+  readonly #pFeature: Int32Array;
+  readonly #pValue: Float64Array;
+  readonly #pLeaf: Float64Array;
 
   constructor(a: ForestArrays) {
     this.nFeatures = a.nFeatures;
@@ -120,6 +132,47 @@ export class IsolationForest {
     this.#scale = this.cPsi > 0
       ? -Math.LN2 / (this.roots.length * this.cPsi)
       : 0;
+    let depth = 0;
+    for (let t = 0; t < a.roots.length; t++) {
+      depth = Math.max(depth, treeDepth(a.feature, a.right, a.roots[t]));
+    }
+    // 2^depth leaves per tree: worth it for the paper's ψ = 256 (depth ≤ 8).
+    this.#depth = depth <= MAX_PERFECT_DEPTH ? depth : -1;
+    const ni = this.#depth < 0 ? 0 : (1 << depth) - 1;
+    const nl = this.#depth < 0 ? 0 : 1 << depth;
+    const t = a.roots.length;
+    this.#pFeature = new Int32Array(t * ni);
+    this.#pValue = new Float64Array(t * ni);
+    this.#pLeaf = new Float64Array(t * nl);
+    if (this.#depth >= 0) {
+      for (let k = 0; k < t; k++) {
+        this.#fillPerfect(k * ni, k * nl, ni, a.roots[k], 0);
+      }
+    }
+  }
+
+  /** Copies the subtree at `src` into heap position `pos` of the perfect layout. */
+  #fillPerfect(
+    base: number,
+    leafBase: number,
+    ni: number,
+    src: number,
+    pos: number,
+  ): void {
+    if (pos >= ni) {
+      this.#pLeaf[leafBase + pos - ni] = this.value[src];
+      return;
+    }
+    if (this.feature[src] < 0) {
+      // An external node above the bottom: both sides lead to its value.
+      this.#fillPerfect(base, leafBase, ni, src, 2 * pos + 1);
+      this.#fillPerfect(base, leafBase, ni, src, 2 * pos + 2);
+      return;
+    }
+    this.#pFeature[base + pos] = this.feature[src];
+    this.#pValue[base + pos] = this.value[src];
+    this.#fillPerfect(base, leafBase, ni, src + 1, 2 * pos + 1);
+    this.#fillPerfect(base, leafBase, ni, this.right[src], 2 * pos + 2);
   }
 
   /** Number of trees. */
@@ -134,12 +187,31 @@ export class IsolationForest {
 
   /** Mean path length E(h(x)) of the vector starting at `x[offset]`. */
   meanPathLength(x: ArrayLike<number>, offset = 0): number {
-    return this.#pathSum(x, offset) / this.roots.length;
+    return this.#pathSum(x, offset, Infinity) / this.roots.length;
   }
 
   /** Anomaly score s(x, ψ) in [0, 1] of the vector starting at `x[offset]`. */
   score(x: ArrayLike<number>, offset = 0): number {
-    return Math.exp(this.#scale * this.#pathSum(x, offset));
+    return Math.exp(this.#scale * this.#pathSum(x, offset, Infinity));
+  }
+
+  /**
+   * The score of the vector at `x[offset]` when it is at least `threshold`
+   * (identical to {@link score}); otherwise −Infinity, possibly without
+   * walking every tree. Path lengths only add up, so once the partial sum
+   * is past the sum that `threshold` allows, the vector cannot reach it.
+   */
+  scoreAtLeast(x: ArrayLike<number>, threshold: number, offset = 0): number {
+    const s = this.#scale;
+    // score ≥ threshold ⇔ sum ≤ ln(threshold) / scale (scale < 0). The
+    // bound is loosened by a hair so rounding can never cut a walk short
+    // wrongly; the exact comparison happens on the full sum.
+    let bound = s < 0 && threshold > 0 ? Math.log(threshold) / s : Infinity;
+    if (bound !== Infinity) bound += 1e-9 * Math.abs(bound) + 1e-9;
+    const sum = this.#pathSum(x, offset, bound);
+    if (sum > bound) return -Infinity;
+    const score = Math.exp(s * sum);
+    return score >= threshold ? score : -Infinity;
   }
 
   /**
@@ -167,7 +239,30 @@ export class IsolationForest {
     return out;
   }
 
-  #pathSum(x: ArrayLike<number>, offset: number): number {
+  /** Sum of path lengths over the trees; stops early once past `bound`. */
+  #pathSum(x: ArrayLike<number>, offset: number, bound: number): number {
+    const depth = this.#depth;
+    if (depth >= 0) {
+      const pf = this.#pFeature, pv = this.#pValue, pl = this.#pLeaf;
+      const ni = (1 << depth) - 1, nl = ni + 1, trees = this.roots.length;
+      let sum = 0;
+      for (let t = 0, base = 0, leaf = -ni; t < trees; t++) {
+        let i = 0;
+        for (let d = 0; d < depth; d++) {
+          const k = base + i;
+          i = x[offset + pf[k]] < pv[k] ? 2 * i + 1 : 2 * i + 2;
+        }
+        sum += pl[leaf + i];
+        if (sum > bound) return sum;
+        base += ni;
+        leaf += nl;
+      }
+      return sum;
+    }
+    return this.#pathSumFlat(x, offset);
+  }
+
+  #pathSumFlat(x: ArrayLike<number>, offset: number): number {
     const f = this.feature, v = this.value, r = this.right, roots = this.roots;
     let sum = 0;
     for (let t = 0; t < roots.length; t++) {
@@ -206,6 +301,30 @@ export class IsolationForest {
     if (total > 0) { for (let k = 0; k < w.length; k++) w[k] /= total; }
     return w;
   }
+}
+
+/** Deepest tree laid out as a perfect tree for scoring (2^12 leaves). */
+const MAX_PERFECT_DEPTH = 12;
+
+/** Edges from `root` to its deepest external node (stops past the limit). */
+function treeDepth(
+  feature: Int32Array,
+  right: Int32Array,
+  root: number,
+): number {
+  let best = 0;
+  const stack = [root, 0];
+  while (stack.length) {
+    const d = stack.pop()!;
+    const i = stack.pop()!;
+    if (feature[i] < 0) {
+      if (d > best) best = d;
+      continue;
+    }
+    if (d >= MAX_PERFECT_DEPTH) return d + 1;
+    stack.push(i + 1, d + 1, right[i], d + 1);
+  }
+  return best;
 }
 
 /**

@@ -207,3 +207,52 @@ Deno.test("score and scoreBatch agree", () => {
     assert.ok(Math.abs(batch[i] - f.score(rows, i * 2)) < 1e-12);
   }
 });
+
+/** Mean path length by walking the stored flat trees, as Algorithm 3 reads. */
+function referencePathLength(f: IsolationForest, x: Float64Array, off: number) {
+  let sum = 0;
+  for (const root of f.roots) {
+    let i = root;
+    while (f.feature[i] >= 0) {
+      i = x[off + f.feature[i]] < f.value[i] ? i + 1 : f.right[i];
+    }
+    sum += f.value[i];
+  }
+  return sum / f.roots.length;
+}
+
+Deno.test("fast scoring layout gives bit-identical path lengths; scoreAtLeast only skips scores below the threshold", () => {
+  const rng = seededRandomForTest(11);
+  const d = 5, n = 3000;
+  const rows = new Float64Array(n * d);
+  for (let i = 0; i < rows.length; i++) rows[i] = rng() * (i % d === 0 ? 1 : 9);
+  for (let i = 0; i < 40; i++) rows[i * d] = 50 + i; // a few far outliers
+  const f = fitIsolationForest(rows, n, d, { seed: 3 });
+  let above = 0, below = 0;
+  for (let i = 0; i < n; i++) {
+    assert.equal(
+      f.meanPathLength(rows, i * d),
+      referencePathLength(f, rows, i * d),
+    );
+    const s = f.score(rows, i * d);
+    for (const thr of [0.45, 0.55, 0.6, s]) {
+      const a = f.scoreAtLeast(rows, thr, i * d);
+      if (s >= thr) {
+        assert.equal(a, s);
+        above++;
+      } else {
+        assert.equal(a, -Infinity);
+        below++;
+      }
+    }
+  }
+  assert.ok(above > 0 && below > 0, "both sides of the thresholds are seen");
+});
+
+function seededRandomForTest(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
