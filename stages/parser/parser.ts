@@ -134,7 +134,14 @@ function isHex(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
 }
 
-/** Builds the event skeleton from the RawEvent (ids, tenant, payload kept). */
+/**
+ * Builds the event skeleton from the RawEvent (ids, tenant, payload kept).
+ * Every optional entity is declared up front as `undefined` (which
+ * JSON.stringify omits), so all events share one hidden class: the setters,
+ * the flattening and the serializer then read and write `ev.host`,
+ * `ev.source`, … through monomorphic property accesses instead of one
+ * shape per combination of entities a format happens to fill.
+ */
 function newEvent(raw: RawEvent, tenant: string): Ev {
   return {
     record: "enriched_event",
@@ -151,8 +158,20 @@ function newEvent(raw: RawEvent, tenant: string): Ev {
     action: "unclassified",
     outcome: "unknown",
     severity: "informational",
+    host: undefined,
+    user: undefined,
+    source: undefined,
+    destination: undefined,
+    network: undefined,
+    process: undefined,
+    file: undefined,
+    dns: undefined,
+    url: undefined,
+    http: undefined,
+    enrichment: undefined,
     fields: {},
     payload: raw.payload,
+    ground_truth: undefined,
   };
 }
 
