@@ -22,62 +22,74 @@ function splitPath(path: string): string[] {
 }
 
 /**
+ * Code reading `src` into `dst`, unwrapping the `{"#text": "4688", …}`
+ * that EVTX-to-JSON converters write for attributed elements.
+ */
+function unwrapCode(dst: string, src: string): string {
+  return `${dst} = ${src};\n` +
+    `if (${dst} !== null && typeof ${dst} === "object" && !Array.isArray(${dst})) {\n` +
+    `  const t = ${dst}["#text"];\n  if (t !== undefined) ${dst} = t;\n}\n`;
+}
+
+/**
+ * Generated code of its own per accessor: each property read gets its own
+ * inline cache, which stays monomorphic over events of one shape. (One
+ * shared closure reading `e[key]` for every field sees every key and every
+ * object shape, turns megamorphic and takes the slow lookup path on every
+ * event.) Keys are embedded as JSON string literals, so a field name can
+ * never inject code.
+ */
+function generate(name: string, body: string): Accessor {
+  // The name in a comment keeps sources distinct, so no two accessors share
+  // compiled code (and its inline caches) through the compilation cache.
+  return new Function("e", `// ${JSON.stringify(name)}\n${body}`) as Accessor;
+}
+
+const q = JSON.stringify;
+
+/** The body of {@link compilePath} for `parts` (returns the value). */
+function pathBody(parts: string[]): string {
+  if (parts[0] === BLOCKED_ROOT) return "return undefined;";
+  if (parts[0] === "fields" && parts.length > 1) {
+    const key = parts.slice(1).join(".");
+    return `const f = e.fields;\n` +
+      `if (f === undefined || f === null) return undefined;\n` +
+      `return f[${q(key)}];`;
+  }
+  if (parts.length === 1) {
+    return `let v;\n${unwrapCode("v", `e[${q(parts[0])}]`)}return v;`;
+  }
+  if (parts.length === 2) {
+    return `const o = e[${q(parts[0])}];\n` +
+      `if (o === null || typeof o !== "object") return undefined;\n` +
+      `let v;\n${unwrapCode("v", `o[${q(parts[1])}]`)}return v;`;
+  }
+  // Deeper paths also try the flattened remainder at each level
+  // (payload["source.ip"]), precomputed: no per-event joins.
+  let body = "let c = e, n, v;\n";
+  for (let i = 0; i < parts.length; i++) {
+    body +=
+      `if (c === null || typeof c !== "object" || Array.isArray(c)) return undefined;\n`;
+    if (i < parts.length - 1) {
+      body += `n = c[${q(parts[i])}];\n` +
+        `if (n === undefined) {\n${
+          unwrapCode("v", `c[${q(parts.slice(i).join("."))}]`)
+        }return v;\n}\nc = n;\n`;
+    } else {
+      body += `${unwrapCode("v", `c[${q(parts[i])}]`)}return v;\n`;
+    }
+  }
+  return body;
+}
+
+/**
  * Compiles one candidate path. Paths address the event object; the special
  * root `fields.` reads the flat string map by its whole dotted key, and a
  * path under `payload.` also tries flattened keys (ECS JSON written as
  * `{"source.ip": ...}`).
  */
 export function compilePath(path: string): Accessor {
-  const parts = splitPath(path);
-  if (parts[0] === BLOCKED_ROOT) return () => undefined;
-  if (parts[0] === "fields" && parts.length > 1) {
-    const key = parts.slice(1).join(".");
-    return (e) => {
-      const f = e.fields as Record<string, unknown> | undefined;
-      return f === undefined ? undefined : f[key];
-    };
-  }
-  if (parts.length === 1) {
-    const k = parts[0];
-    return (e) => unwrapText(e[k]);
-  }
-  if (parts.length === 2) {
-    const [a, b] = parts;
-    return (e) => {
-      const o = e[a];
-      if (o === null || typeof o !== "object") return undefined;
-      const r = (o as Record<string, unknown>)[b];
-      return unwrapText(r);
-    };
-  }
-  // Flattened remainders (payload["source.ip"]) precomputed: no per-event joins.
-  const rests = parts.map((_, i) => parts.slice(i).join("."));
-  return (e) => walk(e, parts, rests);
-}
-
-function walk(o: unknown, parts: string[], rests: string[]): unknown {
-  let cur: unknown = o;
-  for (let i = 0; i < parts.length; i++) {
-    if (cur === null || typeof cur !== "object" || Array.isArray(cur)) {
-      return undefined;
-    }
-    const rec = cur as Record<string, unknown>;
-    const next = rec[parts[i]];
-    if (next === undefined && i < parts.length - 1) {
-      return unwrapText(rec[rests[i]]);
-    }
-    cur = next;
-  }
-  return unwrapText(cur);
-}
-
-/** EVTX-to-JSON converters write `{"#text": "4688", ...}` for attributed elements. */
-function unwrapText(v: unknown): unknown {
-  if (v !== null && typeof v === "object" && !Array.isArray(v)) {
-    const t = (v as Record<string, unknown>)["#text"];
-    if (t !== undefined) return t;
-  }
-  return v;
+  return generate(path, pathBody(splitPath(path)));
 }
 
 /** Top-level keys of an EnrichedEvent that rules may address directly. */
@@ -131,61 +143,55 @@ export function defaultCandidates(name: string): string[] {
 }
 
 /**
- * The default accessor of a plain (undotted) name, written out by hand
- * because it runs for every rule field of every event: fields[name],
- * payload[name], payload.Event.EventData[name], payload.Event.System[name].
- * Same result as `compileAccessor(defaultCandidates(name))`.
+ * The default accessor of a plain (undotted) name, generated because it
+ * runs for every rule field of every event: fields[name], payload[name],
+ * payload.Event.EventData[name], payload.Event.System[name]. Same result as
+ * `compileAccessor(defaultCandidates(name))`.
  */
 export function compileDefaultAccessor(name: string): Accessor | null {
   if (name.includes(".") || ENRICHED_ROOTS.has(name)) return null;
-  return (e) => {
-    const f = e.fields as Record<string, unknown> | undefined;
-    if (f !== undefined && f !== null) {
-      const v = f[name];
-      if (v !== undefined) return v;
-    }
-    const p = e.payload;
-    if (p === null || typeof p !== "object") return undefined;
-    const pr = p as Record<string, unknown>;
-    let v = pr[name];
-    if (v !== undefined) return unwrapText(v);
-    const ev = pr.Event as Record<string, unknown> | undefined;
-    if (ev === undefined || ev === null || typeof ev !== "object") {
-      return undefined;
-    }
-    const d = ev.EventData as Record<string, unknown> | undefined;
-    if (d !== undefined && d !== null && typeof d === "object") {
-      v = d[name];
-      if (v !== undefined) return unwrapText(v);
-    }
-    const sys = ev.System as Record<string, unknown> | undefined;
-    if (sys !== undefined && sys !== null && typeof sys === "object") {
-      return unwrapText(sys[name]);
-    }
-    return undefined;
-  };
+  const k = q(name);
+  return generate(
+    name,
+    `const f = e.fields;
+if (f !== undefined && f !== null) {
+  const x = f[${k}];
+  if (x !== undefined) return x;
+}
+const p = e.payload;
+if (p === null || typeof p !== "object") return undefined;
+let v;
+${unwrapCode("v", `p[${k}]`)}if (v !== undefined) return v;
+const ev = p.Event;
+if (ev === undefined || ev === null || typeof ev !== "object") return undefined;
+const d = ev.EventData;
+if (d !== undefined && d !== null && typeof d === "object") {
+${unwrapCode("v", `d[${k}]`)}  if (v !== undefined) return v;
+}
+const sys = ev.System;
+if (sys !== undefined && sys !== null && typeof sys === "object") {
+${unwrapCode("v", `sys[${k}]`)}  return v;
+}
+return undefined;`,
+  );
 }
 
-/** Builds an accessor trying `candidates` in order. */
+/** Builds an accessor trying `candidates` in order (one generated function). */
 export function compileAccessor(candidates: string[]): Accessor {
-  const accs = candidates.filter((c) => c.split(".")[0] !== BLOCKED_ROOT)
-    .map(compilePath);
-  if (accs.length === 0) return () => undefined;
-  if (accs.length === 1) return accs[0];
-  if (accs.length === 2) {
-    const [a, b] = accs;
-    return (e) => {
-      const v = a(e);
-      return v !== undefined ? v : b(e);
-    };
-  }
-  return (e) => {
-    for (let i = 0; i < accs.length; i++) {
-      const v = accs[i](e);
-      if (v !== undefined) return v;
-    }
-    return undefined;
-  };
+  const paths = candidates.filter((c) => c.split(".")[0] !== BLOCKED_ROOT);
+  if (paths.length === 0) return () => undefined;
+  if (paths.length === 1) return compilePath(paths[0]);
+  // Each candidate becomes an inner function of the generated one.
+  let body = "";
+  paths.forEach((p, i) => {
+    body += `function c${i}(e) {\n${pathBody(splitPath(p))}\n}\n`;
+  });
+  body += "let v;\n";
+  paths.forEach((_, i) => {
+    body += `v = c${i}(e);\nif (v !== undefined) return v;\n`;
+  });
+  body += "return undefined;";
+  return generate(paths.join(" | "), body);
 }
 
 /**
