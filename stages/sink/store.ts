@@ -466,10 +466,13 @@ export class ChdbStore implements RecordStore {
   }
 
   async #spoolDir(): Promise<string> {
-    return this.#spool ??= await Deno.makeTempDir({
+    if (this.#spool) return this.#spool;
+    this.#spool = await Deno.makeTempDir({
       dir: await tmpfs(),
       prefix: "sentinel-sink-",
     });
+    globalThis.addEventListener("unload", this.#removeSpool);
+    return this.#spool;
   }
 
   /** The table's RowBinary encoder, compiled from its columns once. */
@@ -502,11 +505,22 @@ export class ChdbStore implements RecordStore {
   }
 
   async close(): Promise<void> {
-    this.#session.close();
-    if (this.#spool) {
-      await Deno.remove(this.#spool, { recursive: true }).catch(() => {});
+    try {
+      this.#session.close();
+    } finally {
+      if (this.#spool) {
+        globalThis.removeEventListener("unload", this.#removeSpool);
+        await Deno.remove(this.#spool, { recursive: true }).catch(() => {});
+      }
     }
   }
+
+  /** Removes the spool directory when the process exits without `close`. */
+  readonly #removeSpool = () => {
+    try {
+      if (this.#spool) Deno.removeSync(this.#spool, { recursive: true });
+    } catch { /* already gone */ }
+  };
 }
 
 /**
