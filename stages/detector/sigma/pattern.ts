@@ -17,6 +17,7 @@ import {
   type Need,
   needAll,
   needAny,
+  regexLiterals,
   setNeed,
 } from "./prefilter.ts";
 
@@ -272,7 +273,13 @@ export function compileFieldCondition(
       if (typeof x !== "string") throw new Error(`re needs string values`);
       return compileRuleRegex(x, { i: has("i"), m: has("m"), s: has("s") });
     });
-    return combine(regs.map((re) => (v) => anyString(v.get(slot), re)));
+    const p = combine(regs.map((re) => (v) => anyString(v.get(slot), re)));
+    // A regex can only match a value holding one of its required literals.
+    const needs = regs.map((re) => {
+      const lits = regexLiterals(re.source);
+      return lits ? clauseNeed(lits.map((lit) => ({ slot, lit }))) : null;
+    });
+    return setNeed(p, all ? needAll(needs) : needAny(needs));
   }
 
   if (has("cidr")) {
@@ -377,10 +384,21 @@ function isAbsent(slot: number): Predicate {
   };
 }
 
-/** Need of one value: each alternative's longest literal (lowercased). */
+/**
+ * Need of one value: each alternative's longest literal (lowercased), or
+ * the whole value when it has no wildcard (an exact match, any length).
+ */
 function altsNeed(slot: number, alts: Token[][]): Need | null {
   const out: Clause = [];
   for (const toks of alts) {
+    if (toks.length === 0) {
+      out.push({ slot, lit: "", exact: true });
+      continue;
+    }
+    if (toks.length === 1 && toks[0].k === "lit") {
+      out.push({ slot, lit: toks[0].s.toLowerCase(), exact: true });
+      continue;
+    }
     let best = "";
     for (const t of toks) {
       if (t.k === "lit" && t.s.length > best.length) best = t.s;

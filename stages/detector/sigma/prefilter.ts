@@ -10,11 +10,17 @@
  * NOT (and anything without a literal, e.g. regexes, numbers, null) needs
  * nothing, which makes the rule "always evaluate".
  *
+ * A literal may also be *exact*: the whole lowercased value must equal it
+ * (a value without wildcards, e.g. `EventID: 16` or `Image: 'System'`).
+ * Exact literals of any length work as needs, through one hash lookup of
+ * the field value per event (per-field dispatch). Literals required by a
+ * regex (see {@link regexLiterals}) are needs as well.
+ *
  * At match time, for each field that carries literals, the lowercased
- * value is scanned once with a 4-gram hash index (literals shorter than 4
- * characters are never used as needs); each gram hit is verified with
- * `startsWith` at its offset, and the rules of the verified literals become
- * candidates. Rules without a need are always candidates. Candidates are
+ * value is scanned once with a 4-gram hash index (substring literals
+ * shorter than 4 characters are never used as needs); each gram hit is
+ * verified with `startsWith` at its offset, and the rules of the verified
+ * literals become candidates. Rules without a need are always candidates. Candidates are
  * evaluated in rule order with their full predicate, so the prefilter can
  * only skip rules that cannot match.
  *
@@ -22,8 +28,11 @@
  */
 import type { EventView } from "./fields.ts";
 
-/** A disjunction of (field slot, lowercase literal) requirements. */
-export type Clause = { slot: number; lit: string }[];
+/**
+ * A disjunction of (field slot, lowercase literal) requirements: the
+ * literal occurs in the lowercased value, or with `exact`, is all of it.
+ */
+export type Clause = { slot: number; lit: string; exact?: boolean }[];
 
 /**
  * What a predicate needs: every clause must hold (each clause: one of its
@@ -60,7 +69,8 @@ export function clauseNeed(c: Clause | null): Need | null {
 
 function score(c: Clause): number {
   let minLen = Infinity;
-  for (const x of c) minLen = Math.min(minLen, x.lit.length);
+  // A whole-value match is as selective as a long substring.
+  for (const x of c) minLen = Math.min(minLen, x.exact ? 12 : x.lit.length);
   return Math.min(minLen, 12) * 1000 - c.length;
 }
 
@@ -80,7 +90,7 @@ export function needAny(parts: (Need | null)[]): Need | null {
   for (const p of parts) {
     if (!p) return null;
     for (const x of best(p)) {
-      const k = `${x.slot}\u0000${x.lit}`;
+      const k = `${x.slot}\u0000${x.exact ? "=" : "~"}${x.lit}`;
       if (!seen.has(k)) {
         seen.add(k);
         out.push(x);
@@ -133,6 +143,8 @@ export class PrefilterPlan<R extends Prefilterable> {
   readonly #always: R[];
   readonly #indexed: R[];
   readonly #slots: SlotIndex[];
+  /** Per-field dispatch of exact literals: lowercased value → clause ids. */
+  readonly #exact: { slot: number; values: Map<string, number[]> }[];
   readonly #stamp: Int32Array;
   readonly #hits: Int32Array;
   readonly #clauseRule: Int32Array;
@@ -149,6 +161,7 @@ export class PrefilterPlan<R extends Prefilterable> {
     this.#always = [];
     this.#indexed = [];
     const bySlot = new Map<number, Map<string, number[]>>();
+    const exactBySlot = new Map<number, Map<string, number[]>>();
     const clauseRule: number[] = [];
     const clauseCount: number[] = [];
     for (const r of rules) {
@@ -162,9 +175,10 @@ export class PrefilterPlan<R extends Prefilterable> {
       for (const clause of r.need) {
         const cid = clauseRule.length;
         clauseRule.push(local);
-        for (const { slot, lit } of clause) {
-          let m = bySlot.get(slot);
-          if (!m) bySlot.set(slot, m = new Map());
+        for (const { slot, lit, exact } of clause) {
+          const index = exact ? exactBySlot : bySlot;
+          let m = index.get(slot);
+          if (!m) index.set(slot, m = new Map());
           const list = m.get(lit) ?? [];
           if (list[list.length - 1] !== cid) list.push(cid);
           m.set(lit, list);
@@ -177,6 +191,7 @@ export class PrefilterPlan<R extends Prefilterable> {
     this.#stamp = new Int32Array(this.#indexed.length);
     this.#hits = new Int32Array(this.#indexed.length);
     this.#slots = [...bySlot].map(([slot, lits]) => buildSlot(slot, lits));
+    this.#exact = [...exactBySlot].map(([slot, values]) => ({ slot, values }));
   }
 
   /** Number of rules that always run (no literal need). */
@@ -210,6 +225,27 @@ export class PrefilterPlan<R extends Prefilterable> {
         for (const e of x) {
           if (typeof e === "string") scan(ix, e.toLowerCase(), st);
           else if (typeof e === "number") scan(ix, String(e), st);
+        }
+      }
+    }
+    for (let xi = 0; xi < this.#exact.length; xi++) {
+      const ix = this.#exact[xi];
+      const s = view.lower(ix.slot);
+      if (s !== undefined) {
+        const list = ix.values.get(s);
+        if (list !== undefined) mark(list, st);
+        continue;
+      }
+      const x = view.get(ix.slot);
+      if (Array.isArray(x)) {
+        for (const e of x) {
+          const es = typeof e === "string"
+            ? e.toLowerCase()
+            : typeof e === "number" || typeof e === "boolean"
+            ? String(e)
+            : undefined;
+          const list = es === undefined ? undefined : ix.values.get(es);
+          if (list !== undefined) mark(list, st);
         }
       }
     }
@@ -294,12 +330,27 @@ interface ScanState {
   picked: number[];
 }
 
+/** Marks `clauses` as holding; a rule is picked when all its clauses hold. */
+function mark(clauses: number[], st: ScanState): void {
+  const gen = st.gen;
+  for (let r = 0; r < clauses.length; r++) {
+    const cid = clauses[r];
+    if (st.clauseStamp[cid] === gen) continue;
+    st.clauseStamp[cid] = gen;
+    const rule = st.clauseRule[cid];
+    if (st.stamp[rule] !== gen) {
+      st.stamp[rule] = gen;
+      st.hits[rule] = 0;
+    }
+    if (++st.hits[rule] === st.clauseCount[rule]) st.picked.push(rule);
+  }
+}
+
 /** Marks the clauses whose literals occur in `s`; a rule is picked when all its clauses hold. */
 function scan(ix: SlotIndex, s: string, st: ScanState): void {
   const n = s.length;
   if (n < 4) return;
   const { keys, heads, mask, lists } = ix;
-  const gen = st.gen;
   let g = ((s.charCodeAt(0) & 0xff) << 16) | ((s.charCodeAt(1) & 0xff) << 8) |
     (s.charCodeAt(2) & 0xff);
   for (let i = 3; i < n; i++) {
@@ -314,22 +365,7 @@ function scan(ix: SlotIndex, s: string, st: ScanState): void {
         for (let k = 0; k < list.length; k++) {
           const e = list[k];
           const start = at - e.off;
-          if (start >= 0 && s.startsWith(e.lit, start)) {
-            const clauses = e.rules;
-            for (let r = 0; r < clauses.length; r++) {
-              const cid = clauses[r];
-              if (st.clauseStamp[cid] === gen) continue;
-              st.clauseStamp[cid] = gen;
-              const rule = st.clauseRule[cid];
-              if (st.stamp[rule] !== gen) {
-                st.stamp[rule] = gen;
-                st.hits[rule] = 0;
-              }
-              if (++st.hits[rule] === st.clauseCount[rule]) {
-                st.picked.push(rule);
-              }
-            }
-          }
+          if (start >= 0 && s.startsWith(e.lit, start)) mark(e.rules, st);
         }
         break;
       }
@@ -403,4 +439,117 @@ function scanAny(ix: SlotIndex, s: string): boolean {
     }
   }
   return false;
+}
+
+/**
+ * Literals (lowercased, ASCII, at least {@link MIN_LITERAL} long) of which
+ * one must occur in any string the JavaScript regex `source` matches: one
+ * per top-level alternative, the longest run of plain characters that no
+ * quantifier makes optional. Null when some alternative has none, or the
+ * pattern uses syntax this reader does not follow (it then stays
+ * unprefiltered, never wrongly skipped). Groups, classes, `.`, anchors and
+ * class escapes end a run; their content is never used.
+ */
+export function regexLiterals(source: string): string[] | null {
+  const branches: string[] = [];
+  let depth = 0, inClass = false, start = 0;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === "\\") {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === "]") inClass = false;
+      continue;
+    }
+    if (c === "[") inClass = true;
+    else if (c === "(") depth++;
+    else if (c === ")") depth--;
+    else if (c === "|" && depth === 0) {
+      branches.push(source.slice(start, i));
+      start = i + 1;
+    }
+  }
+  if (depth !== 0 || inClass) return null;
+  branches.push(source.slice(start));
+  const out: string[] = [];
+  for (const b of branches) {
+    const lit = mandatoryRun(b);
+    if (lit === null || lit.length < MIN_LITERAL) return null;
+    out.push(lit.toLowerCase());
+  }
+  return out;
+}
+
+/** The longest run of mandatory plain characters of one alternative. */
+function mandatoryRun(b: string): string | null {
+  let run = "", best = "";
+  const flush = () => {
+    if (run.length > best.length) best = run;
+    run = "";
+  };
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i];
+    let atom: string | null = null;
+    if (c === "\\") {
+      const n = b[i + 1];
+      if (n === undefined) return null;
+      if (/[A-Za-z0-9]/.test(n)) {
+        // \d \w \s \b \n …: not a plain character. Longer escapes (\x41,
+        // \u0041, \cX, \k<n>, back-references) are not followed at all.
+        if ("xuck0123456789".includes(n)) return null;
+      } else atom = n;
+      i += 2;
+    } else if (c === "[") {
+      // JavaScript ends a class at the first unescaped "]".
+      let j = i + 1;
+      while (j < b.length && b[j] !== "]") j += b[j] === "\\" ? 2 : 1;
+      if (j >= b.length) return null;
+      i = j + 1;
+    } else if (c === "(") {
+      let j = i + 1, depth = 1, inClass = false;
+      for (; j < b.length && depth > 0; j++) {
+        const d = b[j];
+        if (d === "\\") j++;
+        else if (inClass) inClass = d !== "]";
+        else if (d === "[") inClass = true;
+        else if (d === "(") depth++;
+        else if (d === ")") depth--;
+      }
+      if (depth !== 0) return null;
+      i = j;
+    } else if (c === "." || c === "^" || c === "$") i++;
+    else if ("*+?{})]|".includes(c)) return null;
+    else {
+      atom = c;
+      i++;
+    }
+    if (atom !== null && atom.charCodeAt(0) > 0x7e) atom = null;
+    const q = b[i];
+    if (q === "*" || q === "?") {
+      flush(); // the atom may be absent
+      i++;
+      if (b[i] === "?") i++;
+      continue;
+    }
+    if (q === "+" || q === "{") {
+      let min = 1;
+      if (q === "{") {
+        const m = /^\{(\d+)(?:,(\d*))?\}/.exec(b.slice(i));
+        if (!m) return null;
+        min = Number(m[1]);
+        i += m[0].length;
+      } else i++;
+      if (b[i] === "?") i++;
+      if (min > 0 && atom !== null) run += atom;
+      flush(); // what follows is not adjacent to a fixed count
+      continue;
+    }
+    if (atom === null) flush();
+    else run += atom;
+  }
+  flush();
+  return best;
 }

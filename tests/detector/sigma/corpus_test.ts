@@ -115,6 +115,11 @@ const COMMANDS = [
   "reg add HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Run /v x /d calc.exe",
   "schtasks /create /tn x /tr calc.exe /sc onlogon",
   "vssadmin delete shadows /all /quiet",
+  // Regex-only rules (their required literals are prefilter needs).
+  "ipconfig   /all",
+  "route print",
+  "ping -n 1 127.0.0.1 & echo EEEE > c:\\temp\\x",
+  '"C:\\Windows\\wsass.exe" "C:\\Windows\\System32\\werfaultsecure.exe" 612',
 ];
 
 Deno.test({
@@ -133,8 +138,8 @@ Deno.test({
         payload: {
           Event: {
             System: {
-              EventID: [1, 1, 3, 11, 13, 22, 4688][i % 7],
-              Channel: i % 7 === 6
+              EventID: [1, 1, 3, 11, 16, 22, 4688, 13][i % 8],
+              Channel: i % 8 === 6
                 ? "Security"
                 : "Microsoft-Windows-Sysmon/Operational",
             },
