@@ -22,6 +22,6 @@ if (import.meta.main) {
   await runTransform({
     stage: "parser",
     transform: passthrough,
-    logger: createLogger("passthrough", "warn"),
+    logger: createLogger("passthrough", "info"),
   });
 }

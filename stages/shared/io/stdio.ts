@@ -14,17 +14,30 @@ import type {
 
 const noCommit = () => Promise.resolve();
 
-/** Reads NDJSON lines from a byte stream. */
+/** What {@link StreamSource} reads from: stdin or an open file. */
+export interface ByteReader {
+  read(p: Uint8Array): Promise<number | null>;
+  close(): void;
+}
+
+/**
+ * Read size. Direct reads into one reused buffer cost about a third of what a
+ * ReadableStream does per byte (measured on stdin, pipe and file); the framer
+ * copies whatever it keeps, so the buffer can be reused at once.
+ */
+const READ_BYTES = 1 << 20;
+
+/** Reads NDJSON lines from stdin or a file. */
 export class StreamSource implements RecordSource {
   readonly describe: string;
-  readonly #open: () => Promise<ReadableStream<Uint8Array>>;
+  readonly #open: () => Promise<ByteReader>;
   readonly #maxLineBytes: number;
-  #reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  #reader: ByteReader | null = null;
   #closed = false;
 
   constructor(
     describe: string,
-    open: () => Promise<ReadableStream<Uint8Array>>,
+    open: () => Promise<ByteReader>,
     maxLineBytes: number,
   ) {
     this.describe = describe;
@@ -35,39 +48,34 @@ export class StreamSource implements RecordSource {
   async *batches(): AsyncIterable<InputBatch> {
     if (this.#closed) return;
     const framer = new LineFramer(this.#maxLineBytes);
-    this.#reader = (await this.#open()).getReader();
-    try {
-      while (!this.#closed) {
-        let r;
-        try {
-          r = await this.#reader.read();
-        } catch (e) {
-          if (this.#closed) break;
-          throw e;
-        }
-        if (r.done) break;
-        const f = framer.push(r.value);
-        if (f.lines.length || f.oversize.length) yield toBatch(f);
-      }
-      const f = framer.end();
-      if (f.lines.length || f.oversize.length) yield toBatch(f);
-    } finally {
+    this.#reader = await this.#open();
+    const buf = new Uint8Array(READ_BYTES);
+    while (!this.#closed) {
+      let n: number | null;
       try {
-        this.#reader.releaseLock();
-      } catch {
-        // already released by cancel
+        n = await this.#reader.read(buf);
+      } catch (e) {
+        // close() aborts a pending read by closing the resource.
+        if (this.#closed) break;
+        throw e;
       }
+      if (n === null) break;
+      const f = framer.push(buf.subarray(0, n));
+      if (f.lines.length || f.oversize.length) yield toBatch(f);
     }
+    const f = framer.end();
+    if (f.lines.length || f.oversize.length) yield toBatch(f);
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
     this.#closed = true;
     try {
-      await this.#reader?.cancel();
+      this.#reader?.close();
     } catch {
-      // the stream may already be closed
+      // already closed
     }
+    return Promise.resolve();
   }
 }
 
@@ -153,17 +161,18 @@ export class StreamSink implements RecordSink {
 export function stdinSource(maxLineBytes: number): StreamSource {
   return new StreamSource(
     "stdin",
-    () => Promise.resolve(Deno.stdin.readable),
+    () => Promise.resolve(Deno.stdin),
     maxLineBytes,
   );
 }
 
 /** A file as a source. */
 export function fileSource(path: string, maxLineBytes: number): StreamSource {
-  return new StreamSource(`file:${path}`, async () => {
-    const f = await Deno.open(path, { read: true });
-    return f.readable;
-  }, maxLineBytes);
+  return new StreamSource(
+    `file:${path}`,
+    () => Deno.open(path, { read: true }),
+    maxLineBytes,
+  );
 }
 
 /** stdout as a sink. */

@@ -1,0 +1,55 @@
+/**
+ * Graceful shutdown of a stage process: SIGTERM and SIGINT while input is
+ * still open end the stage promptly with everything already read flushed,
+ * and exit code 0.
+ */
+import assert from "node:assert/strict";
+
+const root = new URL("../../", import.meta.url).pathname;
+const raw = (i: number) =>
+  JSON.stringify({
+    record: "raw_event",
+    event_id: `7d1f4a52-3b7e-4a57-9d0c-2f5bb2f4f${String(i).padStart(3, "0")}`,
+    received_at: "2026-11-24T10:00:00.000Z",
+    tenant: "default",
+    source_name: "sshd",
+    transport: "stdin",
+    ingest_node: "n1",
+    payload: `line ${i}`,
+  });
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  Deno.test(`${signal} on an open, idle input flushes what was read and exits 0`, async () => {
+    const p = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--quiet", `${root}bench/passthrough.ts`],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const w = p.stdin.getWriter();
+    await w.write(
+      new TextEncoder().encode([raw(1), raw(2), raw(3)].join("\n") + "\n"),
+    );
+    // Wait until the stage has echoed the three records, then signal it while
+    // its stdin is still open and silent.
+    const reader = p.stdout.getReader();
+    let out = "";
+    while ((out.match(/\n/g) ?? []).length < 3) {
+      const r = await reader.read();
+      if (r.done) break;
+      out += new TextDecoder().decode(r.value);
+    }
+    p.kill(signal);
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) break;
+      out += new TextDecoder().decode(r.value);
+    }
+    const status = await p.status;
+    await w.close().catch(() => {});
+    const err = await new Response(p.stderr).text();
+    assert.equal(status.code, 0, err);
+    assert.equal(out.trim().split("\n").length, 3);
+    assert.match(err, /"ended_by":"signal"/);
+  });
+}
