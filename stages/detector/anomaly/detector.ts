@@ -148,19 +148,25 @@ export class AnomalyDetector implements Detector {
       return;
     }
     this.#scored++;
-    // Most events score below the threshold; their exact score is never
-    // used, so the forest may stop walking once the threshold is out of reach.
-    let score = model.forest.scoreAtLeast(v, this.#threshold);
+    // A value beyond the training range makes a hit whatever the score, and
+    // the hit carries the exact score: one full walk. Otherwise only a score
+    // at or above the threshold matters, so the forest may stop walking once
+    // the threshold is out of reach (most events).
+    const threshold = this.#threshold;
+    let beyond = this.#beyondRange(v);
+    let score = beyond >= 0
+      ? model.forest.score(v)
+      : model.forest.scoreAtLeast(v, threshold);
     if (this.#reservoir) {
       this.#reservoir.offer(v);
-      if (++this.#sinceRefit >= this.#opts.refitEvery!) this.#refit(event.ts);
+      if (++this.#sinceRefit >= this.#opts.refitEvery!) {
+        this.#refit(event.ts);
+        // The re-fit moved the threshold this event is judged against.
+        if (this.#threshold !== threshold) score = model.forest.score(v);
+      }
     }
-    let beyond = -1;
-    if (score < this.#threshold) {
-      beyond = this.#beyondRange(v);
-      if (beyond < 0) return;
-      score = model.forest.score(v);
-    }
+    if (score >= this.#threshold) beyond = -1; // a plain hit, on the event's actors
+    else if (beyond < 0) return;
     this.#above++;
     const hit: Hit = {
       t: Date.parse(event.ts),
