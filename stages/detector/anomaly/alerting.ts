@@ -79,21 +79,36 @@ export interface Hit {
   score: number;
 }
 
-interface EntityHits {
-  hits: Hit[];
-  quietUntil: number;
+/** An entity's recent hits, in a least-recently-hit list. */
+class EntityHits {
+  hits: Hit[] = [];
+  quietUntil = -Infinity;
+  prev: EntityHits | null = null;
+  next: EntityHits | null = null;
+  /** The map holding this entity, under `key`. */
+  constructor(
+    readonly home: Map<string, EntityHits>,
+    readonly key: string,
+  ) {}
 }
 
 /**
  * Per-entity hit bookkeeping, bounded: at most `maxEntities` entities
- * (least recently hit evicted) and `min_hits` hits each.
+ * (least recently hit evicted) and `min_hits` hits each. Entities are found
+ * by tenant, type and value through nested maps keyed by the event's own
+ * strings (whose hashes V8 has already computed), so a hit builds no key
+ * string; recency is an intrusive list, so a hit re-inserts nothing.
  */
 export class EntityAlerter {
   readonly #policy: AlertPolicy;
   readonly #windowMs: number;
   readonly #suppressMs: number;
-  readonly #state = new Map<string, EntityHits>();
+  readonly #byKey = new Map<string, EntityHits>();
+  readonly #byTenant = new Map<string, Map<string, Map<string, EntityHits>>>();
   readonly #max: number;
+  #size = 0;
+  #head: EntityHits | null = null;
+  #tail: EntityHits | null = null;
   /** Hits that arrived while their entity was quiet after an alert. */
   suppressed = 0;
 
@@ -105,23 +120,73 @@ export class EntityAlerter {
   }
 
   /**
-   * Records a hit against `key`; returns the hits that make up an alert when
-   * the entity now has enough of them within the window, else null.
+   * Records a hit against `key` ({@link actorKey}); returns the hits that
+   * make up an alert when the entity now has enough of them within the
+   * window, else null.
    */
   hit(key: string, h: Hit): Hit[] | null {
-    let s = this.#state.get(key);
-    if (s) this.#state.delete(key); // keep least recently hit first
-    else {
-      s = { hits: [], quietUntil: -Infinity };
-      if (this.#state.size >= this.#max) {
-        this.#state.delete(this.#state.keys().next().value!);
-      }
-    }
-    this.#state.set(key, s);
+    const s = this.#touch(this.#byKey, key);
     if (h.t < s.quietUntil) {
       this.suppressed++;
       return null;
     }
+    return this.#record(s, h);
+  }
+
+  /**
+   * {@link hit} for the actor (`type`, `value`) of `tenant`, building the
+   * hit only when the entity is not quiet.
+   */
+  hitActor(
+    tenant: string,
+    type: string,
+    value: string,
+    t: number,
+    eventId: string,
+    ts: string,
+    score: number,
+  ): Hit[] | null {
+    let byType = this.#byTenant.get(tenant);
+    if (byType === undefined) this.#byTenant.set(tenant, byType = new Map());
+    let home = byType.get(type);
+    if (home === undefined) byType.set(type, home = new Map());
+    const s = this.#touch(home, value);
+    if (t < s.quietUntil) {
+      this.suppressed++;
+      return null;
+    }
+    return this.#record(s, { t, eventId, ts, score });
+  }
+
+  /** Entities currently tracked. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** The entity under `key` in `home`, made the most recently hit. */
+  #touch(home: Map<string, EntityHits>, key: string): EntityHits {
+    let s = home.get(key);
+    if (s !== undefined) {
+      if (this.#tail !== s) {
+        this.#unlink(s);
+        this.#push(s);
+      }
+      return s;
+    }
+    s = new EntityHits(home, key);
+    if (this.#size >= this.#max && this.#head !== null) {
+      const old = this.#head;
+      this.#unlink(old);
+      old.home.delete(old.key);
+      this.#size--;
+    }
+    home.set(key, s);
+    this.#push(s);
+    this.#size++;
+    return s;
+  }
+
+  #record(s: EntityHits, h: Hit): Hit[] | null {
     const limit = h.t - this.#windowMs;
     const hits = s.hits;
     let drop = 0;
@@ -135,9 +200,20 @@ export class EntityAlerter {
     return hits;
   }
 
-  /** Entities currently tracked. */
-  get size(): number {
-    return this.#state.size;
+  #push(s: EntityHits): void {
+    s.prev = this.#tail;
+    s.next = null;
+    if (this.#tail) this.#tail.next = s;
+    else this.#head = s;
+    this.#tail = s;
+  }
+
+  #unlink(s: EntityHits): void {
+    if (s.prev) s.prev.next = s.next;
+    else this.#head = s.next;
+    if (s.next) s.next.prev = s.prev;
+    else this.#tail = s.prev;
+    s.prev = s.next = null;
   }
 }
 

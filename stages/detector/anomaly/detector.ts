@@ -22,6 +22,7 @@ import {
   DEFAULT_FEATURE_SPEC,
   FeatureExtractor,
   type FeatureSpec,
+  isoTimeMs,
 } from "./features.ts";
 import type { ForestParams } from "./iforest.ts";
 import type { AnomalyModel } from "./model.ts";
@@ -32,8 +33,6 @@ import {
   trainModel,
 } from "./train.ts";
 import {
-  actorKey,
-  actorsOf,
   type AlertPolicy,
   DEFAULT_ALERT_POLICY,
   EntityAlerter,
@@ -168,21 +167,59 @@ export class AnomalyDetector implements Detector {
     if (score >= this.#threshold) beyond = -1; // a plain hit, on the event's actors
     else if (beyond < 0) return;
     this.#above++;
-    const hit: Hit = {
-      t: Date.parse(event.ts),
-      eventId: event.event_id,
-      ts: event.ts,
-      score,
-    };
+    const t = isoTimeMs(event.ts);
     // A value beyond the training range is about the entity that feature
     // follows (a host's account changes are the host's, not its users').
     const beyondEntity = beyond >= 0
       ? this.#fx.entityFor(beyond, event)
       : undefined;
-    for (const actor of beyondEntity ? [beyondEntity] : actorsOf(event)) {
-      const hits = this.#alerter.hit(actorKey(event.tenant, actor), hit);
-      if (hits) this.#alert(event, actor, hits, model, raise);
+    if (beyondEntity) {
+      this.#hit(
+        event,
+        beyondEntity.type,
+        beyondEntity.value,
+        t,
+        score,
+        model,
+        raise,
+      );
+      return;
     }
+    // The actors (see actorsOf): source address and user, else the host.
+    const ip = event.source?.ip;
+    const user = event.user?.name;
+    const hasIp = typeof ip === "string" && ip !== "";
+    const hasUser = typeof user === "string" && user !== "";
+    if (hasIp) this.#hit(event, "source.ip", ip, t, score, model, raise);
+    if (hasUser) this.#hit(event, "user.name", user, t, score, model, raise);
+    if (!hasIp && !hasUser) {
+      const host = event.host?.name;
+      if (typeof host === "string" && host !== "") {
+        this.#hit(event, "host.name", host, t, score, model, raise);
+      }
+    }
+  }
+
+  /** A hit against one actor; alerts when the actor has enough of them. */
+  #hit(
+    event: EnrichedEvent,
+    type: string,
+    value: string,
+    t: number,
+    score: number,
+    model: AnomalyModel,
+    raise: AlertSink,
+  ): void {
+    const hits = this.#alerter.hitActor(
+      event.tenant,
+      type,
+      value,
+      t,
+      event.event_id,
+      event.ts,
+      score,
+    );
+    if (hits) this.#alert(event, { type, value }, hits, model, raise);
   }
 
   end(_raise: AlertSink): void {
