@@ -120,6 +120,8 @@ export class StoreWriter implements RecordSink {
   #failed: Error | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  /** Dead-letter rows the sink made for refused rows (never refused twice). */
+  readonly #own = new WeakSet<PendingRow>();
 
   constructor(store: RecordStore, logger: Logger, opts: WriterOptions = {}) {
     this.#store = store;
@@ -232,20 +234,24 @@ export class StoreWriter implements RecordSink {
   async #flushBuffer(b: Buffer): Promise<void> {
     if (this.#failed) throw this.#failed;
     const started = performance.now();
-    // Dead letters last, so the sink's own rejects of this batch join them.
+    // Dead letters after events and alerts, so the sink's own rejects of
+    // those join them; rows refused from dead_letters and raw_events (after
+    // the dead letters were inserted) are stored in a final pass.
+    let late: PendingRow[] = [];
     for (const table of TABLES) {
       const rows = b.rows[table];
       if (rows.length === 0) continue;
       const refused = await this.#insertOrBisect(table, rows);
-      for (const d of refused) {
-        b.rows.dead_letters.push({
-          line: JSON.stringify(d),
-          record: d,
-          buf: null,
-          start: 0,
-          end: 0,
-        });
-      }
+      const into = TABLES.indexOf(table) < TABLES.indexOf("dead_letters")
+        ? b.rows.dead_letters
+        : late;
+      for (const d of refused) into.push(this.#ownRow(d));
+    }
+    // A refused dead letter of this pass becomes one more of our own; our
+    // own being refused ends the run (see #insertOrBisect), so this ends.
+    while (late.length) {
+      const refused = await this.#insertOrBisect("dead_letters", late);
+      late = refused.map((d) => this.#ownRow(d));
     }
     for (const batch of b.commits) await batch.commit();
     this.stats.flushes++;
@@ -254,6 +260,19 @@ export class StoreWriter implements RecordSink {
       bytes: b.bytes,
       ms: Math.round(performance.now() - started),
     });
+  }
+
+  /** The pending row of a dead letter the sink made for a refused row. */
+  #ownRow(d: DeadLetter): PendingRow {
+    const row: PendingRow = {
+      line: JSON.stringify(d),
+      record: d,
+      buf: null,
+      start: 0,
+      end: 0,
+    };
+    this.#own.add(row);
+    return row;
   }
 
   /** Inserts rows; on a data rejection splits the batch to find the bad rows. Returns their dead letters. */
@@ -270,9 +289,7 @@ export class StoreWriter implements RecordSink {
       if (!(err instanceof StoreError) || err.kind !== "rejected") throw e;
       if (
         table === "dead_letters" && rows.length === 1 &&
-        rows[0].record?.record === "dead_letter" &&
-        rows[0].record.stage === "sink" &&
-        rows[0].record.reason_code === "rejected_by_store"
+        this.#own.has(rows[0])
       ) {
         // The store refuses even our own dead letter: nothing sane is left.
         throw new StoreError(

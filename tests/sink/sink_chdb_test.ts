@@ -7,6 +7,7 @@ import {
   DEAD_LETTERS,
   EVENTS,
   ndjson,
+  parserDeadLetter,
   sshFailure,
 } from "./_fixtures.ts";
 import { queryRows, sink } from "./_run.ts";
@@ -122,6 +123,67 @@ Deno.test("rows the database refuses become dead letters with the reason; the re
       assert.match(String(d.reason), /VIOLATED_CONSTRAINT|CANNOT_PARSE_IPV6/);
       assert.equal(JSON.parse(String(d.input)).record, "enriched_event");
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("refused raw events and refused dead letters still leave a stored dead letter", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sink_reject_late_" });
+  const out = `chdb:${dir}`;
+  try {
+    // Both tables sort after (or are) dead_letters in the flush: their
+    // refusals must still be stored, in a pass after the table loop.
+    const oldRaw = {
+      record: "raw_event",
+      event_id: "3f1c2d9e-1b2a-4c3d-8e4f-5a6b7c8d9e02",
+      received_at: "1970-01-01T00:00:00.000Z",
+      tenant: "acme",
+      source_name: "s",
+      transport: "stdin",
+      ingest_node: "n",
+      payload: "dated 1970",
+    };
+    const okRaw = {
+      ...oldRaw,
+      event_id: "3f1c2d9e-1b2a-4c3d-8e4f-5a6b7c8d9e01",
+      received_at: "2026-11-24T10:00:00.000Z",
+      payload: "ok",
+    };
+    const oldDead = {
+      ...parserDeadLetter,
+      dead_letter_id: "00000000000000000000000000000def",
+      at: "1970-01-01T00:00:00.000Z",
+    };
+    const r = await sink(
+      ["--out", out, "--summary", "text"],
+      ndjson([okRaw, oldRaw, oldDead, parserDeadLetter]),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /2 sink\/rejected_by_store/);
+    const dead = await readBack(out, "dead_letters") as unknown as Record<
+      string,
+      unknown
+    >[];
+    const rejected = dead.filter((d) => d.reason_code === "rejected_by_store")
+      .map((d) => JSON.parse(String(d.input)));
+    assert.deepEqual(rejected.map((x) => x.record).sort(), [
+      "dead_letter",
+      "raw_event",
+    ]);
+    assert.ok(rejected.some((x) => x.event_id === oldRaw.event_id));
+    assert.ok(
+      rejected.some((x) => x.dead_letter_id === oldDead.dead_letter_id),
+    );
+    assert.equal(
+      dead.filter((d) => d.reason_code !== "rejected_by_store").length,
+      1,
+    );
+    const raws = await queryRows(
+      out,
+      "SELECT count() AS n FROM sentinel.raw_events FINAL",
+    );
+    assert.deepEqual(raws, [{ n: 1 }]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
