@@ -39,13 +39,30 @@ function unwrapCode(dst: string, src: string): string {
  * event.) Keys are embedded as JSON string literals, so a field name can
  * never inject code.
  */
-function generate(name: string, body: string): Accessor {
-  // The name in a comment keeps sources distinct, so no two accessors share
-  // compiled code (and its inline caches) through the compilation cache.
-  return new Function("e", `// ${JSON.stringify(name)}\n${body}`) as Accessor;
+function generate(_name: string, body: string): Accessor {
+  // A serial number in a comment keeps sources distinct, so no two
+  // accessors share compiled code (and its inline caches) through the
+  // compilation cache. Never the field name: rule text must not reach code
+  // outside a string literal (U+2028 ends a `//` comment).
+  return new Function(
+    "e",
+    `/* accessor ${++accessorSerial} */\n${body}`,
+  ) as Accessor;
 }
 
-const q = JSON.stringify;
+let accessorSerial = 0;
+
+/**
+ * A field name as a JS string literal. JSON.stringify leaves U+2028/U+2029
+ * raw (legal in literals since ES2019); escape them anyway so generated
+ * code never holds a line terminator taken from rule text.
+ */
+function q(s: string): string {
+  return JSON.stringify(s).replace(
+    /[\u2028\u2029]/g,
+    (c) => c === "\u2028" ? "\\u2028" : "\\u2029",
+  );
+}
 
 /** The body of {@link compilePath} for `parts` (returns the value). */
 function pathBody(parts: string[]): string {
