@@ -71,3 +71,39 @@ export function flattenInto(
     );
   }
 }
+
+/**
+ * Longest value (in UTF-16 code units) kept in `fields`. The payload is kept
+ * whole next to `fields`, so copying a 600 KB JSON string value would double
+ * the event and push it over the downstream line limit (where it would be
+ * dead-lettered as oversize and never evaluated). Rules still reach the whole
+ * value through the payload.
+ */
+export const FIELD_VALUE_MAX = 4096;
+
+/**
+ * Key listing (comma-separated, in insertion order) the `fields` values that
+ * {@link capFields} cut to {@link FIELD_VALUE_MAX}.
+ */
+export const TRUNCATED_KEY = "parser.truncated";
+
+/**
+ * Cuts every `fields` value longer than {@link FIELD_VALUE_MAX} (never in the
+ * middle of a surrogate pair) and names the cut keys in
+ * `fields["parser.truncated"]`.
+ */
+export function capFields(ev: Ev): void {
+  const f = ev.fields;
+  let cut: string | undefined;
+  for (const k in f) {
+    const v = f[k];
+    if (v.length <= FIELD_VALUE_MAX) continue;
+    const c = v.charCodeAt(FIELD_VALUE_MAX - 1);
+    const end = c >= 0xd800 && c <= 0xdbff
+      ? FIELD_VALUE_MAX - 1
+      : FIELD_VALUE_MAX;
+    f[k] = v.slice(0, end);
+    cut = cut === undefined ? k : `${cut},${k}`;
+  }
+  if (cut !== undefined) f[TRUNCATED_KEY] = cut;
+}

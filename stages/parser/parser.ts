@@ -3,6 +3,12 @@
  * precise reason). The format is sniffed from the first characters of each
  * record (an explicit `format` hint wins), then one format parser fills the
  * event; time, severity, IP class and lookups are settled at the end.
+ *
+ * Markers the parser adds to `fields`: `parser.format_hint` (a hint it did
+ * not know), `parser.invalid_utf8` (the text held U+FFFD) and
+ * `parser.truncated` (comma-separated keys whose values were cut to
+ * 4096 characters, FIELD_VALUE_MAX in _flatten.ts; the payload keeps them
+ * whole, so rules can still reach the full value there).
  */
 import type {
   DeadLetter,
@@ -27,6 +33,7 @@ import { parseCefBody } from "./cef.ts";
 import { keyStartsAt, parseKv } from "./kv.ts";
 import { parseLeefBody } from "./leef.ts";
 import { parseJsonObject } from "./json_event.ts";
+import { capFields } from "./_flatten.ts";
 import type { IndicatorLookup } from "./lookup.ts";
 import { SEVERITIES } from "./severity.ts";
 import { parseSyslog } from "./syslog.ts";
@@ -355,7 +362,10 @@ export function parseRawEvent(
         );
       }
       failure = parseText(ev, st, text, fmt);
-      if (failure === null) flattenStrings(ev);
+      if (failure === null) {
+        capFields(ev);
+        flattenStrings(ev);
+      }
       if (text.indexOf("\uFFFD") >= 0) {
         ev.fields["parser.invalid_utf8"] = "true";
       }
@@ -368,7 +378,10 @@ export function parseRawEvent(
         payload,
         fmt === AUTO || fmt === JSON_TEXT ? AUTO : fmt,
       );
-      if (failure === null && st.sliced) flattenStrings(ev);
+      if (failure === null) {
+        capFields(ev);
+        if (st.sliced) flattenStrings(ev);
+      }
     } else {
       return deadLetter(
         "parser",
