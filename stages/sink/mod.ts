@@ -24,6 +24,7 @@ import {
 export * from "./store.ts";
 export * from "./schema.ts";
 export * from "./report.ts";
+export * from "./sql.ts";
 export {
   deferCommits,
   type StoreStats,

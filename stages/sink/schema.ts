@@ -2,6 +2,7 @@
  * The ClickHouse DDL (`compose/clickhouse/init.sql`): loading it, adapting
  * it to a database name and TTLs, and splitting it into statements.
  */
+import { sqlIdentifier } from "./sql.ts";
 
 /** Where the DDL lives; `deno task compile` embeds it with `--include`. */
 export const INIT_SQL_URL = new URL(
@@ -31,8 +32,6 @@ export interface SchemaOptions {
   retention?: RetentionDays;
 }
 
-const DB_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
 /** Reads init.sql. */
 export async function readInitSql(): Promise<string> {
   return await Deno.readTextFile(INIT_SQL_URL);
@@ -46,10 +45,7 @@ export function schemaStatements(
   sql: string,
   opts: SchemaOptions = {},
 ): string[] {
-  const db = opts.database ?? DEFAULT_DATABASE;
-  if (!DB_NAME.test(db)) {
-    throw new Error(`database name '${db}' must match ${DB_NAME.source}`);
-  }
+  const db = sqlIdentifier(opts.database ?? DEFAULT_DATABASE);
   let text = sql;
   const ret = opts.retention ?? {};
   for (const [name, days] of Object.entries(ret)) {

@@ -20,6 +20,7 @@ import {
   type RetentionDays,
   schemaStatements,
 } from "./schema.ts";
+import { sqlIdentifier, sqlString } from "./sql.ts";
 
 /** The tables records land in. */
 export type TableName = "events" | "alerts" | "dead_letters" | "raw_events";
@@ -225,7 +226,10 @@ export async function openStore(
         `'${uri}': chdb: needs a directory, e.g. chdb:./sentinel-data`,
       );
     }
-    return await ChdbStore.open(dir, opts.database ?? DEFAULT_DATABASE);
+    return await ChdbStore.open(
+      dir,
+      sqlIdentifier(opts.database ?? DEFAULT_DATABASE),
+    );
   }
   if (uri.startsWith("http://") || uri.startsWith("https://")) {
     return await ClickHouseServerStore.open(uri, opts);
@@ -481,7 +485,9 @@ export class ChdbStore implements RecordStore {
     if (enc !== undefined) return enc;
     try {
       const out = await this.query(
-        `SELECT name, type FROM system.columns WHERE database = '${this.#db}' AND table = '${table}' AND default_kind IN ('', 'DEFAULT') ORDER BY position`,
+        `SELECT name, type FROM system.columns WHERE database = ${
+          sqlString(this.#db)
+        } AND table = '${table}' AND default_kind IN ('', 'DEFAULT') ORDER BY position`,
         "JSONEachRow",
       );
       const cols = out.split("\n").filter((l) => l).map((l) =>
@@ -540,11 +546,6 @@ function contiguous(rows: readonly PendingRow[]): Uint8Array | null {
   return buf.buf.subarray(first.start!, end);
 }
 
-/** A ClickHouse string literal. */
-function sqlString(s: string): string {
-  return `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
-}
-
 /** /dev/shm when it is a writable directory, else the system temp dir. */
 async function tmpfs(): Promise<string | undefined> {
   try {
@@ -586,7 +587,12 @@ export class ClickHouseServerStore implements RecordStore {
       (url.username ? decodeURIComponent(url.username) : "default");
     const password = opts.password ?? decodeURIComponent(url.password);
     const fromPath = url.pathname.replace(/^\/+|\/+$/g, "");
-    const db = opts.database ?? (fromPath || DEFAULT_DATABASE);
+    const db = sqlIdentifier(
+      opts.database ?? (fromPath || DEFAULT_DATABASE),
+      opts.database === undefined
+        ? "--out (database in the URL path)"
+        : "--database",
+    );
     const { createClient, ClickHouseLogLevel } = await import(
       "@clickhouse/client"
     );
