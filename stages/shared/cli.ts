@@ -6,7 +6,7 @@
  * 0 (done), 1 (runtime failure), 2 (bad usage or configuration).
  */
 import { parseArgs } from "node:util";
-import { LOG_LEVELS, type LogLevel } from "./log.ts";
+import { createLogger, LOG_LEVELS, type LogLevel } from "./log.ts";
 import { VERSION } from "./version.ts";
 
 /** One flag. */
@@ -291,16 +291,17 @@ export async function main(fn: () => Promise<number>): Promise<never> {
       console.error(`error: ${e.message}`);
       code = 2;
     } else {
-      console.error(
-        JSON.stringify({
-          ts: new Date().toISOString(),
-          level: "error",
-          msg: "fatal",
-          error: (e as Error)?.message ?? String(e),
-        }),
-      );
+      createLogger(binaryName()).error("fatal", {
+        error: (e as Error)?.message ?? String(e),
+      });
       code = 1;
     }
   }
   Deno.exit(code);
+}
+
+/** The running binary's name, e.g. "sentinel-parser" (for logs outside a stage). */
+function binaryName(): string {
+  const file = Deno.mainModule.split("/").pop() ?? "sentinel";
+  return file.replace(/\.(ts|js)$/, "");
 }

@@ -27,6 +27,7 @@ export interface FramedLines {
 }
 
 const HEAD_BYTES = 4096;
+const ENCODER = new TextEncoder();
 
 /**
  * Splits a byte stream into lines. Blank lines are skipped (but counted).
@@ -93,7 +94,7 @@ export class LineFramer {
       for (let i = 0; i < parts.length; i++) {
         const p = parts[i];
         if (p.length > maybeLong) {
-          const bytes = new TextEncoder().encode(p);
+          const bytes = ENCODER.encode(p);
           if (bytes.length > this.#max) {
             this.#lineNo++;
             this.#recordOversize(
@@ -123,15 +124,13 @@ export class LineFramer {
     return out;
   }
 
-  /** Number of lines framed so far (including blank and oversize ones). */
-  get lineCount(): number {
-    return this.#lineNo;
-  }
-
   #addLine(out: FramedLines, raw: string) {
     this.#lineNo++;
     const line = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
-    if (line.length === 0 || (line.length < 8 && line.trim() === "")) return;
+    // Blank or whitespace-only lines carry nothing; a record starts with `{`.
+    if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === "")) {
+      return;
+    }
     out.lines.push(line);
     out.numbers.push(this.#lineNo);
   }

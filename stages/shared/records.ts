@@ -73,7 +73,15 @@ export function deadLetter(
   }
   const dl: DeadLetter = {
     record: "dead_letter",
-    dead_letter_id: stableId(stage, code, ctx.event_id ?? "", text),
+    // The input position is part of the identity: two identical bad lines
+    // are two dead letters, while a replay of the same input collapses.
+    dead_letter_id: stableId(
+      stage,
+      code,
+      ctx.event_id ?? "",
+      ctx.line ?? "",
+      text,
+    ),
     stage,
     reason_code: code,
     reason,

@@ -39,11 +39,6 @@ export interface RunOptions {
   tickMs?: number;
   /** Install SIGINT/SIGTERM handlers. @default true */
   handleSignals?: boolean;
-  /**
-   * Turns a non-JSON input line into records instead of a dead letter (the
-   * parser's `--in-format lines`). Return null to dead-letter it after all.
-   */
-  onRawLine?: (line: string, lineNo: number) => AnyRecord | null;
 }
 
 /** End-of-run figures, logged as the `summary` line. */
@@ -162,7 +157,8 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
     rec?: Record<string, unknown>,
   ) =>
     emitter.emit(deadLetter(stage, code, reason, input, {
-      line,
+      // Sources that cannot number lines (Kafka) leave the position out.
+      line: line && line > 0 ? line : undefined,
       event_id: typeof rec?.event_id === "string" ? rec.event_id : undefined,
       tenant: typeof rec?.tenant === "string" && rec.tenant
         ? rec.tenant
@@ -190,7 +186,9 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
     logger.info("shutting down: finishing the current batch and flushing", {
       signal: why,
     });
-    source.close();
+    source.close().catch((e) =>
+      logger.warn("closing the input failed", { error: e })
+    );
   };
   const signals: [Deno.Signal, () => void][] = [];
   if (opts.handleSignals !== false) {
@@ -213,7 +211,6 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
     }, tickMs)
     : undefined;
 
-  const onRaw = opts.onRawLine;
   let acknowledged: Promise<void> = Promise.resolve();
   try {
     for await (const batch of source.batches()) {
@@ -223,7 +220,7 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
       for (const o of batch.oversize ?? []) {
         reject(
           "oversize",
-          `line ${o.line}: ${o.bytes} bytes exceeds the maximum line size`,
+          `${where(o.line)}${o.bytes} bytes exceeds the maximum line size`,
           o.head,
           o.line,
         );
@@ -232,23 +229,16 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
         const line = lines[i];
         const lineNo = numbers?.[i];
         let value: unknown;
-        let wrapped = false;
         try {
           value = JSON.parse(line);
         } catch (e) {
-          const rec = onRaw ? onRaw(line, lineNo ?? 0) : null;
-          if (rec) {
-            value = rec;
-            wrapped = true;
-          } else {
-            reject(
-              "invalid_json",
-              `${where(lineNo)}not valid JSON (${(e as Error).message})`,
-              line,
-              lineNo,
-            );
-            continue;
-          }
+          reject(
+            "invalid_json",
+            `${where(lineNo)}not valid JSON (${(e as Error).message})`,
+            line,
+            lineNo,
+          );
+          continue;
         }
         if (!isRecord(value)) {
           if (
@@ -302,8 +292,7 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
           );
           continue;
         }
-        // A record made from a raw line has no serialization of its own yet.
-        current = wrapped ? null : value;
+        current = value;
         currentLine = line;
         try {
           transform.push(value, emitter, { line: lineNo });
@@ -335,9 +324,19 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
       if (stopping) break;
     }
     await acknowledged;
-    if (transform.end) transform.end(emitter);
+    // What the core emitted before failing at the end is still written; the
+    // failure then fails the run (exit 1).
+    let endError: unknown = null;
+    if (transform.end) {
+      try {
+        transform.end(emitter);
+      } catch (e) {
+        endError = e;
+      }
+    }
     await flushPending();
     await sink.flush();
+    if (endError) throw endError;
   } catch (e) {
     summary.ended_by = "error";
     throw e;
@@ -357,5 +356,5 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
 }
 
 function where(lineNo: number | undefined): string {
-  return lineNo ? `line ${lineNo}: ` : "";
+  return lineNo && lineNo > 0 ? `line ${lineNo}: ` : "";
 }

@@ -57,3 +57,9 @@ Deno.test("invalid UTF-8 becomes replacement characters, not an error", () => {
   const r = frameAll([new Uint8Array([0x61, 0xff, 0x62, 0x0a])]);
   assert.deepEqual(r.lines, ["a\uFFFDb"]);
 });
+
+Deno.test("whitespace-only lines of any length are skipped, not dead-lettered", () => {
+  const r = frameAll([`{"a":1}\n${" ".repeat(40)}\n\t \t\n{"b":2}\n`]);
+  assert.deepEqual(r.lines, ['{"a":1}', '{"b":2}']);
+  assert.deepEqual(r.numbers, [1, 4]);
+});

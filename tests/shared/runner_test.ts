@@ -282,3 +282,75 @@ Deno.test("a failed write fails the run and acknowledges nothing after it", asyn
   assert.ok(log.includes("commit 1"));
   assert.ok(!log.some((e) => /commit [2-5]/.test(e)), log.join(", "));
 });
+
+Deno.test("identical bad lines are distinct dead letters; a replay of the same input gives the same ids", async () => {
+  const ids = async () => {
+    const sink = memorySink();
+    await runTransform({
+      stage: "parser",
+      transform: upper,
+      logger: quiet,
+      source: memorySource([["not json", "not json", "not json"]]),
+      sink,
+      handleSignals: false,
+    });
+    return sink.out.map((o) => (o.record as DeadLetter).dead_letter_id);
+  };
+  const first = await ids();
+  assert.equal(new Set(first).size, 3);
+  assert.deepEqual(await ids(), first);
+});
+
+Deno.test("an oversize record from a source without line numbers still gives a valid dead letter", async () => {
+  const sink = memorySink();
+  const src: RecordSource = {
+    describe: "kafka-like",
+    async *batches() {
+      yield {
+        lines: [],
+        oversize: [{ line: 0, bytes: 2_000_000, head: '{"big":' }],
+        commit: () => Promise.resolve(),
+      };
+    },
+    close: () => Promise.resolve(),
+  };
+  await runTransform({
+    stage: "detector",
+    transform: upper,
+    logger: quiet,
+    source: src,
+    sink,
+    handleSignals: false,
+  });
+  const dl = sink.out[0].record as DeadLetter;
+  assert.equal(dl.reason_code, "oversize");
+  assert.equal(dl.line, undefined);
+  assert.equal(validateRecord(dl), null);
+  assert.match(dl.reason, /^2000000 bytes exceeds/);
+});
+
+Deno.test("a core failing at end of input still has what it emitted written, then the run fails", async () => {
+  const failsAtEnd: Transform = {
+    accepts: ["raw_event"],
+    push() {},
+    end(out) {
+      out.emit({ ...raw, payload: "held" });
+      throw new Error("window state corrupted");
+    },
+  };
+  const sink = memorySink();
+  await assert.rejects(
+    runTransform({
+      stage: "detector",
+      transform: failsAtEnd,
+      logger: quiet,
+      source: memorySource([[JSON.stringify(raw)]]),
+      sink,
+      handleSignals: false,
+    }),
+    /window state corrupted/,
+  );
+  assert.deepEqual(sink.out.map((o) => (o.record as RawEvent).payload), [
+    "held",
+  ]);
+});
