@@ -32,6 +32,7 @@ import {
 import { parseCefBody } from "./cef.ts";
 import { keyStartsAt, parseKv } from "./kv.ts";
 import { parseLeefBody } from "./leef.ts";
+import { envelopeProblem, TENANT_MAX } from "./envelope.ts";
 import { parseJsonObject } from "./json_event.ts";
 import { capFields } from "./_flatten.ts";
 import type { IndicatorLookup } from "./lookup.ts";
@@ -278,8 +279,9 @@ function deadContext(
   raw: RawEvent,
   tenant: string,
   line: number | undefined,
-): { event_id: string; tenant: string; line?: number } {
-  return { event_id: raw.event_id, tenant, line };
+): { event_id?: string; tenant: string; line?: number } {
+  const id = raw.event_id as unknown;
+  return { event_id: typeof id === "string" ? id : undefined, tenant, line };
 }
 
 /**
@@ -292,7 +294,8 @@ export function parseRawEvent(
   opts: ParserOptions = {},
   line?: number,
 ): EnrichedEvent | DeadLetter {
-  const tenant = typeof raw.tenant === "string" && raw.tenant !== ""
+  const tenant = typeof raw.tenant === "string" && raw.tenant !== "" &&
+      raw.tenant.length <= TENANT_MAX
     ? raw.tenant
     : opts.defaultTenant ?? "default";
   let receivedMs = NaN;
@@ -311,15 +314,12 @@ export function parseRawEvent(
       deadContext(raw, tenant, line),
     );
   }
-  if (
-    typeof raw.source_name !== "string" ||
-    typeof raw.ingest_node !== "string" ||
-    typeof raw.transport !== "string"
-  ) {
+  const bad = envelopeProblem(raw);
+  if (bad !== null) {
     return deadLetter(
       "parser",
       "schema",
-      "raw_event: source_name, transport and ingest_node must be strings",
+      `raw_event: ${bad}`,
       raw,
       deadContext(raw, tenant, line),
     );

@@ -50,3 +50,39 @@ Deno.test("B12: short values are untouched and unmarked; a cut never splits a su
   assert.equal(cut, "a".repeat(FIELD_VALUE_MAX - 1));
   assert.equal(cut.isWellFormed(), true);
 });
+
+// B13: envelope fields the schema refuses are dead-lettered, not copied.
+Deno.test("B13: a RawEvent envelope the schema refuses becomes a schema dead letter with the reason", () => {
+  const line = "a=b";
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ event_id: "abc" }, /event_id "abc" is not a UUID/],
+    [{ transport: "pigeon" }, /transport "pigeon" is not one of/],
+    [{ tenant: "t".repeat(300) }, /tenant is 300 characters long/],
+    [{ source_name: "s".repeat(300) }, /source_name is 300 characters/],
+    [{ ingest_node: "" }, /ingest_node must not be empty/],
+    [{ format: "x".repeat(100) }, /format is 100 characters long/],
+    [{ format: 5 }, /format must be a string/],
+    [{ ground_truth: { foo: 1 } }, /ground_truth has an unknown key "foo"/],
+    [{ ground_truth: { role: "x" } }, /ground_truth.scenario is required/],
+  ];
+  for (const [extra, reason] of cases) {
+    const dl = dead(parseOne(line, extra as never));
+    assert.equal(dl.reason_code, "schema");
+    assert.match(dl.reason, reason);
+    assert.equal(validateRecord(dl), null, JSON.stringify(dl));
+  }
+});
+
+Deno.test("B13: a valid envelope (with ground truth) still parses, output schema-valid", () => {
+  const ev = enriched(
+    parseOne("a=b", {
+      ground_truth: { scenario: "brute_force_ssh", role: "attack" },
+      format: "kv",
+    }),
+  );
+  assert.deepEqual(ev.ground_truth, {
+    scenario: "brute_force_ssh",
+    role: "attack",
+  });
+  assert.equal(validateRecord(ev), null);
+});
