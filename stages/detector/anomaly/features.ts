@@ -312,10 +312,20 @@ export function fieldGetter(path: string): Getter {
   return new Function("e", body) as Getter;
 }
 
+/**
+ * Strings of the integers 0–65535 (ports, counts), made once: the same
+ * string object every time, so no allocation per event and its hash is
+ * computed once for all Map lookups.
+ */
+const SMALL_INTS: (string | undefined)[] = new Array(65_536);
+
 /** A key for entity maps: strings and numbers only; anything else is absent. */
 function keyOf(v: unknown): string | undefined {
   if (typeof v === "string") return v.length ? v : undefined;
-  if (typeof v === "number") return Number.isFinite(v) ? String(v) : undefined;
+  if (typeof v === "number") {
+    if ((v & 0xffff) === v) return SMALL_INTS[v] ??= String(v);
+    return Number.isFinite(v) ? String(v) : undefined;
+  }
   return undefined;
 }
 
@@ -379,41 +389,51 @@ class LruList {
 
 /**
  * Events with their times in a sliding window, oldest first, capped. With a
- * value per event it also keeps the running sum.
+ * value per event it also keeps the running sum. A ring buffer in typed
+ * arrays (grown by doubling up to the cap), so sliding allocates nothing.
  */
 class TimeWindow {
-  ts: number[] = [];
-  vals: number[] = [];
+  ts = new Float64Array(4);
+  vals = new Float64Array(4);
   head = 0;
+  /** Entries held. */
+  count = 0;
   sum = 0;
 
   add(t: number, v: number, cap: number): void {
-    this.ts.push(t);
-    this.vals.push(v);
+    if (this.count === this.ts.length) this.#grow();
+    let at = this.head + this.count;
+    if (at >= this.ts.length) at -= this.ts.length;
+    this.ts[at] = t;
+    this.vals[at] = v;
+    this.count++;
     this.sum += v;
-    if (this.ts.length - this.head > cap) this.#drop();
+    if (this.count > cap) this.#drop();
   }
 
   expire(now: number, windowMs: number): void {
     const limit = now - windowMs;
-    while (this.head < this.ts.length && this.ts[this.head] <= limit) {
-      this.#drop();
-    }
-    if (this.head > 64 && this.head * 2 > this.ts.length) {
-      this.ts = this.ts.slice(this.head);
-      this.vals = this.vals.slice(this.head);
-      this.head = 0;
-    }
-    if (this.head === this.ts.length) this.sum = 0; // no float drift when empty
-  }
-
-  get count(): number {
-    return this.ts.length - this.head;
+    while (this.count > 0 && this.ts[this.head] <= limit) this.#drop();
+    if (this.count === 0) this.sum = 0; // no float drift when empty
   }
 
   #drop(): void {
     this.sum -= this.vals[this.head];
-    this.head++;
+    if (++this.head === this.ts.length) this.head = 0;
+    this.count--;
+  }
+
+  #grow(): void {
+    const n = this.ts.length;
+    const ts = new Float64Array(n * 2), vals = new Float64Array(n * 2);
+    for (let k = 0, i = this.head; k < this.count; k++) {
+      ts[k] = this.ts[i];
+      vals[k] = this.vals[i];
+      if (++i === n) i = 0;
+    }
+    this.ts = ts;
+    this.vals = vals;
+    this.head = 0;
   }
 }
 
