@@ -113,13 +113,7 @@ function scanIpv6(s: string, start: number, end: number): boolean {
 
 /** RFC 5952 text of the scratch groups (lowercase, longest zero run as "::"). */
 function formatIpv6(): string {
-  // IPv4-mapped addresses keep their dotted tail, as RFC 5952 §5 recommends.
-  if (
-    v6[0] === 0 && v6[1] === 0 && v6[2] === 0 && v6[3] === 0 && v6[4] === 0 &&
-    v6[5] === 0xffff
-  ) {
-    return `::ffff:${v6[6] >> 8}.${v6[6] & 255}.${v6[7] >> 8}.${v6[7] & 255}`;
-  }
+  // (IPv4-mapped addresses never get here: canonicalIp writes them dotted.)
   let bestStart = -1;
   let bestLen = 1; // a single zero group is not compressed
   for (let k = 0; k < 8;) {
@@ -150,8 +144,9 @@ function formatIpv6(): string {
 
 /**
  * Validates an IPv4 or IPv6 address and returns it in canonical text form
- * (IPv4 without leading zeros; IPv6 per RFC 5952), or null when `text` is not
- * an address. Brackets (`[2001:db8::1]`) and an IPv6 zone (`%eth0`) are
+ * (IPv4 without leading zeros; IPv6 per RFC 5952, except that IPv4-mapped
+ * `::ffff:a.b.c.d` becomes plain `a.b.c.d`), or null when `text` is not an
+ * address. Brackets (`[2001:db8::1]`) and an IPv6 zone (`%eth0`) are
  * dropped.
  */
 export function canonicalIp(text: string): string | null {
@@ -179,6 +174,20 @@ export function canonicalIp(text: string): string | null {
   if (!scanIpv6(text, start, end)) {
     lastFamily = 0;
     return null;
+  }
+  if (
+    v6[5] === 0xffff && v6[4] === 0 && v6[3] === 0 && v6[2] === 0 &&
+    v6[1] === 0 && v6[0] === 0
+  ) {
+    // IPv4-mapped (::ffff:203.0.113.9): the same host as 203.0.113.9, so it
+    // gets the same text; otherwise lookups, |cidr rules on IPv4 ranges and
+    // correlations keyed by IP would see two addresses.
+    v4[0] = v6[6] >> 8;
+    v4[1] = v6[6] & 255;
+    v4[2] = v6[7] >> 8;
+    v4[3] = v6[7] & 255;
+    lastFamily = 4;
+    return `${v4[0]}.${v4[1]}.${v4[2]}.${v4[3]}`;
   }
   lastFamily = 6;
   return formatIpv6();

@@ -144,8 +144,11 @@ export class IndicatorLookup {
 
   #addCidr(text: string, slash: number, attrs: Attrs, where: string): void {
     const ip = canonicalIp(text.slice(0, slash));
-    const bits = Number(text.slice(slash + 1));
+    let bits = Number(text.slice(slash + 1));
     const v6 = ip !== null && ip.indexOf(":") >= 0;
+    // An IPv4-mapped block (::ffff:10.0.0.0/104) canonicalizes to IPv4, as
+    // the addresses it is matched against do: its prefix counts 96 bits less.
+    if (ip !== null && !v6 && text.lastIndexOf(":", slash) >= 0) bits -= 96;
     if (
       ip === null || !Number.isInteger(bits) || bits < 0 ||
       bits > (v6 ? 128 : 32)

@@ -9,6 +9,8 @@ import type {
 } from "../../stages/shared/contracts/mod.ts";
 import { validateRecord } from "../../stages/shared/contracts/mod.ts";
 import { FIELD_VALUE_MAX } from "../../stages/parser/_flatten.ts";
+import { canonicalIp, lastIpClass } from "../../stages/parser/ip.ts";
+import { IndicatorLookup } from "../../stages/parser/lookup.ts";
 import { parseOne } from "./_helpers.ts";
 
 function enriched(r: EnrichedEvent | DeadLetter): EnrichedEvent {
@@ -85,4 +87,34 @@ Deno.test("B13: a valid envelope (with ground truth) still parses, output schema
     role: "attack",
   });
   assert.equal(validateRecord(ev), null);
+});
+
+// B14: an IPv4-mapped IPv6 address is the IPv4 host.
+Deno.test("B14: ::ffff:203.0.113.9 becomes 203.0.113.9, classed and looked up as IPv4", () => {
+  assert.equal(canonicalIp("::ffff:203.0.113.9"), "203.0.113.9");
+  assert.equal(lastIpClass(), "public");
+  assert.equal(canonicalIp("[::FFFF:10.0.0.5]"), "10.0.0.5");
+  assert.equal(lastIpClass(), "private");
+  assert.equal(canonicalIp("::ffff:1:2:3"), "::ffff:1:2:3"); // not mapped
+  const lookup = new IndicatorLookup().addCsv(
+    "indicator,threat.list\n203.0.113.0/24,scanners\n::ffff:198.51.100.0/120,mapped-block\n",
+  );
+  const ev = enriched(
+    parseOne(
+      {
+        source: { ip: "::ffff:203.0.113.9" },
+        destination: { ip: "::ffff:198.51.100.7" },
+      },
+      {},
+      { lookup },
+    ),
+  );
+  assert.equal(ev.source?.ip, "203.0.113.9");
+  assert.equal(ev.source?.ip_class, "public");
+  assert.equal(ev.destination?.ip, "198.51.100.7");
+  assert.equal(ev.enrichment?.["source.threat.list"], "scanners");
+  assert.equal(ev.enrichment?.["destination.threat.list"], "mapped-block");
+  const kv = enriched(parseOne("src=::ffff:10.0.0.5 dst=10.0.0.6 act=x"));
+  assert.equal(kv.source?.ip, "10.0.0.5");
+  assert.equal(kv.source?.ip_class, "private");
 });
