@@ -8,8 +8,13 @@
  *   `[t - timespan, t]` ending at it; a late hit (older than the newest of
  *   its group) is also evaluated in every window that ends at a newer entry
  *   and still contains it, so order of arrival does not change the outcome.
- * - Late events: a hit more than `latenessMs` older than the newest hit the
- *   correlation has seen is dropped and counted (`late_dropped`).
+ * - Late events: a hit more than `latenessMs` older than the newest hit of
+ *   its own group is dropped and counted (`late_dropped`). The watermark is
+ *   per group, never per rule: one tenant's (or one source's) event dated
+ *   in the future must not make everyone else's hits "late".
+ * - Event times are clamped to `received_at + maxFutureMs` by the caller,
+ *   and groups are swept against a per-tenant clock with that allowance
+ *   subtracted, so a future-dated event cannot sweep live groups either.
  * - Groups are keyed by tenant and the group-by values; a hit lacking a
  *   group-by value does not count.
  * - After an alert, the same rule and group stay silent until the event
@@ -36,6 +41,11 @@ export interface CorrelationOptions {
   memoryCapBytes?: number;
   /** Most entries kept per group. @default 10000 */
   maxEntriesPerGroup?: number;
+  /**
+   * How far past its `received_at` an event's time may lie; later times are
+   * clamped to it (counted as `future_ts_clamped`). @default 900000 (15 min)
+   */
+  maxFutureMs?: number;
   /** Silence after an alert per rule+group; default the rule's timespan. */
   suppressMs?: number;
   /** Wall clock for `detected_at`. @default Date.now */
@@ -66,6 +76,7 @@ class GroupWindow {
     readonly spec: number,
     /** `spec SEP tenant SEP value SEP value…`: also the source of tenant and values. */
     readonly key: string,
+    readonly tenant: string,
     ts: number,
     ids: string | string[],
     value: string | number | undefined,
@@ -110,8 +121,10 @@ export class CorrelationEngine {
   readonly #byRule = new Map<number, Consumer[]>();
   readonly #byCorr = new Map<number, Consumer[]>();
   readonly #groups = new Map<string, GroupWindow>();
-  readonly #maxTs: number[];
+  /** Newest event time seen per tenant: the clock groups are swept by. */
+  readonly #tenantClock = new Map<string, number>();
   readonly #lateness: number;
+  readonly #maxFuture: number;
   readonly #cap: number;
   readonly #maxEntries: number;
   readonly #suppressMs?: number;
@@ -133,8 +146,8 @@ export class CorrelationEngine {
 
   constructor(specs: CorrelationSpec[], opts: CorrelationOptions = {}) {
     this.#specs = specs;
-    this.#maxTs = specs.map(() => -Infinity);
     this.#lateness = opts.latenessMs ?? 60_000;
+    this.#maxFuture = opts.maxFutureMs ?? 900_000;
     this.#cap = opts.memoryCapBytes ?? 256 * 1024 * 1024;
     this.#maxEntries = opts.maxEntriesPerGroup ?? 10_000;
     this.#suppressMs = opts.suppressMs;
@@ -247,19 +260,20 @@ export class CorrelationEngine {
   ): void {
     const spec = c.spec;
     if ((++this.counters.hits & 1023) === 0) this.#epoch++;
-    const maxTs = this.#maxTs[spec.index];
-    if (ts < maxTs - this.#lateness) {
-      this.counters.late_dropped++;
-      return;
-    }
-    if (ts > maxTs) this.#maxTs[spec.index] = ts;
+    const clock = this.#tenantClock.get(tenant);
+    if (clock === undefined || ts > clock) this.#tenantClock.set(tenant, ts);
     const key = spec.index + SEP + tenant + values;
     let g = this.#groups.get(key);
     let at: number;
+    if (g !== undefined && ts < g.newest - this.#lateness) {
+      this.counters.late_dropped++;
+      return;
+    }
     if (g === undefined) {
       g = new GroupWindow(
         spec.index,
         key,
+        tenant,
         ts,
         ids,
         value,
@@ -300,7 +314,7 @@ export class CorrelationEngine {
     // Drop what no window can reach any more, in batches (a stale prefix is
     // harmless: every window starts after it), so the arrays are not shifted
     // on every hit.
-    const horizon = this.#maxTs[spec.index] - this.#lateness - spec.timespanMs;
+    const horizon = g.newest - this.#lateness - spec.timespanMs;
     const len = g.ts.length;
     let drop = 0;
     if (len > 0 && g.ts[0] < horizon) {
@@ -638,11 +652,12 @@ export class CorrelationEngine {
     for (const [key, g] of this.#groups) {
       if (n++ >= budget) break;
       const spec = this.#specs[g.spec];
-      const horizon = this.#maxTs[spec.index] - this.#lateness -
-        spec.timespanMs;
-      if (g.newest >= horizon || g.suppressedUntil >= this.#maxTs[spec.index]) {
-        break;
-      }
+      // The tenant's clock, less the future allowance: an event dated ahead
+      // (clamped to received_at + maxFutureMs) cannot sweep live groups.
+      const clock = (this.#tenantClock.get(g.tenant) ?? -Infinity) -
+        this.#maxFuture;
+      const horizon = clock - this.#lateness - spec.timespanMs;
+      if (g.newest >= horizon || g.suppressedUntil >= clock) break;
       this.#drop(key, g);
       this.counters.swept_groups++;
     }

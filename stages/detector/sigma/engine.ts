@@ -38,6 +38,7 @@ export class SigmaDetector implements Detector {
     alerts: 0,
     suppressed: 0,
     bad_ts: 0,
+    future_ts_clamped: 0,
     errors: 0,
   };
   readonly #ruleHits = new Map<string, number>();
@@ -81,6 +82,7 @@ export class SigmaDetector implements Detector {
     view.reset(event as unknown as Record<string, unknown>);
     const rules = this.#set.router.route(view);
     let tsMs = NaN;
+    let corrTs = NaN;
     for (let i = 0; i < rules.length; i++) {
       const r = rules[i];
       if (!r.match(view)) continue;
@@ -96,16 +98,30 @@ export class SigmaDetector implements Detector {
       }
       if (r.generate) this.#single(r.index, event, tsMs, raise);
       if (this.#corr.consumes(r.index)) {
+        if (Number.isNaN(corrTs)) corrTs = this.#clampFuture(event, tsMs);
         this.#corr.onRuleMatch(
           r.index,
           view,
           event.event_id,
           event.tenant,
-          tsMs,
+          corrTs,
           raise,
         );
       }
     }
+  }
+
+  /**
+   * Event time for correlation: at most `received_at + maxFutureMs`, so an
+   * event dated years ahead cannot move the correlation clock (review A2).
+   */
+  #clampFuture(event: EnrichedEvent, tsMs: number): number {
+    const recv = Date.parse(event.received_at);
+    if (Number.isNaN(recv)) return tsMs;
+    const limit = recv + (this.#opts.maxFutureMs ?? 900_000);
+    if (tsMs <= limit) return tsMs;
+    this.#counters.future_ts_clamped++;
+    return limit;
   }
 
   #single(

@@ -3,7 +3,7 @@
  * each test reproduces an attack that used to work.
  */
 import assert from "node:assert/strict";
-import { event, matches, rulesFrom, ruleYaml, runAll } from "./_helpers.ts";
+import { at, event, matches, rulesFrom, ruleYaml, runAll } from "./_helpers.ts";
 
 const g = globalThis as Record<string, unknown>;
 
@@ -36,4 +36,77 @@ Deno.test("A1: U+2028/U+2029 in dotted and mapped paths cannot inject code", () 
     runAll(set, [event({ payload: { a: { [`b${sep}x`]: 1 } } })]);
   }
   assert.equal(g.__sigmaInjected2, undefined, "rule text ran as code");
+});
+
+const FAILED_LOGIN = `title: Failed Login
+id: 10000000-0000-4000-8000-000000000001
+name: failed_login
+logsource: {}
+detection:
+  sel:
+    action: ssh_login
+    outcome: failure
+  condition: sel
+level: low
+---
+title: SSH Brute Force
+id: 20000000-0000-4000-8000-000000000001
+name: brute
+correlation:
+  type: event_count
+  rules: [failed_login]
+  group-by: [source.ip]
+  timespan: 5m
+  condition:
+    gte: 10
+level: high
+`;
+
+function failedLogin(tenant: string, ts: string, ip: string) {
+  return event({
+    tenant,
+    ts,
+    received_at: "2026-11-24T10:05:00.000Z",
+    action: "ssh_login",
+    outcome: "failure",
+    source: { ip },
+  });
+}
+
+Deno.test("A2: a far-future event of one tenant does not blind another tenant's correlation", () => {
+  const set = rulesFrom(FAILED_LOGIN);
+  assert.deepEqual(set.errors, []);
+  const poison = failedLogin(
+    "evil",
+    "2099-11-24T10:00:00.000Z",
+    "198.51.100.7",
+  );
+  const acme = Array.from(
+    { length: 30 },
+    (_, i) => failedLogin("acme", at(i), "203.0.113.9"),
+  );
+  const { alerts, detector } = runAll(set, [poison, ...acme]);
+  assert.equal(alerts.filter((a) => a.tenant === "acme").length, 1);
+  const st = detector.stats() as { correlation: { late_dropped: number } };
+  assert.equal(st.correlation.late_dropped, 0);
+});
+
+Deno.test("A2: a far-future event in the same tenant does not blind other groups, nor survive a sweep", () => {
+  const set = rulesFrom(FAILED_LOGIN);
+  const poison = failedLogin(
+    "acme",
+    "2099-11-24T10:00:00.000Z",
+    "198.51.100.7",
+  );
+  const acme = Array.from(
+    { length: 30 },
+    (_, i) => failedLogin("acme", at(i), "203.0.113.9"),
+  );
+  const { detector } = runAll(set, [poison]);
+  const alerts: unknown[] = [];
+  for (const [i, e] of acme.entries()) {
+    detector.observe(e, (a) => alerts.push(a));
+    if (i % 5 === 0) detector.tick(0, () => {}); // sweeps between hits
+  }
+  assert.equal(alerts.length, 1);
 });
