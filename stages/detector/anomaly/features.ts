@@ -568,32 +568,71 @@ class EntityTable {
 
 /** A bounded set of keys, least recently seen evicted first. */
 class SeenSet {
-  readonly keys = new Map<string, LruNode>();
+  /** Keys of features without `with` (the entity alone). */
+  readonly #flat = new Map<string, SeenKey>();
+  /** Entity → `with` values → key: no joined string built per event. */
+  readonly #nested = new Map<string, Map<string, SeenKey>>();
   readonly #order = new LruList();
+  #size = 0;
   constructor(readonly cap: number) {}
+
   /** True when `k` was not seen before (or was evicted); marks it seen. */
   firstTime(k: string): boolean {
-    const n = this.keys.get(k);
+    const n = this.#flat.get(k);
     if (n !== undefined) {
       this.#order.touch(n);
       return false;
     }
-    const node = new LruNode(k);
-    this.keys.set(k, node);
-    this.#order.push(node);
-    if (this.keys.size > this.cap) {
-      const old = this.#order.head!;
-      this.#order.remove(old);
-      this.keys.delete(old.key);
-    }
+    this.#add(new SeenKey(k, this.#flat, null));
     return true;
   }
 
-  /** Keys, least recently seen first. */
+  /** {@link firstTime} of the entity joined with its `with` values. */
+  firstTimeWith(entity: string, rest: string): boolean {
+    let home = this.#nested.get(entity);
+    if (home === undefined) this.#nested.set(entity, home = new Map());
+    const n = home.get(rest);
+    if (n !== undefined) {
+      this.#order.touch(n);
+      return false;
+    }
+    this.#add(new SeenKey(rest, home, entity));
+    return true;
+  }
+
+  #add(node: SeenKey): void {
+    node.home.set(node.key, node);
+    this.#order.push(node);
+    if (++this.#size > this.cap) {
+      const old = this.#order.head as SeenKey;
+      this.#order.remove(old);
+      old.home.delete(old.key);
+      if (old.entity !== null && old.home.size === 0) {
+        this.#nested.delete(old.entity);
+      }
+      this.#size--;
+    }
+  }
+
+  /** Keys (entity and `with` values joined by NUL), least recently seen first. */
   ordered(): string[] {
     const out: string[] = [];
-    for (let n = this.#order.head; n !== null; n = n.next) out.push(n.key);
+    for (let n = this.#order.head as SeenKey | null; n !== null;) {
+      out.push(n.entity === null ? n.key : n.entity + "\u0000" + n.key);
+      n = n.next as SeenKey | null;
+    }
     return out;
+  }
+}
+
+/** A key of a {@link SeenSet}: `key` in `home`, under `entity` when nested. */
+class SeenKey extends LruNode {
+  constructor(
+    key: string,
+    readonly home: Map<string, SeenKey>,
+    readonly entity: string | null,
+  ) {
+    super(key);
   }
 }
 
@@ -643,6 +682,8 @@ export class FeatureExtractor {
   readonly #entityOf: (Getter | null)[] = [];
   readonly #entityField: (string | null)[] = [];
   readonly #seen = new Map<string, SeenSet>();
+  /** first_seen feature name → whether it joins `with` values. */
+  readonly #seenNested = new Map<string, boolean>();
   readonly #rarity = new Map<string, RarityTable>();
   #lastTime = 0;
   /**
@@ -732,7 +773,13 @@ export class FeatureExtractor {
     for (const [name, keys] of Object.entries(state.seen ?? {})) {
       const s = this.#seen.get(name);
       if (s && Array.isArray(keys)) {
-        for (const k of keys) if (typeof k === "string") s.firstTime(k);
+        const nested = this.#seenNested.get(name) === true;
+        for (const k of keys) {
+          if (typeof k !== "string") continue;
+          const cut = nested ? k.indexOf("\u0000") : -1;
+          if (cut < 0) s.firstTime(k);
+          else s.firstTimeWith(k.slice(0, cut), k.slice(cut + 1));
+        }
       }
     }
     for (const [name, r] of Object.entries(state.rarity ?? {})) {
@@ -825,16 +872,28 @@ export class FeatureExtractor {
         const match = compileFilter(f.where);
         const seen = new SeenSet(this.spec.limits.entities);
         this.#seen.set(f.name, seen);
+        this.#seenNested.set(f.name, withGets.length > 0);
+        if (withGets.length === 0) {
+          return (e, _t, out, o) => {
+            const k = keyOf(getEntity(e));
+            out[o] = k === undefined || (match !== null && !match(e))
+              ? 0
+              : seen.firstTime(k)
+              ? 1
+              : 0;
+          };
+        }
         return (e, _t, out, o) => {
           out[o] = 0;
-          let k = keyOf(getEntity(e));
+          const k = keyOf(getEntity(e));
           if (k === undefined || (match !== null && !match(e))) return;
+          let rest: string | undefined = undefined;
           for (const g of withGets) {
             const w = keyOf(g(e));
             if (w === undefined) return;
-            k += "\u0000" + w;
+            rest = rest === undefined ? w : rest + "\u0000" + w;
           }
-          out[o] = seen.firstTime(k) ? 1 : 0;
+          out[o] = seen.firstTimeWith(k, rest!) ? 1 : 0;
         };
       }
       case "window_count":
