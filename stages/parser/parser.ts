@@ -5,10 +5,12 @@
  * event; time, severity, IP class and lookups are settled at the end.
  *
  * Markers the parser adds to `fields`: `parser.format_hint` (a hint it did
- * not know), `parser.invalid_utf8` (the text held U+FFFD) and
- * `parser.truncated` (comma-separated keys whose values were cut to
- * 4096 characters, FIELD_VALUE_MAX in _flatten.ts; the payload keeps them
- * whole, so rules can still reach the full value there).
+ * not know), `parser.invalid_utf8` (the text held U+FFFD),
+ * `parser.ts_implausible` (an event time before 2000 or more than a day
+ * after receipt, replaced by received_at) and `parser.truncated`
+ * (comma-separated keys whose values were cut to 4096 characters,
+ * FIELD_VALUE_MAX in _flatten.ts; the payload keeps them whole, so rules
+ * can still reach the full value there).
  */
 import type {
   DeadLetter,
@@ -41,6 +43,19 @@ import { parseSyslog } from "./syslog.ts";
 import { canonicalIsoMs, isoFromMs, monthAt, parseIsoAt } from "./time.ts";
 import { parseWindows, windowsSystem } from "./windows.ts";
 import { isZeek, parseZeek } from "./zeek.ts";
+
+/**
+ * Event times before this (2000-01-01) are implausible: a clock reset to the
+ * epoch or a bare number read as a time. The store refuses 1970 outright.
+ */
+const TS_MIN_MS = 946684800000;
+/** Event times more than a day after receipt are implausible too. */
+const TS_AHEAD_MAX_MS = 86_400_000;
+/**
+ * Field holding an implausible event time (ISO) that was replaced by
+ * received_at (ts_source "received_at").
+ */
+const TS_IMPLAUSIBLE_KEY = "parser.ts_implausible";
 
 /** Options of {@link createParser} / {@link parseRawEvent}. */
 export interface ParserOptions {
@@ -408,9 +423,13 @@ export function parseRawEvent(
       deadContext(raw, tenant, line),
     );
   }
-  if (st.tsMs === st.tsMs) {
-    ev.ts = isoFromMs(st.tsMs);
+  const tsMs = st.tsMs;
+  if (tsMs >= TS_MIN_MS && tsMs <= receivedMs + TS_AHEAD_MAX_MS) {
+    ev.ts = isoFromMs(tsMs);
   } else {
+    // No time, or one no real event has (a clock at 1970, a typo'd year):
+    // the receipt time stands in, and the time read is kept for analysts.
+    if (tsMs === tsMs) ev.fields[TS_IMPLAUSIBLE_KEY] = isoFromMs(tsMs);
     ev.ts = isoFromMs(receivedMs);
     ev.ts_source = "received_at";
   }

@@ -11,7 +11,7 @@ import { validateRecord } from "../../stages/shared/contracts/mod.ts";
 import { FIELD_VALUE_MAX } from "../../stages/parser/_flatten.ts";
 import { canonicalIp, lastIpClass } from "../../stages/parser/ip.ts";
 import { IndicatorLookup } from "../../stages/parser/lookup.ts";
-import { parseOne } from "./_helpers.ts";
+import { parseOne, RECEIVED_AT } from "./_helpers.ts";
 
 function enriched(r: EnrichedEvent | DeadLetter): EnrichedEvent {
   assert.equal(r.record, "enriched_event", JSON.stringify(r).slice(0, 300));
@@ -117,4 +117,30 @@ Deno.test("B14: ::ffff:203.0.113.9 becomes 203.0.113.9, classed and looked up as
   const kv = enriched(parseOne("src=::ffff:10.0.0.5 dst=10.0.0.6 act=x"));
   assert.equal(kv.source?.ip, "10.0.0.5");
   assert.equal(kv.source?.ip_class, "private");
+});
+
+// B15: implausible event times fall back to the receipt time.
+Deno.test("B15: event times before 2000 or over a day after receipt fall back to received_at, noted in fields", () => {
+  for (
+    const [stamp, read] of [
+      [12, "1970-01-01T00:00:12.000Z"],
+      ["1999-12-31T23:59:59.000Z", "1999-12-31T23:59:59.000Z"],
+      ["2099-01-01T00:00:00.000Z", "2099-01-01T00:00:00.000Z"],
+      ["2026-12-02T00:00:01.000Z", "2026-12-02T00:00:01.000Z"],
+    ] as const
+  ) {
+    const ev = enriched(parseOne({ "@timestamp": stamp, message: "m" }));
+    assert.equal(ev.ts, RECEIVED_AT, String(stamp));
+    assert.equal(ev.ts_source, "received_at");
+    assert.equal(ev.fields["parser.ts_implausible"], read);
+  }
+  // Old but real (the Apache sample is from 2005) and slightly ahead stay.
+  for (
+    const stamp of ["2005-12-04T04:47:44.000Z", "2026-12-01T20:00:00.000Z"]
+  ) {
+    const ev = enriched(parseOne({ "@timestamp": stamp, message: "m" }));
+    assert.equal(ev.ts, stamp);
+    assert.equal(ev.ts_source, "event");
+    assert.equal(ev.fields["parser.ts_implausible"], undefined);
+  }
 });
