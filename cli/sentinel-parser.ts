@@ -16,7 +16,12 @@ import type { Transport } from "../stages/shared/contracts/mod.ts";
 import { openSource } from "../stages/shared/io/mod.ts";
 import { createLogger } from "../stages/shared/log.ts";
 import { runTransform } from "../stages/shared/runner.ts";
-import { createParser, IndicatorLookup } from "../stages/parser/mod.ts";
+import {
+  createParser,
+  FORMAT_HINTS,
+  IndicatorLookup,
+  isFormatHint,
+} from "../stages/parser/mod.ts";
 import { rawLineSource } from "../stages/parser/raw_lines.ts";
 
 const spec: CommandSpec = {
@@ -142,6 +147,19 @@ await main(async () => {
   if (tenant === "" || tenant.length > 128) {
     throw new UsageError("--tenant: expected 1 to 128 characters");
   }
+  const formatHint = stringOption(values, "format");
+  if (formatHint !== undefined && !isFormatHint(formatHint)) {
+    throw new UsageError(
+      `--format: unknown format hint '${formatHint}', expected one of ${
+        FORMAT_HINTS.join(", ")
+      }`,
+    );
+  }
+  if (formatHint !== undefined && inFormat !== "lines") {
+    logger.warn(
+      "--format applies to raw lines (--in-format lines); RawEvents carry their own hint",
+    );
+  }
   const lookup = await loadLookup(listOption(values, "lookup"));
   if (lookup) logger.info("lookup loaded", { indicators: lookup.size });
   const input = stringOption(values, "in") ?? "-";
@@ -166,7 +184,7 @@ await main(async () => {
           ? input.slice(5).split("/").pop() || "file"
           : "stdin"),
       ingestNode: hostName(),
-      format: stringOption(values, "format"),
+      format: formatHint,
     });
   }
   await runTransform({

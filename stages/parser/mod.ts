@@ -5,6 +5,8 @@
  */
 export {
   createParser,
+  FORMAT_HINTS,
+  isFormatHint,
   parseRawEvent,
   type ParserOptions,
   ParserTransform,

@@ -108,6 +108,14 @@ const HINTS = new Map<string, number>([
   ["auto", AUTO],
 ]);
 
+/** True when `hint` is a format hint the parser knows (case-insensitive). */
+export function isFormatHint(hint: string): boolean {
+  return HINTS.has(hint) || HINTS.has(hint.toLowerCase());
+}
+
+/** The accepted format hints, for usage messages. */
+export const FORMAT_HINTS: readonly string[] = [...HINTS.keys()];
+
 /** Names of the format codes, for reasons. */
 const NAMES: Record<number, string> = {
   [SYSLOG]: "syslog",
@@ -446,6 +454,7 @@ export class ParserTransform implements Transform {
   readonly #st = newState();
   #enriched = 0;
   #dead = 0;
+  #unknownHints = 0;
   readonly #byFormat: Record<string, number> = {};
 
   constructor(opts: ParserOptions = {}) {
@@ -457,6 +466,9 @@ export class ParserTransform implements Transform {
     const r = parseRawEvent(record as RawEvent, this.#st, this.#opts, ctx.line);
     if (r.record === "enriched_event") {
       this.#enriched++;
+      // An unknown hint fell back to auto-detection; counted so the
+      // end-of-run summary shows it (the event notes it in fields).
+      if (r.fields["parser.format_hint"] !== undefined) this.#unknownHints++;
       this.#byFormat[r.format] = (this.#byFormat[r.format] ?? 0) + 1;
     } else this.#dead++;
     out.emit(r);
@@ -467,6 +479,7 @@ export class ParserTransform implements Transform {
     return {
       enriched: this.#enriched,
       dead_letters: this.#dead,
+      unknown_format_hints: this.#unknownHints,
       by_format: { ...this.#byFormat },
     };
   }

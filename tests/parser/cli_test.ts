@@ -90,4 +90,9 @@ Deno.test("cli: bad flag values exit 2 with a message", async () => {
   const b = await runCli(["--lookup", fixture("missing.csv")], "");
   assert.equal(b.code, 2);
   assert.match(b.stderr, /--lookup .*missing.csv/);
+  // B16: an unknown --format is a usage error, not silently auto-detected.
+  const c = await runCli(["--in-format", "lines", "--format", "foo"], "x=1\n");
+  assert.equal(c.code, 2);
+  assert.match(c.stderr, /--format: unknown format hint 'foo'/);
+  assert.equal(c.records.length, 0);
 });

@@ -11,7 +11,9 @@ import { validateRecord } from "../../stages/shared/contracts/mod.ts";
 import { FIELD_VALUE_MAX } from "../../stages/parser/_flatten.ts";
 import { canonicalIp, lastIpClass } from "../../stages/parser/ip.ts";
 import { IndicatorLookup } from "../../stages/parser/lookup.ts";
-import { parseOne, RECEIVED_AT } from "./_helpers.ts";
+import { parseOne, rawEvent, RECEIVED_AT } from "./_helpers.ts";
+import { createParser, isFormatHint } from "../../stages/parser/mod.ts";
+import type { AnyRecord } from "../../stages/shared/records.ts";
 
 function enriched(r: EnrichedEvent | DeadLetter): EnrichedEvent {
   assert.equal(r.record, "enriched_event", JSON.stringify(r).slice(0, 300));
@@ -143,4 +145,30 @@ Deno.test("B15: event times before 2000 or over a day after receipt fall back to
     assert.equal(ev.ts_source, "event");
     assert.equal(ev.fields["parser.ts_implausible"], undefined);
   }
+});
+
+// B16: an unknown hint on a record falls back to auto-detection, noted.
+Deno.test("B16: a record with an unknown format hint is auto-detected, the hint noted and counted", () => {
+  const parser = createParser();
+  const out: AnyRecord[] = [];
+  const emitter = { emit: (r: AnyRecord) => out.push(r), forward: () => {} };
+  parser.push(
+    rawEvent("src=10.0.0.1 dst=10.0.0.2", { format: "pigeon_post" }),
+    emitter,
+    { line: 1 },
+  );
+  parser.push(rawEvent("src=10.0.0.1", { format: "KV" }), emitter, {
+    line: 2,
+  });
+  const ev = enriched(out[0] as EnrichedEvent);
+  assert.equal(ev.format, "kv");
+  assert.equal(ev.source?.ip, "10.0.0.1");
+  assert.equal(ev.fields["parser.format_hint"], "pigeon_post");
+  assert.equal(
+    enriched(out[1] as EnrichedEvent).fields["parser.format_hint"],
+    undefined,
+  );
+  assert.equal(parser.stats().unknown_format_hints, 1);
+  assert.equal(isFormatHint("Windows_EVTX"), true);
+  assert.equal(isFormatHint("foo"), false);
 });
