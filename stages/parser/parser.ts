@@ -359,6 +359,7 @@ export function parseRawEvent(
     } else fmt = h;
   }
   let failure: string | null;
+  let crashed = false;
   try {
     if (typeof payload === "string") {
       let text = payload;
@@ -416,7 +417,9 @@ export function parseRawEvent(
     }
   } catch (e) {
     // A parser bug must not stop the stream: the record is kept, with why.
+    // It is our failure, not the input's: processing_error, not unparseable.
     failure = `parser error: ${(e as Error)?.message ?? e}`;
+    crashed = true;
   }
   if (failure !== null) {
     const where = fmt > 0 ? NAMES[fmt] : "";
@@ -425,7 +428,7 @@ export function parseRawEvent(
       : `${where}: ${failure}`;
     return deadLetter(
       "parser",
-      "unparseable",
+      crashed ? "processing_error" : "unparseable",
       reason,
       raw,
       deadContext(raw, tenant, line),

@@ -172,3 +172,21 @@ Deno.test("B16: a record with an unknown format hint is auto-detected, the hint 
   assert.equal(isFormatHint("Windows_EVTX"), true);
   assert.equal(isFormatHint("foo"), false);
 });
+
+// B17: a parser exception is the parser's failure, not the input's.
+Deno.test("B17: an exception inside a format parser becomes a processing_error dead letter", () => {
+  const hostile = {
+    message: "x",
+    get user(): string {
+      throw new Error("boom in getter");
+    },
+  };
+  const dl = dead(parseOne(hostile as never));
+  assert.equal(dl.reason_code, "processing_error");
+  assert.match(dl.reason, /parser error: boom in getter/);
+  // Input that merely fails to parse stays "unparseable".
+  assert.equal(
+    dead(parseOne("<999>Nov 24 10:00:00 h x: y")).reason_code,
+    "unparseable",
+  );
+});
