@@ -156,7 +156,12 @@ function sniff(s: string): number {
     if (c4 === 47 && s.charCodeAt(7) === 47) return NGINX_ERROR; // 2026/11/24 …
     if (s.indexOf(" [") > 0) return ACCESS;
   }
-  if (isHex(c) && s.indexOf(":") < 6 && s.indexOf(" [") > 0) return ACCESS; // IPv6 client
+  // An IPv6 client ("2001:db8::1 - - [", "::1 - - ["): a ':' among the first
+  // characters. indexOf is -1 without one, which must not count ("ERROR […").
+  if (isHex(c) || c === 58) {
+    const colon = s.indexOf(":");
+    if (colon >= 0 && colon < 6 && s.indexOf(" [") > 0) return ACCESS;
+  }
   if (keyStartsAt(s, 0)) return KV;
   return UNKNOWN;
 }

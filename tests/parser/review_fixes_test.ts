@@ -190,3 +190,17 @@ Deno.test("B17: an exception inside a format parser becomes a processing_error d
     "unparseable",
   );
 });
+
+// B18: sniffing an IPv6 access-log client needs a ':' near the start.
+Deno.test("B18: 'ERROR [main] …' is an unknown format, not a broken access log; IPv6 clients still sniffed", () => {
+  const dl = dead(parseOne("ERROR [main] connection pool exhausted"));
+  assert.equal(dl.reason_code, "unknown_format");
+  assert.match(dl.reason, /no known log format matches/);
+  const line =
+    ' - - [04/Dec/2005:04:47:44 +0000] "GET /x HTTP/1.1" 200 5 "-" "ua"';
+  for (const client of ["2001:db8::1", "fe80::1", "::1"]) {
+    const ev = enriched(parseOne(client + line));
+    assert.equal(ev.format, "apache_access");
+    assert.equal(ev.source?.ip, client);
+  }
+});
