@@ -27,6 +27,10 @@ import {
 import { DEFAULT_MAX_BATCH_EVENTS } from "../stages/ingest/event_input.ts";
 import { DEFAULT_MAX_JSON_DEPTH } from "../stages/ingest/json_depth.ts";
 import { DEFAULT_MAX_SYSLOG_BYTES } from "../stages/ingest/syslog_framing.ts";
+import {
+  DEFAULT_MAX_SYSLOG_TCP_CONNECTIONS,
+  DEFAULT_SYSLOG_TCP_IDLE_TIMEOUT_MS,
+} from "../stages/ingest/syslog_receiver.ts";
 
 const spec: CommandSpec = {
   name: "sentinel-ingest",
@@ -45,9 +49,9 @@ const spec: CommandSpec = {
     },
     host: {
       type: "string",
-      default: "0.0.0.0",
       valueName: "ADDR",
-      description: "Address to listen on (HTTP and syslog).",
+      description:
+        "Address to listen on (HTTP and syslog). Default: 0.0.0.0 with credentials configured, else 127.0.0.1 (no auth: loopback only unless given explicitly).",
     },
     port: {
       type: "string",
@@ -126,6 +130,19 @@ const spec: CommandSpec = {
       valueName: "N",
       description: "Largest syslog message; longer frames become dead letters.",
     },
+    "syslog-max-connections": {
+      type: "string",
+      default: String(DEFAULT_MAX_SYSLOG_TCP_CONNECTIONS),
+      valueName: "N",
+      description:
+        "Most syslog TCP connections open at once; more are closed at accept.",
+    },
+    "syslog-idle-timeout-ms": {
+      type: "string",
+      default: String(DEFAULT_SYSLOG_TCP_IDLE_TIMEOUT_MS),
+      valueName: "MS",
+      description: "Close a syslog TCP connection silent this long.",
+    },
     node: {
       type: "string",
       valueName: "NAME",
@@ -175,6 +192,13 @@ async function loadCredentials(
   }
 }
 
+/** True for addresses only this machine can reach. */
+function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, "");
+  return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h) ||
+    /^::ffff:127\./.test(h);
+}
+
 function portOption(values: Record<string, unknown>, name: string) {
   return intOption(values as never, name, { min: 0, max: 65535 });
 }
@@ -188,6 +212,16 @@ await main(async () => {
     nonEmpty(stringOption(values, "auth-file")),
     nonEmpty(stringOption(values, "auth-tokens")),
   );
+  // Without credentials anyone who reaches the port can submit events for
+  // any tenant (X-Tenant): listen on loopback unless told otherwise.
+  const host = stringOption(values, "host") ??
+    (credentials ? "0.0.0.0" : "127.0.0.1");
+  if (!credentials && !isLoopback(host)) {
+    logger.warn(
+      "WARNING: NO AUTHENTICATION on a non-loopback address: anyone who can reach it can submit events for any tenant (X-Tenant). Configure --auth-tokens / --auth-file, or bind 127.0.0.1.",
+      { host },
+    );
+  }
   const rate = numberOption(values, "rate-limit", { min: 0.001 });
   const burst = numberOption(values, "rate-burst", { min: 1 });
   const sink = await openSink(stringOption(values, "out")!, {
@@ -197,7 +231,7 @@ await main(async () => {
   const server = await startIngestServer({
     sink,
     logger,
-    hostname: stringOption(values, "host"),
+    hostname: host,
     port: portOption(values, "port"),
     syslogUdpPort: portOption(values, "syslog-udp"),
     syslogTcpPort: portOption(values, "syslog-tcp"),
@@ -213,7 +247,20 @@ await main(async () => {
     maxDepth: intOption(values, "max-depth", { min: 1, max: 1000 }),
     maxSyslogBytes: intOption(values, "max-syslog-bytes", { min: 64 }),
     writeTimeoutMs: intOption(values, "write-timeout-ms", { min: 1 }),
+    maxSyslogTcpConnections: intOption(values, "syslog-max-connections", {
+      min: 1,
+    }),
+    syslogTcpIdleTimeoutMs: intOption(values, "syslog-idle-timeout-ms", {
+      min: 1,
+    }),
   });
+  // Before "listening": a supervisor may signal as soon as it reads it.
+  const stop = (signal: string) => {
+    logger.info("shutting down", { signal });
+    server.shutdown();
+  };
+  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
   logger.info("listening", {
     http: `http://${server.hostname}:${server.port}`,
     port: server.port,
@@ -223,12 +270,6 @@ await main(async () => {
     auth: credentials ? `${credentials.size} credential(s)` : "off",
   });
 
-  const stop = (signal: string) => {
-    logger.info("shutting down", { signal });
-    server.shutdown();
-  };
-  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
-  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
   await server.finished;
   return 0;
 });

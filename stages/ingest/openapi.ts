@@ -63,6 +63,9 @@ export function openApiDocument(
   };
   if (limits.authRequired) {
     common4xx["401"] = errorResponse("Missing or invalid token / API key.");
+    common4xx["403"] = errorResponse(
+      "X-Tenant names a tenant other than the credential's.",
+    );
   }
   if (limits.rateLimited) {
     common4xx["429"] = errorResponse(
@@ -88,7 +91,7 @@ export function openApiDocument(
       name: "X-Tenant",
       in: "header",
       description: limits.authRequired
-        ? "Ignored: the tenant is the one of the credential."
+        ? "Optional: must be the credential's tenant (403 otherwise); the events' tenant is the credential's."
         : 'Tenant of the events (default "default").',
       schema: { type: "string", minLength: 1, maxLength: 128 },
     },

@@ -19,7 +19,7 @@ export interface IngestServerOptions
   extends Omit<IngestAppOptions, "writer" | "metrics" | "shuttingDown"> {
   /** Where events go; closed by shutdown. */
   sink: RecordSink;
-  /** @default "0.0.0.0" */
+  /** @default "127.0.0.1" */
   hostname?: string;
   /** HTTP port; 0 picks a free one. @default 8080 */
   port?: number;
@@ -29,6 +29,10 @@ export interface IngestServerOptions
   syslogTcpPort?: number;
   /** Largest syslog message. @default 64 KiB */
   maxSyslogBytes?: number;
+  /** Most syslog TCP connections open at once. @default 1024 */
+  maxSyslogTcpConnections?: number;
+  /** Closes syslog TCP connections silent this long. @default 300000 */
+  syslogTcpIdleTimeoutMs?: number;
   /** A sink write slower than this fails its requests with 503. @default 10000 */
   writeTimeoutMs?: number;
   logger?: Logger;
@@ -75,7 +79,7 @@ export async function startIngestServer(
     shuttingDown: () => stopping,
   });
 
-  const hostname = opts.hostname ?? "0.0.0.0";
+  const hostname = opts.hostname ?? "127.0.0.1";
   let syslog: SyslogReceivers | undefined;
   if (opts.syslogUdpPort !== undefined || opts.syslogTcpPort !== undefined) {
     syslog = await startSyslogReceivers({
@@ -87,6 +91,8 @@ export async function startIngestServer(
       tenant: opts.defaultTenant ?? "default",
       ingestNode: opts.ingestNode,
       maxMessageBytes: opts.maxSyslogBytes,
+      maxTcpConnections: opts.maxSyslogTcpConnections,
+      tcpIdleTimeoutMs: opts.syslogTcpIdleTimeoutMs,
       logger: opts.logger,
     });
   }

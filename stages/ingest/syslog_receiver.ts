@@ -27,7 +27,7 @@ export interface SyslogReceiverOptions {
   udpPort?: number;
   /** TCP port to listen on (0 = any free port); omit for no TCP receiver. */
   tcpPort?: number;
-  /** @default "0.0.0.0" */
+  /** @default "127.0.0.1" */
   hostname?: string;
   writer: GroupCommitWriter;
   metrics: IngestMetrics;
@@ -37,8 +37,24 @@ export interface SyslogReceiverOptions {
   sourceName?: string;
   /** Largest message accepted. @default 64 KiB */
   maxMessageBytes?: number;
+  /**
+   * Most TCP connections open at once; further ones are closed at accept
+   * (each open connection holds a 64 KiB read buffer and decoder state).
+   * @default 1024
+   */
+  maxTcpConnections?: number;
+  /**
+   * A TCP connection that sends nothing for this long is closed (what it
+   * sent is delivered). @default 300000
+   */
+  tcpIdleTimeoutMs?: number;
   logger?: Logger;
 }
+
+/** Default of {@link SyslogReceiverOptions.maxTcpConnections}. */
+export const DEFAULT_MAX_SYSLOG_TCP_CONNECTIONS = 1024;
+/** Default of {@link SyslogReceiverOptions.tcpIdleTimeoutMs}. */
+export const DEFAULT_SYSLOG_TCP_IDLE_TIMEOUT_MS = 300_000;
 
 /** Running receivers. */
 export interface SyslogReceivers {
@@ -57,7 +73,10 @@ export interface SyslogReceivers {
 export async function startSyslogReceivers(
   opts: SyslogReceiverOptions,
 ): Promise<SyslogReceivers> {
-  const hostname = opts.hostname ?? "0.0.0.0";
+  const hostname = opts.hostname ?? "127.0.0.1";
+  const maxConns = opts.maxTcpConnections ??
+    DEFAULT_MAX_SYSLOG_TCP_CONNECTIONS;
+  const idleMs = opts.tcpIdleTimeoutMs ?? DEFAULT_SYSLOG_TCP_IDLE_TIMEOUT_MS;
   const max = opts.maxMessageBytes ?? DEFAULT_MAX_SYSLOG_BYTES;
   const sourceName = opts.sourceName ?? "syslog";
   const inflight = new Set<Promise<unknown>>();
@@ -160,17 +179,32 @@ export async function startSyslogReceivers(
     });
     result.tcpPort = (listener.addr as Deno.NetAddr).port;
     const conns = new Set<Deno.Conn>();
+    let refusedLogged = 0;
     const serveConn = async (conn: Deno.Conn) => {
       conns.add(conn);
       const decoder = new SyslogFrameDecoder(max);
       const buf = new Uint8Array(64 * 1024);
+      // Armed only while waiting for the sender (not while the downstream
+      // is slow): a silent connection is closed, which ends the read.
+      let idle: ReturnType<typeof setTimeout> | undefined;
+      const onIdle = () => {
+        opts.metrics.error("syslog_tcp_idle_closed");
+        try {
+          conn.close();
+        } catch {
+          // already closed
+        }
+      };
       try {
         for (;;) {
           let n: number | null;
+          idle = setTimeout(onIdle, idleMs);
           try {
             n = await conn.read(buf);
           } catch {
-            n = null; // reset or closed by shutdown: deliver what we have
+            n = null; // reset, idle or closed by shutdown: deliver what we have
+          } finally {
+            clearTimeout(idle);
           }
           if (n === null) break;
           if (!await deliver(decoder.push(buf.subarray(0, n)))) return;
@@ -192,6 +226,23 @@ export async function startSyslogReceivers(
           conn = await listener.accept();
         } catch {
           return; // listener closed
+        }
+        if (conns.size >= maxConns) {
+          opts.metrics.error("syslog_tcp_refused");
+          // Logged at most once a minute: a flood must not flood the log.
+          const now = Date.now();
+          if (now - refusedLogged >= 60_000) {
+            refusedLogged = now;
+            opts.logger?.warn("syslog TCP connection limit reached", {
+              max_connections: maxConns,
+            });
+          }
+          try {
+            conn.close();
+          } catch {
+            // already closed
+          }
+          continue;
         }
         track(serveConn(conn));
       }

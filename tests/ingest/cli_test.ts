@@ -37,7 +37,7 @@ async function waitListening(child: Deno.ChildProcess) {
             tail += r.value;
           }
         })();
-        return { info: JSON.parse(line), stderr: rest };
+        return { info: JSON.parse(line), stderr: rest, before: buf };
       }
     }
   }
@@ -120,4 +120,44 @@ Deno.test("CLI: --help shows usage and examples; bad flags and bad auth config e
   }).output();
   assert.equal(weak.code, 2);
   assert.match(new TextDecoder().decode(weak.stderr), /shorter than 16/);
+});
+
+/** Starts the CLI with `args`, returns the listening log and earlier stderr, stops it. */
+async function startAndStop(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(["--port", "0", ...args], env);
+  const stdout = new Response(child.stdout).text();
+  const { info, stderr, before } = await waitListening(child);
+  child.kill("SIGTERM");
+  const status = await child.status;
+  assert.equal(status.code, 0, await stderr);
+  await stdout;
+  return { info, before };
+}
+
+const NO_AUTH_WARNING = /NO AUTHENTICATION on a non-loopback address/;
+
+Deno.test("CLI: without credentials and without --host it listens on loopback only, no warning", async () => {
+  const { info, before } = await startAndStop([], {
+    SENTINEL_AUTH_TOKENS: "",
+  });
+  assert.match(info.http, /^http:\/\/127\.0\.0\.1:\d+$/);
+  assert.doesNotMatch(before, NO_AUTH_WARNING);
+});
+
+Deno.test("CLI: an explicit non-loopback --host without credentials listens there with a loud warning", async () => {
+  const { info, before } = await startAndStop(["--host", "0.0.0.0"], {
+    SENTINEL_AUTH_TOKENS: "",
+  });
+  assert.match(info.http, /^http:\/\/0\.0\.0\.0:\d+$/);
+  assert.match(before, NO_AUTH_WARNING);
+  assert.match(before, /"level":"warn"/);
+});
+
+Deno.test("CLI: with credentials configured it listens on all addresses by default, no warning", async () => {
+  const { info, before } = await startAndStop([], {
+    SENTINEL_AUTH_TOKENS: "acme:s3cr3t-token-0001",
+  });
+  assert.match(info.http, /^http:\/\/0\.0\.0\.0:\d+$/);
+  assert.equal(info.auth, "1 credential(s)");
+  assert.doesNotMatch(before, NO_AUTH_WARNING);
 });

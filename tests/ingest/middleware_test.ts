@@ -40,10 +40,17 @@ Deno.test("auth: bearer token and X-API-Key authenticate the tenant; missing or 
   );
   const ok = await app.request("/x", {
     method: "POST",
-    headers: { authorization: `Bearer ${SECRET}`, "x-tenant": "other" },
+    headers: { authorization: `Bearer ${SECRET}`, "x-tenant": "acme" },
   });
   assert.equal(ok.status, 200);
   assert.deepEqual(await ok.json(), { tenant: "acme", client: "tenant:acme" });
+  // A credential never writes into another tenant: X-Tenant must match it.
+  const other = await app.request("/x", {
+    method: "POST",
+    headers: { authorization: `Bearer ${SECRET}`, "x-tenant": "other" },
+  });
+  assert.equal(other.status, 403);
+  assert.equal((await other.json()).error, "tenant_mismatch");
   const key = await app.request("/x", {
     method: "POST",
     headers: { "x-api-key": SECRET },
@@ -63,7 +70,12 @@ Deno.test("auth: bearer token and X-API-Key authenticate the tenant; missing or 
     headers: { authorization: `Basic ${btoa("a:b")}` },
   });
   assert.equal(basic.status, 401);
-  assert.deepEqual(refused, ["missing", "invalid", "invalid"]);
+  assert.deepEqual(refused, [
+    "tenant_mismatch",
+    "missing",
+    "invalid",
+    "invalid",
+  ]);
 });
 
 Deno.test("tenant: X-Tenant when valid, the default otherwise, 400 when malformed", async () => {

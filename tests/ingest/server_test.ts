@@ -181,10 +181,17 @@ Deno.test("401 with auth on: bearer token and API key pick the tenant; nothing a
       authorization: "Bearer nope-nope-nope-nope",
     });
     assert.equal(wrong.status, 401);
-    const bearer = await post(`${url}/events`, "{}", {
+    // X-Tenant cannot move a credential's events into another tenant.
+    const foreign = await post(`${url}/events`, "{}", {
       ...JSON_CT,
       authorization: `Bearer ${SECRET}`,
       "x-tenant": "globex",
+    });
+    assert.equal(foreign.status, 403);
+    const bearer = await post(`${url}/events`, "{}", {
+      ...JSON_CT,
+      authorization: `Bearer ${SECRET}`,
+      "x-tenant": "acme",
     });
     assert.equal(bearer.status, 202);
     const key = await post(`${url}/events/batch`, "[{}]", {

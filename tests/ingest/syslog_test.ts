@@ -150,3 +150,94 @@ Deno.test("oversize syslog frames become dead letters; later frames still arrive
     }
   });
 });
+
+/** Reads until the server closes the connection (true) or 5 s pass (false). */
+async function closedByServer(conn: Deno.Conn): Promise<boolean> {
+  const buf = new Uint8Array(64);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((r) => timer = setTimeout(r, 5000, false));
+  const eof = (async () => {
+    try {
+      while ((await conn.read(buf)) !== null) { /* no data expected */ }
+    } catch { /* reset: closed too */ }
+    return true;
+  })();
+  try {
+    return await Promise.race([eof, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("syslog over TCP: a silent connection is closed after the idle timeout, its messages delivered", async () => {
+  await withServer(
+    { syslogTcpPort: 0, syslogTcpIdleTimeoutMs: 100 },
+    async (s, _url, sink) => {
+      const conn = await Deno.connect({
+        hostname: "127.0.0.1",
+        port: s.syslogTcpPort!,
+      });
+      try {
+        await conn.write(enc("<13>said one thing\n<13>then half a"));
+        assert.equal(
+          await closedByServer(conn),
+          true,
+          "idle connection closed",
+        );
+      } finally {
+        try {
+          conn.close();
+        } catch { /* closed */ }
+      }
+      await until(() => sink.events().length === 2, "2 TCP syslog events");
+      assert.deepEqual(sink.events().map((e) => e.payload), [
+        "<13>said one thing",
+        "<13>then half a",
+      ]);
+      assert.equal(s.metrics.errorCount("syslog_tcp_idle_closed"), 1);
+    },
+  );
+});
+
+Deno.test("syslog over TCP: connections beyond the limit are closed at once; a freed slot is reused", async () => {
+  await withServer(
+    { syslogTcpPort: 0, maxSyslogTcpConnections: 2 },
+    async (s, _url, sink) => {
+      const open = () =>
+        Deno.connect({ hostname: "127.0.0.1", port: s.syslogTcpPort! });
+      const a = await open();
+      const b = await open();
+      await a.write(enc("<13>a\n"));
+      await b.write(enc("<13>b\n"));
+      // Both were accepted (their messages arrived) before the third comes.
+      await until(() => sink.events().length === 2, "messages of a and b");
+      const c = await open();
+      assert.equal(await closedByServer(c), true, "third connection refused");
+      c.close();
+      assert.equal(s.metrics.errorCount("syslog_tcp_refused"), 1);
+      a.close();
+      // The slot of a is free once the server has seen a's end, which the
+      // client cannot observe: try until a new connection is accepted.
+      let d: Deno.Conn | undefined;
+      for (let i = 0; i < 50 && !d; i++) {
+        const payload = `<13>d${i}`;
+        const delivered = () =>
+          sink.events().some((e) => e.payload === payload);
+        const refusedBefore = s.metrics.errorCount("syslog_tcp_refused");
+        const t = await open();
+        await t.write(enc(payload + "\n")).catch(() => 0);
+        await until(
+          () =>
+            delivered() ||
+            s.metrics.errorCount("syslog_tcp_refused") > refusedBefore,
+          `${payload} delivered or refused`,
+        );
+        if (delivered()) d = t;
+        else t.close();
+      }
+      assert.ok(d, "a new connection is accepted once one closed");
+      d.close();
+      b.close();
+    },
+  );
+});

@@ -1,7 +1,9 @@
 /**
  * Authentication middleware: a bearer token (`Authorization: Bearer …`) or
  * an API key (`X-API-Key: …`) must match a tenant's credential. The tenant
- * of the matching credential becomes the events' tenant.
+ * of the matching credential becomes the events' tenant; an `X-Tenant`
+ * naming another tenant is refused with 403 (a credential never writes
+ * into another tenant, and a misrouted client hears about it).
  */
 import { createMiddleware } from "hono/factory";
 import type { CredentialStore } from "../credentials.ts";
@@ -11,7 +13,7 @@ import { errorResponse, type IngestEnv } from "../http_env.ts";
 export interface AuthOptions {
   credentials: CredentialStore;
   /** Called on every refusal (for metrics). */
-  onRefused?: (reason: "missing" | "invalid") => void;
+  onRefused?: (reason: "missing" | "invalid" | "tenant_mismatch") => void;
 }
 
 const CHALLENGE = { "www-authenticate": 'Bearer realm="sentinel-ingest"' };
@@ -27,7 +29,10 @@ export function presentedSecret(headers: Headers): string | undefined {
   return key === null ? undefined : key.trim();
 }
 
-/** Refuses requests without a valid credential with 401. */
+/**
+ * Refuses requests without a valid credential with 401, and those whose
+ * `X-Tenant` is not the credential's tenant with 403.
+ */
 export function auth(opts: AuthOptions) {
   return createMiddleware<IngestEnv>(async (c, next) => {
     const secret = presentedSecret(c.req.raw.headers);
@@ -54,6 +59,16 @@ export function auth(opts: AuthOptions) {
         "the token or API key is not valid",
         undefined,
         CHALLENGE,
+      );
+    }
+    const asked = c.req.raw.headers.get("x-tenant");
+    if (asked !== null && asked !== tenant) {
+      opts.onRefused?.("tenant_mismatch");
+      return errorResponse(
+        c,
+        403,
+        "tenant_mismatch",
+        "X-Tenant names a tenant other than the one of the credential",
       );
     }
     c.set("tenant", tenant);
