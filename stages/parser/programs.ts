@@ -30,7 +30,9 @@ const SSHD_BREAK_IN_IP =
 const PAM_HEAD = /^pam_unix\(([^:)]+)(?::(\w+))?\): ?/;
 const PAM_SESSION =
   /^session (opened|closed) for user (\S+?)(?:\(uid=\d+\))?(?: by (\S*?)\(uid=(\d+)\))?\s*$/;
+const SSHD_PAM_MORE = /^PAM (\d+) more authentication failures?;/;
 const SU_DEBIAN = /^\(to (\S+)\) (\S+) on (\S+)/;
+const SU_DEBIAN_FAILED = /^FAILED SU \(to (\S+)\) (\S+) on (\S+)/;
 const SU_REDHAT = /^(Successful|FAILED) su for (\S+) by (\S+)/;
 const SU_SHORT = /^([+-]) (\S+) (\S+?):(\S+)/;
 const USERMOD_GROUP = /^add '([^']+)' to (?:shadow )?group '([^']+)'/;
@@ -106,13 +108,34 @@ function sshdMessage(ev: Ev, st: ParseState, msg: string): void {
     const m = SSHD_AUTH.exec(msg);
     if (m !== null) {
       const ok = m[1] === "Accepted";
-      classify(ev, "auth", "ssh_login", ok ? "success" : "failure");
+      // "Failed none" is the client asking which methods are allowed, logged
+      // before every real attempt: not a password guess, so not a failed
+      // login (counting it would double brute-force counts).
+      const probe = !ok && m[2] === "none";
+      classify(
+        ev,
+        "auth",
+        probe ? "ssh_auth_probe" : "ssh_login",
+        ok ? "success" : probe ? "unknown" : "failure",
+      );
       ev.fields["ssh.method"] = m[2];
       if (m[3] !== undefined) ev.fields["ssh.invalid_user"] = "true";
       setUser(ev, m[4]);
       setIp(ev, "source", m[5]);
       if (m[6] !== undefined) setPort(ev, "source", m[6]);
-      if (!ok) st.floor = 1;
+      if (!ok && !probe) st.floor = 1;
+      return;
+    }
+  }
+  if (c === 80) { // PAM 2 more authentication failures; … rhost=… user=…
+    const m = SSHD_PAM_MORE.exec(msg);
+    if (m !== null) {
+      // A summary of failures already logged one by one ("Failed password"),
+      // so its own action: counting it as ssh_login would count them twice.
+      classify(ev, "auth", "ssh_auth_failures", "failure");
+      ev.fields["ssh.more_failures"] = m[1];
+      pamKeyValues(ev, "sshd", msg, m[0].length);
+      st.floor = 1;
       return;
     }
   }
@@ -300,7 +323,7 @@ function sudoMessage(ev: Ev, st: ParseState, msg: string): void {
   if (outcome === "failure") st.floor = 1;
 }
 
-/** su: Debian `(to root) alice on pts/0`, Red Hat `Successful su for root by alice`, short `+ pts/0 alice:root`. */
+/** su: Debian `(to root) alice on pts/0` (`FAILED SU (to root) …` when refused), Red Hat `Successful su for root by alice`, short `+ pts/0 alice:root`. */
 function suMessage(ev: Ev, st: ParseState, msg: string): void {
   let m = SU_DEBIAN.exec(msg);
   if (m !== null) {
@@ -308,6 +331,15 @@ function suMessage(ev: Ev, st: ParseState, msg: string): void {
     setTargetUser(ev, m[1]);
     setUser(ev, m[2]);
     ev.fields["su.tty"] = m[3];
+    return;
+  }
+  m = SU_DEBIAN_FAILED.exec(msg);
+  if (m !== null) {
+    classify(ev, "auth", "su", "failure");
+    setTargetUser(ev, m[1]);
+    setUser(ev, m[2]);
+    ev.fields["su.tty"] = m[3];
+    st.floor = 1;
     return;
   }
   m = SU_REDHAT.exec(msg);

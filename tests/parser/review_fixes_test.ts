@@ -204,3 +204,40 @@ Deno.test("B18: 'ERROR [main] …' is an unknown format, not a broken access log
     assert.equal(ev.source?.ip, client);
   }
 });
+
+// B19: sshd/su lines that were misclassified or left unclassified.
+Deno.test("B19: 'Failed none' is a probe, not a failed login; PAM summary and FAILED SU are classified", () => {
+  const h = "Nov 24 10:00:00 h ";
+  const none = enriched(
+    parseOne(
+      `${h}sshd[1]: Failed none for invalid user x from 203.0.113.9 port 4242 ssh2`,
+    ),
+  );
+  assert.equal(none.action, "ssh_auth_probe");
+  assert.notEqual(none.outcome, "failure");
+  assert.equal(none.source?.ip, "203.0.113.9");
+  const pw = enriched(
+    parseOne(
+      `${h}sshd[1]: Failed password for invalid user x from 203.0.113.9 port 4242 ssh2`,
+    ),
+  );
+  assert.equal(pw.action, "ssh_login");
+  assert.equal(pw.outcome, "failure");
+  const pam = enriched(
+    parseOne(
+      `${h}sshd[1]: PAM 2 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.9  user=root`,
+    ),
+  );
+  assert.equal(pam.category, "auth");
+  assert.equal(pam.action, "ssh_auth_failures");
+  assert.equal(pam.outcome, "failure");
+  assert.equal(pam.fields["ssh.more_failures"], "2");
+  assert.equal(pam.source?.ip, "203.0.113.9");
+  assert.equal(pam.user?.name, "root");
+  const su = enriched(parseOne(`${h}su: FAILED SU (to root) bob on pts/0`));
+  assert.equal(su.action, "su");
+  assert.equal(su.outcome, "failure");
+  assert.equal(su.user?.name, "bob");
+  assert.equal(su.user?.target?.name, "root");
+  assert.equal(su.fields["su.tty"], "pts/0");
+});
