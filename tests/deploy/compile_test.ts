@@ -76,15 +76,8 @@ Deno.test("compile: unknown binaries and targets are refused with the valid name
 });
 
 for (const p of EMBEDDED) {
-  const present = await exists(p);
-  Deno.test({
-    name: present
-      ? `compile: embedded ${p} exists in the repo`
-      : `compile: embedded ${p} exists (pending: ${p} is not in the repo yet)`,
-    // The rule pack is written in parallel by the detector work; until it
-    // lands a compile would fail on it, which this pending test reports.
-    ignore: !present && p === "sigma",
-    fn: () => assert.ok(present, `${p} is embedded but missing`),
+  Deno.test(`compile: embedded ${p} exists in the repo`, async () => {
+    assert.ok(await exists(p), `${p} is embedded but missing`);
   });
 }
 
@@ -134,15 +127,11 @@ Deno.test("compile: --dry-run prints one deno compile command per binary and bui
 });
 
 const denort = Deno.env.get("DENORT_BIN");
-const haveParser = await exists("cli/sentinel-parser.ts");
-
 Deno.test({
   name: denort
-    ? haveParser
-      ? "compile: sentinel-parser compiles with DENORT_BIN and answers --version"
-      : "compile: a real compile (pending: cli/sentinel-parser.ts does not exist yet)"
+    ? "compile: sentinel-parser compiles with DENORT_BIN and answers --version"
     : "compile: a real compile and --version (ignored: DENORT_BIN is not set and deno compile cannot download denort offline)",
-  ignore: !denort || !haveParser,
+  ignore: !denort,
   fn: async () => {
     const out = await Deno.makeTempDir({ prefix: "sentinel-compile-" });
     try {
