@@ -11,6 +11,10 @@ import { validateRecord } from "../../stages/shared/contracts/mod.ts";
 import { FIELD_VALUE_MAX } from "../../stages/parser/_flatten.ts";
 import { canonicalIp, lastIpClass } from "../../stages/parser/ip.ts";
 import { IndicatorLookup } from "../../stages/parser/lookup.ts";
+import {
+  rawEventFromLine,
+  rawLineSerializer,
+} from "../../stages/parser/raw_lines.ts";
 import { parseOne, rawEvent, RECEIVED_AT } from "./_helpers.ts";
 import { createParser, isFormatHint } from "../../stages/parser/mod.ts";
 import type { AnyRecord } from "../../stages/shared/records.ts";
@@ -240,4 +244,34 @@ Deno.test("B19: 'Failed none' is a probe, not a failed login; PAM summary and FA
   assert.equal(su.user?.name, "bob");
   assert.equal(su.user?.target?.name, "root");
   assert.equal(su.fields["su.tty"], "pts/0");
+});
+
+// H44: raw lines are serialized without building a RawEvent and a Date each.
+Deno.test("H44: the raw-line serializer writes exactly what JSON.stringify of the RawEvent would", () => {
+  let t = Date.parse("2026-11-24T10:00:00.000Z");
+  const opts = {
+    tenant: 'ac"me',
+    sourceName: "auth.log",
+    transport: "file" as const,
+    ingestNode: "node\u2028one",
+    now: () => t,
+  };
+  const lines = [
+    "Nov 24 10:00:00 h sshd[1]: Failed password for root from 1.2.3.4",
+    '{"json": "line", "q": "\\"}',
+    "tab\there \u0001 \ud800 lone surrogate, emoji 😀, U+2028 \u2028",
+    "",
+  ];
+  for (const format of [undefined, "kv"]) {
+    const serialize = rawLineSerializer({ ...opts, format });
+    for (const line of lines) {
+      t += 1;
+      const text = serialize(line);
+      const parsed = JSON.parse(text);
+      const expected = rawEventFromLine(line, { ...opts, format });
+      expected.event_id = parsed.event_id;
+      assert.equal(text, JSON.stringify(expected));
+      assert.match(parsed.event_id, /^[0-9a-f-]{36}$/);
+    }
+  }
 });
