@@ -14,7 +14,13 @@
  * - `back`: listen again on the same port;
  * - `fail N CODE`: answer the next N requests with ClickHouse error CODE;
  * - `lose-ack N`: execute the next N inserts, then break the connection
- *   before answering (the client cannot know the insert succeeded).
+ *   before answering (the client cannot know the insert succeeded);
+ * - `wait COUNTER N`: answer only once COUNTER (requests, inserts,
+ *   failures, dropped) reached N, so a test waits for the client to act on
+ *   a fault instead of sleeping (an error after 60 s).
+ *
+ * Every command is answered on the harness's stdout once it has taken
+ * effect (`ok CMD`), which {@link ClickHouseHttp.control} waits for.
  */
 
 /** A running harness. */
@@ -26,8 +32,15 @@ export interface ClickHouseHttp {
   control(command: string): Promise<void>;
   /** Runs SQL through the HTTP interface and returns the body. */
   sql(query: string, format?: string): Promise<string>;
-  /** Requests served so far, inserts among them. */
-  counters(): Promise<{ requests: number; inserts: number; failures: number }>;
+  /** Requests served so far, inserts among them; connections dropped. */
+  counters(): Promise<
+    { requests: number; inserts: number; failures: number; dropped: number }
+  >;
+  /** Resolves once `counter` reached `n` (the `wait` command). */
+  waitFor(
+    counter: "requests" | "inserts" | "failures" | "dropped",
+    n: number,
+  ): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -94,6 +107,10 @@ export async function startClickHouseHttp(
     },
     async counters() {
       return JSON.parse(await ask("counters"));
+    },
+    async waitFor(counter, n) {
+      const r = await ask(`wait ${counter} ${n}`);
+      if (!r.startsWith("ok")) throw new Error(`harness: ${r}`);
     },
     async close() {
       await writer.close().catch(() => {});
@@ -168,7 +185,7 @@ async function serve(dir: string, user: string, password: string) {
   const { Session, version } = await import("chdb");
   const chVersion = version().libchdb.replaceAll('"', "");
   const session = new Session(dir);
-  const counters = { requests: 0, inserts: 0, failures: 0 };
+  const counters = { requests: 0, inserts: 0, failures: 0, dropped: 0 };
   let failNext = 0;
   let failCode = 0;
   let loseAcks = 0;
@@ -331,7 +348,10 @@ async function serve(dir: string, user: string, password: string) {
       dropper = l;
       (async () => {
         try {
-          for await (const conn of l) conn.close();
+          for await (const conn of l) {
+            counters.dropped++;
+            conn.close();
+          }
         } catch { /* closed by back */ }
       })();
     } else if (cmd === "back") {
@@ -341,7 +361,21 @@ async function serve(dir: string, user: string, password: string) {
       failNext = Number(a);
       failCode = Number(b);
     } else if (cmd === "lose-ack") loseAcks = Number(a);
-    else if (cmd === "counters") {
+    else if (cmd === "wait") {
+      const key = a as keyof typeof counters;
+      if (!(key in counters)) {
+        console.log(`error: unknown counter '${a}'`);
+        continue;
+      }
+      const deadline = Date.now() + 60_000;
+      while (counters[key] < Number(b) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      if (counters[key] < Number(b)) {
+        console.log(`error: timed out waiting for ${key} >= ${b}`);
+        continue;
+      }
+    } else if (cmd === "counters") {
       console.log(JSON.stringify(counters));
       continue;
     } else {

@@ -12,6 +12,48 @@ function parseRows(text: string) {
   return text.trim() ? text.trim().split("\n").map((l) => JSON.parse(l)) : [];
 }
 
+const RETRY = /"msg":"insert failed, retrying"/;
+
+/**
+ * Collects a child's stderr line by line and lets a test wait until a log
+ * line shows up (an explicit signal from the child, not a sleep).
+ */
+function watchLines(stream: ReadableStream<Uint8Array>) {
+  const lines: string[] = [];
+  let wake: () => void = () => {};
+  let ended = false;
+  const done = (async () => {
+    let buf = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      buf += chunk;
+      let i;
+      while ((i = buf.indexOf("\n")) >= 0) {
+        lines.push(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+      }
+      wake();
+    }
+    if (buf) lines.push(buf);
+    ended = true;
+    wake();
+  })();
+  const count = (re: RegExp) => lines.filter((l) => re.test(l)).length;
+  return {
+    done,
+    count,
+    text: () => lines.join("\n"),
+    /** Resolves once `n` lines match `re`; throws if the child ends first. */
+    async until(re: RegExp, n: number) {
+      while (count(re) < n) {
+        if (ended) {
+          throw new Error(`child ended before ${re}:\n${lines.join("\n")}`);
+        }
+        await new Promise<void>((r) => wake = r);
+      }
+    },
+  };
+}
+
 /** Many distinct events, to span several inserts. */
 function manyEvents(n: number, offset: number) {
   return Array.from({ length: n }, (_, i) => ({
@@ -94,6 +136,7 @@ Deno.test("sink over @clickhouse/client: stores, reads back equal, reports Click
             await ch.sql("SELECT count() AS n FROM sentinel.events FINAL"),
           )[0].n,
         );
+        const at = await ch.counters();
         // Injected 503s, then the server goes away while the sink is running.
         await ch.control("fail 2 202");
         const args = [
@@ -118,24 +161,29 @@ Deno.test("sink over @clickhouse/client: stores, reads back equal, reports Click
             ...args,
           ],
           stdin: "piped",
-          stdout: "piped",
+          stdout: "null",
           stderr: "piped",
         }).spawn();
+        const sinkLog = watchLines(child.stderr);
         const w = child.stdin.getWriter();
+        // Every fault is switched on only after the sink acted on the
+        // previous one, signalled by the harness or the sink's own log.
         await w.write(new TextEncoder().encode(ndjson(batch.slice(0, 100))));
-        await new Promise((r) => setTimeout(r, 1500));
+        await ch.waitFor("failures", at.failures + 2); // both 503s answered
+        await ch.waitFor("inserts", at.inserts + 1); // then the batch stored
         await ch.control("refuse");
+        const retried = sinkLog.count(RETRY);
         await w.write(new TextEncoder().encode(ndjson(batch.slice(100, 200))));
-        await new Promise((r) => setTimeout(r, 800));
+        await sinkLog.until(RETRY, retried + 1); // refused, retrying
         await ch.control("drop");
-        await new Promise((r) => setTimeout(r, 500));
+        await ch.waitFor("dropped", 1); // a retry met the dropping server
         await ch.control("back");
         // The next insert executes but its answer is lost: the sink retries it.
         await ch.control("lose-ack 1");
         await w.write(new TextEncoder().encode(ndjson(batch.slice(200))));
         await w.close();
-        const o = await child.output();
-        const stderr = new TextDecoder().decode(o.stderr);
+        const [o] = await Promise.all([child.status, sinkLog.done]);
+        const stderr = sinkLog.text();
         assert.equal(o.code, 0, stderr);
         const summary = stderr.split("\n").filter((l) =>
           l.includes('"sink summary"')

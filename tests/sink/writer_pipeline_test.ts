@@ -20,6 +20,10 @@ function gatedStore() {
   const gates: (() => void)[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
+  // started[n] resolves when the (n+1)th insert has started.
+  const started: PromiseWithResolvers<void>[] = [];
+  const startedAt = (n: number) => started[n] ??= Promise.withResolvers();
+  let starts = 0;
   const store: RecordStore = {
     describe: "gated",
     kind: "chdb",
@@ -32,6 +36,7 @@ function gatedStore() {
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
       log.push(`insert start ${first}`);
+      startedAt(starts++).resolve();
       await new Promise<void>((r) => gates.push(r));
       inFlight--;
       log.push(`insert done ${first}`);
@@ -41,6 +46,8 @@ function gatedStore() {
     store,
     log,
     release: () => gates.shift()?.(),
+    /** Resolves once the `n`th insert (1-based) has started. */
+    started: (n: number) => startedAt(n - 1).promise,
     pending: () => gates.length,
     maxInFlight: () => maxInFlight,
   };
@@ -62,7 +69,12 @@ const batch = (name: string, log: string[]): InputBatch => ({
   },
 });
 
-const tick = () => new Promise((r) => setTimeout(r, 5));
+/**
+ * Resolves after every pending promise reaction has run. The writer and the
+ * gated store do no I/O, so this is exact (not a guess at a duration): what
+ * has not happened by then waits for a gate.
+ */
+const settled = () => new Promise((r) => setTimeout(r, 0));
 
 Deno.test("pipelined writer keeps reading during an insert, acknowledges only after it, in order", async () => {
   const g = gatedStore();
@@ -73,7 +85,7 @@ Deno.test("pipelined writer keeps reading during an insert, acknowledges only af
   // Batch A fills the buffer: its insert starts, write() returns at once.
   await w.write([event(1), event(2)]);
   w.deferCommit(batch("A", g.log));
-  await tick();
+  await g.started(1);
   assert.deepEqual(g.log, [
     "insert start 0b6c1d1e-1111-4222-8333-000000000001",
   ]);
@@ -81,7 +93,7 @@ Deno.test("pipelined writer keeps reading during an insert, acknowledges only af
   // for A (bounded memory) but A is not acknowledged yet.
   let bWritten = false;
   const wb = w.write([event(3), event(4)]).then(() => bWritten = true);
-  await tick();
+  await settled();
   assert.equal(bWritten, false, "a second full batch waits for the first");
   assert.ok(
     !g.log.includes("commit A"),
@@ -90,7 +102,7 @@ Deno.test("pipelined writer keeps reading during an insert, acknowledges only af
   g.release(); // A stored
   await wb;
   w.deferCommit(batch("B", g.log));
-  await tick();
+  await g.started(2);
   g.release(); // B stored
   await w.close();
   // Acknowledgements follow the inserts that hold their rows, in order.
@@ -123,7 +135,8 @@ Deno.test("pipeline: false stores every full batch before write() returns", asyn
   });
   let done = false;
   const p = w.write([event(1), event(2)]).then(() => done = true);
-  await tick();
+  await g.started(1);
+  await settled();
   assert.equal(done, false);
   g.release();
   await p;
