@@ -193,6 +193,15 @@ export function canonicalIp(text: string): string | null {
   return formatIpv6();
 }
 
+/**
+ * The eight 16-bit groups of an IPv6 address (no brackets or zone), or null.
+ * The array is scratch, overwritten by the next call into this module: read
+ * it right away.
+ */
+export function ipv6Groups(text: string): readonly number[] | null {
+  return scanIpv6(text, 0, text.length) ? v6 : null;
+}
+
 // Family (4 or 6, 0: invalid) of the last address canonicalIp scanned; its
 // octets or groups are still in the scratch arrays.
 let lastFamily = 0;

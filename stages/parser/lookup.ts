@@ -23,7 +23,7 @@
  * ```
  */
 import type { EnrichedEvent } from "../shared/contracts/mod.ts";
-import { canonicalIp } from "./ip.ts";
+import { canonicalIp, ipv6Groups } from "./ip.ts";
 
 type Attrs = [string, string][];
 
@@ -65,26 +65,19 @@ function v4ToInt(ip: string): number {
   return ((+p[0] << 24) | (+p[1] << 16) | (+p[2] << 8) | +p[3]) >>> 0;
 }
 
-function v6ToBigInt(ip: string): bigint {
-  // Expand the canonical form (no embedded IPv4 except ::ffff:a.b.c.d).
-  let text = ip;
-  const dot = text.lastIndexOf(".");
-  if (dot > 0) {
-    const colon = text.lastIndexOf(":");
-    const v4 = v4ToInt(text.slice(colon + 1));
-    text = `${text.slice(0, colon + 1)}${(v4 >>> 16).toString(16)}:${
-      (v4 & 0xffff).toString(16)
-    }`;
+/**
+ * Key of the IPv6 network of `bits` prefix bits containing `groups`: the
+ * masked groups in hex. Keys are compared within one prefix length only.
+ */
+function v6NetKey(groups: readonly number[], bits: number): string {
+  const full = bits >> 4;
+  let key = "";
+  for (let i = 0; i < full; i++) key += `${groups[i].toString(16)}:`;
+  const rest = bits & 15;
+  if (rest !== 0) {
+    key += (groups[full] & (0xffff << (16 - rest)) & 0xffff).toString(16);
   }
-  const [head, tail] = text.split("::");
-  const a = head ? head.split(":") : [];
-  const b = tail !== undefined && tail !== "" ? tail.split(":") : [];
-  const groups = tail === undefined
-    ? a
-    : [...a, ...Array(8 - a.length - b.length).fill("0"), ...b];
-  let v = 0n;
-  for (const g of groups) v = (v << 16n) | BigInt(parseInt(g, 16));
-  return v;
+  return key;
 }
 
 /** Indicators loaded from one or more CSV files. */
@@ -93,7 +86,9 @@ export class IndicatorLookup {
   /** IPv4 CIDRs: prefix length → network → attributes. */
   readonly #v4 = new Map<number, Map<number, Attrs>>();
   #v4Lengths: number[] = [];
-  readonly #v6: { net: bigint; bits: number; attrs: Attrs }[] = [];
+  /** IPv6 CIDRs: prefix length → network key → attributes. */
+  readonly #v6 = new Map<number, Map<string, Attrs>>();
+  #v6Lengths: number[] = [];
   readonly #names = new Map<string, Attrs>();
   /** Number of indicators loaded. */
   size = 0;
@@ -156,9 +151,13 @@ export class IndicatorLookup {
       throw new Error(`${where}: bad CIDR '${text}'`);
     }
     if (v6) {
-      const shift = BigInt(128 - bits);
-      this.#v6.push({ net: v6ToBigInt(ip) >> shift, bits, attrs });
-      this.#v6.sort((a, b) => b.bits - a.bits);
+      let table = this.#v6.get(bits);
+      if (table === undefined) {
+        table = new Map();
+        this.#v6.set(bits, table);
+        this.#v6Lengths = [...this.#v6.keys()].sort((a, b) => b - a);
+      }
+      table.set(v6NetKey(ipv6Groups(ip)!, bits), attrs);
       return;
     }
     const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
@@ -184,10 +183,13 @@ export class IndicatorLookup {
       }
       return undefined;
     }
-    if (this.#v6.length === 0) return undefined;
-    const v = v6ToBigInt(ip);
-    for (const c of this.#v6) {
-      if (v >> BigInt(128 - c.bits) === c.net) return c.attrs;
+    if (this.#v6Lengths.length === 0) return undefined;
+    const groups = ipv6Groups(ip);
+    if (groups === null) return undefined;
+    // Longest prefix first; one hash lookup per prefix length in use.
+    for (const bits of this.#v6Lengths) {
+      const hit = this.#v6.get(bits)!.get(v6NetKey(groups, bits));
+      if (hit !== undefined) return hit;
     }
     return undefined;
   }

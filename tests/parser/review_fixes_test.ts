@@ -275,3 +275,32 @@ Deno.test("H44: the raw-line serializer writes exactly what JSON.stringify of th
     }
   }
 });
+
+// H46: IPv6 CIDR lookups by hash per prefix length (no BigInt, no scan).
+Deno.test("H46: IPv6 CIDR lookup: longest prefix wins whatever the CSV order, odd prefix lengths, misses", () => {
+  const csv = [
+    "indicator,net",
+    "2001:db8::/32,doc",
+    "2001:db8:abcd:12::/64,lab",
+    "2001:db8:abcd::/55,lab-wide",
+    "2001:db8:abcd:12:8000::/65,lab-upper",
+    "::/0,anything-v6",
+    "fe80::1,exact",
+  ].join("\n");
+  const lookup = new IndicatorLookup().addCsv(csv);
+  const net = (ip: string) =>
+    enriched(parseOne({ source: { ip } }, {}, { lookup })).enrichment?.[
+      "source.net"
+    ];
+  assert.equal(net("2001:db8:abcd:12::1"), "lab");
+  assert.equal(net("2001:db8:abcd:12:8000::1"), "lab-upper");
+  assert.equal(net("2001:db8:abcd:13::1"), "lab-wide"); // inside /55, not /64
+  assert.equal(net("2001:db8:abcd:1400::1"), "doc");
+  assert.equal(net("2001:db9::1"), "anything-v6");
+  assert.equal(net("fe80::1"), "exact");
+  assert.equal(net("10.0.0.1"), undefined); // ::/0 covers IPv6 only
+  assert.throws(
+    () => new IndicatorLookup().addCsv("indicator,x\n2001:db8::/129,y"),
+    /bad CIDR/,
+  );
+});
