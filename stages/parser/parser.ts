@@ -152,7 +152,10 @@ function sniff(s: string): number {
   }
   if (c >= 48 && c <= 57) {
     const c4 = s.charCodeAt(4);
-    if (c4 === 45 && parseIsoAt(s, 0) === parseIsoAt(s, 0)) return SYSLOG; // ISO-stamped syslog
+    if (c4 === 45) {
+      const ms = parseIsoAt(s, 0); // parsed once; NaN when not a time
+      if (ms === ms) return SYSLOG; // ISO-stamped syslog
+    }
     if (c4 === 47 && s.charCodeAt(7) === 47) return NGINX_ERROR; // 2026/11/24 …
     if (s.indexOf(" [") > 0) return ACCESS;
   }
