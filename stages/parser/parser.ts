@@ -36,7 +36,7 @@ import { keyStartsAt, parseKv } from "./kv.ts";
 import { parseLeefBody } from "./leef.ts";
 import { envelopeProblem, TENANT_MAX } from "./envelope.ts";
 import { parseJsonObject } from "./json_event.ts";
-import { capFields } from "./_flatten.ts";
+import { capFields, FIELD_VALUE_MAX } from "./_flatten.ts";
 import type { IndicatorLookup } from "./lookup.ts";
 import { SEVERITIES } from "./severity.ts";
 import { parseSyslog } from "./syslog.ts";
@@ -395,7 +395,13 @@ export function parseRawEvent(
       }
       failure = parseText(ev, st, text, fmt);
       if (failure === null) {
-        capFields(ev);
+        // Values cut from a text line are no longer than the line; only a
+        // long line, or JSON (whose nested values may be re-serialized), can
+        // hold an over-long one.
+        if (
+          text.length > FIELD_VALUE_MAX || fmt === JSON_TEXT || fmt === ZEEK ||
+          fmt === WINDOWS
+        ) capFields(ev);
         flattenStrings(ev);
       }
       if (text.indexOf("\uFFFD") >= 0) {
@@ -479,7 +485,10 @@ export class ParserTransform implements Transform {
       this.#enriched++;
       // An unknown hint fell back to auto-detection; counted so the
       // end-of-run summary shows it (the event notes it in fields).
-      if (r.fields["parser.format_hint"] !== undefined) this.#unknownHints++;
+      if (
+        (record as RawEvent).format !== undefined &&
+        r.fields["parser.format_hint"] !== undefined
+      ) this.#unknownHints++;
       this.#byFormat[r.format] = (this.#byFormat[r.format] ?? 0) + 1;
     } else this.#dead++;
     out.emit(r);

@@ -11,6 +11,7 @@ import { validateRecord } from "../../stages/shared/contracts/mod.ts";
 import { FIELD_VALUE_MAX } from "../../stages/parser/_flatten.ts";
 import { canonicalIp, lastIpClass } from "../../stages/parser/ip.ts";
 import { IndicatorLookup } from "../../stages/parser/lookup.ts";
+import { isUuid } from "../../stages/parser/envelope.ts";
 import {
   rawEventFromLine,
   rawLineSerializer,
@@ -303,4 +304,42 @@ Deno.test("H46: IPv6 CIDR lookup: longest prefix wins whatever the CSV order, od
     () => new IndicatorLookup().addCsv("indicator,x\n2001:db8::/129,y"),
     /bad CIDR/,
   );
+});
+
+Deno.test("B12: long values from long text lines (kv, syslog) are capped too", () => {
+  const big = "v".repeat(10_000);
+  const ev = enriched(parseOne(`src=10.0.0.1 note=${big}`));
+  assert.equal(ev.fields.note.length, FIELD_VALUE_MAX);
+  assert.equal(ev.fields["parser.truncated"], "note");
+  assert.equal(ev.payload, `src=10.0.0.1 note=${big}`);
+});
+
+Deno.test("B13: the UUID check agrees with the schema's uuid format", () => {
+  for (
+    const ok of [
+      "3f1c2d9e-1b2a-4c3d-8e4f-5a6b7c8d9e0f",
+      "3F1C2D9E-1B2A-4C3D-8E4F-5A6B7C8D9E0F",
+      "urn:uuid:3f1c2d9e-1b2a-4c3d-8e4f-5a6b7c8d9e0f",
+      "00000000-0000-0000-0000-000000000000",
+    ]
+  ) {
+    assert.equal(isUuid(ok), true, ok);
+    assert.equal(validateRecord({ ...rawEvent("a=b"), event_id: ok }), null);
+  }
+  for (
+    const bad of [
+      "abc",
+      "3f1c2d9e-1b2a-4c3d-8e4f-5a6b7c8d9e0",
+      "3f1c2d9e-1b2a-4c3d-8e4f-5a6b7c8d9e0g",
+      "3f1c2d9e1b2a-4c3d-8e4f-5a6b7c8d9e0f0",
+      "urn:uuid3f1c2d9e-1b2a-4c3d-8e4f-5a6b7c8d9e0fx",
+      "{3f1c2d9e-1b2a-4c3d-8e4f-5a6b7c8d9e0f}",
+    ]
+  ) {
+    assert.equal(isUuid(bad), false, bad);
+    assert.notEqual(
+      validateRecord({ ...rawEvent("a=b"), event_id: bad }),
+      null,
+    );
+  }
 });
