@@ -79,8 +79,13 @@ export interface Hit {
   score: number;
 }
 
+/** An entity's alerting state, opaque outside this module. */
+export interface EntityState {
+  readonly key: string;
+}
+
 /** An entity's recent hits, in a least-recently-hit list. */
-class EntityHits {
+class EntityHits implements EntityState {
   hits: Hit[] = [];
   quietUntil = -Infinity;
   prev: EntityHits | null = null;
@@ -134,18 +139,17 @@ export class EntityAlerter {
   }
 
   /**
-   * {@link hit} for the actor (`type`, `value`) of `tenant`, building the
-   * hit only when the entity is not quiet.
+   * The first half of {@link hit} for the actor (`type`, `value`) of
+   * `tenant` at event time `t`: its state, made the most recently hit, or
+   * null when it is quiet after an alert (the hit is counted as
+   * suppressed). Pass the state to {@link record} with the hit.
    */
-  hitActor(
+  enter(
     tenant: string,
     type: string,
     value: string,
     t: number,
-    eventId: string,
-    ts: string,
-    score: number,
-  ): Hit[] | null {
+  ): EntityState | null {
     let byType = this.#byTenant.get(tenant);
     if (byType === undefined) this.#byTenant.set(tenant, byType = new Map());
     let home = byType.get(type);
@@ -155,7 +159,12 @@ export class EntityAlerter {
       this.suppressed++;
       return null;
     }
-    return this.#record(s, { t, eventId, ts, score });
+    return s;
+  }
+
+  /** The second half of {@link hit}: records `h` on a state from {@link enter}. */
+  record(state: EntityState, h: Hit): Hit[] | null {
+    return this.#record(state as EntityHits, h);
   }
 
   /** Entities currently tracked. */

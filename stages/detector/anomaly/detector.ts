@@ -147,15 +147,11 @@ export class AnomalyDetector implements Detector {
       return;
     }
     this.#scored++;
-    // A value beyond the training range makes a hit whatever the score, and
-    // the hit carries the exact score: one full walk. Otherwise only a score
-    // at or above the threshold matters, so the forest may stop walking once
-    // the threshold is out of reach (most events).
+    // Only a score at or above the threshold matters here, so the forest
+    // may stop walking once the threshold is out of reach (most events).
     const threshold = this.#threshold;
-    let beyond = this.#beyondRange(v);
-    let score = beyond >= 0
-      ? model.forest.score(v)
-      : model.forest.scoreAtLeast(v, threshold);
+    const beyond = this.#beyondRange(v);
+    let score = model.forest.scoreAtLeast(v, threshold);
     if (this.#reservoir) {
       this.#reservoir.offer(v);
       if (++this.#sinceRefit >= this.#opts.refitEvery!) {
@@ -164,25 +160,19 @@ export class AnomalyDetector implements Detector {
         if (this.#threshold !== threshold) score = model.forest.score(v);
       }
     }
-    if (score >= this.#threshold) beyond = -1; // a plain hit, on the event's actors
-    else if (beyond < 0) return;
+    const plain = score >= this.#threshold;
+    if (!plain && beyond < 0) return;
     this.#above++;
+    // A hit below the threshold (a value beyond the training range) still
+    // carries the exact score, computed once and only when some entity it
+    // is about is not quiet after an alert (most such hits are).
+    this.#hitScore = plain ? score : NaN;
     const t = isoTimeMs(event.ts);
     // A value beyond the training range is about the entity that feature
     // follows (a host's account changes are the host's, not its users').
-    const beyondEntity = beyond >= 0
-      ? this.#fx.entityFor(beyond, event)
-      : undefined;
+    const beyondEntity = plain ? undefined : this.#fx.entityFor(beyond, event);
     if (beyondEntity) {
-      this.#hit(
-        event,
-        beyondEntity.type,
-        beyondEntity.value,
-        t,
-        score,
-        model,
-        raise,
-      );
+      this.#hit(event, beyondEntity.type, beyondEntity.value, t, model, raise);
       return;
     }
     // The actors (see actorsOf): source address and user, else the host.
@@ -190,15 +180,18 @@ export class AnomalyDetector implements Detector {
     const user = event.user?.name;
     const hasIp = typeof ip === "string" && ip !== "";
     const hasUser = typeof user === "string" && user !== "";
-    if (hasIp) this.#hit(event, "source.ip", ip, t, score, model, raise);
-    if (hasUser) this.#hit(event, "user.name", user, t, score, model, raise);
+    if (hasIp) this.#hit(event, "source.ip", ip, t, model, raise);
+    if (hasUser) this.#hit(event, "user.name", user, t, model, raise);
     if (!hasIp && !hasUser) {
       const host = event.host?.name;
       if (typeof host === "string" && host !== "") {
-        this.#hit(event, "host.name", host, t, score, model, raise);
+        this.#hit(event, "host.name", host, t, model, raise);
       }
     }
   }
+
+  /** Score of the current hit; NaN until computed (see {@link observe}). */
+  #hitScore = NaN;
 
   /** A hit against one actor; alerts when the actor has enough of them. */
   #hit(
@@ -206,19 +199,20 @@ export class AnomalyDetector implements Detector {
     type: string,
     value: string,
     t: number,
-    score: number,
     model: AnomalyModel,
     raise: AlertSink,
   ): void {
-    const hits = this.#alerter.hitActor(
-      event.tenant,
-      type,
-      value,
+    const state = this.#alerter.enter(event.tenant, type, value, t);
+    if (state === null) return; // quiet after an alert: counted, no score needed
+    if (Number.isNaN(this.#hitScore)) {
+      this.#hitScore = model.forest.score(this.#vec);
+    }
+    const hits = this.#alerter.record(state, {
       t,
-      event.event_id,
-      event.ts,
-      score,
-    );
+      eventId: event.event_id,
+      ts: event.ts,
+      score: this.#hitScore,
+    });
     if (hits) this.#alert(event, { type, value }, hits, model, raise);
   }
 

@@ -6,15 +6,31 @@ import {
 } from "../../../stages/detector/anomaly/alerting.ts";
 
 const POLICY = { min_hits: 2, window_s: 60, suppress_s: 300 };
+/** enter + record: a hit on an actor, as the detector makes one. */
+function hitActor(
+  a: EntityAlerter,
+  tenant: string,
+  type: string,
+  value: string,
+  t: number,
+  eventId: string,
+  ts: string,
+  score: number,
+): Hit[] | null {
+  const s = a.enter(tenant, type, value, t);
+  return s === null ? null : a.record(s, { t, eventId, ts, score });
+}
+
 const hit = (t: number): Hit => ({ t, eventId: `e${t}`, ts: "", score: 0.7 });
 
 Deno.test("an entity alerts on its second hit within the window, then stays quiet", () => {
   const a = new EntityAlerter(POLICY);
   assert.equal(
-    a.hitActor("acme", "source.ip", "203.0.113.9", 0, "e0", "", 0.7),
+    hitActor(a, "acme", "source.ip", "203.0.113.9", 0, "e0", "", 0.7),
     null,
   );
-  const hits = a.hitActor(
+  const hits = hitActor(
+    a,
     "acme",
     "source.ip",
     "203.0.113.9",
@@ -26,17 +42,17 @@ Deno.test("an entity alerts on its second hit within the window, then stays quie
   assert.deepEqual(hits?.map((h) => h.eventId), ["e0", "e1"]);
   // Quiet for suppress_s after the alert.
   assert.equal(
-    a.hitActor("acme", "source.ip", "203.0.113.9", 20_000, "e2", "", 0.9),
+    hitActor(a, "acme", "source.ip", "203.0.113.9", 20_000, "e2", "", 0.9),
     null,
   );
   assert.equal(
-    a.hitActor("acme", "source.ip", "203.0.113.9", 30_000, "e3", "", 0.9),
+    hitActor(a, "acme", "source.ip", "203.0.113.9", 30_000, "e3", "", 0.9),
     null,
   );
   assert.equal(a.suppressed, 2);
   // Another tenant's same address is another entity.
   assert.equal(
-    a.hitActor("globex", "source.ip", "203.0.113.9", 30_000, "g0", "", 0.9),
+    hitActor(a, "globex", "source.ip", "203.0.113.9", 30_000, "g0", "", 0.9),
     null,
   );
   // Hits further apart than the window never pair up.
@@ -51,7 +67,7 @@ Deno.test("at the entity cap the least recently hit entity is forgotten", () => 
     const a = new EntityAlerter(POLICY, 2);
     const h = (ip: string, t: number) =>
       viaActor
-        ? a.hitActor("acme", "source.ip", ip, t, `e${t}`, "", 0.7)
+        ? hitActor(a, "acme", "source.ip", ip, t, `e${t}`, "", 0.7)
         : a.hit(actorKey("acme", { type: "source.ip", value: ip }), hit(t));
     assert.equal(h("10.0.0.1", 0), null);
     assert.equal(h("10.0.0.2", 1), null);
