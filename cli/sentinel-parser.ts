@@ -8,10 +8,12 @@ import {
   intOption,
   listOption,
   main,
+  maxLineBytesOption,
   parseCommand,
   stringOption,
   UsageError,
 } from "../stages/shared/cli.ts";
+import { DEFAULT_MAX_LINE_BYTES } from "../stages/shared/ndjson.ts";
 import type { Transport } from "../stages/shared/contracts/mod.ts";
 import { openSource } from "../stages/shared/io/mod.ts";
 import { createLogger } from "../stages/shared/log.ts";
@@ -80,13 +82,7 @@ const spec: CommandSpec = {
       description:
         "Indicator CSV (repeatable): header 'indicator,<attribute>,…'; an indicator is an IP, a CIDR, or a name (user, host, domain). Matches add '<entity>.<attribute>' to enrichment.",
     },
-    "max-line-bytes": {
-      type: "string",
-      default: String(1 << 20),
-      valueName: "BYTES",
-      description:
-        "Longest accepted input line; longer lines become dead letters.",
-    },
+    "max-line-bytes": maxLineBytesOption(DEFAULT_MAX_LINE_BYTES),
   },
   examples: [
     "sentinel-generator --dry-run --rate 50 --duration 5 --inject brute_force_ssh | sentinel-parser | sentinel-detector --rules ./sigma | sentinel-sink",

@@ -8,10 +8,12 @@ import {
   type FlagValues,
   intOption,
   main,
+  maxLineBytesOption,
   parseCommand,
   stringOption,
   UsageError,
 } from "../stages/shared/cli.ts";
+import { ENRICHED_MAX_LINE_BYTES } from "../stages/shared/ndjson.ts";
 import { createLogger, type Logger } from "../stages/shared/log.ts";
 import {
   CLICKHOUSE_FORMAT,
@@ -140,13 +142,7 @@ const spec: CommandSpec = {
       description:
         "End-of-run summary: text (stderr), json (log line) or none.",
     },
-    "max-line-bytes": {
-      type: "string",
-      default: String(1 << 20),
-      valueName: "BYTES",
-      description:
-        "Longest accepted input line; longer lines become dead letters.",
-    },
+    "max-line-bytes": maxLineBytesOption(ENRICHED_MAX_LINE_BYTES),
   },
   examples: [
     "sentinel-generator --dry-run --rate 50 --duration 5 --inject brute_force_ssh | sentinel-parser | sentinel-detector --rules ./sigma | sentinel-sink",

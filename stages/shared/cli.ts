@@ -305,3 +305,17 @@ function binaryName(): string {
   const file = Deno.mainModule.split("/").pop() ?? "sentinel";
   return file.replace(/\.(ts|js)$/, "");
 }
+
+/**
+ * The `--max-line-bytes` flag, the same in every stage that reads NDJSON.
+ * @param defaultBytes the stage's default limit
+ */
+export function maxLineBytesOption(defaultBytes: number): OptionSpec {
+  return {
+    type: "string",
+    default: String(defaultBytes),
+    valueName: "BYTES",
+    description:
+      "Longest accepted input line; longer lines become dead letters.",
+  };
+}

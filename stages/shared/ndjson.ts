@@ -3,8 +3,16 @@
  * matching buffered writer. The one implementation every stage uses.
  */
 
-/** Default maximum size of one line, in bytes (1 MiB). */
+/** Default maximum size of one line, in bytes (1 MiB): raw events. */
 export const DEFAULT_MAX_LINE_BYTES = 1 << 20;
+
+/**
+ * Default line limit of stages downstream of the parser (4 MiB). An enriched
+ * event carries the original payload (up to the parser's own limit) plus
+ * everything extracted from it, so a record the parser accepted must never be
+ * too long for the detector or the sink.
+ */
+export const ENRICHED_MAX_LINE_BYTES = 4 << 20;
 
 /** A line that exceeded the maximum size. */
 export interface OversizeLine {
