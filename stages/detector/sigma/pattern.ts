@@ -17,6 +17,7 @@ import {
   type Need,
   needAll,
   needAny,
+  needChar,
   regexLiterals,
   setNeed,
 } from "./prefilter.ts";
@@ -403,7 +404,16 @@ function altsNeed(slot: number, alts: Token[][]): Need | null {
     for (const t of toks) {
       if (t.k === "lit" && t.s.length > best.length) best = t.s;
     }
-    if (best.length < MIN_LITERAL) return null;
+    if (best.length < MIN_LITERAL) {
+      // Too short to index, but a non-ASCII character is rare enough.
+      let ch: string | null = null;
+      for (const t of toks) {
+        if (t.k === "lit" && (ch = needChar(t.s)) !== null) break;
+      }
+      if (ch === null) return null;
+      out.push({ slot, lit: ch, char: true });
+      continue;
+    }
     out.push({ slot, lit: best.toLowerCase() });
   }
   return clauseNeed(out);
@@ -516,10 +526,121 @@ type StringTest =
   | { k: "suffix"; s: string }
   | { k: "infix"; s: string }
   | { k: "any" }
-  | { k: "regex"; re: RegExp };
+  | { k: "glob"; g: Glob };
 
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+/**
+ * A run of tokens between two `*`: fixed length, literal parts and
+ * single-character units (`?` or a class) at fixed offsets.
+ */
+class GlobPiece {
+  len = 0;
+  readonly lits: string[] = [];
+  readonly litOffs: number[] = [];
+  /** Offsets of single-character units; `codes[i]` null means any (`?`). */
+  readonly oneOffs: number[] = [];
+  readonly codes: (number[] | null)[] = [];
+  /** The longest literal and its offset: what indexOf looks for. */
+  anchor = "";
+  anchorOff = 0;
+
+  constructor(toks: Token[], lit: (s: string) => string) {
+    for (const t of toks) {
+      if (t.k === "lit") {
+        const l = lit(t.s);
+        this.lits.push(l);
+        this.litOffs.push(this.len);
+        if (l.length > this.anchor.length) {
+          this.anchor = l;
+          this.anchorOff = this.len;
+        }
+        this.len += l.length;
+      } else {
+        this.oneOffs.push(this.len);
+        this.codes.push(
+          t.k === "cls" ? [...t.chars].map((c) => c.charCodeAt(0)) : null,
+        );
+        this.len++;
+      }
+    }
+  }
+
+  /** Whether the piece matches `s` at `at` (caller checks the bounds). */
+  at(s: string, at: number): boolean {
+    for (let i = 0; i < this.lits.length; i++) {
+      if (!s.startsWith(this.lits[i], at + this.litOffs[i])) return false;
+    }
+    for (let i = 0; i < this.oneOffs.length; i++) {
+      const set = this.codes[i];
+      if (set !== null && !set.includes(s.charCodeAt(at + this.oneOffs[i]))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Leftmost start ≥ `from` where the piece matches, else -1. */
+  find(s: string, from: number): number {
+    const last = s.length - this.len;
+    if (this.anchor === "") {
+      for (let p = from; p <= last; p++) if (this.at(s, p)) return p;
+      return -1;
+    }
+    let i = s.indexOf(this.anchor, from + this.anchorOff);
+    while (i !== -1) {
+      const p = i - this.anchorOff;
+      if (p > last) return -1;
+      if (this.at(s, p)) return p;
+      i = s.indexOf(this.anchor, i + 1);
+    }
+    return -1;
+  }
+}
+
+/**
+ * A Sigma wildcard value with inner `*`, matched without a regex: the first
+ * piece anchored at the start, the last at the end, the middle ones found
+ * leftmost in order (greedy leftmost is exact for `*`-separated pieces).
+ * Linear in the value for each piece (indexOf), so no crafted value can
+ * make it backtrack (review A3), and no value needs to be cut.
+ */
+export class Glob {
+  readonly #head: GlobPiece;
+  readonly #mid: GlobPiece[];
+  readonly #tail: GlobPiece;
+  readonly #min: number;
+  /** No `*` at all: the one piece must be the whole value. */
+  readonly #whole: boolean;
+
+  constructor(toks: Token[], lit: (s: string) => string) {
+    const pieces: Token[][] = [[]];
+    for (const t of toks) {
+      if (t.k === "star") pieces.push([]);
+      else pieces[pieces.length - 1].push(t);
+    }
+    this.#whole = pieces.length === 1;
+    const ps = pieces.map((p) => new GlobPiece(p, lit));
+    this.#head = ps[0];
+    this.#tail = ps[ps.length - 1];
+    this.#mid = ps.slice(1, -1).filter((p) => p.len > 0);
+    this.#min = ps.reduce((n, p) => n + p.len, 0);
+  }
+
+  test(s: string): boolean {
+    if (s.length < this.#min) return false;
+    const head = this.#head;
+    if (this.#whole) return s.length === head.len && head.at(s, 0);
+    if (head.len > 0 && !head.at(s, 0)) return false;
+    let pos = head.len;
+    const mid = this.#mid;
+    for (let i = 0; i < mid.length; i++) {
+      const p = mid[i].find(s, pos);
+      if (p < 0) return false;
+      pos = p + mid[i].len;
+    }
+    const tail = this.#tail;
+    const start = s.length - tail.len;
+    return start >= pos && (tail.len === 0 || tail.at(s, start));
+  }
 }
 
 /** Turns tokens into the cheapest test that is exact for them. */
@@ -539,16 +660,8 @@ export function stringTest(toks: Token[], cased: boolean): StringTest {
     n === 3 && toks[0].k === "star" && toks[1].k === "lit" &&
     toks[2].k === "star"
   ) return { k: "infix", s: lit(toks[1].s) };
-  let src = "^";
-  for (const t of toks) {
-    if (t.k === "lit") src += escapeRegex(lit(t.s));
-    else if (t.k === "star") src += "[\\s\\S]*";
-    else if (t.k === "one") src += "[\\s\\S]";
-    else src += `[${t.chars.replace(/[-\\\]^]/g, "\\$&")}]`;
-  }
-  src += "$";
-  // Wildcard-only regexes are linear-ish in practice; `*` runs are merged.
-  return { k: "regex", re: new RegExp(src) };
+  // Never a RegExp: a linear matcher (no backtracking, no input cut).
+  return { k: "glob", g: new Glob(toks, lit) };
 }
 
 function runTest(t: StringTest, s: string): boolean {
@@ -563,8 +676,8 @@ function runTest(t: StringTest, s: string): boolean {
       return s.includes(t.s);
     case "any":
       return true;
-    case "regex":
-      return testBounded(t.re, s);
+    case "glob":
+      return t.g.test(s);
   }
 }
 

@@ -110,3 +110,66 @@ Deno.test("A2: a far-future event in the same tenant does not blind other groups
   }
   assert.equal(alerts.length, 1);
 });
+
+/** Runs `f` and returns its wall time in ms (a guard, not a benchmark). */
+function timed(f: () => void): number {
+  const t = performance.now();
+  f();
+  return performance.now() - t;
+}
+
+Deno.test("A3: multi-wildcard values match in linear time (crackmapexec-style glob)", () => {
+  // The stock SigmaHQ crackmapexec rule: `cmd.exe /Q /c * 1> \\*\*\* 2>&1`.
+  const set = rulesFrom(ruleYaml(
+    String.raw`selection:
+  CommandLine: 'cmd.exe /Q /c * 1> \\\\*\\*\\* 2>&1'
+condition: selection`,
+  ));
+  assert.deepEqual(set.errors, []);
+  const crafted = "cmd.exe /q /c " + " 1> \\\\a\\b\\".repeat(300); // ~3 KB
+  let hit = true;
+  // Used to take minutes (backtracking regex); a linear matcher takes ms.
+  const ms = timed(() => {
+    hit = matches(set, event({ process: { command_line: crafted } }));
+  });
+  assert.equal(hit, false);
+  assert.ok(ms < 2000, `took ${ms.toFixed(0)} ms`);
+  // And it still matches what it should, including a long padded value.
+  const real = "cmd.exe /Q /c whoami 1> \\\\127.0.0.1\\ADMIN$\\__123 2>&1";
+  assert.equal(matches(set, event({ process: { command_line: real } })), true);
+  const padded = "cmd.exe /Q /c " + "x".repeat(20_000) +
+    " 1> \\\\h\\C$\\o 2>&1";
+  assert.equal(
+    matches(set, event({ process: { command_line: padded } })),
+    true,
+  );
+});
+
+Deno.test("A3: wildcard semantics: ?, anchors, overlapping parts, case", () => {
+  const cases: [string, string, boolean][] = [
+    ["a*b*c", "abc", true],
+    ["a*b*c", "aXbYc", true],
+    ["a*b*c", "ab", false],
+    ["a*b*c", "abcX", false],
+    ["ab*ba", "aba", false], // prefix and suffix must not overlap
+    ["ab*ba", "abba", true],
+    ["a?c*d", "abcxd", true],
+    ["a?c*d", "acxd", false],
+    ["*x?z*", "--xyz--", true],
+    ["*x?z*", "--xz--", false],
+    ["*ab*ab*", "abab", true],
+    ["*ab*ab*", "aba", false],
+    ["*a*a*a*a*b", "a".repeat(5000), false],
+    ["?*", "", false],
+    ["?*", "q", true],
+    ["C:\\\\Win*\\\\*.EXE", "c:\\windows\\system32\\cmd.exe", true],
+  ];
+  for (const [pattern, value, want] of cases) {
+    const set = rulesFrom(ruleYaml(
+      `selection:\n  F: ${JSON.stringify(pattern)}\ncondition: selection`,
+    ));
+    assert.deepEqual(set.errors, [], pattern);
+    const got = matches(set, event({ fields: { F: value } }));
+    assert.equal(got, want, `${pattern} on ${value.slice(0, 40)}`);
+  }
+});
