@@ -287,6 +287,14 @@ export class EventView {
   readonly #table: FieldTable;
   #values: unknown[] = [];
   #lower: (string | undefined)[] = [];
+  /**
+   * Per slot, the last string lowercased and its lowercase form: fields
+   * like category, action or a Windows channel repeat from event to event,
+   * so most events reuse the same lowercase string (no scan, no
+   * allocation, and its hash is already known to the maps it keys).
+   */
+  #memoRaw: (string | undefined)[] = [];
+  #memoLow: (string | undefined)[] = [];
   /** Per slot, the event generation its cached value belongs to. */
   #valueGen = new Int32Array(0);
   #lowerGen = new Int32Array(0);
@@ -311,6 +319,8 @@ export class EventView {
   #resize(n: number): void {
     this.#values = new Array(n).fill(undefined);
     this.#lower = new Array(n).fill(undefined);
+    this.#memoRaw = new Array(n).fill(undefined);
+    this.#memoLow = new Array(n).fill(undefined);
     this.#valueGen = new Int32Array(n);
     this.#lowerGen = new Int32Array(n);
   }
@@ -330,8 +340,14 @@ export class EventView {
     if (this.#lowerGen[slot] === this.#gen) return this.#lower[slot];
     const v = this.get(slot);
     let s: string | undefined;
-    if (typeof v === "string") s = v.toLowerCase();
-    else if (typeof v === "number" || typeof v === "boolean") s = String(v);
+    if (typeof v === "string") {
+      if (v === this.#memoRaw[slot]) s = this.#memoLow[slot];
+      else {
+        s = v.toLowerCase();
+        this.#memoRaw[slot] = v;
+        this.#memoLow[slot] = s;
+      }
+    } else if (typeof v === "number" || typeof v === "boolean") s = String(v);
     this.#lower[slot] = s;
     this.#lowerGen[slot] = this.#gen;
     return s;

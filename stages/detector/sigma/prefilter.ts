@@ -14,7 +14,10 @@
  * (a value without wildcards, e.g. `EventID: 16` or `Image: 'System'`).
  * Exact literals of any length work as needs, through one hash lookup of
  * the field value per event (per-field dispatch). Literals required by a
- * regex (see {@link regexLiterals}) are needs as well.
+ * regex (see {@link regexLiterals}) are needs as well. A short literal
+ * holding a non-ASCII character (emoji, homoglyphs, the right-to-left
+ * override) needs that character (`char`): found by one native scan for
+ * non-ASCII text, which ordinary values do not hold.
  *
  * At match time, for each field that carries literals, the lowercased
  * value is scanned once with a 4-gram hash index (substring literals
@@ -32,7 +35,13 @@ import type { EventView } from "./fields.ts";
  * A disjunction of (field slot, lowercase literal) requirements: the
  * literal occurs in the lowercased value, or with `exact`, is all of it.
  */
-export type Clause = { slot: number; lit: string; exact?: boolean }[];
+export type Clause = {
+  slot: number;
+  lit: string;
+  exact?: boolean;
+  /** `lit` is one UTF-16 code unit (≥ 0x80) that must occur. */
+  char?: boolean;
+}[];
 
 /**
  * What a predicate needs: every clause must hold (each clause: one of its
@@ -70,7 +79,9 @@ export function clauseNeed(c: Clause | null): Need | null {
 function score(c: Clause): number {
   let minLen = Infinity;
   // A whole-value match is as selective as a long substring.
-  for (const x of c) minLen = Math.min(minLen, x.exact ? 12 : x.lit.length);
+  for (const x of c) {
+    minLen = Math.min(minLen, x.exact ? 12 : x.char ? 4 : x.lit.length);
+  }
   return Math.min(minLen, 12) * 1000 - c.length;
 }
 
@@ -90,7 +101,7 @@ export function needAny(parts: (Need | null)[]): Need | null {
   for (const p of parts) {
     if (!p) return null;
     for (const x of best(p)) {
-      const k = `${x.slot}\u0000${x.exact ? "=" : "~"}${x.lit}`;
+      const k = `${x.slot}\u0000${x.exact ? "=" : x.char ? "#" : "~"}${x.lit}`;
       if (!seen.has(k)) {
         seen.add(k);
         out.push(x);
@@ -145,6 +156,8 @@ export class PrefilterPlan<R extends Prefilterable> {
   readonly #slots: SlotIndex[];
   /** Per-field dispatch of exact literals: lowercased value → clause ids. */
   readonly #exact: { slot: number; values: Map<string, number[]> }[];
+  /** Per field, non-ASCII code units → clause ids. */
+  readonly #chars: { slot: number; units: Map<number, number[]> }[];
   readonly #stamp: Int32Array;
   readonly #hits: Int32Array;
   readonly #clauseRule: Int32Array;
@@ -162,6 +175,7 @@ export class PrefilterPlan<R extends Prefilterable> {
     this.#indexed = [];
     const bySlot = new Map<number, Map<string, number[]>>();
     const exactBySlot = new Map<number, Map<string, number[]>>();
+    const charBySlot = new Map<number, Map<number, number[]>>();
     const clauseRule: number[] = [];
     const clauseCount: number[] = [];
     for (const r of rules) {
@@ -175,7 +189,16 @@ export class PrefilterPlan<R extends Prefilterable> {
       for (const clause of r.need) {
         const cid = clauseRule.length;
         clauseRule.push(local);
-        for (const { slot, lit, exact } of clause) {
+        for (const { slot, lit, exact, char } of clause) {
+          if (char) {
+            let m = charBySlot.get(slot);
+            if (!m) charBySlot.set(slot, m = new Map());
+            const unit = lit.charCodeAt(0);
+            const list = m.get(unit) ?? [];
+            if (list[list.length - 1] !== cid) list.push(cid);
+            m.set(unit, list);
+            continue;
+          }
           const index = exact ? exactBySlot : bySlot;
           let m = index.get(slot);
           if (!m) index.set(slot, m = new Map());
@@ -192,6 +215,7 @@ export class PrefilterPlan<R extends Prefilterable> {
     this.#hits = new Int32Array(this.#indexed.length);
     this.#slots = [...bySlot].map(([slot, lits]) => buildSlot(slot, lits));
     this.#exact = [...exactBySlot].map(([slot, values]) => ({ slot, values }));
+    this.#chars = [...charBySlot].map(([slot, units]) => ({ slot, units }));
   }
 
   /** Number of rules that always run (no literal need). */
@@ -246,6 +270,20 @@ export class PrefilterPlan<R extends Prefilterable> {
             : undefined;
           const list = es === undefined ? undefined : ix.values.get(es);
           if (list !== undefined) mark(list, st);
+        }
+      }
+    }
+    for (let ci = 0; ci < this.#chars.length; ci++) {
+      const ix = this.#chars[ci];
+      const s = view.lower(ix.slot);
+      if (s !== undefined) {
+        scanChars(ix.units, s, st);
+        continue;
+      }
+      const x = view.get(ix.slot);
+      if (Array.isArray(x)) {
+        for (const e of x) {
+          if (typeof e === "string") scanChars(ix.units, e.toLowerCase(), st);
         }
       }
     }
@@ -328,6 +366,44 @@ interface ScanState {
   stamp: Int32Array;
   hits: Int32Array;
   picked: number[];
+}
+
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/** Marks the clauses of the non-ASCII code units that occur in `s`. */
+function scanChars(
+  units: Map<number, number[]>,
+  s: string,
+  st: ScanState,
+): void {
+  if (!NON_ASCII.test(s)) return; // the common case: one native scan
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    const list = units.get(c);
+    if (list !== undefined) mark(list, st);
+  }
+}
+
+/**
+ * A non-ASCII code unit of `lit` usable as a need: one whose lowercase is
+ * itself a single code unit found in the lowercased value whenever `lit`
+ * occurs (the sigmas and the dotted İ lowercase by context, and are
+ * skipped). Returns it lowercased, or null.
+ */
+export function needChar(lit: string): string | null {
+  for (let i = 0; i < lit.length; i++) {
+    const c = lit.charCodeAt(i);
+    if (c < 0x80) continue;
+    const ch = lit[i];
+    if (c >= 0xd800 && c <= 0xdfff) return ch; // emoji halves have no case
+    if (ch === "\u03a3" || ch === "\u03c2" || ch === "\u03c3") continue;
+    const low = ch.toLowerCase();
+    if (low.length === 1 && low.toUpperCase().toLowerCase() === low) {
+      return low;
+    }
+  }
+  return null;
 }
 
 /** Marks `clauses` as holding; a rule is picked when all its clauses hold. */

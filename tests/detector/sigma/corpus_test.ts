@@ -118,6 +118,10 @@ const COMMANDS = [
   // Regex-only rules (their required literals are prefilter needs).
   "ipconfig   /all",
   "route print",
+  // Emoji, Cyrillic homoglyphs and the right-to-left override (non-ASCII needs).
+  "powershell -c \u{1F525}\u{1F4A5} calc",
+  "\u0441md.exe /c wh\u043Eami",
+  "notepad.exe invoice\u202Etxt.exe",
   "ping -n 1 127.0.0.1 & echo EEEE > c:\\temp\\x",
   '"C:\\Windows\\wsass.exe" "C:\\Windows\\System32\\werfaultsecure.exe" 612',
 ];

@@ -4,7 +4,10 @@
  * same rules a full evaluation matches.
  */
 import assert from "node:assert/strict";
-import { regexLiterals } from "../../../stages/detector/sigma/prefilter.ts";
+import {
+  needChar,
+  regexLiterals,
+} from "../../../stages/detector/sigma/prefilter.ts";
 import { EventView } from "../../../stages/detector/sigma/fields.ts";
 import { event, rulesFrom } from "./_helpers.ts";
 
@@ -77,6 +80,14 @@ const RULES = [
     "  selection:\n    CommandLine|re: 'route\\s+print'\n  condition: selection",
   ),
   rule(
+    "emoji",
+    "  selection:\n    CommandLine|contains:\n      - '\u{1F525}'\n      - '\u{1F600}'\n  condition: selection",
+  ),
+  rule(
+    "homoglyph",
+    "  selection:\n    CommandLine|contains:\n      - '\u0410'\n      - '\u0441'\n  condition: selection",
+  ),
+  rule(
     "exact-short",
     "  selection:\n    Image:\n      - 'System'\n      - ''\n  condition: selection",
   ),
@@ -108,6 +119,11 @@ Deno.test("exact and regex needs: events without the literal or value skip the r
     [windows(1, { Image: "" }), ["exact-short"]],
     [windows(1, { Image: "C:\\System" }), []],
     [windows(160, {}), []],
+    [windows(1, { CommandLine: "calc \u{1F525}" }), ["emoji"]],
+    [windows(1, { CommandLine: "calc \u{1F4A5}" }), [], ["emoji"]], // same high surrogate
+    [windows(1, { CommandLine: "\u0430dmin" }), ["homoglyph"]], // lowercase of А
+    [windows(1, { CommandLine: "\u0421MD" }), ["homoglyph"]], // С lowercases to с
+    [windows(1, { CommandLine: "cmd /c calc" }), []], // ASCII: skipped
   ];
   for (const [ev, want, candidatesWant] of cases) {
     view.reset(ev as unknown as Record<string, unknown>);
@@ -122,4 +138,13 @@ Deno.test("exact and regex needs: events without the literal or value skip the r
       "only rules that can match are candidates",
     );
   }
+});
+
+Deno.test("needChar: a caseless or lowercase-stable non-ASCII unit, never the sigmas", () => {
+  assert.equal(needChar("ab"), null);
+  assert.equal(needChar("\u{1F525}"), "\uD83D");
+  assert.equal(needChar("\u0410"), "\u0430");
+  assert.equal(needChar("\u202E"), "\u202E");
+  assert.equal(needChar("\u03A3"), null); // Σ lowercases to σ or ς by context
+  assert.equal(needChar("x\u03A3\u00E9"), "\u00E9");
 });
