@@ -72,6 +72,8 @@ export function compileRuleRegex(
   const danger = catastrophicShape(src);
   if (danger) throw new Error(`regex rejected as unsafe: ${danger}`);
   try {
+    const chain = parseDotChain(src, f.has("i"));
+    if (chain) return new DotChainRegExp(src, [...f].join(""), chain);
     return new RegExp(src, [...f].join(""));
   } catch (e) {
     throw new Error(`regex does not compile: ${(e as Error).message}`);
@@ -116,6 +118,8 @@ type Rep = 0 | 1 | 2; // none, bounded, unbounded
  */
 export function catastrophicShape(src: string): string {
   if (/\\[1-9]|\\k</.test(src)) return "back-references are not allowed";
+  const adjacent = adjacentOverlap(src);
+  if (adjacent) return adjacent;
   const s = stripEscapesAndClasses(src);
   interface Frame {
     rep: Rep;
@@ -178,6 +182,217 @@ export function catastrophicShape(src: string): string {
     }
   }
   return "";
+}
+
+/**
+ * Two consecutive atoms both repeated without bound whose characters can
+ * overlap (`x+x+`, `\d+[0-9]*`, `.*.*`): the split point between them is
+ * ambiguous, so a failing match tries every split (review A4).
+ */
+function adjacentOverlap(src: string): string {
+  let prev: string | null = null;
+  let i = 0;
+  while (i < src.length) {
+    const c = src[i];
+    let atom: string;
+    if (c === "(") {
+      prev = null;
+      i++;
+      const m = /^\?(?:[:=!]|<[=!]|<[A-Za-z_][A-Za-z0-9_]*>|[ims-]+:)/.exec(
+        src.slice(i),
+      );
+      if (m) i += m[0].length;
+      continue;
+    }
+    if (c === ")" || c === "|" || c === "^" || c === "$") {
+      prev = null;
+      i++;
+      // A quantifier after a group: the group is one unit, handled by
+      // catastrophicShape; skip the quantifier here.
+      if (c === ")") i += quantifierLength(src, i);
+      continue;
+    }
+    if (c === "\\") {
+      atom = src.slice(i, i + 2);
+      i += 2;
+    } else if (c === "[") {
+      let j = i + 1;
+      if (src[j] === "^") j++;
+      if (src[j] === "]") j++;
+      while (j < src.length && src[j] !== "]") j += src[j] === "\\" ? 2 : 1;
+      atom = src.slice(i, j + 1);
+      i = j + 1;
+    } else {
+      atom = c;
+      i++;
+    }
+    const q = quantifierAt(src, i);
+    i += quantifierLength(src, i);
+    if (q.rep !== 2) {
+      prev = null;
+      continue;
+    }
+    if (prev !== null && atomsOverlap(prev, atom)) {
+      return `adjacent unbounded repeats ${
+        JSON.stringify(prev + "+" + atom + "+")
+      } can match the same characters`;
+    }
+    prev = atom;
+  }
+  return "";
+}
+
+/** Characters of a quantifier (with a lazy `?`) starting at `i`, or 0. */
+function quantifierLength(s: string, i: number): number {
+  let n = 0;
+  const c = s[i];
+  if (c === "*" || c === "+" || c === "?") n = 1;
+  else if (c === "{") {
+    const m = /^\{\d*,?\d*\}/.exec(s.slice(i));
+    if (m) n = m[0].length;
+  }
+  if (n > 0 && s[i + n] === "?") n++;
+  return n;
+}
+
+/** Whether two atoms can match a common character (probed over Latin-1). */
+function atomsOverlap(a: string, b: string): boolean {
+  if (a === b || a === "." || b === ".") return true;
+  let ra: RegExp, rb: RegExp;
+  try {
+    ra = new RegExp(`^${a}$`);
+    rb = new RegExp(`^${b}$`);
+  } catch {
+    return true;
+  }
+  for (let c = 0; c < 256; c++) {
+    const ch = String.fromCharCode(c);
+    if (ra.test(ch) && rb.test(ch)) return true;
+  }
+  return false;
+}
+
+/**
+ * A regex made only of literal characters and `.*` / `.+` (the SigmaHQ
+ * `\+.*\+.*\+…` shape): literal pieces with the least gap before each,
+ * and the least tail. Null for any other regex.
+ */
+interface DotChain {
+  pieces: string[];
+  gaps: number[];
+  tail: number;
+}
+
+function parseDotChain(src: string, fold: boolean): DotChain | null {
+  const pieces: string[] = [];
+  const gaps: number[] = [];
+  let lit = "";
+  let gap = 0;
+  let wild = 0;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i];
+    if (c === "." && (src[i + 1] === "*" || src[i + 1] === "+")) {
+      if (lit) {
+        pieces.push(lit);
+        gaps.push(gap);
+        lit = "";
+        gap = 0;
+      }
+      if (src[i + 1] === "+") gap++;
+      wild++;
+      i++;
+      if (src[i + 1] === "?") i++;
+      continue;
+    }
+    let ch: string;
+    if (c === "\\") {
+      const n = src[i + 1];
+      if (n === undefined || /[A-Za-z0-9]/.test(n)) return null;
+      ch = n;
+      i++;
+    } else if (".^$|?*+()[]{}".includes(c)) return null;
+    else ch = c;
+    if (fold && ch.charCodeAt(0) > 127) return null;
+    lit += fold ? ch.toLowerCase() : ch;
+  }
+  if (wild === 0) return null;
+  if (lit) {
+    pieces.push(lit);
+    gaps.push(gap);
+    gap = 0;
+  }
+  return { pieces, gaps, tail: gap };
+}
+
+/**
+ * A literal-and-dot-star regex matched in linear time: each piece found
+ * leftmost after the previous (leftmost is optimal when the gaps are
+ * `.*`/`.+`), within one line unless the `s` flag is set. Behaves as the
+ * RegExp it extends for `test`; the rest of RegExp is inherited.
+ */
+class DotChainRegExp extends RegExp {
+  readonly #chain: DotChain;
+  readonly #fold: boolean;
+  readonly #dotAll: boolean;
+  /** Per piece, the last found index (reused across lines of one test). */
+  readonly #found: Float64Array;
+
+  constructor(src: string, flags: string, chain: DotChain) {
+    super(src, flags);
+    this.#chain = chain;
+    this.#fold = flags.includes("i");
+    this.#dotAll = flags.includes("s");
+    this.#found = new Float64Array(chain.pieces.length);
+  }
+
+  override test(s: string): boolean {
+    this.#found.fill(-2);
+    if (this.#dotAll) return this.#range(s, 0, s.length);
+    let start = 0;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 10 || c === 13 || c === 0x2028 || c === 0x2029) {
+        if (this.#range(s, start, i)) return true;
+        start = i + 1;
+      }
+    }
+    return this.#range(s, start, s.length);
+  }
+
+  #range(s: string, from: number, end: number): boolean {
+    const { pieces, gaps, tail } = this.#chain;
+    let pos = from;
+    for (let k = 0; k < pieces.length; k++) {
+      pos += gaps[k];
+      const i = this.#find(k, s, pos);
+      if (i < 0 || i + pieces[k].length > end) return false;
+      pos = i + pieces[k].length;
+    }
+    return end - pos >= tail;
+  }
+
+  /** Leftmost index ≥ pos of piece k in s (memoised: lines move forward). */
+  #find(k: number, s: string, pos: number): number {
+    const last = this.#found[k];
+    if (last === -1 || last >= pos) return last;
+    const lit = this.#chain.pieces[k];
+    let i: number;
+    if (!this.#fold) i = s.indexOf(lit, pos);
+    else {
+      i = -1;
+      outer: for (let p = pos; p + lit.length <= s.length; p++) {
+        for (let j = 0; j < lit.length; j++) {
+          let c = s.charCodeAt(p + j);
+          if (c >= 65 && c <= 90) c += 32;
+          if (c !== lit.charCodeAt(j)) continue outer;
+        }
+        i = p;
+        break;
+      }
+    }
+    this.#found[k] = i;
+    return i;
+  }
 }
 
 function quantifierAt(s: string, i: number): { rep: Rep; max: number } {

@@ -4,6 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { at, event, matches, rulesFrom, ruleYaml, runAll } from "./_helpers.ts";
+import {
+  catastrophicShape,
+  compileRuleRegex,
+  testBounded,
+} from "../../../stages/detector/sigma/regex_guard.ts";
 
 const g = globalThis as Record<string, unknown>;
 
@@ -172,4 +177,38 @@ Deno.test("A3: wildcard semantics: ?, anchors, overlapping parts, case", () => {
     const got = matches(set, event({ fields: { F: value } }));
     assert.equal(got, want, `${pattern} on ${value.slice(0, 40)}`);
   }
+});
+
+Deno.test("A4: adjacent overlapping unbounded quantifiers are rejected", () => {
+  for (const bad of ["(x+x+)y", "a\\w*\\w+b", "(?:.*.*)=", "(\\d+[0-9]+)z"]) {
+    assert.notEqual(catastrophicShape(bad), "", bad);
+  }
+  // Adjacent but disjoint: still fine.
+  for (const ok of ["\\s+\\S+", "a+b+", "\\d+[a-z]+", "[0-9]+\\.[0-9]+"]) {
+    assert.equal(catastrophicShape(ok), "", ok);
+  }
+});
+
+Deno.test("A4: chains of .* run in linear time over the whole value", () => {
+  const re = compileRuleRegex(".*a.*b.*c.*d", {});
+  const s = "a".repeat(3000);
+  let hit = true;
+  const ms = timed(() => (hit = testBounded(re, s)));
+  assert.equal(hit, false);
+  assert.ok(ms < 2000, `took ${ms.toFixed(0)} ms`);
+  assert.equal(testBounded(re, "xxaxbyyc--d"), true);
+  assert.equal(testBounded(re, "xxaxbyyc\nd"), false); // . stops at a newline
+  assert.equal(compileRuleRegex(".*a.*b", { s: true }).test("a\nb"), true);
+  assert.equal(compileRuleRegex("A.+B", { i: true }).test("xa-bx"), true);
+  assert.equal(compileRuleRegex("a.+b", {}).test("ab"), false);
+  // The stock SigmaHQ shape, 13 `+` separated by `.*`, padded to 3 KB.
+  const plus = compileRuleRegex(
+    "\\+.*\\+.*\\+.*\\+.*\\+.*\\+.*\\+.*\\+.*\\+.*\\+.*\\+.*\\+.*\\+.*\\+",
+    {},
+  );
+  const pad = ("+" + "a".repeat(150)).repeat(13);
+  const ms2 = timed(() => (hit = testBounded(plus, pad)));
+  assert.equal(hit, false);
+  assert.ok(ms2 < 2000, `took ${ms2.toFixed(0)} ms`);
+  assert.equal(testBounded(plus, "+".repeat(14)), true);
 });
