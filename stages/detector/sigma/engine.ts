@@ -11,6 +11,7 @@ import { buildAlert } from "./alert.ts";
 import type { RuleSet } from "./compile.ts";
 import { CorrelationEngine, type CorrelationOptions } from "./correlation.ts";
 import { EventView } from "./fields.ts";
+import { regexInputsCut } from "./regex_guard.ts";
 
 /** Tuning of the Sigma detector. */
 export interface SigmaDetectorOptions extends CorrelationOptions {
@@ -186,6 +187,7 @@ export class SigmaDetector implements Detector {
       rules: this.#set.rules.length,
       correlations: this.#set.correlations.length,
       ...this.#counters,
+      regex_inputs_cut: regexInputsCut(),
       correlation: this.#corr.stats(),
       hits_by_rule: Object.fromEntries(this.#ruleHits),
     };

@@ -7,6 +7,8 @@ import { at, event, matches, rulesFrom, ruleYaml, runAll } from "./_helpers.ts";
 import {
   catastrophicShape,
   compileRuleRegex,
+  REGEX_INPUT_MAX,
+  regexInputsCut,
   testBounded,
 } from "../../../stages/detector/sigma/regex_guard.ts";
 
@@ -211,4 +213,29 @@ Deno.test("A4: chains of .* run in linear time over the whole value", () => {
   assert.equal(hit, false);
   assert.ok(ms2 < 2000, `took ${ms2.toFixed(0)} ms`);
   assert.equal(testBounded(plus, "+".repeat(14)), true);
+});
+
+Deno.test("A5: padding a value past the regex bound does not evade |re rules", () => {
+  const re = compileRuleRegex("mimikatz\\.exe", {});
+  const padded = "x".repeat(REGEX_INPUT_MAX * 2) + " mimikatz.exe";
+  assert.equal(testBounded(re, padded), true); // tail still scanned
+  assert.equal(testBounded(re, "mimikatz.exe " + "x".repeat(50_000)), true);
+  // Linear matchers see the whole value: a needle in the middle is found.
+  const chain = compileRuleRegex("invoke.*mimikatz", { i: true });
+  const mid = "x".repeat(20_000) + "Invoke-Mimikatz" + "y".repeat(20_000);
+  assert.equal(testBounded(chain, mid), true);
+  // A long value is counted, not silently cut.
+  const before = regexInputsCut();
+  const set = rulesFrom(
+    ruleYaml(
+      `selection:\n  CommandLine|re: 'mimi[k]atz'\ncondition: selection`,
+    ),
+  );
+  const { detector, alerts } = runAll(set, [
+    event({ process: { command_line: "a".repeat(40_000) + " mimikatz" } }),
+  ]);
+  assert.equal(alerts.length, 1);
+  assert.ok(regexInputsCut() > before);
+  const st = detector.stats() as { regex_inputs_cut: number };
+  assert.ok(st.regex_inputs_cut >= 1);
 });
