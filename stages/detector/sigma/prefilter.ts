@@ -134,7 +134,24 @@ interface SlotIndex {
   mask: number;
   /** Per literal list: [literal, offset of the gram in it, rule ids]. */
   lists: { lit: string; off: number; rules: number[] }[][];
+  /**
+   * Values already scanned → the clause lists of the literals found in
+   * them. Field values repeat (images, parent images, channels, common
+   * command lines), and a lookup costs one hash of the value where a scan
+   * costs a probe per character.
+   */
+  seen: Map<string, number[][]>;
+  /** Characters of the values held in `seen`. */
+  seenChars: number;
 }
+
+/** Distinct values remembered per indexed field (then forgotten at once). */
+const SEEN_MAX = 1024;
+/** Longer values are scanned every time (rarely repeated, costly to keep). */
+const SEEN_MAX_LENGTH = 512;
+/** Characters held by all the `seen` maps together (≈ 4 MB). */
+const SEEN_BUDGET = 2 * 1024 * 1024;
+let seenCharsTotal = 0;
 
 function gramAt(s: string, i: number): number {
   return ((s.charCodeAt(i) & 0xff) << 24) |
@@ -355,7 +372,7 @@ function buildSlot(slot: number, lits: Map<string, number[]>): SlotIndex {
     heads[h] = lists.length;
     lists.push(list);
   }
-  return { slot, keys, heads, mask, lists };
+  return { slot, keys, heads, mask, lists, seen: new Map(), seenChars: 0 };
 }
 
 interface ScanState {
@@ -424,8 +441,38 @@ function mark(clauses: number[], st: ScanState): void {
 
 /** Marks the clauses whose literals occur in `s`; a rule is picked when all its clauses hold. */
 function scan(ix: SlotIndex, s: string, st: ScanState): void {
+  if (s.length < 4) return;
+  if (s.length > SEEN_MAX_LENGTH) {
+    scanInto(ix, s, null, st);
+    return;
+  }
+  let found = ix.seen.get(s);
+  if (found === undefined) {
+    found = [];
+    scanInto(ix, s, found, null);
+    if (ix.seen.size >= SEEN_MAX || seenCharsTotal >= SEEN_BUDGET) {
+      seenCharsTotal -= ix.seenChars;
+      ix.seenChars = 0;
+      ix.seen.clear();
+    }
+    ix.seen.set(s, found);
+    ix.seenChars += s.length;
+    seenCharsTotal += s.length;
+  }
+  for (let i = 0; i < found.length; i++) mark(found[i], st);
+}
+
+/**
+ * Scans `s` for the slot's literals: each found literal's clause list goes
+ * into `found` (once) and/or is marked in `st`.
+ */
+function scanInto(
+  ix: SlotIndex,
+  s: string,
+  found: number[][] | null,
+  st: ScanState | null,
+): void {
   const n = s.length;
-  if (n < 4) return;
   const { keys, heads, mask, lists } = ix;
   let g = ((s.charCodeAt(0) & 0xff) << 16) | ((s.charCodeAt(1) & 0xff) << 8) |
     (s.charCodeAt(2) & 0xff);
@@ -441,7 +488,10 @@ function scan(ix: SlotIndex, s: string, st: ScanState): void {
         for (let k = 0; k < list.length; k++) {
           const e = list[k];
           const start = at - e.off;
-          if (start >= 0 && s.startsWith(e.lit, start)) mark(e.rules, st);
+          if (start >= 0 && s.startsWith(e.lit, start)) {
+            if (st !== null) mark(e.rules, st);
+            if (found !== null && !found.includes(e.rules)) found.push(e.rules);
+          }
         }
         break;
       }

@@ -148,3 +148,20 @@ Deno.test("needChar: a caseless or lowercase-stable non-ASCII unit, never the si
   assert.equal(needChar("\u03A3"), null); // Σ lowercases to σ or ς by context
   assert.equal(needChar("x\u03A3\u00E9"), "\u00E9");
 });
+
+Deno.test("remembered scans: values seen before, and past the memory's size, select the same rules", () => {
+  const set = rulesFrom(RULES);
+  const view = new EventView(set.fields);
+  const candidates = (cmd: string) => {
+    view.reset(
+      windows(1, { CommandLine: cmd }) as unknown as Record<string, unknown>,
+    );
+    return set.router.route(view).map((r) => r.meta.id);
+  };
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < 1500; i++) {
+      assert.deepEqual(candidates(`route print ${i}`), ["regex-route"]);
+      assert.deepEqual(candidates(`netstat -r ${i}`), []);
+    }
+  }
+});
