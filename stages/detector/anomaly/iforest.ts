@@ -253,24 +253,30 @@ export class IsolationForest {
       const ni = (1 << depth) - 1, nl = ni + 1, trees = this.roots.length;
       let sum = 0;
       let t = 0, base = 0, leaf = -ni;
-      // Two trees per step: their walks are independent, so the CPU
-      // overlaps one's loads with the other's compares.
-      for (; t + 1 < trees; t += 2) {
-        const base2 = base + ni;
-        let i = 0, j = 0;
+      // Four trees per step: their walks are independent, so the CPU
+      // overlaps one's loads with the others' compares.
+      for (; t + 3 < trees; t += 4) {
+        const b1 = base + ni, b2 = b1 + ni, b3 = b2 + ni;
+        let i0 = 0, i1 = 0, i2 = 0, i3 = 0;
         for (let d = 0; d < depth; d++) {
-          const k = base + i, m = base2 + j;
-          i = x[offset + pf[k]] < pv[k] ? 2 * i + 1 : 2 * i + 2;
-          j = x[offset + pf[m]] < pv[m] ? 2 * j + 1 : 2 * j + 2;
+          const k0 = base + i0, k1 = b1 + i1, k2 = b2 + i2, k3 = b3 + i3;
+          i0 = x[offset + pf[k0]] < pv[k0] ? 2 * i0 + 1 : 2 * i0 + 2;
+          i1 = x[offset + pf[k1]] < pv[k1] ? 2 * i1 + 1 : 2 * i1 + 2;
+          i2 = x[offset + pf[k2]] < pv[k2] ? 2 * i2 + 1 : 2 * i2 + 2;
+          i3 = x[offset + pf[k3]] < pv[k3] ? 2 * i3 + 1 : 2 * i3 + 2;
         }
         // Added one tree at a time, in tree order: the same sum as walking
         // them one by one.
-        sum += pl[leaf + i];
+        sum += pl[leaf + i0];
         if (sum > bound) return sum;
-        sum += pl[leaf + nl + j];
+        sum += pl[leaf + nl + i1];
         if (sum > bound) return sum;
-        base += 2 * ni;
-        leaf += 2 * nl;
+        sum += pl[leaf + 2 * nl + i2];
+        if (sum > bound) return sum;
+        sum += pl[leaf + 3 * nl + i3];
+        if (sum > bound) return sum;
+        base += 4 * ni;
+        leaf += 4 * nl;
       }
       for (; t < trees; t++) {
         let i = 0;
