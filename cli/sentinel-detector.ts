@@ -307,6 +307,13 @@ async function runMain(args: string[]): Promise<number> {
     latenessMs: spanOption(values, "lateness"),
     memoryCapBytes: memMb * 1024 * 1024,
     singleSuppressMs: spanOption(values, "suppress-window"),
+    // Rate-limited by the detector: at most once a minute per rule.
+    onRuleError: (rule, error, count) =>
+      logger.warn("rule failed on an event; skipped for it", {
+        rule,
+        error: String(error),
+        count,
+      }),
   });
   const detectors: Detector[] = [sigma];
   const anomaly = await anomalyDetectorFromFlags(values, logger);

@@ -22,6 +22,11 @@ export interface SigmaDetectorOptions extends CorrelationOptions {
   singleSuppressMs?: number;
   /** Most rule+entity suppression keys held. @default 100000 */
   maxSuppressionKeys?: number;
+  /**
+   * Told when a rule throws on an event (the rule is skipped for that
+   * event only); called at most once a minute per rule.
+   */
+  onRuleError?: (ruleId: string, error: unknown, count: number) => void;
 }
 
 /** Runs a compiled {@link RuleSet} as a {@link Detector}. */
@@ -43,6 +48,9 @@ export class SigmaDetector implements Detector {
     errors: 0,
   };
   readonly #ruleHits = new Map<string, number>();
+  readonly #ruleErrors = new Map<string, number>();
+  /** Per rule id, when its error was last reported (wall ms). */
+  readonly #ruleErrorReported = new Map<string, number>();
 
   constructor(set: RuleSet, opts: SigmaDetectorOptions = {}) {
     this.#opts = opts;
@@ -86,7 +94,15 @@ export class SigmaDetector implements Detector {
     let corrTs = NaN;
     for (let i = 0; i < rules.length; i++) {
       const r = rules[i];
-      if (!r.match(view)) continue;
+      let hit: boolean;
+      try {
+        hit = r.match(view);
+      } catch (e) {
+        // One rule failing on one event must not skip the rules after it.
+        this.#ruleError(r.meta.id, e);
+        continue;
+      }
+      if (!hit) continue;
       this.#counters.matches++;
       this.#ruleHits.set(r.meta.id, (this.#ruleHits.get(r.meta.id) ?? 0) + 1);
       if (Number.isNaN(tsMs)) {
@@ -110,6 +126,19 @@ export class SigmaDetector implements Detector {
         );
       }
     }
+  }
+
+  #ruleError(id: string, e: unknown): void {
+    this.#counters.errors++;
+    const n = (this.#ruleErrors.get(id) ?? 0) + 1;
+    this.#ruleErrors.set(id, n);
+    const report = this.#opts.onRuleError;
+    if (report === undefined) return;
+    const now = Date.now();
+    const last = this.#ruleErrorReported.get(id);
+    if (last !== undefined && now - last < 60_000) return;
+    this.#ruleErrorReported.set(id, now);
+    report(id, e, n);
   }
 
   /**
@@ -190,6 +219,7 @@ export class SigmaDetector implements Detector {
       regex_inputs_cut: regexInputsCut(),
       correlation: this.#corr.stats(),
       hits_by_rule: Object.fromEntries(this.#ruleHits),
+      errors_by_rule: Object.fromEntries(this.#ruleErrors),
     };
   }
 }

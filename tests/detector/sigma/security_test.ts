@@ -239,3 +239,46 @@ Deno.test("A5: padding a value past the regex bound does not evade |re rules", (
   const st = detector.stats() as { regex_inputs_cut: number };
   assert.ok(st.regex_inputs_cut >= 1);
 });
+
+Deno.test("A6: one rule throwing on an event does not skip the other rules", () => {
+  const set = rulesFrom(`title: Reads A Hostile Field
+id: 30000000-0000-4000-8000-000000000001
+logsource: {}
+detection:
+  sel:
+    Hostile: '?'
+  condition: sel
+level: low
+---
+title: Failed Login
+id: 30000000-0000-4000-8000-000000000002
+logsource: {}
+detection:
+  sel:
+    action: ssh_login
+  condition: sel
+level: low
+`);
+  assert.deepEqual(set.errors, []);
+  // A list whose iteration throws: the rule's predicate fails mid-match.
+  const hostile = ["y"];
+  Object.defineProperty(hostile, Symbol.iterator, {
+    value: () => {
+      throw new Error("hostile list");
+    },
+  });
+  const payload = { Hostile: hostile };
+  const { alerts, detector } = runAll(set, [
+    event({ action: "ssh_login", payload }),
+  ]);
+  assert.deepEqual(
+    alerts.map((a) => a.rule.id),
+    ["30000000-0000-4000-8000-000000000002"],
+  );
+  const st = detector.stats() as {
+    errors: number;
+    errors_by_rule: Record<string, number>;
+  };
+  assert.equal(st.errors, 1);
+  assert.equal(st.errors_by_rule["30000000-0000-4000-8000-000000000001"], 1);
+});
