@@ -60,7 +60,11 @@ export interface AlertParts {
   nowMs: number;
 }
 
-/** Assembles a schema-valid alert; `alert_id = stableId(rule id, group key, window start)`. */
+/**
+ * Assembles a schema-valid alert; `alert_id = stableId(rule id, tenant,
+ * group key, window start)`. The tenant is always part of the id: event ids
+ * are not unique across tenants (review A7).
+ */
 export function buildAlert(p: AlertParts): Alert {
   const start = new Date(p.windowStartMs).toISOString();
   const ids = p.eventIds.length > EVIDENCE_MAX
@@ -68,7 +72,7 @@ export function buildAlert(p: AlertParts): Alert {
     : p.eventIds;
   return {
     record: "alert",
-    alert_id: stableId(p.meta.id, p.groupKey, start),
+    alert_id: stableId(p.meta.id, p.tenant, p.groupKey, start),
     kind: p.kind,
     tenant: p.tenant,
     rule: ruleRef(p.meta),

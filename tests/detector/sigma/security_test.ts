@@ -282,3 +282,16 @@ level: low
   assert.equal(st.errors, 1);
   assert.equal(st.errors_by_rule["30000000-0000-4000-8000-000000000001"], 1);
 });
+
+Deno.test("A7: the same event id in two tenants gives two distinct alert ids", () => {
+  const set = rulesFrom(
+    ruleYaml(`selection:\n  action: ssh_login\ncondition: selection`),
+  );
+  const a = event({ tenant: "acme", action: "ssh_login" });
+  const b = { ...a, tenant: "globex" };
+  const { alerts } = runAll(set, [a, b]);
+  assert.equal(alerts.length, 2);
+  assert.notEqual(alerts[0].alert_id, alerts[1].alert_id);
+  // Still deterministic: the same event raises the same id again.
+  assert.equal(runAll(set, [a]).alerts[0].alert_id, alerts[0].alert_id);
+});
