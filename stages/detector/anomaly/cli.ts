@@ -133,8 +133,12 @@ export async function anomalyDetectorFromFlags(
       trees: model.forest.trees,
     });
   } else {
-    log.info(
-      "no --model: the anomaly model trains on a warm-up window, then scores",
+    // Loud on purpose (review A9): whatever happens in the warm-up window,
+    // an attack included, becomes the baseline and is never scored.
+    log.warn(
+      "no --model: the anomaly model trains on the first live events, which " +
+        "are not scored; an attack during warm-up becomes baseline. Train " +
+        "offline ('sentinel-detector train') and pass --model, or --anomaly off",
       {
         warmup_events: warmup,
       },
