@@ -14,8 +14,15 @@ import {
   type SourceDoc,
 } from "./compile.ts";
 
-/** Lists rule files under `path` (a file or a folder), sorted for determinism. */
-export async function listRuleFiles(path: string): Promise<string[]> {
+/**
+ * Lists rule files under `path` (a file or a folder), sorted for
+ * determinism. Symbolic links inside a folder are not followed (they could
+ * leave the rules folder or loop); each is reported in `skipped` when given.
+ */
+export async function listRuleFiles(
+  path: string,
+  skipped?: { file: string; reason: string }[],
+): Promise<string[]> {
   const st = await Deno.stat(path);
   if (st.isFile) return [path];
   const out: string[] = [];
@@ -28,6 +35,13 @@ export async function listRuleFiles(path: string): Promise<string[]> {
       const p = `${dir.replace(/\/+$/, "")}/${e.name}`;
       if (e.isDirectory) await walk(p);
       else if (e.isFile && /\.ya?ml$/i.test(e.name)) out.push(p);
+      else if (e.isSymlink && skipped) {
+        skipped.push({
+          file: p,
+          reason:
+            "symbolic link not followed; copy the rule file into the rules folder",
+        });
+      }
     }
   };
   await walk(path);
@@ -41,7 +55,9 @@ export function parseRuleText(
   errors: { file: string; reason: string }[],
 ): SourceDoc[] {
   const out: SourceDoc[] = [];
-  const docs = parseAllDocuments(text, { uniqueKeys: false });
+  // Duplicate keys are errors: a second `selection:` silently replacing the
+  // first would change what a reviewed rule detects (review A10).
+  const docs = parseAllDocuments(text, { uniqueKeys: true });
   const list = Array.isArray(docs) ? docs : [docs];
   list.forEach((doc, index) => {
     if (doc.errors.length > 0) {
@@ -76,7 +92,7 @@ export async function loadRuleSet(
   const docs: SourceDoc[] = [];
   const early: { file: string; reason: string }[] = [];
   for (const p of paths) {
-    for (const f of await listRuleFiles(p)) {
+    for (const f of await listRuleFiles(p, early)) {
       const text = await Deno.readTextFile(f);
       docs.push(...parseRuleText(f, text, early));
     }

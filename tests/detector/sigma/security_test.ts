@@ -11,6 +11,7 @@ import {
   regexInputsCut,
   testBounded,
 } from "../../../stages/detector/sigma/regex_guard.ts";
+import { loadRuleSet } from "../../../stages/detector/sigma/load.ts";
 
 const g = globalThis as Record<string, unknown>;
 
@@ -294,4 +295,39 @@ Deno.test("A7: the same event id in two tenants gives two distinct alert ids", (
   assert.notEqual(alerts[0].alert_id, alerts[1].alert_id);
   // Still deterministic: the same event raises the same id again.
   assert.equal(runAll(set, [a]).alerts[0].alert_id, alerts[0].alert_id);
+});
+
+Deno.test("A10: a duplicate YAML key rejects the rule instead of silently overwriting", () => {
+  const set = rulesFrom(`title: Dup
+id: 40000000-0000-4000-8000-000000000001
+logsource: {}
+detection:
+  sel:
+    action: ssh_login
+  sel:
+    action: nothing_at_all
+  condition: sel
+level: low
+`);
+  assert.equal(set.rules.length, 0);
+  assert.match(set.errors[0]?.reason ?? "", /duplicate|unique/i);
+});
+
+Deno.test("A10: a symlinked rule file is reported, not silently skipped", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const real = await Deno.makeTempFile({ suffix: ".yml" });
+    await Deno.writeTextFile(
+      real,
+      ruleYaml(`sel:\n  action: ssh_login\ncondition: sel`),
+    );
+    await Deno.symlink(real, `${dir}/linked.yml`);
+    const set = await loadRuleSet([dir]);
+    assert.equal(set.errors.length, 1, JSON.stringify(set.errors));
+    assert.match(set.errors[0].reason, /symbolic link/);
+    assert.match(set.errors[0].file, /linked\.yml$/);
+    await Deno.remove(real);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
