@@ -18,16 +18,19 @@ import {
   SigmaDetector,
 } from "../stages/detector/sigma/mod.ts";
 import { DetectorTransform } from "../stages/detector/transform.ts";
+import { correlationsSplitByPartitioning } from "../stages/detector/sigma/partitioning.ts";
 import {
   type CommandSpec,
   type FlagValues,
   intOption,
   listOption,
   main,
+  maxLineBytesOption,
   parseCommand,
   stringOption,
   UsageError,
 } from "../stages/shared/cli.ts";
+import { ENRICHED_MAX_LINE_BYTES } from "../stages/shared/ndjson.ts";
 import { createLogger, type Logger } from "../stages/shared/log.ts";
 import { runTransform } from "../stages/shared/runner.ts";
 import { parse as parseYaml } from "yaml";
@@ -79,13 +82,7 @@ const spec: CommandSpec = {
       description:
         "Where events and alerts go: -, file:PATH, kafka://HOST:PORT/TOPIC.",
     },
-    "max-line-bytes": {
-      type: "string",
-      default: String(1 << 20),
-      valueName: "BYTES",
-      description:
-        "Longest accepted input line; longer lines become dead letters.",
-    },
+    "max-line-bytes": maxLineBytesOption(ENRICHED_MAX_LINE_BYTES),
     lateness: {
       type: "string",
       default: "60s",
@@ -289,6 +286,17 @@ async function runMain(args: string[]): Promise<number> {
     throw new UsageError(`--rules: ${(e as Error).message}`);
   }
   logRejections(logger, set);
+  if (stringOption(values, "in")?.startsWith("kafka://")) {
+    // Kafka keys enriched events by source.ip: with several detector
+    // instances in the group, these correlations see each group split.
+    for (const c of correlationsSplitByPartitioning(set)) {
+      logger.warn(
+        "correlation not grouped by source.ip (the Kafka partition key): " +
+          "it is only complete with one detector instance on the topic",
+        { rule: c.id, title: c.title, group_by: c.groupBy },
+      );
+    }
+  }
   if (values.strict && set.errors.length) {
     throw new UsageError(`${set.errors.length} rules rejected (--strict)`);
   }

@@ -12,6 +12,7 @@ import {
   testBounded,
 } from "../../../stages/detector/sigma/regex_guard.ts";
 import { loadRuleSet } from "../../../stages/detector/sigma/load.ts";
+import { correlationsSplitByPartitioning } from "../../../stages/detector/sigma/partitioning.ts";
 
 const g = globalThis as Record<string, unknown>;
 
@@ -330,4 +331,13 @@ Deno.test("A10: a symlinked rule file is reported, not silently skipped", async 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("A8: correlations not grouped by the Kafka partition key are reported", async () => {
+  const pack = new URL("../../../sigma/", import.meta.url).pathname;
+  const set = await loadRuleSet([pack]);
+  const split = correlationsSplitByPartitioning(set).map((c) => c.title);
+  assert.ok(split.includes("Impossible Travel"), split.join(", "));
+  assert.ok(!split.includes("SSH Brute Force Attempts"), split.join(", "));
+  assert.ok(!split.includes("Port Scan"), split.join(", "));
 });
