@@ -42,10 +42,23 @@ Deno.test("transform: forwards each event and emits Sigma alerts after it", () =
   const alert = out[2].record as Alert;
   assert.equal(validateRecord(alert), null);
   assert.deepEqual(alert.evidence.event_ids, [loud.event_id]);
-  const stats = t.stats() as { events: number; alerts: number; sigma: unknown };
+  const stats = t.stats() as {
+    events: number;
+    alerts: number;
+    sigma: {
+      events: number;
+      matches: number;
+      alerts: number;
+      hits_by_rule: Record<string, number>;
+    };
+  };
   assert.equal(stats.events, 2);
   assert.equal(stats.alerts, 1);
-  assert.ok(stats.sigma);
+  // The Sigma detector's own figures: both events seen, the sudo one hit.
+  assert.equal(stats.sigma.events, 2);
+  assert.equal(stats.sigma.matches, 1);
+  assert.equal(stats.sigma.alerts, 1);
+  assert.deepEqual(stats.sigma.hits_by_rule, { [alert.rule.id]: 1 });
 });
 
 Deno.test("transform: a throwing detector does not stop the others", () => {
