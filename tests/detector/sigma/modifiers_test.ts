@@ -645,6 +645,8 @@ Deno.test("regex guard: catastrophic shapes are rejected, common safe shapes pas
       "(.|x)*",
       "(a*){20}",
       "(a)\\1",
+      "(x+x+)y", // adjacent overlapping repeats (review A4)
+      "\\d+[0-9]+z",
     ]
   ) {
     assert.notEqual(catastrophicShape(bad), "", bad);
