@@ -3,9 +3,9 @@
  * in `cat /var/log/auth.log | sentinel-parser --in-format lines`. This wraps
  * any record source (framing, size limit and acknowledgement stay the shared
  * ones) and turns each line into a serialized RawEvent before the runner
- * decodes it. The runner's own `onRawLine` hook only sees lines that are not
- * JSON, so JSON log lines (Zeek, EVTX dumps) would be misread as records:
- * wrapping the source treats every line alike.
+ * decodes it. Wrapping the source treats every line alike: a hook that only
+ * saw lines failing JSON.parse would misread JSON log lines (Zeek, EVTX
+ * dumps) as records.
  */
 import type { RawEvent, Transport } from "../shared/contracts/mod.ts";
 import { randomEventId } from "../shared/ids.ts";
