@@ -412,10 +412,18 @@ class KafkaSource implements RecordSource {
       budgetMs: 0,
       stopped,
     });
-    await this.#consumer.subscribe({
-      topics: this.#topics,
-      fromBeginning: this.#s.fromBeginning,
-    });
+    // Right after a topic is created its metadata may not have reached every
+    // broker yet (UNKNOWN_TOPIC_OR_PARTITION): retriable, like connecting.
+    await withRetry(
+      "subscribe",
+      this.#logger,
+      () =>
+        this.#consumer.subscribe({
+          topics: this.#topics,
+          fromBeginning: this.#s.fromBeginning,
+        }),
+      { budgetMs: 0, stopped },
+    );
   }
 
   #fail(e: Error): void {
