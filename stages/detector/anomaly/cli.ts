@@ -40,6 +40,8 @@ import { parseDuration, storeEvents } from "./store.ts";
 
 /** Default warm-up window (events) when no model file is given. */
 export const DEFAULT_WARMUP = 2000;
+/** Event time a warm-up must cover, in seconds: the longest feature window. */
+export const DEFAULT_WARMUP_SPAN_S = 3600;
 
 /** Flags `sentinel-detector` adds for the anomaly model. */
 export const anomalyOptions: Record<string, OptionSpec> = {
@@ -62,6 +64,13 @@ export const anomalyOptions: Record<string, OptionSpec> = {
     valueName: "N",
     default: String(DEFAULT_WARMUP),
     description: "Events to train on before scoring when no --model is given.",
+  },
+  "anomaly-warmup-span": {
+    type: "string",
+    valueName: "SECONDS",
+    default: String(DEFAULT_WARMUP_SPAN_S),
+    description:
+      "Event time the warm-up must also cover before training (the longest feature window), so rolling-window features have filled.",
   },
   "anomaly-threshold": {
     type: "string",
@@ -111,6 +120,8 @@ export async function anomalyDetectorFromFlags(
   if (mode === "off") return null;
   const warmup = intOption(v, "anomaly-warmup", { min: 2, max: 10_000_000 }) ??
     DEFAULT_WARMUP;
+  const warmupSpanS = numberOption(v, "anomaly-warmup-span", { min: 0 }) ??
+    DEFAULT_WARMUP_SPAN_S;
   const threshold = numberOption(v, "anomaly-threshold", { min: 0, max: 1 });
   const refitEvery = intOption(v, "anomaly-refit", { min: 0 }) ?? 0;
   const suppressS = numberOption(v, "anomaly-suppress", { min: 0 });
@@ -141,6 +152,7 @@ export async function anomalyDetectorFromFlags(
         "offline ('sentinel-detector train') and pass --model, or --anomaly off",
       {
         warmup_events: warmup,
+        warmup_span_s: warmupSpanS,
       },
     );
   }
@@ -148,6 +160,7 @@ export async function anomalyDetectorFromFlags(
     model,
     modelSource: path,
     warmup,
+    warmupSpanMs: warmupSpanS * 1000,
     threshold,
     refitEvery,
     suppressMs: suppressS === undefined ? undefined : suppressS * 1000,

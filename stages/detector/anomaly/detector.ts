@@ -50,6 +50,13 @@ export interface AnomalyDetectorOptions {
   modelSource?: string;
   /** Events to train on before scoring when there is no model. @default 2000 */
   warmup?: number;
+  /**
+   * Event time the warm-up must also cover, in ms. Windowed features (failed
+   * logins per source per hour, …) only look like normal traffic once the
+   * windows have filled; a model trained on the first seconds of a fast
+   * stream would find most later events anomalous. @default 0
+   */
+  warmupSpanMs?: number;
   /** Feature spec for warm-up training. @default DEFAULT_FEATURE_SPEC */
   spec?: FeatureSpec;
   /** Forest parameters for warm-up training and re-fits. */
@@ -87,6 +94,8 @@ export class AnomalyDetector implements Detector {
   #warm: OrderedRing | null;
   #warmN = 0;
   #warmFrom = "";
+  #warmFromMs = 0;
+  readonly #warmupSpanMs: number;
   readonly #opts: AnomalyDetectorOptions;
   #alerter: EntityAlerter;
   #policy: AlertPolicy = { ...DEFAULT_ALERT_POLICY };
@@ -107,6 +116,7 @@ export class AnomalyDetector implements Detector {
     if (opts.model?.state) this.#fx.importState(opts.model.state);
     this.#vec = new Float64Array(this.#fx.dim);
     this.#warmup = Math.max(2, opts.warmup ?? 2000);
+    this.#warmupSpanMs = Math.max(0, opts.warmupSpanMs ?? 0);
     this.#warm = opts.model
       ? null
       : new OrderedRing(this.#warmup, this.#fx.dim);
@@ -141,9 +151,18 @@ export class AnomalyDetector implements Detector {
     this.#fx.extract(event, v);
     const model = this.#model;
     if (!model) {
-      this.#warm!.push(v, Date.parse(event.ts), event);
-      if (this.#warmN++ === 0) this.#warmFrom = event.ts;
-      if (this.#warmN === this.#warmup) this.#trainWarmup(event.ts);
+      const t = Date.parse(event.ts);
+      this.#warm!.push(v, t, event);
+      if (this.#warmN++ === 0) {
+        this.#warmFrom = event.ts;
+        this.#warmFromMs = t;
+      }
+      // The ring keeps the latest `warmup` events: enough of them, and
+      // enough event time behind them for the windows to have filled.
+      if (
+        this.#warmN >= this.#warmup &&
+        t - this.#warmFromMs >= this.#warmupSpanMs
+      ) this.#trainWarmup(event.ts);
       return;
     }
     this.#scored++;

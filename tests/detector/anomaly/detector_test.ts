@@ -105,6 +105,32 @@ Deno.test("without a model: trains on the warm-up window, then scores", () => {
   assert.equal(d.stats().scored, live.length);
 });
 
+Deno.test("a warm-up also waits for its event-time span before training", () => {
+  const { training } = bruteForceDay();
+  const first = Date.parse(training[0].ts);
+  const span = Date.parse(training[training.length - 1].ts) - first;
+  const d = new AnomalyDetector({
+    warmup: 100,
+    warmupSpanMs: span / 2,
+    params: { seed: 1 },
+    now: FIXED_NOW,
+  });
+  let trainedAt = -1;
+  training.forEach((e, i) => {
+    d.observe(e, () => {});
+    if (trainedAt < 0 && d.model) trainedAt = i;
+  });
+  assert.ok(trainedAt >= 100, "never before the event count is reached");
+  assert.ok(
+    Date.parse(training[trainedAt].ts) - first >= span / 2,
+    "never before the span is covered",
+  );
+  assert.ok(
+    Date.parse(training[trainedAt - 1].ts) - first < span / 2,
+    "and right when it is",
+  );
+});
+
 Deno.test("a short stream never leaves warm-up and raises nothing", () => {
   const d = new AnomalyDetector({ warmup: 5000 });
   assert.equal(runDetector(d, baseline(200, T0)).length, 0);
