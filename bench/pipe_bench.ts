@@ -58,9 +58,12 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     ` --seed 11 --start 2026-11-24T00:00:00Z --inject brute_force_ssh` +
     ` --inject port_scan --inject password_spray --inject dns_tunneling --log-level warn`;
   const parser = `${denoRun("cli/sentinel-parser.ts")} --log-level warn`;
+  // The detector as deployed: the rule pack plus an anomaly model trained
+  // offline on attack-free history (made below), so scoring is on the path.
+  const model = `${dir}/model.json`;
   const detector = `${
     denoRun("cli/sentinel-detector.ts")
-  } --rules ${root}sigma --log-level warn`;
+  } --rules ${root}sigma --model ${model} --log-level warn`;
   const sink = (store: string) =>
     `${
       denoRun("cli/sentinel-sink.ts")
@@ -113,27 +116,50 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     // Input for the single-stage runs, generated once.
     await measure("generator alone (to file)", [`${gen} --out file:${raw}`]);
     mb = (await Deno.stat(raw)).size / 1e6;
+    // Attack-free history (another seed) for the anomaly model: 800k events,
+    // about 13 minutes of event time at the generator's virtual 1000/s, so
+    // the 10-minute windows have filled (the hour-long ones have not).
+    await timedPipe([
+      `${
+        denoRun("cli/sentinel-generator.ts")
+      } --rate 0 --count 800000 --seed 99 --start 2026-11-23T00:00:00Z --log-level warn`,
+      parser,
+      `${
+        denoRun("cli/sentinel-detector.ts")
+      } train --in - --model ${model} --log-level warn`,
+    ], dir);
+
     await measure("baseline: cat | cat | cat | cat", [
       `cat ${raw}`,
       "cat",
       "cat",
       "cat",
     ]);
-    ptRate = await measure("baseline: Deno NDJSON passthrough stage", [
-      `${denoRun("bench/passthrough.ts")} < ${raw}`,
-    ]);
-    const vsPassthrough = (rate: number) => ({
-      target: `>= 60% of passthrough (${Math.round(0.6 * ptRate)})`,
-      met: rate >= 0.6 * ptRate,
+    // Each stage is compared with the passthrough over its own input: raw
+    // events for the parser, enriched events (about twice as long) for the
+    // detector.
+    ptRate = await measure(
+      "baseline: Deno NDJSON passthrough stage (raw events)",
+      [
+        `${denoRun("bench/passthrough.ts")} < ${raw}`,
+      ],
+    );
+    const vs = (base: number) => (rate: number) => ({
+      target: `>= 60% of passthrough (${Math.round(0.6 * base)})`,
+      met: rate >= 0.6 * base,
     });
     await measure(
       "parser alone",
       [`${parser} < ${raw} > ${enriched}`],
-      vsPassthrough,
+      vs(ptRate),
     );
-    await measure("detector alone (pack + anomaly)", [
+    const ptEnriched = await measure(
+      "baseline: Deno NDJSON passthrough stage (enriched events)",
+      [`${denoRun("bench/passthrough.ts")} < ${enriched}`],
+    );
+    await measure("detector alone (pack + anomaly model)", [
       `${detector} < ${enriched}`,
-    ], vsPassthrough);
+    ], vs(ptEnriched));
     await measure("sink alone (into chDB)", [
       `cat ${enriched}`,
       sink("store1"),
