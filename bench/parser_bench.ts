@@ -6,6 +6,7 @@
  *
  *   deno run -A bench/parser_bench.ts [--quick]
  */
+import { mulberry32 } from "../stages/shared/random.ts";
 import type { BenchOptions, BenchResult } from "./types.ts";
 import { createParser, type ParserTransform } from "../stages/parser/mod.ts";
 import type { AnyRecord } from "../stages/shared/records.ts";
@@ -14,16 +15,10 @@ import type { Emitter } from "../stages/shared/stage.ts";
 const here = new URL(".", import.meta.url);
 const DATASETS = new URL("../../shared/datasets/logs/", here);
 
-/** Small deterministic PRNG (mulberry32) so every run sees the same corpus. */
+/** Uniform [0, 1) from the shared seeded generator: every run sees the same corpus. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
+  return () => next() / 4294967296;
 }
 
 async function readLines(name: string): Promise<string[]> {

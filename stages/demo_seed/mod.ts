@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { mulberry32 } from "../shared/random.ts";
 import type { Alert, EnrichedEvent } from "../shared/contracts/mod.ts";
 import { stableId, uuidFromRandom } from "../shared/ids.ts";
 
@@ -25,16 +26,9 @@ export interface SeedOptions {
   tenant?: string;
 }
 
-/** mulberry32: small, fast, seeded. */
+/** Seeded helpers over the shared generator. */
 function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
+  const next = mulberry32(seed);
   return {
     u32: next,
     float: () => next() / 4294967296,

@@ -3,6 +3,8 @@
  * the same data with the same seed builds the same forest, bit for bit.
  */
 
+import { mulberry32 } from "../../shared/random.ts";
+
 /** A seeded source of uniform numbers. */
 export interface Random {
   /** Uniform float in [0, 1). */
@@ -18,13 +20,7 @@ export interface Random {
  * quality for sampling and split points, and trivially reproducible.
  */
 export function seededRandom(seed: number): Random {
-  let a = (seed >>> 0) ^ 0x9e3779b9;
-  const uint32 = (): number => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (t ^ (t >>> 14)) >>> 0;
-  };
+  const uint32 = mulberry32((seed >>> 0) ^ 0x9e3779b9);
   return {
     uint32,
     next: () => uint32() / 4294967296,

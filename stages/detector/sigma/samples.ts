@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { mulberry32 } from "../../shared/random.ts";
 import type { Alert, EnrichedEvent } from "../../shared/contracts/mod.ts";
 import { uuidFromRandom } from "../../shared/ids.ts";
 import type { RuleSet, SampleSet } from "./compile.ts";
@@ -65,17 +66,6 @@ export function completeSample(
   } as EnrichedEvent;
 }
 
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
-
 /** Runs every sample set against `set`. */
 export function runSamples(set: RuleSet): SampleReport {
   const results: SampleResult[] = [];
@@ -117,7 +107,7 @@ function runSampleSet(
   }
   const id = (rule ?? corr)!.meta.id;
   covered.add(id);
-  const next = seeded(0x5157);
+  const next = mulberry32(0x5157);
   const fires = (events: Record<string, unknown>[]): boolean => {
     const evs = events.map((e, i) => completeSample(e, i, next));
     if (rule) {
