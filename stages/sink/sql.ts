@@ -2,10 +2,6 @@
  * SQL text helpers shared by everything that talks to ClickHouse: one place
  * that quotes string literals and validates identifiers (database names
  * come from flags and URLs and are put into SQL text as they are).
- *
- * Note for the lead: stages/detector/anomaly/store.ts still has its own
- * `quote()` and name check (left alone while stages/detector is being
- * edited); switch it to `sqlString` / `sqlIdentifier` from here.
  */
 import { UsageError } from "../shared/cli.ts";
 

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { sqlIdentifier, sqlString } from "../../sink/sql.ts";
 import { UsageError } from "../../shared/cli.ts";
 import type { EnrichedEvent } from "../../shared/contracts/mod.ts";
 import { readbackSql, recordFromRow } from "../../sink/readback.ts";
@@ -47,10 +48,6 @@ type Session = {
   close?(): void;
 };
 
-function quote(s: string): string {
-  return `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
-}
-
 /**
  * Enriched events stored in the chDB directory of `uri` (`chdb:DIR`),
  * oldest first. Throws UsageError when the URI is not `chdb:DIR`, the
@@ -71,17 +68,14 @@ export async function* storeEvents(
   } catch (e) {
     throw new UsageError(`--from-store ${dir}: ${(e as Error).message}`);
   }
-  const db = opts.database ?? "sentinel";
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(db)) {
-    throw new UsageError(`--database: bad name '${db}'`);
-  }
+  const db = sqlIdentifier(opts.database ?? "sentinel");
   // Loaded lazily: only this subcommand needs the native engine.
   const { Session } = await import("chdb");
   const session = new Session(dir) as unknown as Session;
   try {
     const exists = session.query(
       `SELECT count() FROM system.tables WHERE database = ${
-        quote(db)
+        sqlString(db)
       } AND name = 'events'`,
       "TSV",
     ).trim();
@@ -91,7 +85,7 @@ export async function* storeEvents(
       );
     }
     const conds: string[] = [];
-    if (opts.tenant) conds.push(`tenant = ${quote(opts.tenant)}`);
+    if (opts.tenant) conds.push(`tenant = ${sqlString(opts.tenant)}`);
     if (opts.sinceMs !== undefined) {
       conds.push(
         `ts >= (SELECT max(ts) FROM ${db}.events) - toIntervalMillisecond(${
