@@ -85,9 +85,10 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
         name,
         value: Math.round(rate),
         unit: "events/s",
-        notes: `${(mb / t.seconds).toFixed(1)} MB/s of raw input; peak RSS MB ${
-          t.rssMb.map((r) => r.toFixed(0)).join(" / ")
-        }`,
+        // The generator row runs before the input size is known.
+        notes: `${
+          mb ? `${(mb / t.seconds).toFixed(1)} MB/s of raw input; ` : ""
+        }peak RSS MB ${t.rssMb.map((r) => r.toFixed(0)).join(" / ")}`,
         ...extra(rate),
       });
       const maxRss = Math.max(...t.rssMb);
