@@ -368,11 +368,19 @@ class KafkaSource implements RecordSource {
         restart,
       });
       if (!restart && !this.#closed) {
-        this.#fail(
-          new Error(`kafka consumer stopped: ${errMessage(error)}`, {
-            cause: error,
-          }),
-        );
+        if (FATAL_TYPES.has(errType(error))) {
+          this.#fail(
+            new Error(`kafka consumer stopped: ${errMessage(error)}`, {
+              cause: error,
+            }),
+          );
+        } else {
+          // kafkajs gives up on some errors during a long broker outage (the
+          // group coordinator not found after its retries) and stops the
+          // consumer; a stage must outlive the outage, so it starts the
+          // consumer again. Batches handed out before are redelivered.
+          this.#recover().catch((e) => this.#fail(e as Error));
+        }
       }
     });
     this.#consumer.on(GROUP_JOIN, (ev) => {
@@ -437,14 +445,37 @@ class KafkaSource implements RecordSource {
     w?.();
   }
 
-  async #start(): Promise<void> {
-    this.#running = true;
-    await this.#consumer.run({
+  #run(): Promise<void> {
+    return this.#consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
       eachBatch: (p) => this.#eachBatch(p),
     });
+  }
+
+  /** Starts a consumer that kafkajs stopped for good, with back-off. */
+  async #recover(): Promise<void> {
+    await withRetry(
+      "restart consumer",
+      this.#logger,
+      async () => {
+        await this.#consumer.disconnect().catch(() => {});
+        await this.#consumer.connect();
+        await this.#consumer.subscribe({
+          topics: this.#topics,
+          fromBeginning: this.#s.fromBeginning,
+        });
+        await this.#run();
+      },
+      { budgetMs: 0, stopped: () => this.#closed },
+    );
+    this.#logger.info("kafka consumer restarted");
+  }
+
+  async #start(): Promise<void> {
+    this.#running = true;
+    await this.#run();
     if (this.#s.idleExitMs > 0) {
       this.#idleTimer = setInterval(() => {
         if (
