@@ -189,8 +189,13 @@ EOF
 format_storage() {
   [ -f "$data/logs/meta.properties" ] && return 0
   local cluster_id
-  # A cluster id is a base64url-encoded 16-byte UUID without padding.
-  cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  # A cluster id is a base64url-encoded 16-byte UUID without padding. One
+  # that starts with "-" reads as an option to the storage tool (1 run in 64
+  # failed that way), so draw again, as Kafka's own Uuid.randomUuid does.
+  cluster_id="-"
+  while [ "${cluster_id#-}" != "$cluster_id" ]; do
+    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  done
   java -cp "$libs/*" -Dlog4j.configuration="file:$data/log4j.properties" \
     kafka.tools.StorageTool format -t "$cluster_id" -c "$config" --ignore-formatted \
     >>"$logfile" 2>&1 || {
