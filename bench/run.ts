@@ -2,7 +2,8 @@
  * `deno task bench [--quick] [--only AREA,…]`: runs every `bench/*_bench.ts`
  * module, prints one table of figures with their targets, and writes the
  * results as JSON to `bench/results/latest.json` (and a timestamped copy)
- * so runs can be compared.
+ * so runs can be compared. A `--quick` or `--only` run writes only its
+ * timestamped `…-partial.json`, leaving latest.json to full runs.
  */
 import { parseArgs } from "node:util";
 import type { BenchModule, BenchResult } from "./types.ts";
@@ -66,13 +67,18 @@ const doc = {
 };
 await Deno.mkdir(`${here}results`, { recursive: true });
 const text = JSON.stringify(doc, null, 2) + "\n";
-await Deno.writeTextFile(`${here}results/latest.json`, text);
-await Deno.writeTextFile(
-  `${here}results/${doc.at.replace(/[:.]/g, "-")}.json`,
-  text,
-);
+const stamped = `results/${doc.at.replace(/[:.]/g, "-")}${
+  only || values.quick ? "-partial" : ""
+}.json`;
+await Deno.writeTextFile(`${here}${stamped}`, text);
+// Only a full run replaces latest.json: a partial or quick one would
+// otherwise wipe the figures of every area it did not run.
+const written = only || values.quick ? stamped : "results/latest.json";
+if (written === "results/latest.json") {
+  await Deno.writeTextFile(`${here}results/latest.json`, text);
+}
 console.log(
-  `\nwrote bench/results/latest.json (${results.length} figures${
+  `\nwrote bench/${written} (${results.length} figures${
     failures.length ? `, ${failures.length} benchmark(s) failed` : ""
   })`,
 );
