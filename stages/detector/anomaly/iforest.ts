@@ -28,6 +28,9 @@
  * takes exactly `depth` steps with no end-of-path test, and reaches a leaf
  * holding the same depth + c(size) as the original external node. Sums are
  * taken tree by tree in the same order, so scores are bit-identical.
+ * The descent is branch-free (child = 2i + 2 − [x < v]): a data-dependent
+ * branch per step would be mispredicted about half the time, and that, not
+ * memory, was what bounded exact scoring.
  *
  * @module
  */
@@ -109,6 +112,8 @@ export class IsolationForest {
   readonly #pFeature: Uint8Array | Int32Array;
   readonly #pValue: Float64Array;
   readonly #pLeaf: Float64Array;
+  /** Scratch copy of the vector being scored (see #pathSum). */
+  readonly #x: Float64Array;
 
   constructor(a: ForestArrays) {
     this.nFeatures = a.nFeatures;
@@ -119,6 +124,7 @@ export class IsolationForest {
     this.value = a.value;
     this.right = a.right;
     this.cPsi = averagePathLength(a.subsample);
+    this.#x = new Float64Array(a.nFeatures);
     // Children follow their parent in pre-order, so a reverse sweep sees
     // both children's sizes before the parent's.
     const sizes = new Int32Array(a.feature.length);
@@ -253,6 +259,11 @@ export class IsolationForest {
     const depth = this.#depth;
     if (depth >= 0) {
       const pf = this.#pFeature, pv = this.#pValue, pl = this.#pLeaf;
+      // The vector is copied once into a private Float64Array: the walk
+      // then reads one array type whatever the caller passes (monomorphic)
+      // and indexes it by feature alone, with no offset to add per step.
+      const v = this.#x;
+      for (let j = 0; j < v.length; j++) v[j] = x[offset + j];
       const ni = (1 << depth) - 1, nl = ni + 1, trees = this.roots.length;
       let sum = 0;
       let t = 0, base = 0, leaf = -ni;
@@ -263,19 +274,21 @@ export class IsolationForest {
         let i0 = 0, i1 = 0, i2 = 0, i3 = 0;
         for (let d = 0; d < depth; d++) {
           const k0 = base + i0, k1 = b1 + i1, k2 = b2 + i2, k3 = b3 + i3;
-          i0 = x[offset + pf[k0]] < pv[k0] ? 2 * i0 + 1 : 2 * i0 + 2;
-          i1 = x[offset + pf[k1]] < pv[k1] ? 2 * i1 + 1 : 2 * i1 + 2;
-          i2 = x[offset + pf[k2]] < pv[k2] ? 2 * i2 + 1 : 2 * i2 + 2;
-          i3 = x[offset + pf[k3]] < pv[k3] ? 2 * i3 + 1 : 2 * i3 + 2;
+          // Branch-free: `+(a < b)` is 1 or 0, so left (2i+1) when
+          // x < v, right (2i+2) otherwise, NaN included, exactly as the
+          // pre-order walk decides. A data-dependent branch here would be
+          // mispredicted about half the time, on every step of every tree.
+          i0 = 2 * i0 + 2 - +(v[pf[k0]] < pv[k0]);
+          i1 = 2 * i1 + 2 - +(v[pf[k1]] < pv[k1]);
+          i2 = 2 * i2 + 2 - +(v[pf[k2]] < pv[k2]);
+          i3 = 2 * i3 + 2 - +(v[pf[k3]] < pv[k3]);
         }
         // Added one tree at a time, in tree order: the same sum as walking
-        // them one by one.
+        // them one by one. Path lengths are never negative, so testing the bound
+        // once per group only walks a few more trees before stopping.
         sum += pl[leaf + i0];
-        if (sum > bound) return sum;
         sum += pl[leaf + nl + i1];
-        if (sum > bound) return sum;
         sum += pl[leaf + 2 * nl + i2];
-        if (sum > bound) return sum;
         sum += pl[leaf + 3 * nl + i3];
         if (sum > bound) return sum;
         base += 4 * ni;
@@ -285,7 +298,7 @@ export class IsolationForest {
         let i = 0;
         for (let d = 0; d < depth; d++) {
           const k = base + i;
-          i = x[offset + pf[k]] < pv[k] ? 2 * i + 1 : 2 * i + 2;
+          i = 2 * i + 2 - +(v[pf[k]] < pv[k]);
         }
         sum += pl[leaf + i];
         if (sum > bound) return sum;
