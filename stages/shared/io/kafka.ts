@@ -21,6 +21,8 @@
  *
  * @module
  */
+// First: kafkajs' CRC module must be swapped before kafkajs loads it.
+import "./kafka_speedups.ts";
 import {
   type Admin,
   CompressionTypes,
