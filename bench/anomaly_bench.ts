@@ -81,20 +81,37 @@ export function entityKey(
   return `${tenant}|${a.type}|${a.value}`;
 }
 
-/** Splits scenario events into instances (by start time order) and collects their actors. */
+/**
+ * Splits scenario events into instances and collects their actors. With
+ * `startsMs` (each scenario's injection start times, ascending) an event
+ * belongs to the latest injection of its scenario started at or before it;
+ * without, a new instance starts after `gapMs` without events of the
+ * scenario (wrong for a scenario whose own events are further apart, such
+ * as impossible travel's two logins up to 300 s apart).
+ */
 export function attackInstances(
   events: EnrichedEvent[],
   gapMs = 180_000,
+  startsMs?: ReadonlyMap<string, readonly number[]>,
 ): AttackInstance[] {
   const by = new Map<string, AttackInstance[]>();
   const lastT = new Map<string, number>();
+  const startOf = new Map<string, number>();
   for (const e of events) {
     const s = e.ground_truth?.scenario;
     if (!s) continue;
     const t = Date.parse(e.ts);
     let list = by.get(s);
     if (!list) by.set(s, list = []);
-    if (!list.length || t - lastT.get(s)! > gapMs) {
+    const starts = startsMs?.get(s);
+    let fresh = !list.length;
+    if (starts) {
+      let start = -Infinity;
+      for (const x of starts) if (x <= t) start = x;
+      fresh ||= startOf.get(s) !== start;
+      startOf.set(s, start);
+    } else fresh ||= t - lastT.get(s)! > gapMs;
+    if (fresh) {
       list.push({ scenario: s, index: list.length, entities: new Set() });
     }
     lastT.set(s, t);
@@ -165,17 +182,29 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   const nEval = q ? 24_000 : 60_000;
   const histS = nHist / rate, evalS = nEval / rate;
   const injects: string[] = [];
+  const startMs = Date.parse("2026-11-24T00:00:00Z");
+  const startsMs = new Map<string, number[]>();
   const slots = SCENARIO_NAMES.length * 2;
+  // Every attack must end inside the evaluation traffic: the last slot
+  // starts at least the longest natural span (impossible travel's 300 s)
+  // before the end, or its second half is never generated.
+  const spreadS = evalS - 300;
   SCENARIO_NAMES.forEach((s, i) => {
     for (let k = 0; k < 2; k++) {
       const slot = k * SCENARIO_NAMES.length + i;
-      injects.push(
-        `${s}:at=${Math.round(histS + ((slot + 0.5) * evalS) / slots)}`,
-      );
+      const at = Math.round(histS + ((slot + 0.5) * spreadS) / slots);
+      injects.push(`${s}:at=${at}`);
+      if (!startsMs.has(s)) startsMs.set(s, []);
+      startsMs.get(s)!.push(startMs + at * 1000);
     }
   });
   const [all, genMs] = timed(() =>
-    generatedTraffic({ seed: "anomaly-bench", count: nHist + nEval, injects })
+    generatedTraffic({
+      seed: "anomaly-bench",
+      count: nHist + nEval,
+      injects,
+      startMs,
+    })
   );
   const history = all.slice(0, nHist);
   const evalEvents = all.slice(nHist);
@@ -218,7 +247,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
       cpuNote(evalEvents.length, fullCpu)
     }; first pass over the evaluation traffic (JIT warm-up included)`,
   });
-  const instances = attackInstances(evalEvents);
+  const instances = attackInstances(evalEvents, undefined, startsMs);
   const { detected, falseAlerts } = scoreAlerts(alerts, instances);
   const baselineEvents = evalEvents.filter((e) => !e.ground_truth).length;
   results.push({

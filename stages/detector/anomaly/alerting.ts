@@ -12,7 +12,9 @@
  * threshold is a *hit* against each entity acting in it (its source
  * address, its user, or — for host-local events with neither — its host),
  * and an entity raises an alert only once it has {@link AlertPolicy.min_hits}
- * hits within {@link AlertPolicy.window_s}. The threshold itself is then
+ * hits within {@link AlertPolicy.window_s}. A hit made by some windowed
+ * counts beyond the training range already stands for several of the
+ * entity's events (see {@link Hit.weight}). The threshold itself is then
  * calibrated by replaying the training history through exactly this policy
  * (see `calibrateThreshold` in train.ts), so the expected false-alert rate
  * on baseline traffic is a stated number rather than a side effect.
@@ -77,6 +79,14 @@ export interface Hit {
   eventId: string;
   ts: string;
   score: number;
+  /**
+   * Events of the entity this hit stands for (default 1). A hit made by a
+   * windowed count beyond anything seen in training, on a feature the spec
+   * marks `window_evidence`, stands for the events in that window: two
+   * logins from two countries within the hour are two events of behaviour
+   * even though only the second one looks odd.
+   */
+  weight?: number;
 }
 
 /** An entity's alerting state, opaque outside this module. */
@@ -202,8 +212,15 @@ export class EntityAlerter {
     while (drop < hits.length && hits[drop].t < limit) drop++;
     if (drop) hits.splice(0, drop);
     hits.push(h);
-    if (hits.length > this.#policy.min_hits) hits.shift();
-    if (hits.length < this.#policy.min_hits) return null;
+    const need = this.#policy.min_hits;
+    let total = 0;
+    for (let k = 0; k < hits.length; k++) total += hits[k].weight ?? 1;
+    // Keep only the latest hits that are enough on their own.
+    while (hits.length > 1 && total - (hits[0].weight ?? 1) >= need) {
+      total -= hits[0].weight ?? 1;
+      hits.shift();
+    }
+    if (total < need) return null;
     s.hits = [];
     s.quietUntil = h.t + this.#suppressMs;
     return hits;

@@ -143,6 +143,17 @@ export async function anomalyDetectorFromFlags(
       features: model.feature_spec.features.length,
       trees: model.forest.trees,
     });
+    const spec = model.feature_spec, current = DEFAULT_FEATURE_SPEC;
+    if (spec.id === current.id && spec.version !== current.version) {
+      // The model still works exactly as trained (it carries its spec);
+      // what it lacks is what later versions fixed.
+      log.warn(
+        `anomaly model was trained with feature spec v${spec.version}; this build's ` +
+          `is v${current.version} (v3: user and host state per tenant, so impossible ` +
+          "travel is seen). It is used as trained; retrain with 'sentinel-detector train'",
+        { model: path, model_spec: spec.version, build_spec: current.version },
+      );
+    }
   } else {
     // Loud on purpose (review A9): whatever happens in the warm-up window,
     // an attack included, becomes the baseline and is never scored.

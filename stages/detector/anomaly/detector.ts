@@ -189,9 +189,21 @@ export class AnomalyDetector implements Detector {
     const t = isoTimeMs(event.ts);
     // A value beyond the training range is about the entity that feature
     // follows (a host's account changes are the host's, not its users').
-    const beyondEntity = plain ? undefined : this.#fx.entityFor(beyond, event);
-    if (beyondEntity) {
-      this.#hit(event, beyondEntity.type, beyondEntity.value, t, model, raise);
+    const beyondEntity = beyond < 0
+      ? undefined
+      : this.#fx.entityFor(beyond, event);
+    const weight = beyondEntity ? this.#evidence(beyond, v) : 1;
+    this.#hitBeyond = beyond;
+    if (!plain && beyondEntity) {
+      this.#hit(
+        event,
+        beyondEntity.type,
+        beyondEntity.value,
+        t,
+        model,
+        raise,
+        weight,
+      );
       return;
     }
     // The actors (see actorsOf): source address and user, else the host.
@@ -199,8 +211,15 @@ export class AnomalyDetector implements Detector {
     const user = event.user?.name;
     const hasIp = typeof ip === "string" && ip !== "";
     const hasUser = typeof user === "string" && user !== "";
-    if (hasIp) this.#hit(event, "source.ip", ip, t, model, raise);
-    if (hasUser) this.#hit(event, "user.name", user, t, model, raise);
+    const wIp = beyondEntity?.type === "source.ip" && beyondEntity.value === ip
+      ? weight
+      : 1;
+    const wUser =
+      beyondEntity?.type === "user.name" && beyondEntity.value === user
+        ? weight
+        : 1;
+    if (hasIp) this.#hit(event, "source.ip", ip, t, model, raise, wIp);
+    if (hasUser) this.#hit(event, "user.name", user, t, model, raise, wUser);
     if (!hasIp && !hasUser) {
       const host = event.host?.name;
       if (typeof host === "string" && host !== "") {
@@ -209,8 +228,25 @@ export class AnomalyDetector implements Detector {
     }
   }
 
+  /**
+   * Events of its entity that a beyond-range value of feature `k` stands
+   * for: for a windowed count the spec marks `window_evidence`, a value of
+   * n is n events of that entity (capped at the policy's hits, all an
+   * alert needs); otherwise the one event.
+   */
+  #evidence(k: number, v: Float64Array): number {
+    const f = this.#model!.feature_spec.features[k];
+    if (
+      (f.kind !== "window_count" && f.kind !== "window_distinct") ||
+      f.window_evidence !== true
+    ) return 1;
+    return Math.max(1, Math.min(Math.floor(v[k]), this.#policy.min_hits));
+  }
+
   /** Score of the current hit; NaN until computed (see {@link observe}). */
   #hitScore = NaN;
+  /** Feature beyond the training range in the current hit (−1: none). */
+  #hitBeyond = -1;
 
   /** A hit against one actor; alerts when the actor has enough of them. */
   #hit(
@@ -220,6 +256,7 @@ export class AnomalyDetector implements Detector {
     t: number,
     model: AnomalyModel,
     raise: AlertSink,
+    weight = 1,
   ): void {
     const state = this.#alerter.enter(event.tenant, type, value, t);
     if (state === null) return; // quiet after an alert: counted, no score needed
@@ -231,8 +268,14 @@ export class AnomalyDetector implements Detector {
       eventId: event.event_id,
       ts: event.ts,
       score: this.#hitScore,
+      weight,
     });
-    if (hits) this.#alert(event, { type, value }, hits, model, raise);
+    if (hits) {
+      // Name the beyond-range feature when it is what made this hit count
+      // for several events (the score alone would not have alerted).
+      const why = weight > 1 ? this.#hitBeyond : -1;
+      this.#alert(event, { type, value }, hits, model, raise, why);
+    }
   }
 
   end(_raise: AlertSink): void {
@@ -395,15 +438,20 @@ export class AnomalyDetector implements Detector {
     hits: Hit[],
     model: AnomalyModel,
     raise: AlertSink,
+    beyond = -1,
   ): void {
     // Explanation from the event that completed the alert.
     const weights = model.forest.featureAttribution(this.#vec);
     const order = Array.from(weights.keys()).sort((a, b) =>
       weights[b] - weights[a]
     );
-    const top = order.slice(0, this.#opts.topFeatures ?? 3).filter((i) =>
-      weights[i] > 0
-    );
+    const nTop = this.#opts.topFeatures ?? 3;
+    let top = order.slice(0, nTop).filter((i) => weights[i] > 0);
+    // A value beyond anything in training leads the explanation: the
+    // forest cannot weigh what it never saw, the analyst should see it.
+    if (beyond >= 0) {
+      top = [beyond, ...top.filter((i) => i !== beyond)].slice(0, nTop);
+    }
     const spec = model.feature_spec.features;
     const contributions = top.map((i) => {
       const st = model.training.features[i];
@@ -426,6 +474,13 @@ export class AnomalyDetector implements Detector {
     const c0 = contributions[0];
     const first = hits[0], last = hits[hits.length - 1];
     const span = Math.round((last.t - first.t) / 1000);
+    const what = beyond >= 0
+      ? `${c0.explanation}, beyond the training range; ${
+        hits.length === 1 ? "1 event" : `${hits.length} events`
+      }, max score ${score.toFixed(3)} (threshold ${threshold.toFixed(3)})`
+      : `${hits.length} events within ${span} s scored ≥ ${
+        threshold.toFixed(3)
+      } (max ${score.toFixed(3)})`;
     const alert: Alert = {
       record: "alert",
       alert_id: stableId(
@@ -456,10 +511,8 @@ export class AnomalyDetector implements Detector {
       evidence: { event_ids: hits.map((h) => h.eventId), count: hits.length },
       window: { start: first.ts, end: last.ts },
       message:
-        `${entity.type} ${entity.value}: ${hits.length} events within ${span} s scored ≥ ${
-          threshold.toFixed(3)
-        } (max ${score.toFixed(3)}), last ${event.category}/${event.action}${
-          c0 ? `; mostly ${c0.explanation}` : ""
+        `${entity.type} ${entity.value}: ${what}, last ${event.category}/${event.action}${
+          c0 && beyond < 0 ? `; mostly ${c0.explanation}` : ""
         }`,
       score: round(score),
       threshold: round(threshold),

@@ -45,6 +45,7 @@ export type FeatureDef =
       entity: string;
       window_s: number;
       where?: EventFilter;
+      window_evidence?: boolean;
     }
     /** Distinct `value`s of the entity's events matching `where` within `window_s`. */
     | {
@@ -53,6 +54,15 @@ export type FeatureDef =
       value: string;
       window_s: number;
       where?: EventFilter;
+      /**
+       * A value beyond the training range stands for the window's events,
+       * not just the one that pushed it there, so that event alone can
+       * make its entity alert (see the detector). For features where
+       * training shows no such value at all is normal behaviour: a user in
+       * two countries within the hour is two logins, the first of which
+       * looked ordinary only because the second had not happened yet.
+       */
+      window_evidence?: boolean;
     }
     /** log(1 + sum of `value`) over the entity's matching events within `window_s`. */
     | {
@@ -87,6 +97,15 @@ export interface FeatureSpec {
   id: string;
   /** Version of this feature set; bump whenever a feature changes. */
   version: string;
+  /**
+   * Entity fields whose state is kept per tenant: user `leo` of one tenant
+   * and user `leo` of another are different people, `app-01` of two
+   * tenants two hosts. Fields not listed (and every field in specs before
+   * v3, which lack this) keep one state per value across tenants, which
+   * suits public addresses: one internet host probing several tenants is
+   * one actor.
+   */
+  tenant_scoped?: string[];
   limits: {
     /** Most entities remembered per entity field (least recently seen evicted). */
     entities: number;
@@ -104,16 +123,20 @@ const AUTH_FAILURE: EventFilter = { category: ["auth"], outcome: ["failure"] };
 const PRIVILEGED: EventFilter = { action: ["sudo", "su"] };
 
 /**
- * The default feature set, v2. v2 adds what v1 could not see because an
+ * The default feature set, v3. v2 added what v1 could not see because an
  * Isolation Forest only isolates values relative to its training data:
  * privilege use per user, account changes per host, bytes sent to public
  * addresses per source, and a user logging in from a country never seen
- * for that user (impossible travel shows up as two such logins).
+ * for that user. v3 keeps user and host state per tenant (`tenant_scoped`):
+ * in v2 the same user name in three tenants was one entity, so an ordinary
+ * user already "logged in from" two or three countries an hour and
+ * impossible travel looked like baseline.
  */
 export const DEFAULT_FEATURE_SPEC: FeatureSpec = {
   format: FEATURE_SPEC_FORMAT,
   id: "sentinel-security-events",
-  version: "2",
+  version: "3",
+  tenant_scoped: ["user.name", "host.name"],
   limits: { entities: 50_000, entries_per_entity: 1024, rarity_values: 65_536 },
   features: [
     {
@@ -243,6 +266,8 @@ export const DEFAULT_FEATURE_SPEC: FeatureSpec = {
       where: { outcome: ["success"] },
       description:
         "countries this user logged in from successfully in the last hour",
+      // Geo velocity: the second country within the hour is the alert.
+      window_evidence: true,
     },
     {
       name: "user_country_first_seen",
@@ -526,7 +551,12 @@ class EntityState extends LruNode {
   /** Latest event time seen for this entity (windows slide on it). */
   now = -Infinity;
   readonly slots: (TimeWindow | DistinctWindow | null)[];
-  constructor(key: string, nSlots: number) {
+  constructor(
+    key: string,
+    nSlots: number,
+    /** The scope's map holding this state, under `key`. */
+    readonly home: Map<string, EntityState>,
+  ) {
     super(key);
     this.slots = new Array(nSlots).fill(null);
   }
@@ -534,8 +564,11 @@ class EntityState extends LruNode {
 
 /** Entities of one field (e.g. all source IPs), least recently seen first. */
 class EntityTable {
-  readonly map = new Map<string, EntityState>();
+  /** Scope (tenant, or "" when global) → entity value → state. */
+  readonly #scopes = new Map<string, Map<string, EntityState>>();
   readonly #order = new LruList();
+  /** Entities held, over all scopes. */
+  size = 0;
   evicted = 0;
   /** Windowed features kept per entity (known once the spec is compiled). */
   nSlots = 0;
@@ -545,23 +578,31 @@ class EntityTable {
     readonly field: string,
     readonly get: Getter,
     readonly cap: number,
+    /** State per tenant (the field is in the spec's `tenant_scoped`). */
+    readonly byTenant: boolean,
   ) {}
 
-  state(key: string): EntityState {
-    let s = this.map.get(key);
+  /** The state of entity `key` within `scope`, made the most recent. */
+  state(scope: string, key: string): EntityState {
+    // Nested maps keyed by the event's own strings: no joined key per event.
+    let home = this.#scopes.get(scope);
+    if (home === undefined) this.#scopes.set(scope, home = new Map());
+    let s = home.get(key);
     if (s !== undefined) {
       this.#order.touch(s); // move to the most recent end
       return s;
     }
-    s = new EntityState(key, this.nSlots);
-    if (this.map.size >= this.cap) {
-      const old = this.#order.head!;
+    s = new EntityState(key, this.nSlots, home);
+    if (this.size >= this.cap) {
+      const old = this.#order.head as EntityState;
       this.#order.remove(old);
-      this.map.delete(old.key);
+      old.home.delete(old.key);
+      this.size--;
       this.evicted++;
     }
-    this.map.set(key, s);
+    home.set(key, s);
     this.#order.push(s);
+    this.size++;
     return s;
   }
 }
@@ -682,10 +723,15 @@ export class FeatureExtractor {
   readonly #entityOf: (Getter | null)[] = [];
   readonly #entityField: (string | null)[] = [];
   readonly #seen = new Map<string, SeenSet>();
-  /** first_seen feature name → whether it joins `with` values. */
-  readonly #seenNested = new Map<string, boolean>();
+  /**
+   * first_seen feature name → NUL-separated leading parts of a stored key
+   * that name its nested map (0: flat; 1: entity or tenant; 2: both).
+   */
+  readonly #seenOuter = new Map<string, number>();
   readonly #rarity = new Map<string, RarityTable>();
   #lastTime = 0;
+  /** Entity fields whose state is per tenant (spec `tenant_scoped`). */
+  readonly #tenantScoped: ReadonlySet<string>;
   /**
    * Per feature, after {@link extract}: 1 when this event entered the
    * feature's window (or the feature is not windowed), else 0. A windowed
@@ -696,6 +742,7 @@ export class FeatureExtractor {
   constructor(spec: FeatureSpec = DEFAULT_FEATURE_SPEC) {
     validateSpec(spec);
     this.spec = spec;
+    this.#tenantScoped = new Set(spec.tenant_scoped ?? []);
     this.names = spec.features.map((f) => f.name);
     this.dim = spec.features.length;
     this.added = new Uint8Array(this.dim).fill(1);
@@ -714,12 +761,13 @@ export class FeatureExtractor {
     // Each entity is looked up (and moved to the recent end) once per
     // event, however many windowed features follow it.
     const tables = this.#tableList;
+    const tenant = e.tenant;
     for (let j = 0; j < tables.length; j++) {
       const table = tables[j];
       const k = keyOf(table.get(e));
       if (k === undefined) table.current = null;
       else {
-        const st = table.state(k);
+        const st = table.state(table.byTenant ? tenant : "", k);
         if (t > st.now) st.now = t;
         table.current = st;
       }
@@ -742,7 +790,7 @@ export class FeatureExtractor {
   stats(): Record<string, number> {
     const out: Record<string, number> = {};
     for (const [field, t] of this.#tables) {
-      out[`entities.${field}`] = t.map.size;
+      out[`entities.${field}`] = t.size;
       if (t.evicted) out[`evicted.${field}`] = t.evicted;
     }
     return out;
@@ -773,12 +821,16 @@ export class FeatureExtractor {
     for (const [name, keys] of Object.entries(state.seen ?? {})) {
       const s = this.#seen.get(name);
       if (s && Array.isArray(keys)) {
-        const nested = this.#seenNested.get(name) === true;
+        const outer = this.#seenOuter.get(name) ?? 0;
         for (const k of keys) {
           if (typeof k !== "string") continue;
-          const cut = nested ? k.indexOf("\u0000") : -1;
-          if (cut < 0) s.firstTime(k);
-          else s.firstTimeWith(k.slice(0, cut), k.slice(cut + 1));
+          let cut = -1;
+          for (let p = 0; p < outer; p++) {
+            cut = k.indexOf("\u0000", cut + 1);
+            if (cut < 0) break;
+          }
+          if (outer === 0) s.firstTime(k);
+          else if (cut > 0) s.firstTimeWith(k.slice(0, cut), k.slice(cut + 1));
         }
       }
     }
@@ -800,7 +852,12 @@ export class FeatureExtractor {
   #table(field: string): EntityTable {
     let t = this.#tables.get(field);
     if (!t) {
-      t = new EntityTable(field, fieldGetter(field), this.spec.limits.entities);
+      t = new EntityTable(
+        field,
+        fieldGetter(field),
+        this.spec.limits.entities,
+        this.#tenantScoped.has(field),
+      );
       this.#tables.set(field, t);
     }
     return t;
@@ -872,13 +929,19 @@ export class FeatureExtractor {
         const match = compileFilter(f.where);
         const seen = new SeenSet(this.spec.limits.entities);
         this.#seen.set(f.name, seen);
-        this.#seenNested.set(f.name, withGets.length > 0);
+        const byTenant = this.#tenantScoped.has(f.entity);
+        // Stored keys: [tenant NUL] entity [NUL with-values]; the part
+        // before the last of `outer` NULs is the nested map's key.
+        this.#seenOuter.set(
+          f.name,
+          (byTenant ? 1 : 0) + (withGets.length > 0 ? 1 : 0),
+        );
         if (withGets.length === 0) {
           return (e, _t, out, o) => {
             const k = keyOf(getEntity(e));
             out[o] = k === undefined || (match !== null && !match(e))
               ? 0
-              : seen.firstTime(k)
+              : (byTenant ? seen.firstTimeWith(e.tenant, k) : seen.firstTime(k))
               ? 1
               : 0;
           };
@@ -893,7 +956,8 @@ export class FeatureExtractor {
             if (w === undefined) return;
             rest = rest === undefined ? w : rest + "\u0000" + w;
           }
-          out[o] = seen.firstTimeWith(k, rest!) ? 1 : 0;
+          const outer = byTenant ? e.tenant + "\u0000" + k : k;
+          out[o] = seen.firstTimeWith(outer, rest!) ? 1 : 0;
         };
       }
       case "window_count":
@@ -1054,6 +1118,13 @@ export function validateSpec(spec: unknown): asserts spec is FeatureSpec {
   if (typeof s.id !== "string" || typeof s.version !== "string") {
     fail("needs string 'id' and 'version'");
   }
+  if (
+    s.tenant_scoped !== undefined &&
+    !(Array.isArray(s.tenant_scoped) &&
+      s.tenant_scoped.every((f) => typeof f === "string" && f !== ""))
+  ) {
+    fail("tenant_scoped must list entity field paths");
+  }
   const l = s.limits;
   if (
     !l || !(l.entities >= 1) || !(l.entries_per_entity >= 1) ||
@@ -1098,6 +1169,15 @@ export function validateSpec(spec: unknown): asserts spec is FeatureSpec {
       case "window_sum":
         needString("entity");
         if (f.kind !== "window_count") needString("value");
+        if (
+          rec.window_evidence !== undefined &&
+          (rec.kind === "window_sum" ||
+            typeof rec.window_evidence !== "boolean")
+        ) {
+          fail(
+            `${where} (${f.name}): window_evidence must be a boolean, on a window_count or window_distinct feature`,
+          );
+        }
         if (!(typeof f.window_s === "number" && f.window_s > 0)) {
           fail(`${where} (${f.name}): window_s must be a positive number`);
         }

@@ -79,3 +79,20 @@ Deno.test("at the entity cap the least recently hit entity is forgotten", () => 
     assert.equal(a.size, 2);
   }
 });
+
+Deno.test("a hit standing for several events (weight) alerts alone; weights add up with plain hits", () => {
+  const a = new EntityAlerter(POLICY);
+  const heavy = a.hit("k1", { ...hit(0), weight: 2 });
+  assert.ok(heavy, "weight 2 meets min_hits 2 on its own");
+  assert.deepEqual(heavy.map((h) => h.eventId), ["e0"]);
+  // Weight 1 (the default) is a plain hit: still two needed.
+  assert.equal(a.hit("k2", { ...hit(0), weight: 1 }), null);
+  assert.ok(a.hit("k2", hit(5_000)));
+  // With min_hits 3, a weight-2 hit after a plain one makes an alert; the
+  // alert keeps only the latest hits that are enough on their own.
+  const b = new EntityAlerter({ ...POLICY, min_hits: 3 });
+  assert.equal(b.hit("k", hit(0)), null);
+  assert.equal(b.hit("k", hit(100)), null);
+  const got = b.hit("k", { ...hit(200), weight: 2 });
+  assert.deepEqual(got?.map((h) => h.eventId), ["e100", "e200"]);
+});

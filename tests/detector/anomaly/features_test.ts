@@ -311,3 +311,96 @@ Deno.test("spec validation names what is wrong", () => {
     /window_s must be a positive number/,
   );
 });
+
+/** A successful login of `user` of `tenant` from `cc`. */
+function geoLogin(
+  s: number,
+  tenant: string,
+  user: string,
+  ip: string,
+  cc: string,
+): EnrichedEvent {
+  return event(at(T0, s), {
+    tenant,
+    category: "auth",
+    action: "web_login",
+    outcome: "success",
+    user: { name: user },
+    source: { ip, geo: { country_iso_code: cc } },
+  });
+}
+
+/** The v2 spec as v2 models carry it: no `tenant_scoped`, no `window_evidence`. */
+function legacySpec(): FeatureSpec {
+  const s = structuredClone(DEFAULT_FEATURE_SPEC);
+  s.version = "2";
+  delete s.tenant_scoped;
+  for (const f of s.features) {
+    delete (f as { window_evidence?: boolean }).window_evidence;
+  }
+  return s;
+}
+
+Deno.test("v3: users and hosts are per tenant, so the same name in two tenants is two entities", () => {
+  assert.deepEqual(DEFAULT_FEATURE_SPEC.tenant_scoped, [
+    "user.name",
+    "host.name",
+  ]);
+  const events = [
+    geoLogin(0, "acme", "leo", "73.162.1.1", "US"),
+    geoLogin(60, "initech", "leo", "92.40.1.1", "GB"),
+    geoLogin(120, "acme", "leo", "73.162.1.1", "US"),
+    geoLogin(180, "acme", "leo", "222.186.1.1", "CN"), // impossible travel
+  ];
+  const v3 = run(events);
+  assert.deepEqual(v3.map((x) => x.user_distinct_countries_1h), [1, 1, 1, 2]);
+  assert.deepEqual(v3.map((x) => x.user_country_first_seen), [1, 1, 0, 1]);
+  // v2 models keep their semantics: one `leo` across tenants, whose
+  // baseline already spans two countries.
+  const v2 = run(events, legacySpec());
+  assert.deepEqual(v2.map((x) => x.user_distinct_countries_1h), [1, 2, 2, 3]);
+  assert.deepEqual(v2.map((x) => x.user_country_first_seen), [1, 1, 0, 1]);
+});
+
+Deno.test("v3: source addresses stay global (one internet host probing two tenants is one actor)", () => {
+  const f = run([
+    sshLogin(at(T0, 0), "203.0.113.9", "root", "failure"),
+    { ...sshLogin(at(T0, 1), "203.0.113.9", "root", "failure"), tenant: "b" },
+  ]);
+  assert.deepEqual(f.map((x) => x.src_failed_logins_5m), [1, 2]);
+  assert.deepEqual(f.map((x) => x.src_first_seen), [1, 0]);
+});
+
+Deno.test("tenant-scoped first-seen state survives export and import (as a model file stores it)", () => {
+  const a = new FeatureExtractor(DEFAULT_FEATURE_SPEC);
+  const v = new Float64Array(a.dim);
+  a.extract(geoLogin(0, "acme", "leo", "73.162.1.1", "US"), v);
+  a.extract(geoLogin(5, "acme", "leo", "73.162.1.1", "US"), v);
+  const b = new FeatureExtractor(DEFAULT_FEATURE_SPEC);
+  b.importState(JSON.parse(JSON.stringify(a.exportState())));
+  const i = b.names.indexOf("user_country_first_seen");
+  const j = b.names.indexOf("user_action_first_seen");
+  b.extract(geoLogin(10, "acme", "leo", "73.162.1.1", "US"), v);
+  assert.equal(v[i], 0, "acme/leo/US was seen before the export");
+  assert.equal(v[j], 0, "acme/leo/web_login was seen before the export");
+  b.extract(geoLogin(20, "initech", "leo", "92.40.1.1", "US"), v);
+  assert.equal(v[i], 1, "initech/leo is another user");
+  assert.equal(v[j], 1);
+});
+
+Deno.test("spec validation: tenant_scoped and window_evidence", () => {
+  const bad = (patch: (s: FeatureSpec) => void, re: RegExp) => {
+    const s = structuredClone(DEFAULT_FEATURE_SPEC);
+    patch(s);
+    assert.throws(() => validateSpec(s), re);
+  };
+  bad(
+    (s) => (s.tenant_scoped = "user.name" as unknown as string[]),
+    /tenant_scoped must list entity field paths/,
+  );
+  bad((s) => {
+    const f = s.features.find((f) => f.kind === "window_sum")!;
+    (f as { window_evidence?: boolean }).window_evidence = true;
+  }, /window_evidence must be a boolean, on a window_count or window_distinct/);
+  validateSpec(legacySpec());
+});

@@ -181,10 +181,10 @@ Deno.test("a deployment pinning another feature spec version gets a clear mismat
     () =>
       assertSpecMatches(
         model,
-        { ...DEFAULT_FEATURE_SPEC, version: "3" },
+        { ...DEFAULT_FEATURE_SPEC, version: "4" },
         "m.json",
       ),
-    /m.json: trained with feature spec 'sentinel-security-events' v2, but this detector expects 'sentinel-security-events' v3; retrain/,
+    /m.json: trained with feature spec 'sentinel-security-events' v3, but this detector expects 'sentinel-security-events' v4; retrain/,
   );
   assertSpecMatches(model, DEFAULT_FEATURE_SPEC);
 });

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import type { Logger } from "../../../stages/shared/log.ts";
 import { anomalyDetectorFromFlags } from "../../../stages/detector/anomaly/cli.ts";
+import { AnomalyDetector } from "../../../stages/detector/anomaly/detector.ts";
 
 function recordingLogger(lines: { level: string; msg: string }[]): Logger {
   const at = (level: string) => (msg: string) =>
@@ -32,4 +33,45 @@ Deno.test("A9: training on live traffic (no --model) is a start-up warning", asy
   const warn = lines.find((l) => l.level === "warn");
   assert.ok(warn, JSON.stringify(lines));
   assert.match(warn.msg, /baseline|live|--model/);
+});
+
+Deno.test("a model trained with an older feature spec (v2) still loads, scores as trained, and says to retrain", async () => {
+  const { trainFromEvents } = await import(
+    "../../../stages/detector/anomaly/train.ts"
+  );
+  const { saveModel } = await import(
+    "../../../stages/detector/anomaly/model.ts"
+  );
+  const { DEFAULT_FEATURE_SPEC } = await import(
+    "../../../stages/detector/anomaly/features.ts"
+  );
+  const { baseline } = await import("./_events.ts");
+  const v2 = structuredClone(DEFAULT_FEATURE_SPEC);
+  v2.version = "2";
+  delete v2.tenant_scoped;
+  for (const f of v2.features) {
+    delete (f as { window_evidence?: boolean }).window_evidence;
+  }
+  const model = await trainFromEvents(
+    baseline(1500, "2026-11-24T08:00:00.000Z", 5),
+    { spec: v2, params: { seed: 1 } },
+  );
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/v2.json`;
+    await saveModel(path, model);
+    const lines: { level: string; msg: string }[] = [];
+    const d = await anomalyDetectorFromFlags(
+      { anomaly: "on", model: path },
+      recordingLogger(lines),
+    );
+    assert.ok(d instanceof AnomalyDetector);
+    assert.equal(d.model?.feature_spec.version, "2");
+    assert.equal(d.model?.feature_spec.tenant_scoped, undefined);
+    const warn = lines.find((l) => l.level === "warn");
+    assert.ok(warn, JSON.stringify(lines));
+    assert.match(warn.msg, /feature spec v2; this build's is v3.*retrain/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
