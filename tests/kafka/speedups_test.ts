@@ -89,6 +89,17 @@ Deno.test("kafka speed-ups: same varint, varlong and varlong-size bytes as kafka
       `size of varlong ${v}`,
     );
   }
+  // Growth past the first 512 bytes keeps what was written.
+  const long = "x".repeat(5000);
+  assert.deepEqual(
+    bytes((e) => e.writeVarInt(7).writeVarIntBytes(long).writeVarLong(-3)),
+    [
+      14,
+      ...bytes((e) => stock.writeUVarInt.call(e, 10000)),
+      ...new TextEncoder().encode(long),
+      5,
+    ],
+  );
   const big = Long.fromString("-123456789012");
   assert.deepEqual(
     bytes((e) => e.writeVarLong(big)),

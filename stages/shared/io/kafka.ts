@@ -632,13 +632,40 @@ class KafkaSource implements RecordSource {
     }
   }
 
+  /**
+   * `first` plus the batches queued behind it, up to `max_batch` records, as
+   * one batch. kafkajs hands over one batch per partition and fetch, small
+   * ones at low rates or with many partitions; the runner writes and waits
+   * for each batch's output, so a queue of small batches would cost one
+   * produce round trip each and fall behind. Its commit commits every part.
+   */
+  #coalesce(first: { batch: InputBatch; n: number }): InputBatch {
+    const max = this.#s.maxBatch;
+    if (this.#queue.length === 0 || first.n + this.#queue[0].n > max) {
+      return first.batch;
+    }
+    const parts = [first.batch];
+    let n = first.n;
+    while (this.#queue.length > 0 && n + this.#queue[0].n <= max) {
+      const q = this.#queue.shift()!;
+      parts.push(q.batch);
+      n += q.n;
+    }
+    const oversize = parts.flatMap((p) => p.oversize ?? []);
+    return {
+      lines: parts.flatMap((p) => p.lines),
+      oversize: oversize.length ? oversize : undefined,
+      commit: () => Promise.all(parts.map((p) => p.commit())).then(() => {}),
+    };
+  }
+
   async *batches(): AsyncIterable<InputBatch> {
     if (!this.#running && !this.#closed) await this.#start();
     while (true) {
       if (this.#failure) throw this.#failure;
       const next = this.#queue.shift();
       if (next) {
-        yield next.batch;
+        yield this.#coalesce(next);
         continue;
       }
       if (this.#closed) return;

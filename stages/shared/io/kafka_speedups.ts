@@ -8,6 +8,10 @@
  *   record) with 64-bit `Long` objects. The replacements write the same
  *   bytes in place; values outside ±2^30 (record batches never produce
  *   them: deltas within one batch) go to kafkajs' own code.
+ * - buffer growth: each record gets its own encoder, which outgrows its
+ *   512 bytes for most events; kafkajs grows it into a zero-filled buffer,
+ *   the replacement into an unfilled one (every byte up to the encoder's
+ *   offset is written before it is read; nothing past it is ever sent).
  * - CRC-32C of every record batch: kafkajs computes it a byte at a time;
  *   the replacement reads 8 bytes per step (slicing-by-8, same result).
  *
@@ -30,6 +34,7 @@ type Loose = any;
 export interface StockCodec {
   writeUVarInt: (this: Loose, v: number) => Loose;
   writeVarLong: (this: Loose, v: unknown) => Loose;
+  ensureAvailable: (this: Loose, n: number) => void;
   sizeOfVarLong: (v: unknown) => number;
   crc32C: (b: Uint8Array) => number;
 }
@@ -141,10 +146,20 @@ function apply(): KafkaSpeedups {
   const stock: StockCodec = {
     writeUVarInt: proto.writeUVarInt,
     writeVarLong: proto.writeVarLong,
+    ensureAvailable: proto.ensureAvailable,
     sizeOfVarLong: Encoder.sizeOfVarLong,
     crc32C: stockCrc,
   };
   proto.writeUVarInt = writeUVarInt;
+  proto.ensureAvailable = function (this: Loose, length: number) {
+    if (this.offset + length > this.buf.length) {
+      const grown = Buffer.allocUnsafe(
+        Encoder.nextPowerOfTwo(this.offset + length),
+      );
+      this.buf.copy(grown, 0, 0, this.offset);
+      this.buf = grown;
+    }
+  };
   proto.writeVarLong = function (this: Loose, value: unknown) {
     if (!small(value)) return stock.writeVarLong.call(this, value);
     // The zig-zag of a 31-bit value fits an unsigned 32-bit varint, and
