@@ -21,8 +21,10 @@ import { runTransform } from "../stages/shared/runner.ts";
 import {
   createParser,
   FORMAT_HINTS,
+  type GeoIpTable,
   IndicatorLookup,
   isFormatHint,
+  loadGeoIp,
 } from "../stages/parser/mod.ts";
 import { rawLineSource } from "../stages/parser/raw_lines.ts";
 
@@ -31,7 +33,7 @@ const spec: CommandSpec = {
   summary:
     "Parses raw log records (syslog, CEF, LEEF, key=value, web logs, JSON/ECS, Zeek, Windows EVTX JSON) into enriched events.",
   usage: [
-    "sentinel-parser [--in URI] [--out URI] [--lookup FILE]… [options]",
+    "sentinel-parser [--in URI] [--out URI] [--lookup FILE]… [--geoip DB] [options]",
     "cat /var/log/auth.log | sentinel-parser --in-format lines",
   ],
   options: {
@@ -82,6 +84,12 @@ const spec: CommandSpec = {
       description:
         "Indicator CSV (repeatable): header 'indicator,<attribute>,…'; an indicator is an IP, a CIDR, or a name (user, host, domain). Matches add '<entity>.<attribute>' to enrichment.",
     },
+    geoip: {
+      type: "string",
+      valueName: "DB",
+      description:
+        "Country of public source/destination IPs into <endpoint>.geo.country_iso_code (a country the record carries wins). DB: builtin (bundled RIR WHOIS table, CC0), an ip-location-db country package directory, or a CSV of start,end,CC ranges.",
+    },
     "max-line-bytes": maxLineBytesOption(DEFAULT_MAX_LINE_BYTES),
   },
   examples: [
@@ -89,6 +97,7 @@ const spec: CommandSpec = {
     "cat /var/log/auth.log | sentinel-parser --in-format lines --tenant acme",
     "sentinel-parser --in-format lines --in file:/var/log/apache2/access.log --out file:events.ndjson",
     "sentinel-parser --lookup assets.csv --lookup threat_intel.csv",
+    "cat /var/log/auth.log | sentinel-parser --in-format lines --geoip builtin",
     "sentinel-parser --in kafka://localhost:9092/events.raw?group=parser --out kafka://localhost:9092/events.enriched",
   ],
   notes: [
@@ -158,6 +167,19 @@ await main(async () => {
   }
   const lookup = await loadLookup(listOption(values, "lookup"));
   if (lookup) logger.info("lookup loaded", { indicators: lookup.size });
+  const geoipPath = stringOption(values, "geoip");
+  let geoip: GeoIpTable | undefined;
+  if (geoipPath !== undefined) {
+    try {
+      geoip = await loadGeoIp(geoipPath);
+    } catch (e) {
+      throw new UsageError(`--geoip ${geoipPath}: ${(e as Error).message}`);
+    }
+    logger.info("geoip loaded", {
+      v4_ranges: geoip.v4Ranges,
+      v6_ranges: geoip.v6Ranges,
+    });
+  }
   const input = stringOption(values, "in") ?? "-";
   let source;
   if (inFormat === "lines") {
@@ -185,7 +207,7 @@ await main(async () => {
   }
   await runTransform({
     stage: "parser",
-    transform: createParser({ lookup, defaultTenant: tenant }),
+    transform: createParser({ lookup, geoip, defaultTenant: tenant }),
     logger,
     in: input,
     out: stringOption(values, "out") ?? "-",

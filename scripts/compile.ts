@@ -12,7 +12,8 @@
  *
  * Each binary embeds the default rule pack (`sigma/`), the contracts
  * (`schemas/`) and the ClickHouse DDL (`compose/clickhouse/init.sql`) via
- * `--include`, so it runs from any directory. Host builds are named
+ * `--include`, so it runs from any directory; the parser also embeds the
+ * bundled GeoIP table (`--geoip builtin`). Host builds are named
  * `dist/sentinel-<stage>`; builds for an explicit `--target` carry the target
  * in the name (`dist/sentinel-parser-aarch64-apple-darwin`), so one release
  * can hold every platform side by side.
@@ -29,6 +30,7 @@
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { VERSION } from "../stages/shared/version.ts";
+import { BUILTIN_GEOIP_FILES } from "../stages/parser/geoip.ts";
 
 /** The binaries, one per `cli/<name>.ts` entry. */
 export const BINARIES = [
@@ -58,6 +60,14 @@ export const EMBEDDED = [
   "schemas",
   "compose/clickhouse/init.sql",
 ] as const;
+
+/**
+ * Files only some binaries embed: the parser's bundled GeoIP table
+ * (`--geoip builtin`, ~25 MB) would only bloat the other five.
+ */
+export const EMBEDDED_BY_BINARY: Partial<Record<Binary, readonly string[]>> = {
+  "sentinel-parser": BUILTIN_GEOIP_FILES,
+};
 
 /** One `deno compile` invocation. */
 export interface CompileStep {
@@ -121,7 +131,9 @@ export function compilePlan(opts: CompileOptions = {}): CompileStep[] {
         // The stages open sockets, files, the environment and (sink) chDB.
         "--allow-all",
         ...(opts.check === false ? ["--no-check"] : []),
-        ...EMBEDDED.flatMap((p) => ["--include", p]),
+        ...[...EMBEDDED, ...(EMBEDDED_BY_BINARY[binary] ?? [])].flatMap((
+          p,
+        ) => ["--include", p]),
         ...(target ? ["--target", target] : []),
         "--output",
         output,

@@ -38,6 +38,7 @@ import { envelopeProblem, TENANT_MAX } from "./envelope.ts";
 import { parseJsonObject } from "./json_event.ts";
 import { capFields, FIELD_VALUE_MAX } from "./_flatten.ts";
 import type { IndicatorLookup } from "./lookup.ts";
+import type { GeoIpTable } from "./geoip.ts";
 import { SEVERITIES } from "./severity.ts";
 import { parseSyslog } from "./syslog.ts";
 import { canonicalIsoMs, isoFromMs, monthAt, parseIsoAt } from "./time.ts";
@@ -61,6 +62,8 @@ const TS_IMPLAUSIBLE_KEY = "parser.ts_implausible";
 export interface ParserOptions {
   /** Indicator lookup whose matches go to `enrichment`. */
   lookup?: IndicatorLookup;
+  /** Country tables for public source/destination addresses without one. */
+  geoip?: GeoIpTable;
   /** Tenant for RawEvents that carry none. @default "default" */
   defaultTenant?: string;
 }
@@ -460,6 +463,7 @@ export function parseRawEvent(
   }
   ev.severity = SEVERITIES[st.sev > st.floor ? st.sev : st.floor];
   if (raw.ground_truth !== undefined) ev.ground_truth = raw.ground_truth;
+  if (opts.geoip !== undefined) opts.geoip.enrich(ev);
   if (opts.lookup !== undefined) opts.lookup.enrich(ev);
   return ev;
 }

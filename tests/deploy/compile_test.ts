@@ -9,6 +9,7 @@ import {
   BINARIES,
   compilePlan,
   EMBEDDED,
+  EMBEDDED_BY_BINARY,
   mergeChecksums,
   sha256File,
   TARGETS,
@@ -75,7 +76,21 @@ Deno.test("compile: unknown binaries and targets are refused with the valid name
   );
 });
 
-for (const p of EMBEDDED) {
+Deno.test("compile: only the parser embeds the GeoIP table (--geoip builtin), the other binaries stay small", () => {
+  const geo = EMBEDDED_BY_BINARY["sentinel-parser"] ?? [];
+  assert.ok(geo.some((p) => p.endsWith("-ipv4-num.csv")));
+  assert.ok(geo.some((p) => p.endsWith("-ipv6-num.csv")));
+  for (const s of compilePlan({ targets: ["all"] })) {
+    for (const p of geo) {
+      const i = s.args.indexOf(p);
+      if (s.binary === "sentinel-parser") {
+        assert.ok(i > 0 && s.args[i - 1] === "--include", `${s.output}: ${p}`);
+      } else assert.equal(i, -1, `${s.output} embeds ${p}`);
+    }
+  }
+});
+
+for (const p of [...EMBEDDED, ...Object.values(EMBEDDED_BY_BINARY).flat()]) {
   Deno.test(`compile: embedded ${p} exists in the repo`, async () => {
     assert.ok(await exists(p), `${p} is embedded but missing`);
   });
