@@ -295,6 +295,7 @@ export class ChdbStore implements RecordStore {
   #partial = false;
   #spool: string | undefined;
   #files = 0;
+  #canPurge = true;
   /** Use RowBinary for {@link BINARY_TABLES}. */
   binary = true;
   /** Rows stored per insert format (what took the fast path). */
@@ -466,6 +467,23 @@ export class ChdbStore implements RecordStore {
       throw toStoreError(e);
     } finally {
       await Deno.remove(file).catch(() => {});
+    }
+    await this.#purge();
+  }
+
+  /**
+   * Hands the engine's freed memory back to the system. chDB's allocator
+   * (jemalloc, dirty_decay_ms 5000) otherwise keeps every insert's and
+   * merge's freed pages resident for 5 s, which under a steady insert load
+   * is a permanent high-water mark. Costs ~0.2 ms when there is little to
+   * give back; a build without jemalloc refuses it once and is not asked again.
+   */
+  async #purge() {
+    if (!this.#canPurge) return;
+    try {
+      await this.#session.queryAsync("SYSTEM JEMALLOC PURGE");
+    } catch {
+      this.#canPurge = false;
     }
   }
 
