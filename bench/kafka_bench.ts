@@ -14,8 +14,13 @@
  * Without the stage binaries (early checkouts) a pass-through stage in this
  * process stands in, and the notes say so.
  *
- * Run alone: `deno run -A bench/kafka_bench.ts [--quick]`.
+ * Run alone: `deno run -A bench/kafka_bench.ts [--quick]
+ * [--only=stages|latency] [--rate=EVENTS_PER_S]` (the offered rate of the
+ * latency run; 10000 by default). `SENTINEL_KAFKA_STOCK_CODEC=1` runs it
+ * (and the stages it spawns) without the adapter's kafkajs speed-ups.
  */
+// Before kafkajs: the load generator gets the adapter's faster CRC too.
+import "../stages/shared/io/kafka_speedups.ts";
 import { Kafka, logLevel } from "kafkajs";
 import type { BenchOptions, BenchResult } from "./types.ts";
 import {
@@ -359,11 +364,14 @@ const WARMUP: GenSpec = {
   inject: [],
 };
 
-function latencyError(why: string, notes: string): BenchResult[] {
+function latencyError(
+  rate: number,
+  why: string,
+  notes: string,
+): BenchResult[] {
   return ["p50", "p99"].map((p) => ({
     area: AREA,
-    name:
-      `event-to-alert latency ${p} at ${OFFERED_RATE} events/s: ERROR, ${why}`,
+    name: `event-to-alert latency ${p} at ${rate} events/s: ERROR, ${why}`,
     value: NaN,
     unit: "ms",
     target: p === "p99" ? `< ${P99_TARGET_MS}` : undefined,
@@ -375,15 +383,17 @@ function latencyError(why: string, notes: string): BenchResult[] {
 async function latency(
   b: TestBroker,
   quick: boolean,
+  rate: number,
 ): Promise<BenchResult[]> {
   if (!hasCli("sentinel-parser") || !hasCli("sentinel-detector")) {
     return latencyError(
+      rate,
       "not measured",
       "parser/detector binaries missing in this checkout",
     );
   }
   const seconds = quick ? 3 : 10;
-  const events = OFFERED_RATE * seconds;
+  const events = rate * seconds;
   const recs = await rawEvents(events, latencySpec(events));
   const warm = await rawEvents(2500, WARMUP);
   const stages = [
@@ -458,13 +468,14 @@ async function latency(
     ) await sleep(100);
     if (Date.now() >= deadline) {
       return latencyError(
+        rate,
         "warm-up did not pass through",
         `after 60 s: observer joined ${joined}; ${stderrTail()}`,
       );
     }
     const seenBefore = alertsSeen;
     // Offered load: 10 ms ticks of rate/100 events each.
-    const perTick = OFFERED_RATE / 100;
+    const perTick = rate / 100;
     const start = performance.now();
     for (let i = 0; i < recs.length; i += perTick) {
       const due = start + (i / perTick) * 10;
@@ -517,12 +528,14 @@ async function latency(
       } ms; ${load()}`;
     if (latencies.length === 0) {
       return latencyError(
+        rate,
         "no alerts measured",
         `${note}; ${alertsSeen} alerts on lat.alerts; ${stderrTail()}`,
       );
     }
     if (!drained) {
       return latencyError(
+        rate,
         "pipeline did not drain within 60 s of the end of the offered load",
         `${note}; ${stderrTail()}`,
       );
@@ -531,14 +544,14 @@ async function latency(
     return [
       {
         area: AREA,
-        name: `event-to-alert latency p50 at ${OFFERED_RATE} events/s`,
+        name: `event-to-alert latency p50 at ${rate} events/s`,
         value: Math.round(pct(latencies, 0.5)),
         unit: "ms",
         notes: note,
       },
       {
         area: AREA,
-        name: `event-to-alert latency p99 at ${OFFERED_RATE} events/s`,
+        name: `event-to-alert latency p99 at ${rate} events/s`,
         value: Math.round(p99),
         unit: "ms",
         target: `< ${P99_TARGET_MS}`,
@@ -558,6 +571,7 @@ async function latency(
 export async function run(
   opts: BenchOptions,
   only?: string,
+  rate = OFFERED_RATE,
 ): Promise<BenchResult[]> {
   if (KAFKA_SKIP) {
     return [{
@@ -572,7 +586,7 @@ export async function run(
   try {
     return [
       ...(only === "latency" ? [] : await stageThroughput(broker, opts.quick)),
-      ...(only === "stages" ? [] : await latency(broker, opts.quick)),
+      ...(only === "stages" ? [] : await latency(broker, opts.quick, rate)),
     ];
   } finally {
     await broker.destroy();
@@ -580,8 +594,13 @@ export async function run(
 }
 
 if (import.meta.main) {
-  const only = Deno.args.find((a) => a.startsWith("--only="))?.slice(7);
-  const results = await run({ quick: Deno.args.includes("--quick") }, only);
+  const arg = (name: string) =>
+    Deno.args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
+  const results = await run(
+    { quick: Deno.args.includes("--quick") },
+    arg("only"),
+    Number(arg("rate") ?? OFFERED_RATE),
+  );
   for (const r of results) {
     console.log(
       `${r.name.padEnd(70)} ${String(r.value).padStart(9)} ${r.unit}${

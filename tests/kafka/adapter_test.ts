@@ -192,6 +192,54 @@ kafkaTest(
 );
 
 kafkaTest(
+  "kafka source: batches of several partitions waiting in the queue come as one batch, and its commit covers every partition",
+  async () => {
+    const b = await getBroker();
+    const topic = "coalesce";
+    const sink = await openKafkaSink(
+      new URL(b.uri("", { "topic.raw_event": topic, partitions: 3 })),
+      opts(),
+    );
+    const all = Array.from({ length: 60 }, (_, i) => rawEvent(i));
+    await sink.write(all.map((r) => out(r)));
+    await sink.close();
+    const admin = new Kafka({
+      brokers: [b.address],
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    await admin.connect();
+    const filled = (await admin.fetchTopicOffsets(topic)).filter((p) =>
+      Number(p.high) > 0
+    );
+    await admin.disconnect();
+    assert.equal(filled.length, 3, "the records should span 3 partitions");
+
+    const src = await openKafkaSource(
+      new URL(b.uri(topic, { group: "g-coalesce", max_batch: 100 })),
+      opts(),
+    );
+    const it = src.batches()[Symbol.asyncIterator]();
+    const batches = [(await it.next()).value as InputBatch];
+    let n = batches[0].lines.length;
+    // The other partitions' batches arrive while the first is held.
+    await new Promise((r) => setTimeout(r, 1500));
+    while (n < all.length) {
+      const next = (await it.next()).value as InputBatch;
+      batches.push(next);
+      n += next.lines.length;
+    }
+    assert.equal(n, all.length);
+    assert.ok(
+      batches.length <= 2,
+      `3 partitions came as ${batches.length} batches, not coalesced`,
+    );
+    for (const batch of batches) await batch.commit();
+    await src.close();
+    assert.deepEqual(await drain(b, topic, "g-coalesce"), []);
+  },
+);
+
+kafkaTest(
   "kafka source: no further batch is handed out until the current one is committed (back-pressure)",
   async () => {
     const b = await getBroker();
