@@ -106,6 +106,13 @@ class Aggregate {
   sum = 0;
   nums = 0;
   refCounts: number[] | null = null;
+  /**
+   * temporal_ordered: per position j, the latest start time of a chain of
+   * refs 0..j in order among the entries accounted so far (-Infinity: none).
+   * Time-based, so entries leaving the window need no accounting: a window
+   * starting at S holds the chain 0..j iff chainStart[j] >= S.
+   */
+  chainStart: number[] | null = null;
 }
 
 interface Consumer {
@@ -348,6 +355,11 @@ export class CorrelationEngine {
   /** Keeps the running aggregate right when an entry lands before the newest. */
   #placeLate(spec: CorrelationSpec, g: GroupWindow, at: number): void {
     if (g.dirty) return;
+    if (spec.type === "temporal_ordered") {
+      // Chains depend on entry order: rebuild on the next in-order entry.
+      g.dirty = true;
+      return;
+    }
     const newest = g.ts[g.ts.length - 1];
     if (g.ts[at] >= newest - spec.timespanMs) {
       this.#account(spec, g.run, g, at, 1);
@@ -413,6 +425,16 @@ export class CorrelationEngine {
         c[r] += d;
         return;
       }
+      case "temporal_ordered": {
+        // Entries are accounted in index (event-time) order and never
+        // removed: the check against the window start is by time.
+        if (d < 0) return;
+        const r = g.refs![i];
+        const c = a.chainStart ??= new Array(spec.refs.length).fill(-Infinity);
+        if (r === 0) c[0] = g.ts[i];
+        else if (c[r - 1] > c[r]) c[r] = c[r - 1];
+        return;
+      }
     }
   }
 
@@ -421,6 +443,7 @@ export class CorrelationEngine {
     spec: CorrelationSpec,
     a: Aggregate,
     n: number,
+    windowStart: number,
   ): number | undefined | null {
     switch (spec.type) {
       case "event_count":
@@ -445,6 +468,19 @@ export class CorrelationEngine {
           : seen === spec.refs.length;
         return ok ? seen : undefined;
       }
+      case "temporal_ordered": {
+        // The longest prefix of the rule order present, in order, in the
+        // window: chains of 0..j starting at or after the window start.
+        const c = a.chainStart;
+        let need = 0;
+        while (
+          c !== null && need < spec.refs.length && c[need] >= windowStart
+        ) need++;
+        const ok = Object.keys(spec.condition).length
+          ? inRange(need, spec.condition)
+          : need === spec.refs.length;
+        return ok ? need : undefined;
+      }
       default:
         return null;
     }
@@ -460,7 +496,12 @@ export class CorrelationEngine {
     if (at === last) {
       // In order: the running aggregate is the window ending here.
       const lo = g.run.lo;
-      let r = this.#measureAggregate(spec, g.run, last - lo + 1);
+      let r = this.#measureAggregate(
+        spec,
+        g.run,
+        last - lo + 1,
+        g.ts[last] - spec.timespanMs,
+      );
       if (r === null) r = this.#measure(spec, g, lo, last);
       if (r !== undefined) this.#fire(spec, g, lo, last, r, raise);
       return;
@@ -480,7 +521,7 @@ export class CorrelationEngine {
         while (g.ts[lo] < end - span) this.#account(spec, agg, g, lo++, -1);
       }
       if (hi < last && g.ts[hi + 1] === end) continue; // same instant: use the latest
-      let r = this.#measureAggregate(spec, agg, hi - lo + 1);
+      let r = this.#measureAggregate(spec, agg, hi - lo + 1, end - span);
       if (r === null) r = this.#measure(spec, g, lo, hi);
       if (r !== undefined) {
         this.#fire(spec, g, lo, hi, r, raise);
