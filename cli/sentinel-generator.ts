@@ -16,6 +16,7 @@ import {
 import { createLogger } from "../stages/shared/log.ts";
 import { openSink, openSource } from "../stages/shared/io/mod.ts";
 import type { RecordSink } from "../stages/shared/io/types.ts";
+import { parseTokenList } from "../stages/ingest/credentials.ts";
 import {
   DEFAULT_TENANTS,
   describeScenarios,
@@ -76,7 +77,14 @@ const spec: CommandSpec = {
     token: {
       type: "string",
       valueName: "SECRET",
-      description: "Bearer token for ingest (prefer the env twin).",
+      description:
+        "Bearer token for ingest, sent for every tenant (prefer the env twin). Ingest ties a token to one tenant: for several tenants use --tenant-tokens.",
+    },
+    "tenant-tokens": {
+      type: "string",
+      valueName: "LIST",
+      description:
+        "Bearer token per tenant, tenant:secret[,tenant:secret…] (the form of ingest's --auth-tokens; prefer the env twin). Every generated tenant needs one unless --token covers the rest.",
     },
     seed: {
       type: "string",
@@ -176,6 +184,34 @@ const spec: CommandSpec = {
   ],
 };
 
+/**
+ * `--tenant-tokens` as a map; every generated tenant must have a token
+ * unless `--token` covers the others (else ingest answers 403 for them).
+ */
+function tenantTokens(
+  spec: string | undefined,
+  tenants: readonly string[],
+  fallback: boolean,
+): Map<string, string> | undefined {
+  if (spec === undefined || spec.trim() === "") return undefined;
+  let list;
+  try {
+    list = parseTokenList(spec);
+  } catch (e) {
+    throw new UsageError(`--tenant-tokens: ${(e as Error).message}`);
+  }
+  const map = new Map(list.map((c) => [c.tenant, c.secret]));
+  const missing = tenants.filter((t) => !map.has(t));
+  if (missing.length > 0 && !fallback) {
+    throw new UsageError(
+      `--tenant-tokens: no token for tenant(s) ${
+        missing.join(", ")
+      }; add them or give --token for the rest`,
+    );
+  }
+  return map;
+}
+
 function parseStart(raw: string | undefined): number {
   if (raw === undefined) return Date.now();
   // Bare numbers are epoch milliseconds, or seconds when too small to be
@@ -258,6 +294,11 @@ main(async () => {
       batchSize,
       retries,
       token: stringOption(values, "token"),
+      tenantTokens: tenantTokens(
+        stringOption(values, "tenant-tokens"),
+        tenantNames,
+        stringOption(values, "token") !== undefined,
+      ),
       logger,
     });
     sink = http;

@@ -25,8 +25,13 @@ export interface HttpTargetOptions {
   retries?: number;
   /** First back-off delay, doubled per retry. @default 200 */
   backoffMs?: number;
-  /** Bearer token for ingest's authentication. */
+  /** Bearer token for ingest's authentication (every tenant). */
   token?: string;
+  /**
+   * Bearer token per tenant: ingest ties each credential to one tenant, so
+   * multi-tenant traffic needs one per tenant. Wins over `token`.
+   */
+  tenantTokens?: ReadonlyMap<string, string>;
   logger?: Logger;
   /** Replaceable in tests. */
   fetch?: typeof fetch;
@@ -61,6 +66,7 @@ export class HttpTargetSink implements RecordSink {
   readonly #retries: number;
   readonly #backoffMs: number;
   readonly #headers: Record<string, string>;
+  readonly #tenantAuth = new Map<string, string>();
   readonly #fetch: typeof fetch;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #logger?: Logger;
@@ -82,6 +88,9 @@ export class HttpTargetSink implements RecordSink {
     this.#backoffMs = opts.backoffMs ?? 200;
     this.#headers = { "content-type": "application/x-ndjson" };
     if (opts.token) this.#headers.authorization = `Bearer ${opts.token}`;
+    for (const [tenant, secret] of opts.tenantTokens ?? []) {
+      this.#tenantAuth.set(tenant, `Bearer ${secret}`);
+    }
     this.#fetch = opts.fetch ?? fetch;
     this.#sleep = opts.sleep ??
       ((ms) => new Promise((r) => setTimeout(r, ms)));
@@ -128,7 +137,12 @@ export class HttpTargetSink implements RecordSink {
 
   async #post(tenant: string, lines: string[]): Promise<void> {
     const body = lines.join("\n") + "\n";
-    const headers = { ...this.#headers, "x-tenant": tenant };
+    const headers: Record<string, string> = {
+      ...this.#headers,
+      "x-tenant": tenant,
+    };
+    const auth = this.#tenantAuth.get(tenant);
+    if (auth !== undefined) headers.authorization = auth;
     let lastError = "";
     for (let attempt = 0; attempt <= this.#retries; attempt++) {
       if (attempt > 0) this.#stats.retries++;

@@ -237,3 +237,92 @@ Deno.test("--replay --speed keeps going through timed lines; --progress prints a
   assert.match(p.stderr, /\rgenerated \d+ events in 1\.\d s/);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("--tenant-tokens: multi-tenant traffic into an authenticated ingest is accepted for every tenant; a tenant without a token exits 2", async () => {
+  const tokens = "acme:acme-secret-0123456789,globex:globex-secret-0123456789";
+  const ingest = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("../../cli/sentinel-ingest.ts", import.meta.url).pathname,
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--auth-tokens",
+      tokens,
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stored = new Response(ingest.stdout).text();
+  const reader = ingest.stderr.pipeThrough(new TextDecoderStream())
+    .getReader();
+  let log = "";
+  let port = 0;
+  while (port === 0) {
+    const { done, value } = await reader.read();
+    if (done) throw new Error(`ingest exited: ${log}`);
+    log += value;
+    const m = /"msg":"listening".*?"port":(\d+)/.exec(log);
+    if (m) port = Number(m[1]);
+  }
+  const drain = (async () => {
+    while (!(await reader.read()).done) { /* keep stderr flowing */ }
+  })();
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    const common = ["--target", url, "--count", "300", "--rate", "0"];
+    const ok = await gen([
+      ...common,
+      "--tenant",
+      "acme",
+      "--tenant",
+      "globex",
+      "--tenant-tokens",
+      tokens,
+    ]);
+    assert.equal(ok.code, 0, ok.stderr);
+    // One token for both tenants: ingest refuses the tenant it is not for.
+    const one = await gen([
+      ...common,
+      "--tenant",
+      "acme",
+      "--tenant",
+      "globex",
+      "--token",
+      "acme-secret-0123456789",
+      "--retries",
+      "0",
+    ]);
+    assert.equal(one.code, 1);
+    assert.match(one.stderr, /HTTP 403/);
+    const missing = await gen([
+      ...common,
+      "--tenant",
+      "acme",
+      "--tenant",
+      "initech",
+      "--tenant-tokens",
+      tokens,
+    ]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /no token for tenant\(s\) initech/);
+  } finally {
+    ingest.kill("SIGTERM");
+    await ingest.status;
+    await drain;
+  }
+  const events = (await stored).split("\n").filter(Boolean).map((l) =>
+    JSON.parse(l)
+  );
+  // The accepted run stored all 300 for both tenants; of the refused run
+  // only acme's events (its token's tenant) can have landed.
+  const globex = events.filter((e) => e.tenant === "globex").length;
+  const acme = events.filter((e) => e.tenant === "acme").length;
+  assert.ok(globex > 0 && acme > 0, `acme ${acme}, globex ${globex}`);
+  assert.ok(globex + acme >= 300);
+  assert.ok(globex < 300, "globex got events only from the run with its token");
+  assert.ok(events.length >= 300, `${events.length} events stored`);
+});
