@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 // Before kafkajs (through kafka.ts) so the CRC swap applies, as in a stage.
 import {
   crc32C,
+  groupMessagesPerPartition,
   kafkaSpeedups,
 } from "../../stages/shared/io/kafka_speedups.ts";
 import "../../stages/shared/io/kafka.ts";
@@ -58,6 +59,11 @@ function bytes(write: (e: Loose) => void): number[] {
 Deno.test("kafka speed-ups: applied to this kafkajs (varints and CRC)", () => {
   assert.equal(kafkaSpeedups.varints, true);
   assert.equal(kafkaSpeedups.crc32C, true);
+  assert.equal(kafkaSpeedups.grouping, true);
+  assert.equal(
+    require("kafkajs/src/producer/groupMessagesPerPartition.js"),
+    groupMessagesPerPartition,
+  );
   assert.notEqual(Encoder.prototype.writeVarLong, stock.writeVarLong);
 });
 
@@ -152,5 +158,26 @@ Deno.test("kafka speed-ups: kafkajs' record and batch encoders go through them",
   assert.equal(
     require("kafkajs/src/protocol/recordBatch/crc32C/crc32C.js"),
     crc32C,
+  );
+});
+
+Deno.test("kafka speed-ups: messages grouped by partition as kafkajs groups them", () => {
+  const messages = Array.from({ length: 500 }, (_, i) => ({
+    key: `k${i % 37}`,
+    value: `v${i}`,
+  }));
+  const partitionMetadata = [0, 1, 2, 3].map((p) => ({
+    partitionId: p,
+    leader: 0,
+  }));
+  const partitioner = ({ message }: { message: unknown }) =>
+    Number((message as { key: string }).key.slice(1)) % 4;
+  const args = { topic: "t", partitionMetadata, messages, partitioner };
+  const ours = groupMessagesPerPartition(args);
+  assert.deepEqual(ours, stock.groupMessagesPerPartition(args));
+  assert.equal(Object.values(ours).flat().length, messages.length);
+  assert.deepEqual(
+    groupMessagesPerPartition({ ...args, partitionMetadata: [] }),
+    stock.groupMessagesPerPartition({ ...args, partitionMetadata: [] }),
   );
 });

@@ -14,11 +14,14 @@
  *   offset is written before it is read; nothing past it is ever sent).
  * - CRC-32C of every record batch: kafkajs computes it a byte at a time;
  *   the replacement reads 8 bytes per step (slicing-by-8, same result).
+ * - grouping a send's messages by partition: kafkajs copies a partition's
+ *   whole list for every message added to it (quadratic in the messages per
+ *   request); the replacement appends (same groups, same order).
  *
- * Imported by `kafka.ts` before kafkajs itself: the CRC function is taken
- * by kafkajs' record-batch module when it loads, so it is swapped in the
- * CommonJS module cache first (when kafkajs was already loaded by someone
- * else, only the varint part applies). The encodings are checked against
+ * Imported by `kafka.ts` before kafkajs itself: the CRC and grouping
+ * functions are taken by kafkajs' modules when they load, so they are
+ * swapped in the CommonJS module cache first (when kafkajs was already
+ * loaded by someone else, only the encoder part applies). The encodings are checked against
  * kafkajs' own by tests/kafka/speedups_test.ts. Skipped when kafkajs does
  * not look like the version this was written for, or when the environment
  * sets `SENTINEL_KAFKA_STOCK_CODEC=1` (to rule the patch out, or compare).
@@ -37,12 +40,37 @@ export interface StockCodec {
   ensureAvailable: (this: Loose, n: number) => void;
   sizeOfVarLong: (v: unknown) => number;
   crc32C: (b: Uint8Array) => number;
+  groupMessagesPerPartition: (p: GroupArgs) => Record<number, unknown[]>;
+}
+
+/** Arguments of kafkajs' `groupMessagesPerPartition`. */
+export interface GroupArgs {
+  topic: string;
+  partitionMetadata: unknown[];
+  messages: unknown[];
+  partitioner: (
+    a: { topic: string; partitionMetadata: unknown[]; message: unknown },
+  ) => number;
+}
+
+/** Messages by partition, in their order; what kafkajs' own version returns. */
+export function groupMessagesPerPartition(
+  { topic, partitionMetadata, messages, partitioner }: GroupArgs,
+): Record<number, unknown[]> {
+  const result: Record<number, unknown[]> = {};
+  if (partitionMetadata.length === 0) return result;
+  for (const message of messages) {
+    const partition = partitioner({ topic, partitionMetadata, message });
+    (result[partition] ??= []).push(message);
+  }
+  return result;
 }
 
 /** What was applied, and kafkajs' originals. */
 export interface KafkaSpeedups {
   varints: boolean;
   crc32C: boolean;
+  grouping: boolean;
   stock: StockCodec | null;
 }
 
@@ -108,7 +136,12 @@ const small = (v: unknown): v is number =>
   v < 0x40000000;
 
 function apply(): KafkaSpeedups {
-  const none: KafkaSpeedups = { varints: false, crc32C: false, stock: null };
+  const none: KafkaSpeedups = {
+    varints: false,
+    crc32C: false,
+    grouping: false,
+    stock: null,
+  };
   try {
     if (Deno.env.get("SENTINEL_KAFKA_STOCK_CODEC") === "1") return none;
   } catch {
@@ -118,6 +151,9 @@ function apply(): KafkaSpeedups {
   let crcPath: string;
   let crcUserPath: string;
   let stockCrc: Loose;
+  let groupPath: string;
+  let groupUserPath: string;
+  let stockGroup: Loose;
   let require: NodeRequire;
   try {
     require = createRequire(import.meta.url);
@@ -129,6 +165,11 @@ function apply(): KafkaSpeedups {
       "kafkajs/src/protocol/recordBatch/crc32C/index.js",
     );
     stockCrc = require(crcPath);
+    groupPath = require.resolve(
+      "kafkajs/src/producer/groupMessagesPerPartition.js",
+    );
+    groupUserPath = require.resolve("kafkajs/src/producer/sendMessages.js");
+    stockGroup = require(groupPath);
   } catch {
     return none; // another kafkajs layout: leave it alone
   }
@@ -139,7 +180,8 @@ function apply(): KafkaSpeedups {
     typeof proto.ensureAvailable !== "function" ||
     typeof Encoder.sizeOfVarLong !== "function" ||
     typeof stockCrc !== "function" || stockCrc(new Uint8Array([49])) !==
-      crc32C(new Uint8Array([49]))
+      crc32C(new Uint8Array([49])) ||
+    typeof stockGroup !== "function"
   ) {
     return none;
   }
@@ -149,6 +191,7 @@ function apply(): KafkaSpeedups {
     ensureAvailable: proto.ensureAvailable,
     sizeOfVarLong: Encoder.sizeOfVarLong,
     crc32C: stockCrc,
+    groupMessagesPerPartition: stockGroup,
   };
   proto.writeUVarInt = writeUVarInt;
   proto.ensureAvailable = function (this: Loose, length: number) {
@@ -176,11 +219,19 @@ function apply(): KafkaSpeedups {
     }
     return bytes;
   };
-  // Too late when kafkajs' CRC user already loaded (and took the original).
-  const cached = require.cache[crcPath];
-  const crcSwapped = cached !== undefined && !require.cache[crcUserPath];
-  if (crcSwapped) cached.exports = crc32C;
-  return { varints: true, crc32C: crcSwapped, stock };
+  // Too late when the user of a module already loaded (took the original).
+  const swap = (path: string, userPath: string, fn: unknown) => {
+    const cached = require.cache[path];
+    if (cached === undefined || require.cache[userPath]) return false;
+    cached.exports = fn;
+    return true;
+  };
+  return {
+    varints: true,
+    crc32C: swap(crcPath, crcUserPath, crc32C),
+    grouping: swap(groupPath, groupUserPath, groupMessagesPerPartition),
+    stock,
+  };
 }
 
 /** Applied once, when this module is first imported. */
