@@ -221,7 +221,7 @@ function apply(): KafkaSpeedups {
   };
   // Too late when the user of a module already loaded (took the original).
   const swap = (path: string, userPath: string, fn: unknown) => {
-    const cached = require.cache[path];
+    const cached = require.cache?.[path];
     if (cached === undefined || require.cache[userPath]) return false;
     cached.exports = fn;
     return true;
