@@ -10,9 +10,11 @@ import { seedRecords } from "../stages/demo_seed/mod.ts";
 import {
   ChdbStore,
   openStore,
+  type PendingRow,
   runSink,
   StoreWriter,
 } from "../stages/sink/mod.ts";
+import { ByteWriter } from "../stages/sink/row_binary.ts";
 import { createLogger } from "../stages/shared/log.ts";
 import type { OutputRecord } from "../stages/shared/io/types.ts";
 import { startClickHouseHttp } from "../tests/harness/clickhouse_http.ts";
@@ -81,7 +83,40 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
         }; ${cpuNote(cpu, n)}`,
       });
     }
+    // The engine's share alone: the same rows encoded beforehand (as the
+    // writer does on arrival), so the span holds the spool file and the
+    // INSERT (parse, sort, compress, rollup view, merges it triggers).
     store.binary = true;
+    const enc = (await store.encoderFor("events"))!;
+    const batches: PendingRow[][] = [];
+    for (let i = 0; i < rows.length; i += 20_000) {
+      const w = new ByteWriter(8 << 20);
+      batches.push(
+        rows.slice(i, i + 20_000).map((r) => {
+          const start = w.pos;
+          if (!enc.encode(w, r.record, r.line)) throw new Error("declined");
+          return { line: r.line, record: null, buf: w, start, end: w.pos };
+        }),
+      );
+    }
+    await store.query("TRUNCATE TABLE sentinel.events", "TSV");
+    t = performance.now();
+    cpu = cpuMs();
+    for (const b of batches) await store.insert("events", b);
+    s = (performance.now() - t) / 1000;
+    results.push({
+      area: "sink",
+      name:
+        `chDB insert of pre-encoded RowBinary, ${n} enriched events (batches of 20k)`,
+      value: Math.round(n / s),
+      unit: "rows/s",
+      target: `>= ${TARGET}`,
+      met: n / s >= TARGET,
+      notes: `engine only (spool file + INSERT, incl. rollup view); ${
+        cpuNote(cpu, n)
+      }`,
+    });
+    batches.length = 0;
     await store.query("TRUNCATE TABLE sentinel.events", "TSV");
     for (const pipeline of [false, true]) {
       await store.query("TRUNCATE TABLE sentinel.events", "TSV");

@@ -17,12 +17,9 @@
 --    chDB with JSONEachRow, a LowCardinality column costs ~1.7x a String
 --    column per value to insert, so these tables use plain String (LZ4 on the
 --    sorted parts compresses repeated values well) and keep LowCardinality for
---    the low-volume tables and the rollups. Insert-sized parts (under 64k
---    rows) are written compact: one file instead of two per column stream
---    (~170 streams here), 3-4x cheaper to insert than wide. Merged parts
---    (64k rows and 16 MiB or more) are written wide: merging into a compact
---    part holds ~30 MiB per source part in memory (300 MiB for a 10-part
---    merge of 20k-row parts), into a wide one ~13 MiB, and is faster too.
+--    the low-volume tables and the rollups. Parts below 256 MiB are written
+--    compact (one file instead of two per column stream, ~170 streams here);
+--    merges turn big parts wide again.
 --  * ReplacingMergeTree on the record ids: replaying the same records (Kafka
 --    redelivery, a retried insert) collapses to one row on merge; read with
 --    FINAL for exact counts. The sorting key holds only values that are
@@ -134,7 +131,7 @@ PARTITION BY toYYYYMM(ts)
 ORDER BY (tenant, category, ts, event_id)
 TTL toDateTime(ts) + toIntervalDay(30) -- ttl:events
 SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000,
-    min_rows_for_wide_part = 65536, min_bytes_for_wide_part = 16777216;
+    min_bytes_for_wide_part = 268435456; -- insert-sized parts stay compact (one file)
 
 -- Alerts (topic alerts).
 CREATE TABLE IF NOT EXISTS sentinel.alerts
@@ -220,13 +217,7 @@ PARTITION BY toYYYYMM(received_at)
 ORDER BY (tenant, source_name, received_at, event_id)
 TTL toDateTime(received_at) + toIntervalDay(30) -- ttl:raw_events
 SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000,
-    min_rows_for_wide_part = 65536, min_bytes_for_wide_part = 16777216;
-
--- Stores created before the wide-part thresholds changed get them too.
-ALTER TABLE sentinel.events
-    MODIFY SETTING min_rows_for_wide_part = 65536, min_bytes_for_wide_part = 16777216;
-ALTER TABLE sentinel.raw_events
-    MODIFY SETTING min_rows_for_wide_part = 65536, min_bytes_for_wide_part = 16777216;
+    min_bytes_for_wide_part = 268435456;
 
 -- Per-minute rollups for the dashboards. Counts are uniq() states over the
 -- record ids (exact at these cardinalities), so a replayed batch that slips

@@ -475,8 +475,10 @@ export class ChdbStore implements RecordStore {
    * Hands the engine's freed memory back to the system. chDB's allocator
    * (jemalloc, dirty_decay_ms 5000) otherwise keeps every insert's and
    * merge's freed pages resident for 5 s, which under a steady insert load
-   * is a permanent high-water mark. Costs ~0.2 ms when there is little to
-   * give back; a build without jemalloc refuses it once and is not asked again.
+   * is a permanent high-water mark (measured, 15 inserts of 20k events:
+   * engine RSS after the inserts 330-430 MB without, 20-140 MB with; peak
+   * 40 MB lower). Costs ~0.2 ms when there is little to give back; a build
+   * without jemalloc refuses it once and is not asked again.
    */
   async #purge() {
     if (!this.#canPurge) return;
