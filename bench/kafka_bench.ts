@@ -596,10 +596,22 @@ export async function run(
 if (import.meta.main) {
   const arg = (name: string) =>
     Deno.args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
+  const only = arg("only");
+  const rate = Number(arg("rate") ?? OFFERED_RATE);
+  if (only !== undefined && only !== "stages" && only !== "latency") {
+    console.error(`--only: expected stages or latency, got '${only}'`);
+    Deno.exit(2);
+  }
+  if (!Number.isFinite(rate) || rate < 1) {
+    console.error(
+      `--rate: expected events per second >= 1, got '${arg("rate")}'`,
+    );
+    Deno.exit(2);
+  }
   const results = await run(
     { quick: Deno.args.includes("--quick") },
-    arg("only"),
-    Number(arg("rate") ?? OFFERED_RATE),
+    only,
+    rate,
   );
   for (const r of results) {
     console.log(

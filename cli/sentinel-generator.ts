@@ -296,13 +296,21 @@ main(async () => {
       token: stringOption(values, "token"),
       tenantTokens: tenantTokens(
         stringOption(values, "tenant-tokens"),
-        tenantNames,
+        // A replay's records carry their own tenants, unknown until read:
+        // the sink refuses those without a token as they come.
+        replayFile ? [] : tenantNames,
         stringOption(values, "token") !== undefined,
       ),
       logger,
     });
     sink = http;
   } else {
+    for (const flag of ["token", "tenant-tokens"]) {
+      // A warning, not an error: the env twin may be exported for a shell.
+      if (stringOption(values, flag) !== undefined) {
+        logger.warn(`--${flag} is ignored without --target`);
+      }
+    }
     sink = await openSink(outFlag ?? "-", { stage: "generator", logger });
   }
 

@@ -143,6 +143,16 @@ export class HttpTargetSink implements RecordSink {
     };
     const auth = this.#tenantAuth.get(tenant);
     if (auth !== undefined) headers.authorization = auth;
+    else if (this.#tenantAuth.size > 0 && headers.authorization === undefined) {
+      // Per-tenant tokens were given, none for this tenant (a replayed file
+      // can hold any tenant): ingest would refuse it, so do not send.
+      this.#fail(
+        tenant,
+        lines.length,
+        `no token for tenant '${tenant}' in --tenant-tokens (and no --token)`,
+      );
+      return;
+    }
     let lastError = "";
     for (let attempt = 0; attempt <= this.#retries; attempt++) {
       if (attempt > 0) this.#stats.retries++;
@@ -168,16 +178,20 @@ export class HttpTargetSink implements RecordSink {
       }
       if (attempt < this.#retries) await this.#sleep(Math.min(delay, 10_000));
     }
-    this.#stats.failed_events += lines.length;
-    this.#stats.last_error = lastError;
-    const key = lastError.slice(0, 12);
+    this.#fail(tenant, lines.length, lastError);
+  }
+
+  #fail(tenant: string, events: number, error: string): void {
+    this.#stats.failed_events += events;
+    this.#stats.last_error = error;
+    const key = error.slice(0, 12);
     if (!this.#loggedStatus.has(key)) {
       this.#loggedStatus.add(key);
       this.#logger?.error("batch not accepted by ingest", {
         url: this.#url,
         tenant,
-        events: lines.length,
-        error: lastError,
+        events,
+        error,
       });
     }
   }

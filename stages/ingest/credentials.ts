@@ -101,15 +101,18 @@ export function parseAuthFile(text: string, where = "auth file"): Credential[] {
  */
 export function parseTokenList(spec: string): Credential[] {
   const out: Credential[] = [];
+  let n = 0;
   for (const part of spec.split(",")) {
     const item = part.trim();
     if (item.length === 0) continue;
+    n++;
     const colon = item.indexOf(":");
     if (colon <= 0 || colon === item.length - 1) {
+      // Never echo the entry: without its colon it may be a bare secret.
       throw new Error(
-        `auth token entry ${
-          JSON.stringify(item.slice(0, 40))
-        } is not tenant:secret`,
+        `auth token entry ${n} is not tenant:secret (${
+          colon <= 0 ? "no tenant before ':'" : "no secret after ':'"
+        })`,
       );
     }
     out.push({ tenant: item.slice(0, colon), secret: item.slice(colon + 1) });

@@ -21,6 +21,8 @@
  * stand for example traffic and have no country.
  */
 import type { EnrichedEvent } from "../shared/contracts/mod.ts";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { ipv6Groups } from "./ip.ts";
 
 /** One inclusive range of a table, before flattening. */
@@ -378,14 +380,16 @@ export const BUILTIN_GEOIP_FILES = [
  * twins hold the same ranges), else every `*.csv`.
  */
 export async function loadGeoIp(path: string): Promise<GeoIpTable> {
-  if (path === "builtin") path = BUILTIN_GEOIP.pathname;
+  // A file path, not the URL's path: Windows drive letters and
+  // percent-escaped spaces would not stat.
+  if (path === "builtin") path = fileURLToPath(BUILTIN_GEOIP);
   const table = new GeoIpTable();
   const st = await Deno.stat(path);
   let files: string[];
   if (st.isDirectory) {
     const csv: string[] = [];
     for await (const e of Deno.readDir(path)) {
-      if (e.isFile && e.name.endsWith(".csv")) csv.push(`${path}/${e.name}`);
+      if (e.isFile && e.name.endsWith(".csv")) csv.push(join(path, e.name));
     }
     const num = csv.filter((f) => f.endsWith("-num.csv"));
     files = (num.length > 0 ? num : csv).sort();

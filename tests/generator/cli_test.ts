@@ -326,3 +326,51 @@ Deno.test("--tenant-tokens: multi-tenant traffic into an authenticated ingest is
   assert.ok(globex < 300, "globex got events only from the run with its token");
   assert.ok(events.length >= 300, `${events.length} events stored`);
 });
+
+Deno.test("--tenant-tokens with --replay: records of a tenant without a token are not sent and the run exits 1 saying which", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/replay.ndjson`;
+  const raw = (tenant: string, i: number) =>
+    JSON.stringify({
+      record: "raw_event",
+      event_id: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+      received_at: "2026-11-24T10:00:00.000Z",
+      tenant,
+      source_name: "fw",
+      transport: "file",
+      ingest_node: "n",
+      payload: "hello",
+    });
+  await Deno.writeTextFile(
+    file,
+    [raw("acme", 1), raw("umbrella", 2), raw("acme", 3)].join("\n") + "\n",
+  );
+  const seen: { tenant: string; auth: string | null; n: number }[] = [];
+  const server = Deno.serve({ port: 0, onListen: () => {} }, async (req) => {
+    const body = await req.text();
+    seen.push({
+      tenant: req.headers.get("x-tenant") ?? "",
+      auth: req.headers.get("authorization"),
+      n: body.split("\n").filter(Boolean).length,
+    });
+    return Response.json({ event_ids: [] }, { status: 202 });
+  });
+  try {
+    const r = await gen([
+      "--replay",
+      file,
+      "--target",
+      `http://127.0.0.1:${server.addr.port}`,
+      "--tenant-tokens",
+      "acme:acme-secret-0123456789",
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /no token for tenant 'umbrella'/);
+    assert.deepEqual(seen, [
+      { tenant: "acme", auth: "Bearer acme-secret-0123456789", n: 2 },
+    ]);
+  } finally {
+    await server.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -32,6 +32,15 @@ Deno.test("auth file and token list parse; bad ones say what is wrong", () => {
     { tenant: "globex", secret: "s2:x" },
   ]);
   assert.throws(() => parseTokenList("nocolon"), /not tenant:secret/);
+  // A bare secret given by mistake is never echoed into logs.
+  for (const spec of ["acme:ok-secret,s3cr3t-bare-token", "acme:"]) {
+    assert.throws(
+      () => parseTokenList(spec),
+      (e: Error) =>
+        /entry \d is not tenant:secret/.test(e.message) &&
+        !e.message.includes("s3cr3t") && !e.message.includes("ok-secret"),
+    );
+  }
   assert.throws(
     () => new CredentialStore([{ tenant: "acme", secret: "short" }]),
     /shorter than 16/,

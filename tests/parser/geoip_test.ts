@@ -210,3 +210,20 @@ Deno.test("cli: --geoip builtin fills the country of sshd sources; a missing tab
   assert.match(missing.stderr, /--geoip \/nonexistent\/geo\.csv/);
   assert.equal(missing.records.length, 0);
 });
+
+Deno.test("geoip: a table directory whose path has spaces and '%' loads (the -num.csv twins preferred)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "geo ip %20 " });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/t-ipv4-num.csv`,
+      "134744064,134744319,US\n",
+    );
+    // The text twin would say otherwise; only the -num tables are read.
+    await Deno.writeTextFile(`${dir}/t-ipv4.csv`, "8.8.8.0,8.8.8.255,ZZ\n");
+    const g = await loadGeoIp(dir);
+    assert.equal(g.country("8.8.8.8"), "US");
+    assert.equal(g.v4Ranges, 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

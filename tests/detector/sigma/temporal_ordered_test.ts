@@ -25,20 +25,24 @@ level: low
 const SPAN_S = 60;
 const LATENESS_S = 30;
 
-const RULES = [
-  step("a", 1, "recon"),
-  step("b", 2, "exploit"),
-  step("c", 3, "persist"),
-  `title: Kill Chain In Order
+/** The three steps and the ordered correlation over them; `gte`: how many in order suffice. */
+function rules(gte?: number): string {
+  return [
+    step("a", 1, "recon"),
+    step("b", 2, "exploit"),
+    step("c", 3, "persist"),
+    `title: Kill Chain In Order
 id: 30000000-0000-4000-8000-000000000009
 correlation:
   type: temporal_ordered
   rules: [step_a, step_b, step_c]
   group-by: [source.ip]
   timespan: ${SPAN_S}s
-level: high
+${gte === undefined ? "" : `  condition:\n    gte: ${gte}\n`}level: high
 `,
-].join("---\n");
+  ].join("---\n");
+}
+const RULES = rules();
 
 const ACTIONS = ["recon", "exploit", "persist"];
 
@@ -56,7 +60,12 @@ function hit(sec: number, ref: number, ip: string): EnrichedEvent {
  * Reference: the engine's windows and suppression, with the window measured
  * by scanning it for refs 0, 1, 2 in order (the previous implementation).
  */
-function reference(events: { sec: number; ref: number; ip: string }[]) {
+function reference(
+  events: { sec: number; ref: number; ip: string }[],
+  opts: { need?: number; cap?: number } = {},
+) {
+  const needed = opts.need ?? 3;
+  const cap = opts.cap ?? Infinity;
   const span = SPAN_S * 1000;
   const lateness = LATENESS_S * 1000;
   const groups = new Map<
@@ -71,7 +80,7 @@ function reference(events: { sec: number; ref: number; ip: string }[]) {
   ) => {
     let need = 0;
     for (let i = lo; i <= hi && need < 3; i++) if (g.refs[i] === need) need++;
-    return need === 3;
+    return need >= needed;
   };
   const fire = (
     ip: string,
@@ -95,6 +104,15 @@ function reference(events: { sec: number; ref: number; ip: string }[]) {
     while (pos > 0 && g.ts[pos - 1] > t) pos--;
     g.ts.splice(pos, 0, t);
     g.refs.splice(pos, 0, e.ref);
+    // Past the per-group cap the oldest entries go, the new one included
+    // when it is among them.
+    if (g.ts.length > cap) {
+      const evict = g.ts.length - cap;
+      g.ts.splice(0, evict);
+      g.refs.splice(0, evict);
+      pos -= evict;
+      if (pos < 0) continue;
+    }
     const last = g.ts.length - 1;
     const lowerBound = (x: number) => {
       let i = 0;
@@ -118,8 +136,20 @@ function reference(events: { sec: number; ref: number; ip: string }[]) {
   return fired;
 }
 
-Deno.test("temporal_ordered: the running chain agrees with a window scan on random streams with ties and late events", () => {
-  const set = rulesFrom(RULES);
+for (
+  const [what, cfg] of [
+    ["", {}],
+    [", a per-group cap of 4 entries", { cap: 4 }],
+    [", a 'gte: 2' condition", { need: 2 }],
+  ] as [string, { need?: number; cap?: number }][]
+) {
+  Deno.test(`temporal_ordered: the running chain agrees with a window scan on random streams with ties and late events${what}`, () => {
+    randomAgreement(cfg);
+  });
+}
+
+function randomAgreement(cfg: { need?: number; cap?: number }): void {
+  const set = rulesFrom(rules(cfg.need));
   assert.deepEqual(set.errors, []);
   const next = mulberry32(7);
   const rnd = () => next() / 2 ** 32;
@@ -139,11 +169,11 @@ Deno.test("temporal_ordered: the running chain agrees with a window scan on rand
         ip: rnd() < 0.8 ? "198.51.100.7" : "198.51.100.8",
       });
     }
-    const want = reference(events);
+    const want = reference(events, cfg);
     const { alerts } = runAll(
       set,
       events.map((e) => hit(e.sec, e.ref, e.ip)),
-      { latenessMs: LATENESS_S * 1000 },
+      { latenessMs: LATENESS_S * 1000, maxEntriesPerGroup: cfg.cap },
     );
     const got = alerts.map((a) => ({
       ip: (a.group as Record<string, string>)["source.ip"],
@@ -157,7 +187,7 @@ Deno.test("temporal_ordered: the running chain agrees with a window scan on rand
     alertsSeen += got.length;
   }
   assert.ok(alertsSeen > 50, `only ${alertsSeen} alerts: streams too sparse`);
-});
+}
 
 Deno.test("temporal_ordered: a busy group still alerts on the chain at its end", () => {
   const set = rulesFrom(RULES);
