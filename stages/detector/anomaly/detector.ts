@@ -343,7 +343,13 @@ export class AnomalyDetector implements Detector {
           limit = max + 0.5;
           break;
       }
-      if (limit !== undefined) out.push(k, limit);
+      if (limit === undefined) return;
+      // Features that stand for their whole window are checked first: when
+      // one is beyond range it must be the one reported and weighted, even
+      // if another feature of the same event is beyond range too.
+      if ("window_evidence" in f && f.window_evidence === true) {
+        out.unshift(k, limit);
+      } else out.push(k, limit);
     });
     this.#limits = out;
   }
