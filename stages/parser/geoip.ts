@@ -162,30 +162,21 @@ export class GeoIpTable {
    * destination addresses that have no country yet. Returns how many it set.
    */
   enrich(ev: EnrichedEvent): number {
-    let set = 0;
-    const src = ev.source;
+    return this.#enrichEndpoint(ev.source) +
+      this.#enrichEndpoint(ev.destination);
+  }
+
+  #enrichEndpoint(
+    e: EnrichedEvent["source"] | EnrichedEvent["destination"],
+  ): number {
     if (
-      src !== undefined && src.ip !== undefined &&
-      src.ip_class === "public" && src.geo?.country_iso_code === undefined
-    ) {
-      const cc = this.country(src.ip);
-      if (cc !== undefined) {
-        (src.geo ??= {}).country_iso_code = cc;
-        set++;
-      }
-    }
-    const dst = ev.destination;
-    if (
-      dst !== undefined && dst.ip !== undefined &&
-      dst.ip_class === "public" && dst.geo?.country_iso_code === undefined
-    ) {
-      const cc = this.country(dst.ip);
-      if (cc !== undefined) {
-        (dst.geo ??= {}).country_iso_code = cc;
-        set++;
-      }
-    }
-    return set;
+      e === undefined || e.ip === undefined || e.ip_class !== "public" ||
+      e.geo?.country_iso_code !== undefined
+    ) return 0;
+    const cc = this.country(e.ip);
+    if (cc === undefined) return 0;
+    (e.geo ??= {}).country_iso_code = cc;
+    return 1;
   }
 
   #code(cc: string): number {

@@ -89,3 +89,33 @@ export function pick(actual: unknown, expected: unknown): unknown {
   }
   return out;
 }
+
+const PARSER_CLI = new URL("../../cli/sentinel-parser.ts", import.meta.url)
+  .pathname;
+
+/** Runs the sentinel-parser binary's entry on `stdin`; records parsed from stdout. */
+export async function runParserCli(args: string[], stdin: string): Promise<{
+  code: number;
+  // deno-lint-ignore no-explicit-any
+  records: any[];
+  stderr: string;
+}> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", PARSER_CLI, "--log-level", "warn", ...args],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const w = child.stdin.getWriter();
+  await w.write(new TextEncoder().encode(stdin));
+  await w.close();
+  const out = await child.output();
+  const lines = new TextDecoder().decode(out.stdout).split("\n").filter((l) =>
+    l !== ""
+  );
+  return {
+    code: out.code,
+    records: lines.map((l) => JSON.parse(l)),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}

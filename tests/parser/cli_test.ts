@@ -4,32 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { validateRecord } from "../../stages/shared/contracts/mod.ts";
-import { rawEvent } from "./_helpers.ts";
+import { rawEvent, runParserCli } from "./_helpers.ts";
 
-const cli = new URL("../../cli/sentinel-parser.ts", import.meta.url).pathname;
 const fixture = (name: string) =>
   new URL(`../fixtures/parser/${name}`, import.meta.url).pathname;
 
-async function runCli(args: string[], stdin: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", cli, "--log-level", "warn", ...args],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(stdin));
-  await w.close();
-  const out = await child.output();
-  const lines = new TextDecoder().decode(out.stdout).split("\n").filter((l) =>
-    l !== ""
-  );
-  return {
-    code: out.code,
-    records: lines.map((l) => JSON.parse(l)),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
-}
+const runCli = runParserCli;
 
 Deno.test("cli: raw log lines on stdin become enriched events or dead letters, none lost", async () => {
   const text = await Deno.readTextFile(fixture("auth_sample.log"));

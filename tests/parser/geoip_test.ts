@@ -8,9 +8,7 @@ import assert from "node:assert/strict";
 import { GeoIpTable, loadGeoIp } from "../../stages/parser/mod.ts";
 import type { EnrichedEvent } from "../../stages/shared/contracts/mod.ts";
 import { mulberry32 } from "../../stages/shared/random.ts";
-import { parseOne } from "./_helpers.ts";
-
-const cli = new URL("../../cli/sentinel-parser.ts", import.meta.url).pathname;
+import { parseOne, runParserCli } from "./_helpers.ts";
 
 function table(csv: string): GeoIpTable {
   return new GeoIpTable().addCsv(csv, "test.csv").seal();
@@ -176,24 +174,7 @@ Deno.test("cli: --geoip builtin fills the country of sshd sources; a missing tab
     "<38>Nov 30 10:00:01 web1 sshd[4243]: Accepted password for bob from 200.160.2.3 port 50001 ssh2",
     "<38>Nov 30 10:00:02 web1 sshd[4244]: Failed password for root from 10.0.0.9 port 50002 ssh2",
   ].join("\n") + "\n";
-  const run = async (args: string[]) => {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", cli, "--log-level", "warn", ...args],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(lines));
-    await w.close();
-    const out = await child.output();
-    return {
-      code: out.code,
-      records: new TextDecoder().decode(out.stdout).split("\n")
-        .filter((l) => l !== "").map((l) => JSON.parse(l)),
-      stderr: new TextDecoder().decode(out.stderr),
-    };
-  };
+  const run = (args: string[]) => runParserCli(args, lines);
   const ok = await run(["--in-format", "lines", "--geoip", "builtin"]);
   assert.equal(ok.code, 0, ok.stderr);
   assert.deepEqual(
