@@ -203,10 +203,17 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
         script: single,
       });
       let helloRps = 0;
+      let echoRps = 0;
       let s: WrkResult = { rps: 0, p50ms: NaN, p99ms: NaN, errors: "" };
       for (let round = 0; round < rounds; round++) {
         const h = await wrk(helloUrl, { seconds, connections });
         helloRps = Math.max(helloRps, h.rps);
+        const e = await wrk(`${helloUrl}echo`, {
+          seconds,
+          connections,
+          script: single,
+        });
+        echoRps = Math.max(echoRps, e.rps);
         const r = await wrk(`${base}/events`, {
           seconds,
           connections,
@@ -243,6 +250,18 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
           unit: "req/s",
           notes:
             `wrk -t1 -c${connections}, best of ${rounds} × ${seconds} s rounds alternating with the single-event run`,
+        },
+        {
+          area: "ingest",
+          name:
+            "Hono POST echo (reads the body, 202 JSON; same Deno, same run)",
+          value: Math.round(echoRps),
+          unit: "req/s",
+          notes: `${
+            (echoRps / helloRps * 100).toFixed(0)
+          }% of hello-world: the cost of a POST itself on this stack; single-event ingest runs at ${
+            (s.rps / echoRps * 100).toFixed(0)
+          }% of it`,
         },
         {
           area: "ingest",
@@ -303,6 +322,12 @@ async function serveHello() {
   const { Hono } = await import("hono");
   const app = new Hono();
   app.get("/", (c) => c.text("Hello Hono!"));
+  // What any POST costs on this stack before ingest does anything: read
+  // the body, answer 202 with a small JSON.
+  app.post(
+    "/echo",
+    async (c) => c.json({ bytes: (await c.req.text()).length }, 202),
+  );
   Deno.serve({
     hostname: "127.0.0.1",
     port: 0,
