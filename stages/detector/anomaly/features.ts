@@ -11,6 +11,7 @@
  * @module
  */
 import type { EnrichedEvent } from "../../shared/contracts/mod.ts";
+import { IsoTimeParser } from "../iso_time.ts";
 
 /** Version of the spec *format* (the feature kinds this code understands). */
 export const FEATURE_SPEC_FORMAT = 1;
@@ -1024,38 +1025,14 @@ export class FeatureExtractor {
   }
 }
 
-let isoPrefix = "";
-let isoPrefixMs = 0;
+const eventTimes = new IsoTimeParser();
 
 /**
  * `Date.parse` for event times, fast for the canonical form every stage
- * writes (`YYYY-MM-DDTHH:MM:SS.sssZ`): the whole-second prefix is parsed
- * once and reused while events stay within that second, so a stream costs
- * one prefix compare and three digits per event. Anything else goes to
- * `Date.parse`.
+ * writes (`YYYY-MM-DDTHH:MM:SS.sssZ`); see {@link IsoTimeParser}.
  */
 export function isoTimeMs(ts: string): number {
-  if (
-    ts.length === 24 && ts.charCodeAt(23) === 90 && ts.charCodeAt(19) === 46
-  ) {
-    const a = ts.charCodeAt(20) - 48,
-      b = ts.charCodeAt(21) - 48,
-      c = ts.charCodeAt(22) - 48;
-    if (a >= 0 && a <= 9 && b >= 0 && b <= 9 && c >= 0 && c <= 9) {
-      const ms = a * 100 + b * 10 + c;
-      if (isoPrefix.length === 19 && ts.startsWith(isoPrefix)) {
-        return isoPrefixMs + ms;
-      }
-      const prefix = ts.slice(0, 19);
-      const base = Date.parse(prefix + "Z");
-      if (!Number.isNaN(base)) {
-        isoPrefix = prefix;
-        isoPrefixMs = base;
-        return base + ms;
-      }
-    }
-  }
-  return Date.parse(ts);
+  return eventTimes.parse(ts);
 }
 
 const counts = new Int32Array(65_536);

@@ -398,7 +398,7 @@ export class CorrelationEngine {
       case "value_count": {
         const v = g.vals![i];
         if (v === undefined) return;
-        const k = typeof v === "number" ? String(v) : v.toLowerCase();
+        const k = typeof v === "number" ? numberKey(v) : v.toLowerCase();
         const m = a.distinct ??= new Map();
         const n = (m.get(k) ?? 0) + d;
         if (n <= 0) m.delete(k);
@@ -564,7 +564,7 @@ export class CorrelationEngine {
         for (let i = lo; i <= hi; i++) {
           const v = g.vals![i];
           if (v !== undefined) {
-            seen.add(typeof v === "number" ? String(v) : v.toLowerCase());
+            seen.add(typeof v === "number" ? numberKey(v) : v.toLowerCase());
           }
         }
         return inRange(seen.size, spec.condition) ? seen.size : undefined;
@@ -749,4 +749,15 @@ function scalar(x: unknown): string | undefined {
   if (typeof x === "string") return x;
   if (typeof x === "number" || typeof x === "boolean") return String(x);
   return undefined;
+}
+
+/**
+ * Strings of the integers 0–65535 (ports, counts), made once: `String(v)`
+ * without an allocation per hit, and one cached hash for the Map.
+ */
+const SMALL_INTS: (string | undefined)[] = new Array(65_536);
+
+/** `String(v)`, shared for small non-negative integers. */
+function numberKey(v: number): string {
+  return (v & 0xffff) === v ? SMALL_INTS[v] ??= String(v) : String(v);
 }

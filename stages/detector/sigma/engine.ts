@@ -12,6 +12,7 @@ import type { RuleSet } from "./compile.ts";
 import { CorrelationEngine, type CorrelationOptions } from "./correlation.ts";
 import { EventView } from "./fields.ts";
 import { regexInputsCut } from "./regex_guard.ts";
+import { IsoTimeParser } from "../iso_time.ts";
 
 /** Tuning of the Sigma detector. */
 export interface SigmaDetectorOptions extends CorrelationOptions {
@@ -38,6 +39,9 @@ export class SigmaDetector implements Detector {
   #opts: SigmaDetectorOptions;
   #now: () => number;
   #suppress = new Map<string, number>();
+  /** Event and receive times parsed with a per-field prefix cache. */
+  readonly #eventTimes = new IsoTimeParser();
+  readonly #receiveTimes = new IsoTimeParser();
   #counters = {
     events: 0,
     matches: 0,
@@ -47,7 +51,13 @@ export class SigmaDetector implements Detector {
     future_ts_clamped: 0,
     errors: 0,
   };
-  readonly #ruleHits = new Map<string, number>();
+  /** Hits per rule id of earlier rule sets (before a reload). */
+  #ruleHits = new Map<string, number>();
+  /**
+   * Hits per rule index of the rule set in force, counted without a Map
+   * lookup per match; folded into {@link #ruleHits} for the summary.
+   */
+  #hitCounts: number[] = [];
   readonly #ruleErrors = new Map<string, number>();
   /** Per rule id, when its error was last reported (wall ms). */
   readonly #ruleErrorReported = new Map<string, number>();
@@ -70,6 +80,8 @@ export class SigmaDetector implements Detector {
    * the old rules and starts afresh.
    */
   replaceRules(set: RuleSet): void {
+    this.#ruleHits = this.#hitsByRule();
+    this.#hitCounts = [];
     this.#set = set;
     this.#view = new EventView(set.fields);
     this.#corr = new CorrelationEngine(set.correlations, this.#opts);
@@ -104,12 +116,12 @@ export class SigmaDetector implements Detector {
       }
       if (!hit) continue;
       this.#counters.matches++;
-      this.#ruleHits.set(r.meta.id, (this.#ruleHits.get(r.meta.id) ?? 0) + 1);
+      this.#hitCounts[r.index] = (this.#hitCounts[r.index] ?? 0) + 1;
       if (Number.isNaN(tsMs)) {
-        tsMs = Date.parse(event.ts);
+        tsMs = this.#eventTimes.parse(event.ts);
         if (Number.isNaN(tsMs)) {
           this.#counters.bad_ts++;
-          tsMs = Date.parse(event.received_at);
+          tsMs = this.#receiveTimes.parse(event.received_at);
           if (Number.isNaN(tsMs)) tsMs = this.#now();
         }
       }
@@ -126,6 +138,19 @@ export class SigmaDetector implements Detector {
         );
       }
     }
+  }
+
+  /** Hits per rule id, earlier rule sets included. */
+  #hitsByRule(): Map<string, number> {
+    const out = new Map(this.#ruleHits);
+    const rules = this.#set.rules;
+    this.#hitCounts.forEach((n, i) => {
+      if (n > 0) {
+        const id = rules[i].meta.id;
+        out.set(id, (out.get(id) ?? 0) + n);
+      }
+    });
+    return out;
   }
 
   #ruleError(id: string, e: unknown): void {
@@ -146,7 +171,7 @@ export class SigmaDetector implements Detector {
    * event dated years ahead cannot move the correlation clock (review A2).
    */
   #clampFuture(event: EnrichedEvent, tsMs: number): number {
-    const recv = Date.parse(event.received_at);
+    const recv = this.#receiveTimes.parse(event.received_at);
     if (Number.isNaN(recv)) return tsMs;
     const limit = recv + (this.#opts.maxFutureMs ?? 900_000);
     if (tsMs <= limit) return tsMs;
@@ -218,7 +243,7 @@ export class SigmaDetector implements Detector {
       ...this.#counters,
       regex_inputs_cut: regexInputsCut(),
       correlation: this.#corr.stats(),
-      hits_by_rule: Object.fromEntries(this.#ruleHits),
+      hits_by_rule: Object.fromEntries(this.#hitsByRule()),
       errors_by_rule: Object.fromEntries(this.#ruleErrors),
     };
   }
