@@ -18,6 +18,12 @@ export class ByteWriter {
   buf: Uint8Array;
   view: DataView;
   pos = 0;
+  /**
+   * Room every variable-length write keeps free after itself, so that the
+   * fixed-size writes of a compiled row (at most this many bytes between
+   * two variable-length ones) need no bounds check of their own.
+   */
+  slack = 0;
 
   constructor(size = 1 << 20) {
     this.buf = new Uint8Array(size);
@@ -33,7 +39,9 @@ export class ByteWriter {
     this.pos = 0;
   }
 
+  /** Makes room for `n` more bytes, plus {@link slack}. */
   ensure(n: number): void {
+    n += this.slack;
     if (this.pos + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.pos + n) size *= 2;
@@ -87,7 +95,9 @@ export class ByteWriter {
   /** A safe integer (possibly negative) as Int64. */
   i64(v: number): void {
     this.ensure(8);
-    this.view.setBigInt64(this.pos, BigInt(v), true);
+    // Two's complement from two halves (no BigInt): exact for safe integers.
+    this.view.setUint32(this.pos, v >>> 0, true);
+    this.view.setInt32(this.pos + 4, Math.floor(v / 4294967296), true);
     this.pos += 8;
   }
 
@@ -102,7 +112,7 @@ export class ByteWriter {
     const n = s.length;
     this.ensure(n * 3 + 10);
     const start = this.pos;
-    if (n > 48) {
+    if (n > STR_JS_MAX) {
       // Long strings: the native encoder, after room for the longest prefix.
       const room = varintSize(n * 3);
       const r = ENCODER.encodeInto(s, this.buf.subarray(start + room));
@@ -133,6 +143,9 @@ export class ByteWriter {
     this.pos = p;
   }
 }
+
+/** Longest string copied char by char in JS (longer: `encodeInto`). */
+const STR_JS_MAX = 48;
 
 function varintSize(v: number): number {
   let n = 1;
@@ -465,10 +478,38 @@ export function compileTable(
   let code = "";
   const lit = (s: string) => JSON.stringify(s);
 
-  /** Statements that encode local `v` of ClickHouse type `type`. */
+  /** Upper bound of the fixed-size bytes written between two checked writes. */
+  let fixed = 0;
+  const UINT_WRITE: Record<string, (v: string) => string> = {
+    UInt8: (v) => `w.buf[w.pos++] = ${v};`,
+    UInt16: (v) => `w.view.setUint16(w.pos, ${v}, true); w.pos += 2;`,
+    UInt32: (v) => `w.view.setUint32(w.pos, ${v}, true); w.pos += 4;`,
+    UInt64: (v) =>
+      `w.view.setUint32(w.pos, ${v} >>> 0, true); w.view.setUint32(w.pos + 4, Math.floor(${v} / 4294967296), true); w.pos += 8;`,
+  };
+  const FIXED_SIZE: Record<string, number> = {
+    UInt8: 1,
+    UInt16: 2,
+    UInt32: 4,
+    UInt64: 8,
+  };
+
+  /**
+   * Statements that encode local `v` of ClickHouse type `type`, each leaf
+   * written in place: no per-value function dispatch, and fixed-size values
+   * without bounds checks (see {@link ByteWriter.slack}).
+   */
   const gen = (type: string, v: string): string | null => {
-    const t = inner(type, "Tuple");
-    if (t !== null) {
+    let t: string | null;
+    if ((t = inner(type, "LowCardinality")) !== null) return gen(t.trim(), v);
+    if ((t = inner(type, "Nullable")) !== null) {
+      fixed += 1;
+      const sub = gen(t.trim(), v);
+      if (sub === null) return null;
+      return `if (${v} == null) w.buf[w.pos++] = 1;
+else {\nw.buf[w.pos++] = 0;\n${sub}}\n`;
+    }
+    if ((t = inner(type, "Tuple")) !== null) {
       const whole = compileType(type);
       if (!whole) return null;
       const d = new ByteWriter(256);
@@ -483,16 +524,94 @@ export function compileTable(
         if (sub === null) return null;
         body += `const ${x} = ${v}[${lit(el.slice(0, sp))}];\n${sub}`;
       }
-      return `if (${v} == null) w.put(D[${dflt}]);
-else if (typeof ${v} !== "object" || Array.isArray(${v})) return false;
+      // An absent entity's default bytes (a few dozen), copied in JS:
+      // cheaper than a native TypedArray.set call.
+      const len = defaults[dflt].length;
+      return `if (${v} == null) {
+w.ensure(${len});
+const d = D[${dflt}], b = w.buf, p = w.pos;
+for (let j = 0; j < ${len}; j++) b[p + j] = d[j];
+w.pos = p + ${len};
+} else if (typeof ${v} !== "object" || Array.isArray(${v})) return false;
 else {\n${body}}\n`;
     }
-    if (type === "Nullable(String)") {
-      return `if (${v} == null) w.u8(1);
-else if (typeof ${v} === "string") { w.u8(0); w.str(${v}); }
-else return false;\n`;
+    if (type === "String") {
+      return `if (typeof ${v} !== "string") return false;\nw.str(${v});\n`;
     }
-    const e = compileType(type);
+    if (type in UINT_MAX) {
+      fixed += FIXED_SIZE[type];
+      return `if (typeof ${v} !== "number" || !Number.isInteger(${v}) || ${v} < 0 || ${v} > ${
+        UINT_MAX[type]
+      }) return false;\n${UINT_WRITE[type](v)}\n`;
+    }
+    if (type === "Float64") {
+      fixed += 8;
+      return `if (typeof ${v} !== "number") return false;
+w.view.setFloat64(w.pos, ${v}, true); w.pos += 8;\n`;
+    }
+    if ((t = inner(type, "Enum8")) !== null) {
+      let cases = "";
+      for (const item of splitTop(t)) {
+        const m = /^'((?:[^'\\]|\\.)*)'\s*=\s*(-?\d+)$/.exec(item);
+        if (!m || m[1].includes("\\")) return null;
+        cases += `case ${lit(m[1])}: w.buf[w.pos++] = ${
+          Number(m[2]) & 0xff
+        }; break;\n`;
+      }
+      fixed += 1;
+      return `switch (${v}) {\n${cases}default: return false;\n}\n`;
+    }
+    if ((t = inner(type, "Array")) !== null) {
+      const x = `v${vars++}`;
+      const i = `i${vars++}`;
+      const outer = fixed + 1; // the empty array's length byte
+      fixed = 0;
+      const sub = gen(t.trim(), x);
+      const each = fixed;
+      fixed = Math.max(outer, each);
+      if (sub === null) return null;
+      return `if (${v} == null) w.buf[w.pos++] = 0;
+else if (!Array.isArray(${v})) return false;
+else {
+w.varint(${v}.length);
+for (let ${i} = 0; ${i} < ${v}.length; ${i}++) {
+const ${x} = ${v}[${i}];
+${each ? `w.ensure(${each});\n` : ""}${sub}}
+}\n`;
+    }
+    if ((t = inner(type, "Map")) !== null) {
+      const [k, val] = splitTop(t);
+      if (k !== "String") return null;
+      const key = `k${vars++}`;
+      const x = `v${vars++}`;
+      const outer = fixed + 1; // the empty map's length byte
+      fixed = 0;
+      const sub = gen(val.trim(), x);
+      const each = fixed;
+      fixed = Math.max(outer, each);
+      if (sub === null) return null;
+      const n = `n${vars++}`;
+      // Object.keys would allocate an array per map; for-in twice does not.
+      return `if (${v} == null) w.buf[w.pos++] = 0;
+else if (typeof ${v} !== "object" || Array.isArray(${v})) return false;
+else {
+let ${n} = 0;
+for (const ${key} in ${v}) ${n}++;
+w.varint(${n});
+for (const ${key} in ${v}) {
+const ${x} = ${v}[${key}];
+w.str(${key});
+${each ? `w.ensure(${each});\n` : ""}${sub}}
+}\n`;
+    }
+    // UUID, IPv6, DateTime64 (checked writes) and anything else compileType knows.
+    const e = type === "UUID"
+      ? encodeUuid
+      : type === "IPv6"
+      ? encodeIp
+      : type === "DateTime64(3, 'UTC')" || type === "DateTime64(3)"
+      ? encodeTime
+      : compileType(type);
     if (!e) return null;
     leaf.push(e);
     return `if (!E[${leaf.length - 1}](w, ${v})) return false;\n`;
@@ -525,7 +644,8 @@ if (${v} === undefined) return false;\n`;
     "E",
     "D",
     "payloadText",
-    `"use strict";\nreturn function encodeRow(w, r, line) {\n${code}return true;\n};`,
+    `"use strict";\nreturn function encodeRow(w, r, line) {
+w.slack = ${fixed};\nw.ensure(0);\n${code}return true;\n};`,
   )(leaf, defaults, payloadText) as (
     w: ByteWriter,
     r: AnyRecord,

@@ -74,6 +74,25 @@ const TRICKY: EnrichedEvent[] = [
       n: 12345678901234,
     },
   },
+  {
+    // Empty maps and arrays, explicit nulls, zeros, pre-1970 and far-future
+    // times (not past the TTL's DateTime range), the largest counters,
+    // non-ASCII past the JS copy limit.
+    ...sshFailure,
+    event_id: id(5),
+    ts: "2099-12-31T23:59:59.999Z",
+    received_at: "1969-12-31T23:59:59.999Z",
+    host: { name: null, ip: null } as unknown as EnrichedEvent["host"],
+    user: { name: "", target: {} },
+    source: { ip: "0.0.0.0", port: 0, bytes: 0, packets: 0 },
+    destination: { ip: "1.2.3.4", bytes: Number.MAX_SAFE_INTEGER - 1 },
+    network: { bytes: 2 ** 32, packets: 2 ** 32 - 1 },
+    dns: { answers: [] },
+    http: { response: { status_code: 0, bytes: 2 ** 40 } },
+    fields: {},
+    enrichment: {},
+    payload: "ü".repeat(47) + "ascii tail " + "x".repeat(100) + " 日本語",
+  },
 ];
 
 const RAW: RawEvent[] = [
@@ -159,7 +178,10 @@ Deno.test("chDB RowBinary path", async (t) => {
         const byId = new Map(
           back.map((r) => [(r as EnrichedEvent).event_id, r]),
         );
+        // (Except the event of explicit empties: reading back leaves out
+        // empty entities, as for every stored event.)
         for (const e of [...EVENTS, ...TRICKY]) {
+          if (e.event_id === id(5)) continue;
           assert.deepEqual(byId.get(e.event_id), e);
         }
       },
@@ -207,6 +229,27 @@ Deno.test("chDB RowBinary path", async (t) => {
         const v4 = { ...flowV6, source: { ip: "10.1.1.1" }, destination: {} };
         assert.equal(enc.encode(w, v4, JSON.stringify(v4)), true);
         assert.equal(enc.encode(w, v4, spaced), false);
+      },
+    );
+
+    await t.step(
+      "a buffer that grows on every row encodes the same bytes",
+      () => {
+        const enc = compileTable(columns)!;
+        const rows = [
+          ...EVENTS,
+          ...TRICKY,
+          ...seedRecords({ events: 200, alerts: 0, seed: 3 }).events,
+        ].filter((r) => r !== flowV6);
+        const big = new ByteWriter(1 << 20);
+        const tiny = new ByteWriter(1);
+        for (const r of rows) {
+          const line = JSON.stringify(r);
+          assert.ok(enc.encode(big, r, line), r.event_id);
+          assert.ok(enc.encode(tiny, r, line), r.event_id);
+        }
+        assert.ok(big.pos > 200 * 100);
+        assert.deepEqual(tiny.bytes(), big.bytes());
       },
     );
 
