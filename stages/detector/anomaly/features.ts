@@ -425,8 +425,15 @@ class TimeWindow {
   /** Entries held. */
   count = 0;
   sum = 0;
+  /**
+   * Time of the oldest entry (Infinity when empty), kept beside the
+   * counters: most events expire nothing, and this answers that without
+   * reaching into the arrays (two more dependent loads per window).
+   */
+  first = Infinity;
 
   add(t: number, v: number, cap: number): void {
+    if (this.count === 0) this.first = t;
     if (this.count === this.ts.length) this.#grow();
     let at = this.head + this.count;
     if (at >= this.ts.length) at -= this.ts.length;
@@ -434,13 +441,22 @@ class TimeWindow {
     this.vals[at] = v;
     this.count++;
     this.sum += v;
-    if (this.count > cap) this.#drop();
+    if (this.count > cap) {
+      this.#drop();
+      this.first = this.ts[this.head];
+    }
   }
 
   expire(now: number, windowMs: number): void {
     const limit = now - windowMs;
+    // Nothing old enough (or empty: the count only reaches 0 below, where
+    // the sum is reset, so an empty window's sum is already 0).
+    if (this.first > limit) return;
     while (this.count > 0 && this.ts[this.head] <= limit) this.#drop();
-    if (this.count === 0) this.sum = 0; // no float drift when empty
+    if (this.count === 0) {
+      this.sum = 0; // no float drift when empty
+      this.first = Infinity;
+    } else this.first = this.ts[this.head];
   }
 
   #drop(): void {
@@ -473,37 +489,44 @@ class SeenValue extends LruNode {
  * order (re-seen values move to the end), so expiry and eviction only ever
  * look at the front.
  */
-class DistinctWindow {
+class DistinctWindow extends LruList {
   readonly seen = new Map<string, SeenValue>();
-  readonly #order = new LruList();
+  /** Distinct values held (`seen.size`, without reaching into the Map). */
+  size = 0;
+  /** Last-seen time of the least recent value (Infinity when empty). */
+  first = Infinity;
 
   add(value: string, t: number, cap: number): void {
     let n = this.seen.get(value);
     if (n !== undefined) {
       n.t = t;
-      this.#order.touch(n);
-      return;
+      this.touch(n);
+    } else {
+      n = new SeenValue(value);
+      n.t = t;
+      this.seen.set(value, n);
+      this.push(n);
+      if (++this.size > cap) {
+        const old = this.head!;
+        this.remove(old);
+        this.seen.delete(old.key);
+        this.size--;
+      }
     }
-    n = new SeenValue(value);
-    n.t = t;
-    this.seen.set(value, n);
-    this.#order.push(n);
-    if (this.seen.size > cap) {
-      const old = this.#order.head!;
-      this.#order.remove(old);
-      this.seen.delete(old.key);
-    }
+    this.first = (this.head as SeenValue).t;
   }
 
   expire(now: number, windowMs: number): void {
     const limit = now - windowMs;
-    const order = this.#order;
-    let n = order.head as SeenValue | null;
+    if (this.first > limit) return; // most events: nothing to expire
+    let n = this.head as SeenValue | null;
     while (n !== null && n.t <= limit) {
-      order.remove(n);
+      this.remove(n);
       this.seen.delete(n.key);
-      n = order.head as SeenValue | null;
+      this.size--;
+      n = this.head as SeenValue | null;
     }
+    this.first = n === null ? Infinity : n.t;
   }
 }
 
@@ -991,7 +1014,7 @@ export class FeatureExtractor {
                 added[i] = 1;
               }
             }
-            out[o] = w.seen.size;
+            out[o] = w.size;
           };
         }
         const getValue = f.kind === "window_sum" ? fieldGetter(f.value) : null;
