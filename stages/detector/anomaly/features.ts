@@ -497,10 +497,13 @@ class DistinctWindow extends LruList {
   first = Infinity;
 
   add(value: string, t: number, cap: number): void {
+    const head = this.head;
     let n = this.seen.get(value);
     if (n !== undefined) {
       n.t = t;
       this.touch(n);
+      // The oldest time only changes when the head moved or was re-seen.
+      if (this.head === head && n !== head) return;
     } else {
       n = new SeenValue(value);
       n.t = t;

@@ -85,13 +85,17 @@ class GroupWindow {
     keepRefs: boolean,
   ) {
     this.ts = [ts];
+    this.newest = ts;
     this.ids = [ids];
     this.vals = keepValues ? [value] : null;
     this.refs = keepRefs ? [pos] : null;
   }
-  get newest(): number {
-    return this.ts.length ? this.ts[this.ts.length - 1] : -Infinity;
-  }
+  /**
+   * Time of the newest entry (the last; -Infinity when none), kept as a
+   * field: read on every hit, where the array's last element would be
+   * two more dependent loads.
+   */
+  newest: number;
   /** Tenant and group-by values, decoded from the key. */
   parts(): { tenant: string; values: string[] } {
     const all = this.key.split(SEP);
@@ -305,6 +309,7 @@ export class CorrelationEngine {
       while (at > 0 && g.ts[at - 1] > ts) at--;
       if (at === g.ts.length) {
         g.ts.push(ts);
+        g.newest = ts;
         g.ids.push(ids);
         g.refs?.push(c.pos);
         g.vals?.push(value);
@@ -335,6 +340,7 @@ export class CorrelationEngine {
     }
     if (drop > 0) {
       g.ts.splice(0, drop);
+      if (g.ts.length === 0) g.newest = -Infinity;
       g.ids.splice(0, drop);
       g.refs?.splice(0, drop);
       g.vals?.splice(0, drop);
