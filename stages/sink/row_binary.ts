@@ -332,16 +332,14 @@ const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<
   unknown
 >;
 
-/** Hex digit value of a char code, or -1. */
-function hex(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
-}
+/** Hex digit values by char code (< 128), -1 for anything else. */
+const HEX = new Int8Array(128).fill(-1);
+for (let c = 0; c < 10; c++) HEX[48 + c] = c;
+for (let c = 0; c < 6; c++) HEX[97 + c] = HEX[65 + c] = 10 + c;
 
-// Byte order of a UUID in RowBinary: two little-endian UInt64 halves.
-const UUID_ORDER = [7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8];
+// Byte b of a UUID in RowBinary (two little-endian UInt64 halves) is the
+// hex pair at UUID_CHAR[b] of the 8-4-4-4-12 text.
+const UUID_CHAR = [16, 14, 11, 9, 6, 4, 2, 0, 34, 32, 30, 28, 26, 24, 21, 19];
 
 /** A canonical 8-4-4-4-12 UUID. */
 function encodeUuid(w: ByteWriter, v: unknown): boolean {
@@ -351,15 +349,20 @@ function encodeUuid(w: ByteWriter, v: unknown): boolean {
     v.charCodeAt(18) !== 45 || v.charCodeAt(23) !== 45
   ) return false;
   w.ensure(16);
+  const buf = w.buf;
   const base = w.pos;
-  let b = 0;
-  for (let i = 0; i < 36; i += 2) {
-    if (i === 8 || i === 13 || i === 18 || i === 23) i++;
-    const hi = hex(v.charCodeAt(i));
-    const lo = hex(v.charCodeAt(i + 1));
-    if (hi < 0 || lo < 0) return false;
-    w.buf[base + UUID_ORDER[b++]] = (hi << 4) | lo;
+  // A char ≥ 128 or a non-hex one makes `bad` negative.
+  let bad = 0;
+  for (let b = 0; b < 16; b++) {
+    const i = UUID_CHAR[b];
+    const c0 = v.charCodeAt(i);
+    const c1 = v.charCodeAt(i + 1);
+    const hi = c0 < 128 ? HEX[c0] : -1;
+    const lo = c1 < 128 ? HEX[c1] : -1;
+    bad |= hi | lo;
+    buf[base + b] = (hi << 4) | lo;
   }
+  if (bad < 0) return false;
   w.pos += 16;
   return true;
 }
@@ -430,7 +433,15 @@ function encodeTime(w: ByteWriter, v: unknown): boolean {
   if (mo === 2 && d === 29 && (y % 4 !== 0 || (y % 100 === 0 && y % 400))) {
     return false;
   }
-  w.i64(Date.UTC(y, mo - 1, d, h, mi, s, ms));
+  // Days since 1970 from the civil date (H. Hinnant's algorithm): integer
+  // arithmetic instead of a Date.UTC call.
+  const yy = mo <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5) + d - 1;
+  const days = era * 146097 + yoe * 365 + Math.floor(yoe / 4) -
+    Math.floor(yoe / 100) + doy - 719468;
+  w.i64(((days * 24 + h) * 60 + mi) * 60000 + s * 1000 + ms);
   return true;
 }
 
@@ -667,6 +678,9 @@ w.slack = ${fixed};\nw.ensure(0);\n${code}return true;\n};`,
  * The stored text of a payload: the string itself, or a JSON object's
  * original text (only when re-serializing it gives exactly the input's text;
  * otherwise undefined, and the record takes the JSON path, which copies it).
+ * (Measured: finding the object's raw text in the line with a JS scanner
+ * instead costs as much as this, lines from JSON input being sliced strings
+ * whose per-char reads are slow.)
  */
 function payloadText(p: unknown, line: string): string | undefined {
   if (typeof p === "string") return p;
