@@ -498,6 +498,15 @@ class DistinctWindow extends LruList {
 
   add(value: string, t: number, cap: number): void {
     const head = this.head;
+    // The value of the entity's previous event again (one port, one
+    // destination in a row): already the most recent, so no Map lookup and
+    // no relinking.
+    const tail = this.tail as SeenValue | null;
+    if (tail !== null && tail.key === value) {
+      tail.t = t;
+      if (tail === head) this.first = t;
+      return;
+    }
     let n = this.seen.get(value);
     if (n !== undefined) {
       n.t = t;
