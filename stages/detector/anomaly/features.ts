@@ -431,6 +431,9 @@ class TimeWindow {
    * reaching into the arrays (two more dependent loads per window).
    */
   first = Infinity;
+  /** `log1p(max(0, sum))` of the sum `loggedSum` (for window_sum features). */
+  logSum = 0;
+  loggedSum = 0;
 
   add(t: number, v: number, cap: number): void {
     if (this.count === 0) this.first = t;
@@ -620,6 +623,23 @@ class EntityTable {
 
   /** The state of entity `key` within `scope`, made the most recent. */
   state(scope: string, key: string): EntityState {
+    // The entity of the previous event again: it is already the most
+    // recent (nothing was added since, so nothing was evicted).
+    const last = this.#last;
+    if (last !== null && last.key === key && this.#lastScope === scope) {
+      return last;
+    }
+    const s = this.#lookup(scope, key);
+    this.#last = s;
+    this.#lastScope = scope;
+    return s;
+  }
+
+  /** The state returned by the previous call, and its scope. */
+  #last: EntityState | null = null;
+  #lastScope = "";
+
+  #lookup(scope: string, key: string): EntityState {
     // Nested maps keyed by the event's own strings: no joined key per event.
     let home = this.#scopes.get(scope);
     if (home === undefined) this.#scopes.set(scope, home = new Map());
@@ -905,10 +925,27 @@ export class FeatureExtractor {
     const cap = this.spec.limits.entries_per_entity;
     switch (f.kind) {
       case "hour_of_day": {
-        const trig = f.part === "sin" ? Math.sin : Math.cos;
         const k = (2 * Math.PI) / 86_400_000;
+        // Events often share a millisecond: the value of the last time is
+        // kept. One literal per function, so each call site sees one target.
+        let lastT = NaN, last = 0;
+        if (f.part === "sin") {
+          return (_e, t, out, o) => {
+            if (t !== lastT) {
+              lastT = t;
+              last = Math.sin(
+                (((t % 86_400_000) + 86_400_000) % 86_400_000) * k,
+              );
+            }
+            out[o] = last;
+          };
+        }
         return (_e, t, out, o) => {
-          out[o] = trig((((t % 86_400_000) + 86_400_000) % 86_400_000) * k);
+          if (t !== lastT) {
+            lastT = t;
+            last = Math.cos((((t % 86_400_000) + 86_400_000) % 86_400_000) * k);
+          }
+          out[o] = last;
         };
       }
       case "rarity": {
@@ -1053,7 +1090,14 @@ export class FeatureExtractor {
               added[i] = 1;
             }
           }
-          out[o] = isSum ? Math.log1p(Math.max(0, w.sum)) : w.count;
+          if (isSum) {
+            // log1p only when the sum moved since this window's last event.
+            if (w.sum !== w.loggedSum) {
+              w.loggedSum = w.sum;
+              w.logSum = Math.log1p(Math.max(0, w.sum));
+            }
+            out[o] = w.logSum;
+          } else out[o] = w.count;
         };
       }
     }
