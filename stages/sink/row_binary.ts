@@ -686,5 +686,9 @@ function payloadText(p: unknown, line: string): string | undefined {
   if (typeof p === "string") return p;
   if (typeof p !== "object" || p === null || Array.isArray(p)) return undefined;
   const text = JSON.stringify(p);
-  return line.includes(text) ? text : undefined;
+  // Usually the payload is the line's last member: compare there first
+  // instead of searching the whole line.
+  return line.endsWith(text, line.length - 1) || line.includes(text)
+    ? text
+    : undefined;
 }
