@@ -404,3 +404,21 @@ Deno.test("spec validation: tenant_scoped and window_evidence", () => {
   }, /window_evidence must be a boolean, on a window_count or window_distinct/);
   validateSpec(legacySpec());
 });
+
+Deno.test("a port seen back to back stays counted until a minute after its last sighting, not its first", () => {
+  const src = "198.51.100.9";
+  const f = run([
+    connection(at(T0, 0), src, "10.0.0.5", 22),
+    connection(at(T0, 50), src, "10.0.0.5", 22), // same port again, in a row
+    connection(at(T0, 55), src, "10.0.0.5", 80),
+    connection(at(T0, 55), src, "10.0.0.5", 80), // same instant, in a row
+    connection(at(T0, 100), src, "10.0.0.5", 443),
+    connection(at(T0, 111), src, "10.0.0.5", 443),
+    connection(at(T0, 116), src, "10.0.0.5", 443),
+  ]);
+  assert.deepEqual(
+    f.map((x) => x.src_distinct_dst_ports_1m),
+    [1, 1, 2, 2, 3, 2, 1],
+    "22 leaves at 110 s (last seen 50 s), 80 at 115 s",
+  );
+});
