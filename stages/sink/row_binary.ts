@@ -58,6 +58,14 @@ export class ByteWriter {
     this.pos += b.length;
   }
 
+  /** `n` zero bytes. */
+  zero(n: number): void {
+    this.ensure(n);
+    const buf = this.buf;
+    for (let i = this.pos, end = this.pos + n; i < end; i++) buf[i] = 0;
+    this.pos += n;
+  }
+
   u8(v: number): void {
     this.ensure(1);
     this.buf[this.pos++] = v;
@@ -162,7 +170,7 @@ const ENCODER = new TextEncoder();
 type ValueEncoder = (w: ByteWriter, v: unknown) => boolean;
 
 /** Splits `a, b(c, d), e` at top-level commas. */
-function splitTop(s: string): string[] {
+export function splitTop(s: string): string[] {
   const out: string[] = [];
   let depth = 0;
   let start = 0;
@@ -342,7 +350,7 @@ for (let c = 0; c < 6; c++) HEX[97 + c] = HEX[65 + c] = 10 + c;
 const UUID_CHAR = [16, 14, 11, 9, 6, 4, 2, 0, 34, 32, 30, 28, 26, 24, 21, 19];
 
 /** A canonical 8-4-4-4-12 UUID. */
-function encodeUuid(w: ByteWriter, v: unknown): boolean {
+export function encodeUuid(w: ByteWriter, v: unknown): boolean {
   if (typeof v !== "string" || v.length !== 36) return false;
   if (
     v.charCodeAt(8) !== 45 || v.charCodeAt(13) !== 45 ||
@@ -368,7 +376,7 @@ function encodeUuid(w: ByteWriter, v: unknown): boolean {
 }
 
 /** A dotted IPv4 address (stored v4-mapped). IPv6 text takes the JSON path. */
-function encodeIp(w: ByteWriter, v: unknown): boolean {
+export function encodeIp(w: ByteWriter, v: unknown): boolean {
   if (typeof v !== "string" || v.length < 7 || v.length > 15) return false;
   w.ensure(16);
   const buf = w.buf;
@@ -411,7 +419,7 @@ function digitsAt(s: string, at: number, n: number): number {
 }
 
 /** `YYYY-MM-DDTHH:MM:SS.sssZ` (what every stage writes) as epoch milliseconds. */
-function encodeTime(w: ByteWriter, v: unknown): boolean {
+export function encodeTime(w: ByteWriter, v: unknown): boolean {
   if (typeof v !== "string" || v.length !== 24) return false;
   if (
     v.charCodeAt(4) !== 45 || v.charCodeAt(7) !== 45 ||
@@ -682,7 +690,7 @@ w.slack = ${fixed};\nw.ensure(0);\n${code}return true;\n};`,
  * instead costs as much as this, lines from JSON input being sliced strings
  * whose per-char reads are slow.)
  */
-function payloadText(p: unknown, line: string): string | undefined {
+export function payloadText(p: unknown, line: string): string | undefined {
   if (typeof p === "string") return p;
   if (typeof p !== "object" || p === null || Array.isArray(p)) return undefined;
   const text = JSON.stringify(p);
