@@ -112,6 +112,12 @@ export class IsolationForest {
   readonly #pFeature: Uint8Array | Int32Array;
   readonly #pValue: Float64Array;
   readonly #pLeaf: Float64Array;
+  /**
+   * Per tree index t, the sum over trees t… of their shortest leaf path
+   * length: no walk of those trees can add less, so a partial sum plus
+   * this already past the bound decides the score (see #pathSum).
+   */
+  readonly #minRest: Float64Array;
   /** Scratch copy of the vector being scored (see #pathSum). */
   readonly #x: Float64Array;
 
@@ -153,9 +159,17 @@ export class IsolationForest {
       : new Int32Array(t * ni);
     this.#pValue = new Float64Array(t * ni);
     this.#pLeaf = new Float64Array(t * nl);
+    this.#minRest = new Float64Array(t + 1);
     if (this.#depth >= 0) {
       for (let k = 0; k < t; k++) {
         this.#fillPerfect(k * ni, k * nl, ni, a.roots[k], 0);
+      }
+      for (let k = t - 1; k >= 0; k--) {
+        let m = Infinity;
+        for (let j = 0; j < nl; j++) m = Math.min(m, this.#pLeaf[k * nl + j]);
+        // Shaved a little so rounding of the real (differently ordered)
+        // sum can never fall below the partial sum plus this.
+        this.#minRest[k] = this.#minRest[k + 1] + Math.max(0, m) * (1 - 1e-9);
       }
     }
   }
@@ -259,6 +273,7 @@ export class IsolationForest {
     const depth = this.#depth;
     if (depth >= 0) {
       const pf = this.#pFeature, pv = this.#pValue, pl = this.#pLeaf;
+      const rest = this.#minRest;
       // The vector is copied once into a private Float64Array: the walk
       // then reads one array type whatever the caller passes (monomorphic)
       // and indexes it by feature alone, with no offset to add per step.
@@ -290,7 +305,10 @@ export class IsolationForest {
         sum += pl[leaf + nl + i1];
         sum += pl[leaf + 2 * nl + i2];
         sum += pl[leaf + 3 * nl + i3];
-        if (sum > bound) return sum;
+        // The trees not walked yet add at least rest[t + 4]: once that is
+        // past the bound, the full sum is too (a sum past the bound is all
+        // a caller with a finite bound looks at).
+        if (sum + rest[t + 4] > bound) return sum + rest[t + 4];
         base += 4 * ni;
         leaf += 4 * nl;
       }
@@ -301,7 +319,7 @@ export class IsolationForest {
           i = 2 * i + 2 - +(v[pf[k]] < pv[k]);
         }
         sum += pl[leaf + i];
-        if (sum > bound) return sum;
+        if (sum + rest[t + 1] > bound) return sum + rest[t + 1];
         base += ni;
         leaf += nl;
       }
