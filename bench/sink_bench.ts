@@ -56,13 +56,18 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     let t = 0;
     let cpu = 0;
     let s = 0;
-    // Warm-up: JIT, the encoder's compilation, the table's first parts.
-    for (const binary of [true, false]) {
-      store.binary = binary;
+    // Warm-up: JIT, the encoders' compilation, the table's first parts.
+    const FORMATS = ["Native", "RowBinary", "JSONEachRow"] as const;
+    const use = (format: typeof FORMATS[number]) => {
+      store.binary = format !== "JSONEachRow";
+      store.native = format === "Native";
+    };
+    for (const format of FORMATS) {
+      use(format);
       await store.insert("events", rows.slice(0, 20_000));
     }
-    for (const binary of [false, true]) {
-      store.binary = binary;
+    for (const format of ["JSONEachRow", "RowBinary", "Native"] as const) {
+      use(format);
       await store.query("TRUNCATE TABLE sentinel.events", "TSV");
       t = performance.now();
       cpu = cpuMs();
@@ -72,22 +77,24 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
       s = (performance.now() - t) / 1000;
       results.push({
         area: "sink",
-        name: `chDB insert, ${n} enriched events (${
-          binary ? "RowBinary" : "JSONEachRow"
+        name: `chDB insert, ${n} enriched events (${format}${
+          { RowBinary: ", the default", Native: ", opt-in", JSONEachRow: "" }[
+            format
+          ]
         }, batches of 20k)`,
         value: Math.round(n / s),
         unit: "rows/s",
         target: `>= ${TARGET}`,
         met: n / s >= TARGET,
         notes: `store.insert only, incl. rollup view${
-          binary ? " and JS encoding" : ""
+          format !== "JSONEachRow" ? " and JS encoding" : ""
         }; ${cpuNote(cpu, n)}`,
       });
     }
     // The engine's share alone: the same rows encoded beforehand (as the
     // writer does on arrival), so the span holds the spool file and the
     // INSERT (parse, sort, compress, rollup view, merges it triggers).
-    store.binary = true;
+    use("RowBinary");
     const enc = (await store.encoderFor("events"))!;
     const batches: PendingRow[][] = [];
     for (let i = 0; i < rows.length; i += 20_000) {

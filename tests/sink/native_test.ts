@@ -157,6 +157,41 @@ Deno.test("chDB Native block encoder", async (t) => {
       );
     }
 
+    await t.step(
+      "store.insert sends decoded rows as Native, declined ones as JSONEachRow",
+      async () => {
+        const records = [
+          ...EVENTS,
+          ...VARIED,
+          ...seedRecords({ events: 200, alerts: 0, seed: 5 }).events,
+        ];
+        const read: Record<string, unknown[]> = {};
+        let before = { ...store.rowsByFormat };
+        for (const native of [false, true]) {
+          store.native = native;
+          store.binary = native;
+          await store.query("TRUNCATE TABLE sentinel.events", "TSV");
+          before = { ...store.rowsByFormat };
+          await store.insert("events", rowsOf(records));
+          read[String(native)] = await rowsIn("events");
+        }
+        assert.equal(read.true.length, records.length);
+        assert.deepEqual(read.true, read.false);
+        // Only the IPv6 flow took the JSON path in the Native run.
+        assert.deepEqual(store.rowsByFormat, {
+          Native: before.Native + records.length - 1,
+          RowBinary: before.RowBinary,
+          JSONEachRow: before.JSONEachRow + 1,
+        });
+        // A row the database refuses fails the insert as a refusal (the
+        // writer then isolates it into a dead letter).
+        await assert.rejects(
+          store.insert("events", rowsOf([{ ...sshFailure, tenant: "" }])),
+          (e: Error & { kind?: string }) => e.kind === "rejected",
+        );
+      },
+    );
+
     await t.step("a declined record leaves the block as it was", async () => {
       const enc = compileNative(await columnsOf("events"))!;
       const line = (r: AnyRecord) => JSON.stringify(r);
