@@ -152,8 +152,12 @@ export class ByteWriter {
   }
 }
 
-/** Longest string copied char by char in JS (longer: `encodeInto`). */
-const STR_JS_MAX = 48;
+/**
+ * Longest string copied char by char in JS (longer: `encodeInto`). Log
+ * lines (payloads) are mostly 40-200 chars; measured on the seed events,
+ * 200 saves ~0.1 µs/row over 48.
+ */
+const STR_JS_MAX = 200;
 
 function varintSize(v: number): number {
   let n = 1;
