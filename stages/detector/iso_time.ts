@@ -19,6 +19,8 @@ export class IsoTimeParser {
 
   /** Milliseconds since the epoch, exactly as `Date.parse(ts)`. */
   parse(ts: string): number {
+    // Records that skipped validation may lack the field: NaN, as Date.parse.
+    if (typeof ts !== "string") return NaN;
     if (
       ts.length === 24 && ts.charCodeAt(23) === 90 &&
       ts.charCodeAt(19) === 46
