@@ -20,10 +20,13 @@
 import type { AnyRecord } from "../shared/records.ts";
 import {
   ByteWriter,
+  columnRead,
   type ColumnType,
+  DB_FILLED,
   encodeIp,
   encodeTime,
   encodeUuid,
+  inner,
   payloadText,
   splitTop,
 } from "./row_binary.ts";
@@ -48,15 +51,6 @@ const UINT: Record<string, [number, number]> = {
   UInt32: [4, 0xffffffff],
   UInt64: [8, Number.MAX_SAFE_INTEGER],
 };
-
-function inner(type: string, name: string): string | null {
-  return type.startsWith(name + "(") && type.endsWith(")")
-    ? type.slice(name.length + 1, -1).trim()
-    : null;
-}
-
-/** Columns the database fills itself. */
-const DB_FILLED = new Set(["inserted_at"]);
 
 /**
  * Compiles a Native block encoder for a table, or returns null when a column
@@ -278,19 +272,7 @@ C[${at}].${write}(${v});\n`;
     if (DB_FILLED.has(col.name)) continue;
     const type = col.type.trim();
     const v = `v${vars++}`;
-    let read: string;
-    if (col.name === "payload_type") {
-      read =
-        `const ${v} = typeof r.payload === "object" ? "json" : "string";\n`;
-    } else if (col.name === "payload") {
-      read = `const ${v} = payloadText(r.payload, line);
-if (${v} === undefined) return false;\n`;
-    } else if (/^(Nullable|Tuple|Map|Array)\(/.test(type)) {
-      read = `const ${v} = r[${lit(col.name)}];\n`;
-    } else {
-      read = `const ${v} = r[${lit(col.name)}];
-if (${v} === undefined) return false;\n`;
-    }
+    const read = columnRead(col.name, type, v);
     const first = streams;
     const body = gen(type, v);
     if (body === null) return null;

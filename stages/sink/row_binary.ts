@@ -194,9 +194,10 @@ export function splitTop(s: string): string[] {
   return out;
 }
 
-function inner(type: string, name: string): string | null {
+/** The argument of `Name(…)`, trimmed, or null when `type` is not one. */
+export function inner(type: string, name: string): string | null {
   return type.startsWith(name + "(") && type.endsWith(")")
-    ? type.slice(name.length + 1, -1)
+    ? type.slice(name.length + 1, -1).trim()
     : null;
 }
 
@@ -477,7 +478,7 @@ export interface RecordEncoder {
 }
 
 /** Columns the database fills itself. */
-const DB_FILLED = new Set(["inserted_at"]);
+export const DB_FILLED = new Set(["inserted_at"]);
 
 /**
  * Compiles a RowBinary encoder for a table from its columns, or returns null
@@ -646,19 +647,7 @@ ${each ? `w.ensure(${each});\n` : ""}${sub}}
     names.push(col.name);
     structure.push(`\`${col.name}\` ${type}`);
     const v = `v${vars++}`;
-    let read: string;
-    if (col.name === "payload_type") {
-      read =
-        `const ${v} = typeof r.payload === "object" ? "json" : "string";\n`;
-    } else if (col.name === "payload") {
-      read = `const ${v} = payloadText(r.payload, line);
-if (${v} === undefined) return false;\n`;
-    } else if (/^(Nullable|Tuple|Map|Array)\(/.test(type)) {
-      read = `const ${v} = r[${lit(col.name)}];\n`;
-    } else {
-      read = `const ${v} = r[${lit(col.name)}];
-if (${v} === undefined) return false;\n`;
-    }
+    const read = columnRead(col.name, type, v);
     const body = gen(type, v);
     if (body === null) return null;
     code += read + body;
@@ -684,6 +673,28 @@ w.slack = ${fixed};\nw.ensure(0);\n${code}return true;\n};`,
       return false;
     },
   };
+}
+
+/**
+ * Generated code that reads column `name` of record `r` into variable `v`
+ * (for the compiled encoders): the payload as its JSON text, its type, or
+ * the field; a missing required field makes the record decline
+ * (`return false`), one a Nullable/Tuple/Map/Array column can do without
+ * does not.
+ */
+export function columnRead(name: string, type: string, v: string): string {
+  if (name === "payload_type") {
+    return `const ${v} = typeof r.payload === "object" ? "json" : "string";\n`;
+  }
+  if (name === "payload") {
+    return `const ${v} = payloadText(r.payload, line);
+if (${v} === undefined) return false;\n`;
+  }
+  if (/^(Nullable|Tuple|Map|Array)\(/.test(type)) {
+    return `const ${v} = r[${JSON.stringify(name)}];\n`;
+  }
+  return `const ${v} = r[${JSON.stringify(name)}];
+if (${v} === undefined) return false;\n`;
 }
 
 /**
