@@ -413,12 +413,7 @@ export class CorrelationEngine {
       }
       case "value_sum":
       case "value_avg": {
-        const v = g.vals![i];
-        const x = typeof v === "number"
-          ? v
-          : typeof v === "string"
-          ? Number(v)
-          : NaN;
+        const x = numericValue(g.vals![i]);
         if (Number.isFinite(x)) {
           a.sum += d * x;
           a.nums += d;
@@ -444,7 +439,7 @@ export class CorrelationEngine {
     }
   }
 
-  /** The measure from an aggregate of `n` entries; null for types that need a scan. */
+  /** The measure from an aggregate of `n` entries; null for value_percentile (a scan). */
   #measureAggregate(
     spec: CorrelationSpec,
     a: Aggregate,
@@ -508,7 +503,7 @@ export class CorrelationEngine {
         last - lo + 1,
         g.ts[last] - spec.timespanMs,
       );
-      if (r === null) r = this.#measure(spec, g, lo, last);
+      if (r === null) r = this.#percentile(spec, g, lo, last);
       if (r !== undefined) this.#fire(spec, g, lo, last, r, raise);
       return;
     }
@@ -528,7 +523,7 @@ export class CorrelationEngine {
       }
       if (hi < last && g.ts[hi + 1] === end) continue; // same instant: use the latest
       let r = this.#measureAggregate(spec, agg, hi - lo + 1, end - span);
-      if (r === null) r = this.#measure(spec, g, lo, hi);
+      if (r === null) r = this.#percentile(spec, g, lo, hi);
       if (r !== undefined) {
         this.#fire(spec, g, lo, hi, r, raise);
         return;
@@ -554,71 +549,26 @@ export class CorrelationEngine {
     this.#raise(spec, g, lo, hi, measured, raise);
   }
 
-  /** The measured figure when the window satisfies the condition, else undefined. */
-  #measure(
+  /**
+   * value_percentile, the one measure no running aggregate keeps: the
+   * window's numbers sorted, when the percentile satisfies the condition.
+   */
+  #percentile(
     spec: CorrelationSpec,
     g: GroupWindow,
     lo: number,
     hi: number,
   ): number | undefined {
-    const n = hi - lo + 1;
-    switch (spec.type) {
-      case "event_count":
-        return inRange(n, spec.condition) ? n : undefined;
-      case "value_count": {
-        const seen = new Set<string | number>();
-        for (let i = lo; i <= hi; i++) {
-          const v = g.vals![i];
-          if (v !== undefined) {
-            seen.add(typeof v === "number" ? numberKey(v) : v.toLowerCase());
-          }
-        }
-        return inRange(seen.size, spec.condition) ? seen.size : undefined;
-      }
-      case "value_sum":
-      case "value_avg":
-      case "value_percentile": {
-        const nums: number[] = [];
-        for (let i = lo; i <= hi; i++) {
-          const v = g.vals![i];
-          const x = typeof v === "number"
-            ? v
-            : typeof v === "string"
-            ? Number(v)
-            : NaN;
-          if (Number.isFinite(x)) nums.push(x);
-        }
-        if (nums.length === 0) return undefined;
-        let m: number;
-        if (spec.type === "value_sum") m = nums.reduce((a, b) => a + b, 0);
-        else if (spec.type === "value_avg") {
-          m = nums.reduce((a, b) => a + b, 0) / nums.length;
-        } else {
-          nums.sort((a, b) => a - b);
-          const rank = Math.ceil((spec.percentile! / 100) * nums.length) - 1;
-          m = nums[Math.min(nums.length - 1, Math.max(0, rank))];
-        }
-        return inRange(m, spec.condition) ? m : undefined;
-      }
-      case "temporal": {
-        const seen = new Set<number>();
-        for (let i = lo; i <= hi; i++) seen.add(g.refs![i]);
-        const ok = Object.keys(spec.condition).length
-          ? inRange(seen.size, spec.condition)
-          : seen.size === spec.refs.length;
-        return ok ? seen.size : undefined;
-      }
-      case "temporal_ordered": {
-        let need = 0;
-        for (let i = lo; i <= hi && need < spec.refs.length; i++) {
-          if (g.refs![i] === need) need++;
-        }
-        const ok = Object.keys(spec.condition).length
-          ? inRange(need, spec.condition)
-          : need === spec.refs.length;
-        return ok ? need : undefined;
-      }
+    const nums: number[] = [];
+    for (let i = lo; i <= hi; i++) {
+      const x = numericValue(g.vals![i]);
+      if (Number.isFinite(x)) nums.push(x);
     }
+    if (nums.length === 0) return undefined;
+    nums.sort((a, b) => a - b);
+    const rank = Math.ceil((spec.percentile! / 100) * nums.length) - 1;
+    const m = nums[Math.min(nums.length - 1, Math.max(0, rank))];
+    return inRange(m, spec.condition) ? m : undefined;
   }
 
   #raise(
@@ -766,4 +716,9 @@ const SMALL_INTS: (string | undefined)[] = new Array(65_536);
 /** `String(v)`, shared for small non-negative integers. */
 function numberKey(v: number): string {
   return (v & 0xffff) === v ? SMALL_INTS[v] ??= String(v) : String(v);
+}
+
+/** A value_sum/avg/percentile field as a number; NaN when it is none. */
+function numericValue(v: string | number | undefined): number {
+  return typeof v === "number" ? v : typeof v === "string" ? Number(v) : NaN;
 }
