@@ -7,7 +7,11 @@ import type {
   Alert,
   DeadLetter,
   EnrichedEvent,
+  RawEvent,
 } from "../../stages/shared/contracts/mod.ts";
+import type { ChdbStore, PendingRow } from "../../stages/sink/mod.ts";
+import { readbackSql } from "../../stages/sink/readback.ts";
+import type { AnyRecord } from "../../stages/shared/records.ts";
 
 const base = {
   record: "enriched_event",
@@ -229,4 +233,49 @@ export const DEAD_LETTERS = [parserDeadLetter];
 /** NDJSON text of records. */
 export function ndjson(records: readonly unknown[]): string {
   return records.map((r) => JSON.stringify(r)).join("\n") + "\n";
+}
+
+/** Raw events for the encoder tests: a line payload, and a JSON one with ground truth. */
+export const RAW_EVENTS: RawEvent[] = [
+  {
+    record: "raw_event",
+    event_id: "0b6c1d1e-2222-4333-8444-000000000003",
+    received_at: "2026-11-24T10:00:00.001Z",
+    tenant: "default",
+    source_name: "sshd",
+    transport: "generator",
+    ingest_node: "gen-1",
+    payload: "Nov 24 10:00:00 web-01 sshd[1]: hello",
+  },
+  {
+    record: "raw_event",
+    event_id: "0b6c1d1e-2222-4333-8444-000000000004",
+    received_at: "2026-11-24T10:00:00.002Z",
+    tenant: "default",
+    source_name: "fw",
+    transport: "generator",
+    ingest_node: "gen-1",
+    format: "ecs",
+    payload: { "@timestamp": "2026-11-24T10:00:00.002Z", msg: "ö" },
+    ground_truth: { scenario: "x", role: "benign" },
+  },
+];
+
+/** Records as the sink's writer hands them to `store.insert`. */
+export const pendingRows = (records: readonly AnyRecord[]): PendingRow[] =>
+  records.map((record) => ({ record, line: JSON.stringify(record) }));
+
+/** Every row of a table as JSON objects, in event-id order, deduplicated as a reader sees them. */
+export async function storedRows(
+  store: ChdbStore,
+  table: "events" | "raw_events",
+): Promise<Record<string, unknown>[]> {
+  const sql = readbackSql(table);
+  const text = await store.query(
+    `SELECT * EXCEPT (inserted_at) FROM sentinel.${table} ORDER BY event_id ${
+      sql.slice(sql.indexOf("SETTINGS"))
+    }`,
+    "JSONEachRow",
+  );
+  return text.split("\n").filter((l) => l).map((l) => JSON.parse(l));
 }

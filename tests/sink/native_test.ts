@@ -5,18 +5,22 @@
  * cannot encode exactly is declined without disturbing the block.
  */
 import assert from "node:assert/strict";
-import { ChdbStore, type PendingRow } from "../../stages/sink/mod.ts";
-import { readbackSql } from "../../stages/sink/readback.ts";
+import { ChdbStore } from "../../stages/sink/mod.ts";
 import type { ColumnType } from "../../stages/sink/row_binary.ts";
 import { compileNative } from "../../stages/sink/native.ts";
 import { sqlString } from "../../stages/sink/sql.ts";
 import { seedRecords } from "../../stages/demo_seed/mod.ts";
 import type { AnyRecord } from "../../stages/shared/records.ts";
-import type {
-  EnrichedEvent,
-  RawEvent,
-} from "../../stages/shared/contracts/mod.ts";
-import { EVENTS, flowV6, sshFailure, sudoShell } from "./_fixtures.ts";
+import type { EnrichedEvent } from "../../stages/shared/contracts/mod.ts";
+import {
+  EVENTS,
+  flowV6,
+  pendingRows,
+  RAW_EVENTS,
+  sshFailure,
+  storedRows,
+  sudoShell,
+} from "./_fixtures.ts";
 
 const id = (n: number) =>
   `0b6c1d1e-3333-4333-8444-${String(n).padStart(12, "0")}`;
@@ -61,34 +65,6 @@ const VARIED: EnrichedEvent[] = [
   },
 ];
 
-const RAW: RawEvent[] = [
-  {
-    record: "raw_event",
-    event_id: id(3),
-    received_at: "2026-11-24T10:00:00.001Z",
-    tenant: "default",
-    source_name: "sshd",
-    transport: "generator",
-    ingest_node: "gen-1",
-    payload: "Nov 24 10:00:00 web-01 sshd[1]: hello",
-  },
-  {
-    record: "raw_event",
-    event_id: id(4),
-    received_at: "2026-11-24T10:00:00.002Z",
-    tenant: "default",
-    source_name: "fw",
-    transport: "generator",
-    ingest_node: "gen-1",
-    format: "ecs",
-    payload: { "@timestamp": "2026-11-24T10:00:00.002Z", msg: "ö" },
-    ground_truth: { scenario: "x", role: "benign" },
-  },
-];
-
-const rowsOf = (records: readonly AnyRecord[]): PendingRow[] =>
-  records.map((record) => ({ record, line: JSON.stringify(record) }));
-
 Deno.test("chDB Native block encoder", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "sink_native_" });
   const store = await ChdbStore.open(`${dir}/db`);
@@ -97,13 +73,7 @@ Deno.test("chDB Native block encoder", async (t) => {
       `SELECT name, type FROM system.columns WHERE database = 'sentinel' AND table = '${table}' AND default_kind IN ('', 'DEFAULT') ORDER BY position`,
       "JSONEachRow",
     )).trim().split("\n").map((l) => JSON.parse(l) as ColumnType);
-  const rowsIn = async (table: string) =>
-    (await store.query(
-      `SELECT * EXCEPT (inserted_at) FROM sentinel.${table} ORDER BY event_id ${
-        readbackSql("events").slice(readbackSql("events").indexOf("SETTINGS"))
-      }`,
-      "JSONEachRow",
-    )).split("\n").filter((l) => l).map((l) => JSON.parse(l));
+  const rowsIn = (table: "events" | "raw_events") => storedRows(store, table);
   try {
     await store.applySchema();
     for (
@@ -116,7 +86,7 @@ Deno.test("chDB Native block encoder", async (t) => {
             ...seedRecords({ events: 300, alerts: 0, seed: 11 }).events,
           ],
         ],
-        ["raw_events", RAW],
+        ["raw_events", RAW_EVENTS],
       ] as const
     ) {
       await t.step(
@@ -148,7 +118,7 @@ Deno.test("chDB Native block encoder", async (t) => {
           const viaNative = await rowsIn(table);
           store.binary = false;
           await store.query(`TRUNCATE TABLE sentinel.${table}`, "TSV");
-          await store.insert(table, rowsOf(accepted));
+          await store.insert(table, pendingRows(accepted));
           const viaJson = await rowsIn(table);
           assert.equal(viaJson.length, accepted.length);
           assert.deepEqual(viaNative, viaJson);
@@ -172,7 +142,7 @@ Deno.test("chDB Native block encoder", async (t) => {
           store.binary = native;
           await store.query("TRUNCATE TABLE sentinel.events", "TSV");
           before = { ...store.rowsByFormat };
-          await store.insert("events", rowsOf(records));
+          await store.insert("events", pendingRows(records));
           read[String(native)] = await rowsIn("events");
         }
         assert.equal(read.true.length, records.length);
@@ -186,7 +156,7 @@ Deno.test("chDB Native block encoder", async (t) => {
         // A row the database refuses fails the insert as a refusal (the
         // writer then isolates it into a dead letter).
         await assert.rejects(
-          store.insert("events", rowsOf([{ ...sshFailure, tenant: "" }])),
+          store.insert("events", pendingRows([{ ...sshFailure, tenant: "" }])),
           (e: Error & { kind?: string }) => e.kind === "rejected",
         );
       },

@@ -5,12 +5,8 @@
  * when part of a batch is refused.
  */
 import assert from "node:assert/strict";
-import {
-  ChdbStore,
-  type PendingRow,
-  StoreWriter,
-} from "../../stages/sink/mod.ts";
-import { readbackSql, recordFromRow } from "../../stages/sink/readback.ts";
+import { ChdbStore, StoreWriter } from "../../stages/sink/mod.ts";
+import { recordFromRow } from "../../stages/sink/readback.ts";
 import {
   ByteWriter,
   type ColumnType,
@@ -19,11 +15,17 @@ import {
 import { seedRecords } from "../../stages/demo_seed/mod.ts";
 import { createLogger } from "../../stages/shared/log.ts";
 import type { AnyRecord } from "../../stages/shared/records.ts";
-import type {
-  EnrichedEvent,
-  RawEvent,
-} from "../../stages/shared/contracts/mod.ts";
-import { EVENTS, flowV6, ndjson, sshFailure, sudoShell } from "./_fixtures.ts";
+import type { EnrichedEvent } from "../../stages/shared/contracts/mod.ts";
+import {
+  EVENTS,
+  flowV6,
+  ndjson,
+  pendingRows,
+  RAW_EVENTS,
+  sshFailure,
+  storedRows,
+  sudoShell,
+} from "./_fixtures.ts";
 import { queryRows, sink } from "./_run.ts";
 
 const id = (n: number) =>
@@ -95,44 +97,6 @@ const TRICKY: EnrichedEvent[] = [
   },
 ];
 
-const RAW: RawEvent[] = [
-  {
-    record: "raw_event",
-    event_id: id(3),
-    received_at: "2026-11-24T10:00:00.001Z",
-    tenant: "default",
-    source_name: "sshd",
-    transport: "generator",
-    ingest_node: "gen-1",
-    payload: "Nov 24 10:00:00 web-01 sshd[1]: hello",
-  },
-  {
-    record: "raw_event",
-    event_id: id(4),
-    received_at: "2026-11-24T10:00:00.002Z",
-    tenant: "default",
-    source_name: "fw",
-    transport: "generator",
-    ingest_node: "gen-1",
-    format: "ecs",
-    payload: { "@timestamp": "2026-11-24T10:00:00.002Z", msg: "ö" },
-    ground_truth: { scenario: "x", role: "benign" },
-  },
-];
-
-const rowsOf = (records: readonly AnyRecord[]): PendingRow[] =>
-  records.map((record) => ({ record, line: JSON.stringify(record) }));
-
-async function rowsIn(store: ChdbStore, table: "events" | "raw_events") {
-  const text = await store.query(
-    `SELECT * EXCEPT (inserted_at) FROM sentinel.${table} ORDER BY event_id ${
-      readbackSql(table).slice(readbackSql(table).indexOf("SETTINGS"))
-    }`,
-    "JSONEachRow",
-  );
-  return text.split("\n").filter((l) => l).map((l) => JSON.parse(l));
-}
-
 Deno.test("chDB RowBinary path", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "sink_rowbinary_" });
   const store = await ChdbStore.open(dir);
@@ -159,11 +123,11 @@ Deno.test("chDB RowBinary path", async (t) => {
           store.binary = binary;
           await store.query("TRUNCATE TABLE sentinel.events", "TSV");
           await store.query("TRUNCATE TABLE sentinel.raw_events", "TSV");
-          await store.insert("events", rowsOf(events));
-          await store.insert("raw_events", rowsOf(RAW));
+          await store.insert("events", pendingRows(events));
+          await store.insert("raw_events", pendingRows(RAW_EVENTS));
           const into = binary ? viaBinary : viaJson;
-          into.events = await rowsIn(store, "events");
-          into.raw_events = await rowsIn(store, "raw_events");
+          into.events = await storedRows(store, "events");
+          into.raw_events = await storedRows(store, "raw_events");
         }
         assert.equal(viaJson.events.length, events.length);
         assert.deepEqual(viaBinary.events, viaJson.events);
@@ -171,8 +135,8 @@ Deno.test("chDB RowBinary path", async (t) => {
         // Only the IPv6 flow took the JSON path in the binary run.
         assert.deepEqual(store.rowsByFormat, {
           Native: 0,
-          JSONEachRow: events.length + RAW.length + 1,
-          RowBinary: events.length - 1 + RAW.length,
+          JSONEachRow: events.length + RAW_EVENTS.length + 1,
+          RowBinary: events.length - 1 + RAW_EVENTS.length,
         });
         // And what was stored is what was sent.
         const back = viaBinary.events.map((r) =>
