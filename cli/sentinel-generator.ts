@@ -16,7 +16,7 @@ import {
 import { createLogger } from "../stages/shared/log.ts";
 import { openSink, openSource } from "../stages/shared/io/mod.ts";
 import type { RecordSink } from "../stages/shared/io/types.ts";
-import { parseTokenList } from "../stages/ingest/credentials.ts";
+import { parseTokenList } from "../stages/shared/token_list.ts";
 import {
   DEFAULT_TENANTS,
   describeScenarios,

@@ -3,12 +3,12 @@
  * constant-time check.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
+import type { TenantSecret } from "../shared/token_list.ts";
 
 /** One accepted secret and the tenant it authenticates. */
-export interface Credential {
-  tenant: string;
-  secret: string;
-}
+export type Credential = TenantSecret;
+
+export { parseTokenList } from "../shared/token_list.ts";
 
 /** Shortest secret accepted, so guessable tokens never reach production. */
 export const MIN_SECRET_LENGTH = 16;
@@ -91,31 +91,6 @@ export function parseAuthFile(text: string, where = "auth file"): Credential[] {
       );
     }
     for (const secret of secrets) out.push({ tenant, secret });
-  }
-  return out;
-}
-
-/**
- * Parses the compact form used by `--auth-tokens` / `SENTINEL_AUTH_TOKENS`:
- * `tenant:secret[,tenant:secret…]`.
- */
-export function parseTokenList(spec: string): Credential[] {
-  const out: Credential[] = [];
-  let n = 0;
-  for (const part of spec.split(",")) {
-    const item = part.trim();
-    if (item.length === 0) continue;
-    n++;
-    const colon = item.indexOf(":");
-    if (colon <= 0 || colon === item.length - 1) {
-      // Never echo the entry: without its colon it may be a bare secret.
-      throw new Error(
-        `auth token entry ${n} is not tenant:secret (${
-          colon <= 0 ? "no tenant before ':'" : "no secret after ':'"
-        })`,
-      );
-    }
-    out.push({ tenant: item.slice(0, colon), secret: item.slice(colon + 1) });
   }
   return out;
 }
