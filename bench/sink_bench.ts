@@ -57,16 +57,15 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     let cpu = 0;
     let s = 0;
     // Warm-up: JIT, the encoders' compilation, the table's first parts.
-    const FORMATS = ["Native", "RowBinary", "JSONEachRow"] as const;
+    const FORMATS = ["RowBinary", "JSONEachRow"] as const;
     const use = (format: typeof FORMATS[number]) => {
       store.binary = format !== "JSONEachRow";
-      store.native = format === "Native";
     };
     for (const format of FORMATS) {
       use(format);
       await store.insert("events", rows.slice(0, 20_000));
     }
-    for (const format of ["JSONEachRow", "RowBinary", "Native"] as const) {
+    for (const format of ["JSONEachRow", "RowBinary"] as const) {
       use(format);
       await store.query("TRUNCATE TABLE sentinel.events", "TSV");
       t = performance.now();
@@ -78,9 +77,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
       results.push({
         area: "sink",
         name: `chDB insert, ${n} enriched events (${format}${
-          { RowBinary: ", the default", Native: ", opt-in", JSONEachRow: "" }[
-            format
-          ]
+          format === "RowBinary" ? ", the default" : ""
         }, batches of 20k)`,
         value: Math.round(n / s),
         unit: "rows/s",

@@ -195,7 +195,7 @@ export function splitTop(s: string): string[] {
 }
 
 /** The argument of `Name(…)`, trimmed, or null when `type` is not one. */
-export function inner(type: string, name: string): string | null {
+function inner(type: string, name: string): string | null {
   return type.startsWith(name + "(") && type.endsWith(")")
     ? type.slice(name.length + 1, -1).trim()
     : null;
@@ -478,7 +478,7 @@ export interface RecordEncoder {
 }
 
 /** Columns the database fills itself. */
-export const DB_FILLED = new Set(["inserted_at"]);
+const DB_FILLED = new Set(["inserted_at"]);
 
 /**
  * Compiles a RowBinary encoder for a table from its columns, or returns null
@@ -682,7 +682,7 @@ w.slack = ${fixed};\nw.ensure(0);\n${code}return true;\n};`,
  * (`return false`), one a Nullable/Tuple/Map/Array column can do without
  * does not.
  */
-export function columnRead(name: string, type: string, v: string): string {
+function columnRead(name: string, type: string, v: string): string {
   if (name === "payload_type") {
     return `const ${v} = typeof r.payload === "object" ? "json" : "string";\n`;
   }

@@ -14,7 +14,6 @@ import {
   compileTable,
   type RecordEncoder,
 } from "./row_binary.ts";
-import { type BlockEncoder, compileNative } from "./native.ts";
 import {
   DEFAULT_DATABASE,
   readInitSql,
@@ -293,7 +292,6 @@ export class ChdbStore implements RecordStore {
   readonly #session: ChdbSession;
   readonly #db: string;
   readonly #encoders = new Map<TableName, RecordEncoder | null>();
-  readonly #blocks = new Map<TableName, BlockEncoder | null>();
   readonly #writer = new ByteWriter(1 << 20);
   #writerBusy = false;
   readonly #stored = new WeakSet<PendingRow>();
@@ -302,19 +300,10 @@ export class ChdbStore implements RecordStore {
   #files = 0;
   #canPurge = true;
   #purgedAt = -Infinity;
-  /** Use RowBinary (or Native) for {@link BINARY_TABLES}. */
+  /** Use RowBinary for {@link BINARY_TABLES}. */
   binary = true;
-  /**
-   * Send rows handed over decoded (not already RowBinary from the writer)
-   * as one Native block instead of RowBinary. Measured on the events table:
-   * the engine parses Native ~1.5 µs/row cheaper, but encoding the columns
-   * in JS costs ~1 µs/row more than RowBinary, and on the contended bench
-   * machine the end-to-end difference was within noise, so it is opt-in
-   * until a quiet `deno task bench --only sink` shows a win.
-   */
-  native = false;
   /** Rows stored per insert format (what took the fast path). */
-  readonly rowsByFormat = { Native: 0, RowBinary: 0, JSONEachRow: 0 };
+  readonly rowsByFormat = { RowBinary: 0, JSONEachRow: 0 };
 
   private constructor(describe: string, session: ChdbSession, db: string) {
     this.describe = describe;
@@ -337,7 +326,6 @@ export class ChdbStore implements RecordStore {
 
   async applySchema(retention?: RetentionDays): Promise<void> {
     this.#encoders.clear();
-    this.#blocks.clear();
     for (
       const st of schemaStatements(await readInitSql(), {
         database: this.#db,
@@ -376,36 +364,7 @@ export class ChdbStore implements RecordStore {
     let data = contiguous(rows);
     let declined: PendingRow[] | undefined;
     let encoded: PendingRow[] | undefined;
-    const block = !data && this.native && rows.every((r) => r.record)
-      ? await this.#block(table)
-      : null;
-    if (block) {
-      // One Native block; the adds and the finish run without a pause, so
-      // concurrent inserts never share the encoder's streams.
-      for (let i = 0; i < rows.length; i++) {
-        const r = rows[i];
-        if (!block.add(r.record!, r.line)) {
-          if (!declined) {
-            declined = [];
-            encoded = rows.slice(0, i);
-          }
-          declined.push(r);
-        } else if (encoded) encoded.push(r);
-      }
-      const n = block.rows;
-      const bytes = block.finish();
-      if (n > 0) {
-        await this.#insertFile(
-          table,
-          bytes,
-          "Native",
-          ` (${block.columns.map((c) => `\`${c}\``).join(", ")})`,
-          `, ${sqlString(block.structure)}`,
-          BINARY_SETTINGS,
-        );
-        this.rowsByFormat.Native += n;
-      }
-    } else if (!data) {
+    if (!data) {
       // Rows not encoded by the writer (or not in one piece): encode here.
       // The shared buffer is free again once its bytes are in the file; a
       // concurrent insert (not made by the sink's writer) gets its own.
@@ -428,7 +387,7 @@ export class ChdbStore implements RecordStore {
       }
       data = w.pos > 0 ? w.bytes() : null;
     }
-    if (data && !block) {
+    if (data) {
       const shared = data.buffer === this.#writer.buf.buffer;
       if (shared) this.#writerBusy = true;
       await this.#insertBinary(table, enc, data, () => {
@@ -557,16 +516,6 @@ export class ChdbStore implements RecordStore {
     enc = cols ? compileTable(cols) : null;
     // An unknown table is looked up again next time (it may be created).
     if (enc) this.#encoders.set(table, enc);
-    return enc;
-  }
-
-  /** The table's Native block encoder, compiled from its columns once. */
-  async #block(table: TableName): Promise<BlockEncoder | null> {
-    let enc = this.#blocks.get(table);
-    if (enc !== undefined) return enc;
-    const cols = await this.#columns(table);
-    enc = cols ? compileNative(cols) : null;
-    if (cols) this.#blocks.set(table, enc);
     return enc;
   }
 

@@ -100,8 +100,6 @@ const TRICKY: EnrichedEvent[] = [
 Deno.test("chDB RowBinary path", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "sink_rowbinary_" });
   const store = await ChdbStore.open(dir);
-  // Decoded rows would go as a Native block (native_test.ts covers that).
-  store.native = false;
   try {
     await store.applySchema();
     const columns = (await store.query(
@@ -134,7 +132,6 @@ Deno.test("chDB RowBinary path", async (t) => {
         assert.deepEqual(viaBinary.raw_events, viaJson.raw_events);
         // Only the IPv6 flow took the JSON path in the binary run.
         assert.deepEqual(store.rowsByFormat, {
-          Native: 0,
           JSONEachRow: events.length + RAW_EVENTS.length + 1,
           RowBinary: events.length - 1 + RAW_EVENTS.length,
         });
