@@ -36,6 +36,16 @@ export interface StageProcess {
 
 const MAX_ERR = 64 * 1024;
 
+/**
+ * Extra `deno run` flags for every stage, from `SENTINEL_STAGE_RUN_FLAGS`
+ * (space-separated), e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile
+ * the stages of a Kafka bench run.
+ */
+function runFlags(): string[] {
+  const v = Deno.env.get("SENTINEL_STAGE_RUN_FLAGS")?.trim();
+  return v ? v.split(/\s+/) : [];
+}
+
 /** Starts `cli/<bin>.ts` with `args`; stdout is discarded unless `stdout` is "piped". */
 export function spawnStage(
   bin: string,
@@ -43,7 +53,7 @@ export function spawnStage(
   opts: { env?: Record<string, string>; stdin?: Uint8Array } = {},
 ): StageProcess {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", cliPath(bin), ...args],
+    args: ["run", "-A", "--quiet", ...runFlags(), cliPath(bin), ...args],
     cwd: ROOT.pathname,
     env: opts.env,
     stdin: opts.stdin ? "piped" : "null",
@@ -91,7 +101,7 @@ export async function runStage(
   opts: { env?: Record<string, string>; stdin?: Uint8Array } = {},
 ): Promise<{ code: number; stdout: Uint8Array; stderr: string }> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", cliPath(bin), ...args],
+    args: ["run", "-A", "--quiet", ...runFlags(), cliPath(bin), ...args],
     cwd: ROOT.pathname,
     env: opts.env,
     stdin: opts.stdin ? "piped" : "null",

@@ -1,7 +1,8 @@
 /**
- * The adapter's replacements for kafkajs' varint writers and CRC-32C give
- * exactly the bytes and checksums kafkajs' own code gives, and kafkajs'
- * record and batch encoders really go through them. No broker needed.
+ * The adapter's replacements for kafkajs' varint writers, CRC-32C, record
+ * encoder and record decoder give exactly the bytes, checksums and records
+ * kafkajs' own code gives, and kafkajs' record and batch code really goes
+ * through them. No broker needed.
  */
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
@@ -10,6 +11,7 @@ import {
   crc32C,
   groupMessagesPerPartition,
   kafkaSpeedups,
+  murmur2,
 } from "../../stages/shared/io/kafka_speedups.ts";
 import "../../stages/shared/io/kafka.ts";
 
@@ -129,29 +131,30 @@ Deno.test("kafka speed-ups: kafkajs' record and batch encoders go through them",
   const Record: Loose = require(
     "kafkajs/src/protocol/recordBatch/record/v0/index.js",
   );
+  const RecordDecoder: Loose = require(
+    "kafkajs/src/protocol/recordBatch/record/v0/decoder.js",
+  );
   const batchCrc: Loose = require(
     "kafkajs/src/protocol/recordBatch/crc32C/index.js",
   );
-  let calls = 0;
-  const fast = Encoder.prototype.writeUVarInt;
-  Encoder.prototype.writeUVarInt = function (this: Loose, v: number) {
-    calls++;
-    return fast.call(this, v);
-  };
-  try {
-    const rec = Record({
-      offsetDelta: 3,
-      timestampDelta: 0,
-      key: "k",
-      value: "v",
-    });
-    assert.ok(calls > 0, "kafkajs' record encoder bypassed the patch");
-    // Zig-zagged: length 8, attributes, timestamp delta 0, offset delta 3,
-    // key "k", value "v", no headers.
-    assert.deepEqual([...rec.buffer], [16, 0, 0, 6, 2, 107, 2, 118, 0]);
-  } finally {
-    Encoder.prototype.writeUVarInt = fast;
-  }
+  assert.equal(kafkaSpeedups.records, true);
+  assert.equal(kafkaSpeedups.recordDecoding, true);
+  assert.notEqual(Record, stock.record);
+  assert.notEqual(RecordDecoder, stock.recordDecoder);
+  const rec = Record({
+    offsetDelta: 3,
+    timestampDelta: 0,
+    key: "k",
+    value: "v",
+  });
+  // Zig-zagged: length 8, attributes, timestamp delta 0, offset delta 3,
+  // key "k", value "v", no headers.
+  assert.deepEqual([...rec.buffer], [16, 0, 0, 6, 2, 107, 2, 118, 0]);
+  // What kafkajs' batch encoder checks and copies.
+  assert.ok(rec instanceof Encoder);
+  assert.ok(Buffer.isBuffer(rec.buf));
+  const e = new Encoder().writeEncoderArray([rec, rec]);
+  assert.equal(e.offset, 18);
   // The batch checksum kafkajs uses is ours (same value, our function).
   const src = await Deno.readFile(new URL(import.meta.url));
   assert.equal(batchCrc(src), crc32C(src));
@@ -159,6 +162,127 @@ Deno.test("kafka speed-ups: kafkajs' record and batch encoders go through them",
     require("kafkajs/src/protocol/recordBatch/crc32C/crc32C.js"),
     crc32C,
   );
+});
+
+/** Records of every shape the encoder meets (and some it hands back). */
+function recordCases(): Record<string, unknown>[] {
+  const texts = [
+    "",
+    "k",
+    "tenant-a|198.51.100.7",
+    "é☃𝄞 mixed",
+    "x".repeat(511),
+    "y".repeat(513),
+    JSON.stringify({ record: "enriched_event", msg: "z".repeat(3000) }),
+    "w".repeat(70_000),
+  ];
+  const out: Record<string, unknown>[] = [];
+  let i = 0;
+  for (const key of [...texts.slice(0, 4), null, undefined]) {
+    for (const value of [...texts, null]) {
+      out.push({
+        offsetDelta: i % 3 === 0 ? i : i * 1000,
+        timestampDelta: i % 4 === 0 ? 0 : (i % 2 ? -1 : 1) * i * 997,
+        key,
+        value,
+      });
+      i++;
+    }
+  }
+  const buf = Buffer.from("buffer value é");
+  out.push({ key: Buffer.from("bk"), value: buf });
+  out.push({ key: "k", value: Buffer.alloc(0) });
+  out.push({ value: "defaults" });
+  // Handed back to kafkajs: headers, 64-bit deltas, non-string values.
+  out.push({ key: "k", value: "v", headers: { trace: "abc", n: ["1", "2"] } });
+  out.push({ key: "k", value: "v", headers: {} });
+  out.push({ key: "k", value: "v", timestampDelta: 2 ** 40 });
+  out.push({ key: "k", value: "v", timestampDelta: Long.fromString("5") });
+  out.push({ key: "k", value: 12345 });
+  out.push({ key: 7, value: "v" });
+  return out;
+}
+
+Deno.test("kafka speed-ups: every record encodes to kafkajs' own bytes", () => {
+  const Record: Loose = require(
+    "kafkajs/src/protocol/recordBatch/record/v0/index.js",
+  );
+  // Bytes, or the error kafkajs gives (it refuses a number as a value).
+  const outcome = (encode: (r: unknown) => Loose, r: unknown) => {
+    try {
+      return [...encode(r).buffer];
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+  let refused = 0;
+  for (const [i, r] of recordCases().entries()) {
+    const theirs = outcome(stock.record, { ...r });
+    if (typeof theirs === "string") refused++;
+    assert.deepEqual(outcome(Record, { ...r }), theirs, `record case ${i}`);
+  }
+  assert.equal(refused, 2);
+});
+
+Deno.test("kafka speed-ups: every record decodes as kafkajs decodes it", () => {
+  const Decoder: Loose = require("kafkajs/src/protocol/decoder.js");
+  const RecordDecoder: Loose = require(
+    "kafkajs/src/protocol/recordBatch/record/v0/decoder.js",
+  );
+  const contexts = [
+    { firstOffset: "0", firstTimestamp: "1795507284491" },
+    { firstOffset: "123456789012", firstTimestamp: "-1" },
+    // Beyond a double's exact range: kafkajs' BigInt path.
+    { firstOffset: "9007199254740993", firstTimestamp: "1795507284491" },
+    { firstOffset: "42", firstTimestamp: "99999999999999999999" },
+    // Broker time: the batch's max timestamp for every record.
+    {
+      firstOffset: "7",
+      firstTimestamp: "1000",
+      timestampType: 1,
+      maxTimestamp: "2000",
+    },
+    { firstOffset: "8", firstTimestamp: "1000", isControlBatch: true },
+  ].map((c) => ({ magicByte: 2, ...c }));
+  const cases = recordCases();
+  for (const ctx of contexts) {
+    for (const [i, r] of cases.entries()) {
+      if (typeof r.key === "number" || typeof r.value === "number") continue;
+      // Without the record's length prefix, as the batch decoder hands it.
+      const whole = new Decoder(stock.record({ ...r }).buffer);
+      const body = whole.readVarIntBytes();
+      const ours = RecordDecoder(new Decoder(body), ctx);
+      const theirs = stock.recordDecoder(new Decoder(body), ctx);
+      assert.deepEqual(
+        ours,
+        theirs,
+        `record case ${i}, ${JSON.stringify(ctx)}`,
+      );
+      // Truncated records: whatever kafkajs does (here or in its code).
+      const cut = body.subarray(0, Math.max(0, body.length - 3));
+      let expected: unknown, got: unknown;
+      try {
+        expected = stock.recordDecoder(new Decoder(cut), ctx);
+      } catch (e) {
+        expected = (e as Error).message;
+      }
+      try {
+        got = RecordDecoder(new Decoder(cut), ctx);
+      } catch (e) {
+        got = (e as Error).message;
+      }
+      assert.deepEqual(got, expected, `truncated case ${i}`);
+    }
+  }
+  // A context seen again after another one still uses its own base values.
+  const body = new Decoder(stock.record({ value: "v", offsetDelta: 2 }).buffer)
+    .readVarIntBytes();
+  assert.equal(RecordDecoder(new Decoder(body), contexts[0]).offset, "2");
+  assert.equal(
+    RecordDecoder(new Decoder(body), contexts[1]).offset,
+    "123456789014",
+  );
+  assert.equal(RecordDecoder(new Decoder(body), contexts[0]).offset, "2");
 });
 
 Deno.test("kafka speed-ups: messages grouped by partition as kafkajs groups them", () => {
@@ -180,4 +304,57 @@ Deno.test("kafka speed-ups: messages grouped by partition as kafkajs groups them
     groupMessagesPerPartition({ ...args, partitionMetadata: [] }),
     stock.groupMessagesPerPartition({ ...args, partitionMetadata: [] }),
   );
+});
+
+Deno.test("kafka speed-ups: keys hash to kafkajs' own murmur2, so to the same partitions", () => {
+  assert.equal(kafkaSpeedups.murmur2, true);
+  assert.equal(
+    require("kafkajs/src/producer/partitioners/default/murmur2.js"),
+    murmur2,
+  );
+  const keys: unknown[] = [
+    "",
+    "a",
+    "ab",
+    "abc",
+    "abcd",
+    "tenant-a|198.51.100.7",
+    "é",
+    "ü|2001:db8::1",
+    "𝄞",
+    12345,
+    Buffer.from([]),
+    Buffer.from([0xff, 0x80, 0x7f, 0x00, 0x01]),
+    "k".repeat(300),
+  ];
+  for (let i = 0; i < 500; i++) {
+    const len = i % 40;
+    let s = "";
+    for (let j = 0; j < len; j++) {
+      s += String.fromCharCode(
+        i % 5 === 0 ? 32 + ((i * 7 + j * 13) % 2000) : 32 + ((i + j * 31) % 95),
+      );
+    }
+    keys.push(s);
+    keys.push(Buffer.from(s));
+  }
+  for (const k of keys) {
+    assert.equal(murmur2(k), stock.murmur2(k), `key ${String(k)}`);
+  }
+  // Java's Utils.murmur2 of "21" (a value from Kafka's own tests).
+  assert.equal(murmur2("21"), -973932308);
+});
+
+Deno.test("kafka speed-ups: a batch's records copied in one sized step, same bytes", () => {
+  const Record: Loose = require(
+    "kafkajs/src/protocol/recordBatch/record/v0/index.js",
+  );
+  const records = recordCases().filter((r) =>
+    typeof r.key !== "number" && typeof r.value !== "number"
+  ).map((r) => Record({ ...r }));
+  const ours = new Encoder().writeInt32(7).writeEncoderArray(records);
+  const theirs = new Encoder().writeInt32(7);
+  stock.writeEncoderArray.call(theirs, records);
+  assert.deepEqual([...ours.buffer], [...theirs.buffer]);
+  assert.throws(() => new Encoder().writeEncoderArray([records[0], null]));
 });

@@ -17,9 +17,26 @@
  * - grouping a send's messages by partition: kafkajs copies a partition's
  *   whole list for every message added to it (quadratic in the messages per
  *   request); the replacement appends (same groups, same order).
+ * - encoding a record: kafkajs gives each record a zero-filled 512-byte
+ *   encoder that most events outgrow (a second buffer and a copy), then
+ *   copies it out once more through a slice; the replacement sizes the
+ *   record first and writes it into one buffer of exactly that size. Records
+ *   with headers or 64-bit deltas go to kafkajs' own encoder.
+ * - the default partitioner's murmur2: kafkajs hashes every key with BigInt
+ *   arithmetic; the replacement does the same 32-bit arithmetic with
+ *   `Math.imul` (same hash), reading an ASCII key without encoding it.
+ * - copying a batch's records: kafkajs grows the batch buffer by doubling,
+ *   a fresh buffer and a copy per step; the replacement sizes it once for
+ *   all the records it is about to copy.
+ * - decoding a record (consumer side): kafkajs computes every record's
+ *   offset and timestamp with BigInt arithmetic on the batch's decimal
+ *   strings and folds its (empty) headers with object spreads; the
+ *   replacement adds numbers when the batch's base values are exact in a
+ *   double, and hands anything else (headers, long varints, a truncated
+ *   record) back to kafkajs' decoder from the record's start.
  *
- * Imported by `kafka.ts` before kafkajs itself: the CRC and grouping
- * functions are taken by kafkajs' modules when they load, so they are
+ * Imported by `kafka.ts` before kafkajs itself: the CRC, grouping and
+ * record functions are taken by kafkajs' modules when they load, so they are
  * swapped in the CommonJS module cache first (when kafkajs was already
  * loaded by someone else, only the encoder part applies). The encodings are checked against
  * kafkajs' own by tests/kafka/speedups_test.ts. Skipped when kafkajs does
@@ -41,6 +58,13 @@ export interface StockCodec {
   sizeOfVarLong: (v: unknown) => number;
   crc32C: (b: Uint8Array) => number;
   groupMessagesPerPartition: (p: GroupArgs) => Record<number, unknown[]>;
+  /** `recordBatch/record/v0/index.js`: a record's encoder. */
+  record: (r: Loose) => Loose;
+  /** `partitioners/default/murmur2.js`: the key hash. */
+  murmur2: (key: unknown) => number;
+  writeEncoderArray: (this: Loose, value: Loose[]) => Loose;
+  /** `recordBatch/record/v0/decoder.js`: a record's decoder. */
+  recordDecoder: (decoder: Loose, batchContext?: Loose) => Loose;
 }
 
 /** Arguments of kafkajs' `groupMessagesPerPartition`. */
@@ -71,6 +95,12 @@ export interface KafkaSpeedups {
   varints: boolean;
   crc32C: boolean;
   grouping: boolean;
+  /** Records encoded by {@link fastRecord}. */
+  records: boolean;
+  /** Records decoded by {@link fastRecordDecoder}. */
+  recordDecoding: boolean;
+  /** Keys hashed by {@link murmur2}. */
+  murmur2: boolean;
   stock: StockCodec | null;
 }
 
@@ -131,6 +161,247 @@ function writeUVarInt(this: Loose, value: number) {
   return this;
 }
 
+const M = 0x5bd1e995;
+
+/**
+ * Kafka's murmur2 of a partition key (kafkajs' default partitioner, Java's
+ * `Utils.murmur2`): the hash of the key's UTF-8 bytes, as a signed int32.
+ */
+export function murmur2(key: unknown): number {
+  if (Buffer.isBuffer(key)) return murmur2Bytes(key, key.length);
+  const str = String(key);
+  const n = str.length;
+  if (scratch.length < n) {
+    scratch = new Uint8Array(Math.max(n, 2 * scratch.length));
+  }
+  for (let i = 0; i < n; i++) {
+    const c = str.charCodeAt(i);
+    if (c > 0x7f) {
+      const utf8 = Buffer.from(str);
+      return murmur2Bytes(utf8, utf8.length);
+    }
+    scratch[i] = c;
+  }
+  return murmur2Bytes(scratch, n);
+}
+
+/** An ASCII key's bytes, without encoding it. */
+let scratch = new Uint8Array(256);
+
+function murmur2Bytes(data: Uint8Array, length: number): number {
+  let h = 0x9747b28c ^ length;
+  const end4 = length & ~3;
+  for (let i = 0; i < end4; i += 4) {
+    let k = data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) |
+      (data[i + 3] << 24);
+    k = Math.imul(k, M);
+    k ^= k >>> 24;
+    k = Math.imul(k, M);
+    h = Math.imul(h, M) ^ k;
+  }
+  switch (length & 3) {
+    case 3:
+      h ^= data[end4 + 2] << 16;
+    // falls through
+    case 2:
+      h ^= data[end4 + 1] << 8;
+    // falls through
+    case 1:
+      h ^= data[end4];
+      h = Math.imul(h, M);
+  }
+  h ^= h >>> 13;
+  h = Math.imul(h, M);
+  h ^= h >>> 15;
+  return h | 0;
+}
+
+/** Bytes of the unsigned LEB128 of a uint32. */
+function uvarintSize(v: number): number {
+  let n = 1;
+  while ((v & 0xffffff80) !== 0) {
+    n++;
+    v >>>= 7;
+  }
+  return n;
+}
+
+/** Zig-zag of a 32-bit signed integer, as a uint32. */
+const zigzag = (v: number) => ((v << 1) ^ (v >> 31)) >>> 0;
+
+/** Writes the unsigned LEB128 of `v` at `off`; returns the next offset. */
+function putUVarInt(buf: Uint8Array, off: number, v: number): number {
+  while ((v & 0xffffff80) !== 0) {
+    buf[off++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  buf[off++] = v;
+  return off;
+}
+
+/** Byte length of a record key or value, -1 for none, null when not ours. */
+function bytesOf(v: unknown): number | null {
+  if (v == null) return -1;
+  if (typeof v === "string") return Buffer.byteLength(v, "utf8");
+  if (Buffer.isBuffer(v)) return v.length;
+  return null; // numbers, objects: kafkajs stringifies them
+}
+
+/**
+ * kafkajs' record encoder, writing the same bytes into one buffer of exactly
+ * the record's size. The result is an Encoder whose `buffer` is that buffer
+ * (no slice); kafkajs only ever copies it into the batch.
+ */
+function fastRecord(Encoder: Loose, stock: (r: Loose) => Loose) {
+  class ExactRecord {
+    buf: Buffer;
+    offset: number;
+    constructor(buf: Buffer) {
+      this.buf = buf;
+      this.offset = buf.length;
+    }
+    get buffer(): Buffer {
+      return this.buf;
+    }
+  }
+  Object.setPrototypeOf(ExactRecord.prototype, Encoder.prototype);
+  return function record(r: Loose): Loose {
+    const offsetDelta = r.offsetDelta === undefined ? 0 : r.offsetDelta;
+    const timestampDelta = r.timestampDelta === undefined
+      ? 0
+      : r.timestampDelta;
+    const { key, value, headers } = r;
+    if (
+      (headers !== undefined &&
+        (headers === null || typeof headers !== "object" ||
+          Object.keys(headers).length > 0)) ||
+      !small(offsetDelta) || !small(timestampDelta)
+    ) {
+      return stock(r);
+    }
+    const k = bytesOf(key);
+    const v = bytesOf(value);
+    if (k === null || v === null) return stock(r);
+    const body = 1 + uvarintSize(zigzag(timestampDelta)) +
+      uvarintSize(zigzag(offsetDelta)) + uvarintSize(zigzag(k)) +
+      (k > 0 ? k : 0) + uvarintSize(zigzag(v)) + (v > 0 ? v : 0) +
+      1; // no headers: varint 0
+    const buf = Buffer.allocUnsafe(uvarintSize(zigzag(body)) + body);
+    let o = putUVarInt(buf, 0, zigzag(body));
+    buf[o++] = 0; // attributes
+    o = putUVarInt(buf, o, zigzag(timestampDelta));
+    o = putUVarInt(buf, o, zigzag(offsetDelta));
+    o = putUVarInt(buf, o, zigzag(k));
+    if (k > 0) {
+      o += typeof key === "string"
+        ? buf.write(key, o, k, "utf8")
+        : (key as Buffer).copy(buf, o);
+    }
+    o = putUVarInt(buf, o, zigzag(v));
+    if (v > 0) {
+      o += typeof value === "string"
+        ? buf.write(value, o, v, "utf8")
+        : (value as Buffer).copy(buf, o);
+    }
+    buf[o] = 0; // header count
+    return new ExactRecord(buf);
+  };
+}
+
+/** Reads a zig-zag varint of at most 4 bytes at `o` into `out`, or fails. */
+function readSmallVarInt(buf: Uint8Array, o: number, out: number[]): number {
+  let result = 0;
+  for (let shift = 0; shift < 28; shift += 7) {
+    if (o >= buf.length) return -1;
+    const b = buf[o++];
+    result |= (b & 0x7f) << shift;
+    if (b < 0x80) {
+      out[0] = (result >>> 1) ^ -(result & 1);
+      return o;
+    }
+  }
+  return -1; // 5 bytes or more: kafkajs' own code
+}
+
+/** A decimal string's value when it is that double exactly, else null. */
+function exactNumber(s: unknown): number | null {
+  if (typeof s !== "string") return null;
+  const n = Number(s);
+  // Room for any 28-bit delta on top, and the same text back.
+  return Math.abs(n) < 2 ** 52 && String(n) === s ? n : null;
+}
+
+const LOG_APPEND_TIME = 1;
+
+/**
+ * kafkajs' record decoder (same result object, same key order), with the
+ * offset and timestamp added as numbers. Anything it does not handle goes
+ * to kafkajs' decoder from the record's start.
+ */
+function fastRecordDecoder(stock: (d: Loose, c?: Loose) => Loose) {
+  let lastContext: Loose = null;
+  let baseOffset: number | null = null;
+  let baseTimestamp: number | null = null;
+  const v: number[] = [0];
+  return function recordDecoder(decoder: Loose, batchContext: Loose = {}) {
+    if (batchContext !== lastContext) {
+      lastContext = batchContext;
+      baseOffset = exactNumber(batchContext.firstOffset);
+      baseTimestamp = exactNumber(batchContext.firstTimestamp);
+    }
+    const {
+      magicByte,
+      isControlBatch = false,
+      timestampType,
+      maxTimestamp,
+    } = batchContext;
+    const buf: Buffer = decoder.buffer;
+    const appendTime = timestampType === LOG_APPEND_TIME && maxTimestamp;
+    if (baseOffset === null || (baseTimestamp === null && !appendTime)) {
+      return stock(decoder, batchContext);
+    }
+    const start = decoder.offset;
+    let o = start;
+    if (o >= buf.length) return stock(decoder, batchContext);
+    const attributes = (buf[o++] << 24) >> 24;
+    if ((o = readSmallVarInt(buf, o, v)) < 0) {
+      return stock(decoder, batchContext);
+    }
+    const timestamp = appendTime ? maxTimestamp : String(baseTimestamp! + v[0]);
+    if ((o = readSmallVarInt(buf, o, v)) < 0) {
+      return stock(decoder, batchContext);
+    }
+    const offset = String(baseOffset + v[0]);
+    let key: Buffer | null = null;
+    let value: Buffer | null = null;
+    for (let field = 0; field < 2; field++) {
+      if ((o = readSmallVarInt(buf, o, v)) < 0) {
+        return stock(decoder, batchContext);
+      }
+      const len = v[0];
+      if (len < -1 || o + len > buf.length) return stock(decoder, batchContext);
+      const bytes = len === -1 ? null : buf.slice(o, o + len);
+      if (len > 0) o += len;
+      if (field === 0) key = bytes;
+      else value = bytes;
+    }
+    // Headers: only none is ours.
+    if (o >= buf.length || buf[o] !== 0) return stock(decoder, batchContext);
+    decoder.offset = o + 1;
+    return {
+      magicByte,
+      attributes,
+      timestamp,
+      offset,
+      key,
+      value,
+      headers: {},
+      isControlRecord: isControlBatch,
+      batchContext,
+    };
+  };
+}
+
 const small = (v: unknown): v is number =>
   typeof v === "number" && Number.isInteger(v) && v >= -0x40000000 &&
   v < 0x40000000;
@@ -140,6 +411,9 @@ function apply(): KafkaSpeedups {
     varints: false,
     crc32C: false,
     grouping: false,
+    records: false,
+    recordDecoding: false,
+    murmur2: false,
     stock: null,
   };
   try {
@@ -154,6 +428,15 @@ function apply(): KafkaSpeedups {
   let groupPath: string;
   let groupUserPath: string;
   let stockGroup: Loose;
+  let recordPath: string;
+  let recordUserPath: string;
+  let stockRecord: Loose;
+  let decoderPath: string;
+  let decoderUserPath: string;
+  let stockDecoder: Loose;
+  let murmurPath: string;
+  let murmurUserPath: string;
+  let stockMurmur: Loose;
   let require: NodeRequire;
   try {
     require = createRequire(import.meta.url);
@@ -170,6 +453,27 @@ function apply(): KafkaSpeedups {
     );
     groupUserPath = require.resolve("kafkajs/src/producer/sendMessages.js");
     stockGroup = require(groupPath);
+    recordPath = require.resolve(
+      "kafkajs/src/protocol/recordBatch/record/v0/index.js",
+    );
+    recordUserPath = require.resolve(
+      "kafkajs/src/protocol/requests/produce/v3/request.js",
+    );
+    stockRecord = require(recordPath);
+    decoderPath = require.resolve(
+      "kafkajs/src/protocol/recordBatch/record/v0/decoder.js",
+    );
+    decoderUserPath = require.resolve(
+      "kafkajs/src/protocol/recordBatch/v0/decoder.js",
+    );
+    stockDecoder = require(decoderPath);
+    murmurPath = require.resolve(
+      "kafkajs/src/producer/partitioners/default/murmur2.js",
+    );
+    murmurUserPath = require.resolve(
+      "kafkajs/src/producer/partitioners/default/index.js",
+    );
+    stockMurmur = require(murmurPath);
   } catch {
     return none; // another kafkajs layout: leave it alone
   }
@@ -181,7 +485,10 @@ function apply(): KafkaSpeedups {
     typeof Encoder.sizeOfVarLong !== "function" ||
     typeof stockCrc !== "function" || stockCrc(new Uint8Array([49])) !==
       crc32C(new Uint8Array([49])) ||
-    typeof stockGroup !== "function"
+    typeof stockGroup !== "function" || typeof stockRecord !== "function" ||
+    typeof stockDecoder !== "function" || typeof stockMurmur !== "function" ||
+    typeof proto.writeEncoderArray !== "function" ||
+    stockMurmur("sentinel") !== murmur2("sentinel")
   ) {
     return none;
   }
@@ -192,6 +499,10 @@ function apply(): KafkaSpeedups {
     sizeOfVarLong: Encoder.sizeOfVarLong,
     crc32C: stockCrc,
     groupMessagesPerPartition: stockGroup,
+    record: stockRecord,
+    recordDecoder: stockDecoder,
+    murmur2: stockMurmur,
+    writeEncoderArray: proto.writeEncoderArray,
   };
   proto.writeUVarInt = writeUVarInt;
   proto.ensureAvailable = function (this: Loose, length: number) {
@@ -202,6 +513,17 @@ function apply(): KafkaSpeedups {
       this.buf.copy(grown, 0, 0, this.offset);
       this.buf = grown;
     }
+  };
+  proto.writeEncoderArray = function (this: Loose, value: Loose[]) {
+    if (Array.isArray(value)) {
+      let total = 0;
+      for (const v of value) {
+        if (v == null || !Buffer.isBuffer(v.buf)) break; // kafkajs throws
+        total += v.offset;
+      }
+      this.ensureAvailable(total);
+    }
+    return stock.writeEncoderArray.call(this, value);
   };
   proto.writeVarLong = function (this: Loose, value: unknown) {
     if (!small(value)) return stock.writeVarLong.call(this, value);
@@ -230,6 +552,17 @@ function apply(): KafkaSpeedups {
     varints: true,
     crc32C: swap(crcPath, crcUserPath, crc32C),
     grouping: swap(groupPath, groupUserPath, groupMessagesPerPartition),
+    records: swap(
+      recordPath,
+      recordUserPath,
+      fastRecord(Encoder, stockRecord),
+    ),
+    murmur2: swap(murmurPath, murmurUserPath, murmur2),
+    recordDecoding: swap(
+      decoderPath,
+      decoderUserPath,
+      fastRecordDecoder(stockDecoder),
+    ),
     stock,
   };
 }
