@@ -39,7 +39,7 @@ const MAX_ERR = 64 * 1024;
 /**
  * Extra `deno run` flags for every stage, from `SENTINEL_STAGE_RUN_FLAGS`
  * (space-separated), e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile
- * the stages of a Kafka bench run.
+ * the stages of a Kafka bench run. Split on whitespace, without quoting.
  */
 function runFlags(): string[] {
   const v = Deno.env.get("SENTINEL_STAGE_RUN_FLAGS")?.trim();

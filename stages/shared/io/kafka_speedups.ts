@@ -1,6 +1,6 @@
 /**
- * Faster replacements for two hot spots of kafkajs 2.2.4's producer, which
- * together cost about half of a producing stage's Kafka CPU:
+ * Faster replacements for hot spots of kafkajs 2.2.4's producer and
+ * consumer, which together cost about half of a stage's Kafka CPU:
  *
  * - varints: kafkajs writes each record's varints by building a JS array
  *   and copying it into a fresh Buffer (`Buffer.from(array)`), and computes
@@ -35,11 +35,13 @@
  *   double, and hands anything else (headers, long varints, a truncated
  *   record) back to kafkajs' decoder from the record's start.
  *
- * Imported by `kafka.ts` before kafkajs itself: the CRC, grouping and
- * record functions are taken by kafkajs' modules when they load, so they are
- * swapped in the CommonJS module cache first (when kafkajs was already
- * loaded by someone else, only the encoder part applies). The encodings are checked against
- * kafkajs' own by tests/kafka/speedups_test.ts. Skipped when kafkajs does
+ * Imported by `kafka.ts` before kafkajs itself: the CRC, grouping, murmur2
+ * and record functions are taken by kafkajs' modules when they load, so they
+ * are swapped in the CommonJS module cache first. A module whose user was
+ * already loaded keeps kafkajs' version (the flags in {@link kafkaSpeedups}
+ * say which were swapped); the Encoder prototype patches always apply. The
+ * encodings are checked against kafkajs' own by
+ * tests/kafka/speedups_test.ts. Skipped when kafkajs does
  * not look like the version this was written for, or when the environment
  * sets `SENTINEL_KAFKA_STOCK_CODEC=1` (to rule the patch out, or compare).
  *
@@ -260,6 +262,7 @@ function fastRecord(Encoder: Loose, stock: (r: Loose) => Loose) {
       this.buf = buf;
       this.offset = buf.length;
     }
+    /** All of `buf`: a record is complete when made and never written to again. */
     get buffer(): Buffer {
       return this.buf;
     }
@@ -304,6 +307,8 @@ function fastRecord(Encoder: Loose, stock: (r: Loose) => Loose) {
         : (value as Buffer).copy(buf, o);
     }
     buf[o] = 0; // header count
+    // Never sends unwritten bytes, should an encoder disagree with byteLength.
+    if (o + 1 !== buf.length) return stock(r);
     return new ExactRecord(buf);
   };
 }
@@ -339,15 +344,22 @@ const LOG_APPEND_TIME = 1;
  * to kafkajs' decoder from the record's start.
  */
 function fastRecordDecoder(stock: (d: Loose, c?: Loose) => Loose) {
-  let lastContext: Loose = null;
+  // Keyed on the base values themselves, not the context object: a context
+  // changed in place (kafkajs makes a new one per batch) still gets its own.
+  let lastOffset: unknown = null;
+  let lastTimestamp: unknown = null;
   let baseOffset: number | null = null;
   let baseTimestamp: number | null = null;
   const v: number[] = [0];
   return function recordDecoder(decoder: Loose, batchContext: Loose = {}) {
-    if (batchContext !== lastContext) {
-      lastContext = batchContext;
-      baseOffset = exactNumber(batchContext.firstOffset);
-      baseTimestamp = exactNumber(batchContext.firstTimestamp);
+    if (
+      batchContext.firstOffset !== lastOffset ||
+      batchContext.firstTimestamp !== lastTimestamp
+    ) {
+      lastOffset = batchContext.firstOffset;
+      lastTimestamp = batchContext.firstTimestamp;
+      baseOffset = exactNumber(lastOffset);
+      baseTimestamp = exactNumber(lastTimestamp);
     }
     const {
       magicByte,
