@@ -418,6 +418,42 @@ const small = (v: unknown): v is number =>
   typeof v === "number" && Number.isInteger(v) && v >= -0x40000000 &&
   v < 0x40000000;
 
+const KAFKAJS = "kafkajs/src/";
+
+/**
+ * kafkajs modules whose export is swapped: the file, and the module that
+ * takes that export when it loads (after which a swap would be too late).
+ */
+const SWAPS = {
+  crc: [
+    "protocol/recordBatch/crc32C/crc32C.js",
+    "protocol/recordBatch/crc32C/index.js",
+  ],
+  grouping: [
+    "producer/groupMessagesPerPartition.js",
+    "producer/sendMessages.js",
+  ],
+  record: [
+    "protocol/recordBatch/record/v0/index.js",
+    "protocol/requests/produce/v3/request.js",
+  ],
+  decoder: [
+    "protocol/recordBatch/record/v0/decoder.js",
+    "protocol/recordBatch/v0/decoder.js",
+  ],
+  murmur: [
+    "producer/partitioners/default/murmur2.js",
+    "producer/partitioners/default/index.js",
+  ],
+} as const;
+
+/** A resolved {@link SWAPS} entry with kafkajs' own export. */
+interface Swappable {
+  path: string;
+  userPath: string;
+  stock: Loose;
+}
+
 function apply(): KafkaSpeedups {
   const none: KafkaSpeedups = {
     varints: false,
@@ -434,58 +470,17 @@ function apply(): KafkaSpeedups {
     // no --allow-env: apply
   }
   let Encoder: Loose;
-  let crcPath: string;
-  let crcUserPath: string;
-  let stockCrc: Loose;
-  let groupPath: string;
-  let groupUserPath: string;
-  let stockGroup: Loose;
-  let recordPath: string;
-  let recordUserPath: string;
-  let stockRecord: Loose;
-  let decoderPath: string;
-  let decoderUserPath: string;
-  let stockDecoder: Loose;
-  let murmurPath: string;
-  let murmurUserPath: string;
-  let stockMurmur: Loose;
+  let mods: Record<keyof typeof SWAPS, Swappable>;
   let require: NodeRequire;
   try {
     require = createRequire(import.meta.url);
-    Encoder = require("kafkajs/src/protocol/encoder.js");
-    crcPath = require.resolve(
-      "kafkajs/src/protocol/recordBatch/crc32C/crc32C.js",
-    );
-    crcUserPath = require.resolve(
-      "kafkajs/src/protocol/recordBatch/crc32C/index.js",
-    );
-    stockCrc = require(crcPath);
-    groupPath = require.resolve(
-      "kafkajs/src/producer/groupMessagesPerPartition.js",
-    );
-    groupUserPath = require.resolve("kafkajs/src/producer/sendMessages.js");
-    stockGroup = require(groupPath);
-    recordPath = require.resolve(
-      "kafkajs/src/protocol/recordBatch/record/v0/index.js",
-    );
-    recordUserPath = require.resolve(
-      "kafkajs/src/protocol/requests/produce/v3/request.js",
-    );
-    stockRecord = require(recordPath);
-    decoderPath = require.resolve(
-      "kafkajs/src/protocol/recordBatch/record/v0/decoder.js",
-    );
-    decoderUserPath = require.resolve(
-      "kafkajs/src/protocol/recordBatch/v0/decoder.js",
-    );
-    stockDecoder = require(decoderPath);
-    murmurPath = require.resolve(
-      "kafkajs/src/producer/partitioners/default/murmur2.js",
-    );
-    murmurUserPath = require.resolve(
-      "kafkajs/src/producer/partitioners/default/index.js",
-    );
-    stockMurmur = require(murmurPath);
+    Encoder = require(`${KAFKAJS}protocol/encoder.js`);
+    const entries = Object.entries(SWAPS).map(([name, [file, user]]) => {
+      const path = require.resolve(KAFKAJS + file);
+      const userPath = require.resolve(KAFKAJS + user);
+      return [name, { path, userPath, stock: require(path) }];
+    });
+    mods = Object.fromEntries(entries);
   } catch {
     return none; // another kafkajs layout: leave it alone
   }
@@ -495,12 +490,10 @@ function apply(): KafkaSpeedups {
     typeof proto.writeVarLong !== "function" ||
     typeof proto.ensureAvailable !== "function" ||
     typeof Encoder.sizeOfVarLong !== "function" ||
-    typeof stockCrc !== "function" || stockCrc(new Uint8Array([49])) !==
-      crc32C(new Uint8Array([49])) ||
-    typeof stockGroup !== "function" || typeof stockRecord !== "function" ||
-    typeof stockDecoder !== "function" || typeof stockMurmur !== "function" ||
     typeof proto.writeEncoderArray !== "function" ||
-    stockMurmur("sentinel") !== murmur2("sentinel")
+    Object.values(mods).some((m) => typeof m.stock !== "function") ||
+    mods.crc.stock(new Uint8Array([49])) !== crc32C(new Uint8Array([49])) ||
+    mods.murmur.stock("sentinel") !== murmur2("sentinel")
   ) {
     return none;
   }
@@ -509,11 +502,11 @@ function apply(): KafkaSpeedups {
     writeVarLong: proto.writeVarLong,
     ensureAvailable: proto.ensureAvailable,
     sizeOfVarLong: Encoder.sizeOfVarLong,
-    crc32C: stockCrc,
-    groupMessagesPerPartition: stockGroup,
-    record: stockRecord,
-    recordDecoder: stockDecoder,
-    murmur2: stockMurmur,
+    crc32C: mods.crc.stock,
+    groupMessagesPerPartition: mods.grouping.stock,
+    record: mods.record.stock,
+    recordDecoder: mods.decoder.stock,
+    murmur2: mods.murmur.stock,
     writeEncoderArray: proto.writeEncoderArray,
   };
   proto.writeUVarInt = writeUVarInt;
@@ -554,7 +547,7 @@ function apply(): KafkaSpeedups {
     return bytes;
   };
   // Too late when the user of a module already loaded (took the original).
-  const swap = (path: string, userPath: string, fn: unknown) => {
+  const swap = ({ path, userPath }: Swappable, fn: unknown) => {
     const cached = require.cache?.[path];
     if (cached === undefined || require.cache[userPath]) return false;
     cached.exports = fn;
@@ -562,19 +555,11 @@ function apply(): KafkaSpeedups {
   };
   return {
     varints: true,
-    crc32C: swap(crcPath, crcUserPath, crc32C),
-    grouping: swap(groupPath, groupUserPath, groupMessagesPerPartition),
-    records: swap(
-      recordPath,
-      recordUserPath,
-      fastRecord(Encoder, stockRecord),
-    ),
-    murmur2: swap(murmurPath, murmurUserPath, murmur2),
-    recordDecoding: swap(
-      decoderPath,
-      decoderUserPath,
-      fastRecordDecoder(stockDecoder),
-    ),
+    crc32C: swap(mods.crc, crc32C),
+    grouping: swap(mods.grouping, groupMessagesPerPartition),
+    records: swap(mods.record, fastRecord(Encoder, mods.record.stock)),
+    murmur2: swap(mods.murmur, murmur2),
+    recordDecoding: swap(mods.decoder, fastRecordDecoder(mods.decoder.stock)),
     stock,
   };
 }
