@@ -519,6 +519,25 @@ export function compileTable(
   };
 
   /**
+   * The statements for one element of an Array or Map (local `x`) and the
+   * fixed-size bytes one element writes unchecked (`each`, ensured per
+   * element). The container itself writes at most its empty length byte
+   * after the preceding fixed-size values, so {@link fixed} becomes the
+   * larger of the two runs.
+   */
+  const element = (
+    type: string,
+    x: string,
+  ): { sub: string; each: number } | null => {
+    const outer = fixed + 1; // the empty container's length byte
+    fixed = 0;
+    const sub = gen(type, x);
+    const each = fixed;
+    fixed = Math.max(outer, each);
+    return sub === null ? null : { sub, each };
+  };
+
+  /**
    * Statements that encode local `v` of ClickHouse type `type`, each leaf
    * written in place: no per-value function dispatch, and fixed-size values
    * without bounds checks (see {@link ByteWriter.slack}).
@@ -588,12 +607,9 @@ w.view.setFloat64(w.pos, ${v}, true); w.pos += 8;\n`;
     if ((t = inner(type, "Array")) !== null) {
       const x = `v${vars++}`;
       const i = `i${vars++}`;
-      const outer = fixed + 1; // the empty array's length byte
-      fixed = 0;
-      const sub = gen(t.trim(), x);
-      const each = fixed;
-      fixed = Math.max(outer, each);
-      if (sub === null) return null;
+      const el = element(t.trim(), x);
+      if (el === null) return null;
+      const { sub, each } = el;
       return `if (${v} == null) w.buf[w.pos++] = 0;
 else if (!Array.isArray(${v})) return false;
 else {
@@ -608,12 +624,9 @@ ${each ? `w.ensure(${each});\n` : ""}${sub}}
       if (k !== "String") return null;
       const key = `k${vars++}`;
       const x = `v${vars++}`;
-      const outer = fixed + 1; // the empty map's length byte
-      fixed = 0;
-      const sub = gen(val.trim(), x);
-      const each = fixed;
-      fixed = Math.max(outer, each);
-      if (sub === null) return null;
+      const el = element(val.trim(), x);
+      if (el === null) return null;
+      const { sub, each } = el;
       const n = `n${vars++}`;
       // Object.keys would allocate an array per map; for-in twice does not.
       return `if (${v} == null) w.buf[w.pos++] = 0;
