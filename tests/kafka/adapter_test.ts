@@ -21,6 +21,11 @@ import {
   type TestBroker,
   testLogger,
 } from "./_broker.ts";
+import {
+  adminFor,
+  groupCommitted,
+  topicEnd,
+} from "../../scripts/kafka/inspect.ts";
 
 const logger = testLogger();
 let broker: TestBroker | null = null;
@@ -89,6 +94,27 @@ async function drain(
   return lines;
 }
 
+/**
+ * Writes `records` through the adapter's sink to the raw-event topic
+ * `topic` (more sink URI `params` added), `chunk` records a write.
+ */
+async function produceRaw(
+  b: TestBroker,
+  topic: string,
+  records: OutputRecord[],
+  params: Record<string, string | number> = {},
+  chunk = Math.max(records.length, 1),
+) {
+  const sink = await openKafkaSink(
+    new URL(b.uri("", { "topic.raw_event": topic, ...params })),
+    opts(),
+  );
+  for (let i = 0; i < records.length; i += chunk) {
+    await sink.write(records.slice(i, i + chunk));
+  }
+  await sink.close();
+}
+
 kafkaTest(
   "kafka sink: each record type goes to its topic, forwarded records are skipped, one entity's events share a partition",
   async () => {
@@ -148,13 +174,8 @@ kafkaTest(
   async () => {
     const b = await getBroker();
     const topic = "commit.semantics";
-    const sink = await openKafkaSink(
-      new URL(b.uri("", { "topic.raw_event": topic, partitions: 2 })),
-      opts(),
-    );
     const all = Array.from({ length: 60 }, (_, i) => rawEvent(i));
-    await sink.write(all.map((r) => out(r)));
-    await sink.close();
+    await produceRaw(b, topic, all.map((r) => out(r)), { partitions: 2 });
     const ids = (lines: string[]) =>
       lines.map((l) => JSON.parse(l).event_id as string);
 
@@ -208,18 +229,9 @@ kafkaTest(
   async () => {
     const b = await getBroker();
     const topic = "coalesce";
-    const sink = await openKafkaSink(
-      new URL(b.uri("", { "topic.raw_event": topic, partitions: 3 })),
-      opts(),
-    );
     const all = Array.from({ length: 60 }, (_, i) => rawEvent(i));
-    await sink.write(all.map((r) => out(r)));
-    await sink.close();
-    const admin = new Kafka({
-      brokers: [b.address],
-      logLevel: logLevel.NOTHING,
-    }).admin();
-    await admin.connect();
+    await produceRaw(b, topic, all.map((r) => out(r)), { partitions: 3 });
+    const admin = await adminFor(b.address);
     const filled = (await admin.fetchTopicOffsets(topic)).filter((p) =>
       Number(p.high) > 0
     );
@@ -256,14 +268,12 @@ kafkaTest(
   async () => {
     const b = await getBroker();
     const topic = "backpressure";
-    const sink = await openKafkaSink(
-      new URL(b.uri("", { "topic.raw_event": topic, partitions: 1 })),
-      opts(),
-    );
-    await sink.write(
+    await produceRaw(
+      b,
+      topic,
       Array.from({ length: 30 }, (_, i) => out(rawEvent(i))),
+      { partitions: 1 },
     );
-    await sink.close();
     const src = await openKafkaSource(
       new URL(
         b.uri(topic, { group: "g-bp", max_batch: 10, max_inflight: 10 }),
@@ -334,21 +344,13 @@ kafkaTest(
     ];
     for (const compression of ["none", "gzip"]) {
       const topic = `roundtrip.${compression}`;
-      const sink = await openKafkaSink(
-        new URL(
-          b.uri("", { "topic.raw_event": topic, partitions: 1, compression }),
-        ),
-        opts(),
-      );
       const sent = Array.from({ length: 3000 }, (_, i) => {
         const r = rawEvent(i) as unknown as Record<string, unknown>;
         r.payload = `${payloads[i % payloads.length]} #${i}`;
         return out(r as unknown as AnyRecord);
       });
-      for (let i = 0; i < sent.length; i += 700) {
-        await sink.write(sent.slice(i, i + 700));
-      }
-      await sink.close();
+      // Several writes, so several record batches.
+      await produceRaw(b, topic, sent, { partitions: 1, compression }, 700);
       const group = `g-roundtrip-${compression}`;
       const got = await drain(b, topic, group, sent.length);
       assert.equal(got.length, sent.length, compression);
@@ -359,17 +361,12 @@ kafkaTest(
       }
       // The committed offset is the one after the last record read: offsets
       // the decoder computed are the broker's.
-      const kafka = new Kafka({
-        brokers: [b.address],
-        logLevel: logLevel.NOTHING,
-      });
-      const admin = kafka.admin();
-      await admin.connect();
-      const [t] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-      const [end] = await admin.fetchTopicOffsets(topic);
+      const admin = await adminFor(b.address);
+      const committed = await groupCommitted(admin, group, [topic]);
+      const end = await topicEnd(admin, [topic]);
       await admin.disconnect();
-      assert.equal(t.partitions[0].offset, String(sent.length));
-      assert.equal(end.high, String(sent.length));
+      assert.equal(committed, sent.length);
+      assert.equal(end, sent.length);
     }
   },
 );
@@ -379,13 +376,8 @@ kafkaTest(
   async () => {
     const b = await getBroker();
     const topic = "shared.group";
-    const sink = await openKafkaSink(
-      new URL(b.uri("", { "topic.raw_event": topic, partitions: 4 })),
-      opts(),
-    );
     const all = Array.from({ length: 200 }, (_, i) => rawEvent(i));
-    await sink.write(all.map((r) => out(r)));
-    await sink.close();
+    await produceRaw(b, topic, all.map((r) => out(r)), { partitions: 4 });
     // Small batches processed slowly, so the second member joins while the
     // first is still busy and the group rebalances mid-stream.
     const uri = new URL(
@@ -417,13 +409,7 @@ kafkaTest(
   async () => {
     const b = await getBroker();
     const topic = "small.messages";
-    quietNodeWarnings();
-    const admin = new Kafka({
-      brokers: [b.address],
-      logLevel: logLevel.NOTHING,
-    })
-      .admin();
-    await admin.connect();
+    const admin = await adminFor(b.address);
     await admin.createTopics({
       waitForLeaders: true,
       topics: [{
@@ -433,15 +419,10 @@ kafkaTest(
       }],
     });
     await admin.disconnect();
-    const sink = await openKafkaSink(
-      new URL(
-        b.uri("", { "topic.raw_event": topic, max_request_bytes: 65536 }),
-      ),
-      opts(),
-    );
     const all = Array.from({ length: 100 }, (_, i) => rawEvent(i));
-    await sink.write(all.map((r) => out(r)));
-    await sink.close();
+    await produceRaw(b, topic, all.map((r) => out(r)), {
+      max_request_bytes: 65536,
+    });
     const got = (await drain(b, topic, "g-small")).map((l) =>
       JSON.parse(l).event_id
     );
