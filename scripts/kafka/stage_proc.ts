@@ -1,7 +1,8 @@
 /**
  * Runs stage binaries (`cli/sentinel-<stage>.ts`) as subprocesses for the
- * Kafka tests and benchmark: started with `deno run`, stderr collected (kept
- * bounded) for failure messages, stopped with SIGTERM or killed with SIGKILL.
+ * tests and benchmarks (the Kafka ones and the CLI tests): started with
+ * `deno run`, stderr collected (kept bounded) for failure messages, stopped
+ * with SIGTERM or killed with SIGKILL.
  */
 
 const ROOT = new URL("../../", import.meta.url);

@@ -6,6 +6,7 @@ import type {
 } from "../../stages/shared/contracts/mod.ts";
 import type { AnyRecord } from "../../stages/shared/records.ts";
 import { createParser, type ParserOptions } from "../../stages/parser/mod.ts";
+import { runStage } from "../../scripts/kafka/stage_proc.ts";
 
 /** Receipt time used by the tests (resolves RFC 3164's missing year to 2026). */
 export const RECEIVED_AT = "2026-12-01T00:00:00.000Z";
@@ -90,9 +91,6 @@ export function pick(actual: unknown, expected: unknown): unknown {
   return out;
 }
 
-const PARSER_CLI = new URL("../../cli/sentinel-parser.ts", import.meta.url)
-  .pathname;
-
 /** Runs the sentinel-parser binary's entry on `stdin`; records parsed from stdout. */
 export async function runParserCli(args: string[], stdin: string): Promise<{
   code: number;
@@ -100,22 +98,19 @@ export async function runParserCli(args: string[], stdin: string): Promise<{
   records: any[];
   stderr: string;
 }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", PARSER_CLI, "--log-level", "warn", ...args],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(stdin));
-  await w.close();
-  const out = await child.output();
-  const lines = new TextDecoder().decode(out.stdout).split("\n").filter((l) =>
+  const r = await runStage(
+    "sentinel-parser",
+    ["--log-level", "warn", ...args],
+    {
+      stdin: new TextEncoder().encode(stdin),
+    },
+  );
+  const lines = new TextDecoder().decode(r.stdout).split("\n").filter((l) =>
     l !== ""
   );
   return {
-    code: out.code,
+    code: r.code,
     records: lines.map((l) => JSON.parse(l)),
-    stderr: new TextDecoder().decode(out.stderr),
+    stderr: r.stderr,
   };
 }

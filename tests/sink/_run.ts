@@ -1,6 +1,5 @@
 /** Runs the sink CLI as a subprocess, as a user's pipe would. */
-const CLI = new URL("../../cli/sentinel-sink.ts", import.meta.url).pathname;
-const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
+import { runStage } from "../../scripts/kafka/stage_proc.ts";
 
 export interface CliResult {
   code: number;
@@ -10,21 +9,13 @@ export interface CliResult {
 
 /** `sentinel-sink ARGS` with `input` on stdin. */
 export async function sink(args: string[], input = ""): Promise<CliResult> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--config", CONFIG, CLI, ...args],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(input));
-  await w.close();
-  const o = await child.output();
-  const dec = new TextDecoder();
+  const r = await runStage("sentinel-sink", args, {
+    stdin: new TextEncoder().encode(input),
+  });
   return {
-    code: o.code,
-    stdout: dec.decode(o.stdout),
-    stderr: dec.decode(o.stderr),
+    code: r.code,
+    stdout: new TextDecoder().decode(r.stdout),
+    stderr: r.stderr,
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { event } from "./_helpers.ts";
+import { runStage } from "../../../scripts/kafka/stage_proc.ts";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 const DENO = Deno.execPath();
@@ -13,22 +14,13 @@ async function run(
   args: string[],
   stdin = "",
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const p = new Deno.Command(DENO, {
-    args: ["run", "-A", CLI, ...args],
-    cwd: ROOT,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = p.stdin.getWriter();
-  await w.write(new TextEncoder().encode(stdin));
-  await w.close();
-  const o = await p.output();
-  const dec = new TextDecoder();
+  const r = await runStage("sentinel-detector", args, {
+    stdin: new TextEncoder().encode(stdin),
+  });
   return {
-    code: o.code,
-    stdout: dec.decode(o.stdout),
-    stderr: dec.decode(o.stderr),
+    code: r.code,
+    stdout: new TextDecoder().decode(r.stdout),
+    stderr: r.stderr,
   };
 }
 
