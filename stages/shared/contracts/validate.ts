@@ -5,6 +5,7 @@
  */
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
+import { CONTRACT_FORMATS } from "./formats.ts";
 import common from "../../../schemas/common.schema.json" with { type: "json" };
 import raw from "../../../schemas/raw_event.schema.json" with { type: "json" };
 import enriched from "../../../schemas/enriched_event.schema.json" with {
@@ -40,6 +41,11 @@ function instance(): Ajv2020 {
     ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
     // deno-lint-ignore no-explicit-any
     (addFormats as any)(ajv);
+    // Same answers as ajv-formats, without its regular expressions for the
+    // forms the stages write (see formats.ts).
+    for (const [name, format] of Object.entries(CONTRACT_FORMATS)) {
+      ajv.addFormat(name, format);
+    }
     ajv.addSchema(common);
     for (const s of Object.values(SCHEMAS)) ajv.addSchema(s);
   }
