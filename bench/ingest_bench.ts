@@ -19,6 +19,7 @@
  * wrk: `apt-get install -y wrk` (Debian). Without it the bench reports why
  * and measures nothing.
  */
+import { STAGE_V8_FLAGS_ARG } from "../stages/shared/v8_flags.ts";
 import type { BenchOptions, BenchResult } from "./types.ts";
 
 const CLI = new URL("../cli/sentinel-ingest.ts", import.meta.url).pathname;
@@ -44,12 +45,15 @@ async function hasWrk(): Promise<boolean> {
   }
 }
 
-/** Starts a subprocess server and waits for the port it prints on stderr. */
+/**
+ * Starts a subprocess server and waits for the port it prints on stderr.
+ * Both servers run with the stages' V8 flags, the ingest as it ships.
+ */
 async function startServer(
   args: string[],
 ): Promise<{ port: number; stop: () => Promise<void> }> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ...args],
+    args: ["run", "-A", STAGE_V8_FLAGS_ARG, ...args],
     stdin: "null",
     stdout: "null",
     stderr: "piped",

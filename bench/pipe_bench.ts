@@ -8,10 +8,15 @@
  * into a fresh chDB store, over ≥ 2M events (200k with --quick).
  */
 import type { BenchOptions, BenchResult } from "./types.ts";
+import { STAGE_V8_FLAGS_ARG } from "../stages/shared/v8_flags.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const deno = Deno.execPath();
-const denoRun = (cli: string) => `${deno} run -A --quiet ${root}${cli}`;
+// Stages run as they ship (with their V8 flags), and so does the Deno
+// passthrough baseline: the comparison is between programs, not runtime
+// settings.
+const denoRun = (cli: string) =>
+  `${deno} run -A --quiet ${STAGE_V8_FLAGS_ARG} ${root}${cli}`;
 
 interface Timed {
   seconds: number;

@@ -4,6 +4,8 @@
  * demo, the end-to-end tests and the benchmarks.
  */
 
+import { STAGE_V8_FLAGS_ARG } from "../stages/shared/v8_flags.ts";
+
 const root = new URL("..", import.meta.url).pathname;
 
 /** One stage of a pipe: a CLI entry under `cli/` and its arguments. */
@@ -44,9 +46,20 @@ export interface PipeResult {
   taps?: Uint8Array[];
 }
 
-/** The command that runs a stage from source (`deno run -A cli/<bin>.ts`). */
-export function stageCommand(bin: string): string[] {
-  return [Deno.execPath(), "run", "-A", "--quiet", `${root}cli/${bin}.ts`];
+/**
+ * The command that runs a stage from source, as `deno task <stage>` does
+ * (`deno run -A` with the stages' V8 flags), plus `extra` run flags.
+ */
+export function stageCommand(bin: string, extra: string[] = []): string[] {
+  return [
+    Deno.execPath(),
+    "run",
+    "-A",
+    "--quiet",
+    STAGE_V8_FLAGS_ARG,
+    ...extra,
+    `${root}cli/${bin}.ts`,
+  ];
 }
 
 /** Runs `stages` connected by pipes and waits for all of them. */

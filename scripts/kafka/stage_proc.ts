@@ -5,6 +5,8 @@
  * with SIGTERM or killed with SIGKILL.
  */
 
+import { stageCommand } from "../pipe.ts";
+
 const ROOT = new URL("../../", import.meta.url);
 
 /** Path of a stage's CLI entry file. */
@@ -47,14 +49,21 @@ function runFlags(): string[] {
   return v ? v.split(/\s+/) : [];
 }
 
+/** `deno` and its arguments that run stage `bin` with `args`. */
+function command(bin: string, args: string[]): [string, string[]] {
+  const [cmd, ...pre] = stageCommand(bin, runFlags());
+  return [cmd, [...pre, ...args]];
+}
+
 /** Starts `cli/<bin>.ts` with `args`; stdout is discarded unless `stdout` is "piped". */
 export function spawnStage(
   bin: string,
   args: string[],
   opts: { env?: Record<string, string>; stdin?: Uint8Array } = {},
 ): StageProcess {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", ...runFlags(), cliPath(bin), ...args],
+  const [cmd, argv] = command(bin, args);
+  const child = new Deno.Command(cmd, {
+    args: argv,
     cwd: ROOT.pathname,
     env: opts.env,
     stdin: opts.stdin ? "piped" : "null",
@@ -101,8 +110,9 @@ export async function runStage(
   args: string[],
   opts: { env?: Record<string, string>; stdin?: Uint8Array } = {},
 ): Promise<{ code: number; stdout: Uint8Array; stderr: string }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", ...runFlags(), cliPath(bin), ...args],
+  const [cmd, argv] = command(bin, args);
+  const child = new Deno.Command(cmd, {
+    args: argv,
     cwd: ROOT.pathname,
     env: opts.env,
     stdin: opts.stdin ? "piped" : "null",
