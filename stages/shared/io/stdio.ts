@@ -96,12 +96,20 @@ function toBatch(
 
 const encoder = new TextEncoder();
 
+/** Initial size of a sink's encoding buffer; it grows to fit a batch. */
+const OUT_BUFFER = 1 << 20;
+/** The encoding buffer grows no further: longer text is written in pieces. */
+const MAX_OUT_BUFFER = 16 << 20;
+
 /** Writes NDJSON lines to a byte sink (stdout or a file). */
 export class StreamSink implements RecordSink {
   readonly describe: string;
   readonly #file: { write(p: Uint8Array): Promise<number>; close?(): void };
   readonly #closeFile: boolean;
   #broken: Error | null = null;
+  /** Encoding buffer, reused by every write (they are queued). */
+  #buf = new Uint8Array(OUT_BUFFER);
+  #queue: Promise<void> = Promise.resolve();
 
   constructor(
     describe: string,
@@ -120,20 +128,51 @@ export class StreamSink implements RecordSink {
     await this.writeText(text);
   }
 
-  /** Writes already-serialized NDJSON text (used by stages that build lines themselves). */
-  async writeText(text: string): Promise<void> {
-    if (this.#broken) throw this.#broken;
-    const bytes = encoder.encode(text);
-    let off = 0;
-    try {
-      while (off < bytes.length) {
-        off += await this.#file.write(bytes.subarray(off));
+  /**
+   * Writes already-serialized NDJSON text (used by stages that build lines
+   * themselves). Writes are queued: each goes out whole, in call order.
+   */
+  writeText(text: string): Promise<void> {
+    const run = async () => {
+      if (this.#broken) throw this.#broken;
+      try {
+        await this.#writeEncoded(text);
+      } catch (e) {
+        this.#broken = e instanceof Deno.errors.BrokenPipe
+          ? new Error(`${this.describe}: the reader closed the pipe`)
+          : e as Error;
+        throw this.#broken;
       }
-    } catch (e) {
-      this.#broken = e instanceof Deno.errors.BrokenPipe
-        ? new Error(`${this.describe}: the reader closed the pipe`)
-        : e as Error;
-      throw this.#broken;
+    };
+    const done = this.#queue.then(run, run);
+    this.#queue = done.catch(() => {});
+    return done;
+  }
+
+  /**
+   * UTF-8 of `text` through one reused buffer: `encodeInto` a buffer that
+   * is already there costs a third of `encode`, which allocates (and
+   * zeroes) a new one per batch. Text longer than the buffer's cap goes
+   * out in pieces (`encodeInto` never splits a character).
+   */
+  async #writeEncoded(text: string): Promise<void> {
+    if (this.#buf.length < text.length && this.#buf.length < MAX_OUT_BUFFER) {
+      let size = this.#buf.length * 2;
+      while (size < text.length && size < MAX_OUT_BUFFER) size *= 2;
+      this.#buf = new Uint8Array(size);
+    }
+    let rest = text;
+    while (rest.length > 0) {
+      const { read, written } = encoder.encodeInto(rest, this.#buf);
+      await this.#writeAll(this.#buf.subarray(0, written));
+      rest = read < rest.length ? rest.slice(read) : "";
+    }
+  }
+
+  async #writeAll(bytes: Uint8Array): Promise<void> {
+    let off = 0;
+    while (off < bytes.length) {
+      off += await this.#file.write(bytes.subarray(off));
     }
   }
 
