@@ -19,7 +19,7 @@
  * wrk: `apt-get install -y wrk` (Debian). Without it the bench reports why
  * and measures nothing.
  */
-import { STAGE_V8_FLAGS_ARG } from "../stages/shared/v8_flags.ts";
+import { stageV8FlagsArg } from "../stages/shared/v8_flags.ts";
 import type { BenchOptions, BenchResult } from "./types.ts";
 
 const CLI = new URL("../cli/sentinel-ingest.ts", import.meta.url).pathname;
@@ -53,7 +53,7 @@ async function startServer(
   args: string[],
 ): Promise<{ port: number; stop: () => Promise<void> }> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", STAGE_V8_FLAGS_ARG, ...args],
+    args: ["run", "-A", stageV8FlagsArg("sentinel-ingest"), ...args],
     stdin: "null",
     stdout: "null",
     stderr: "piped",

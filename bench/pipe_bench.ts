@@ -8,15 +8,17 @@
  * into a fresh chDB store, over ≥ 2M events (200k with --quick).
  */
 import type { BenchOptions, BenchResult } from "./types.ts";
-import { STAGE_V8_FLAGS_ARG } from "../stages/shared/v8_flags.ts";
+import { stageV8FlagsArg } from "../stages/shared/v8_flags.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const deno = Deno.execPath();
-// Stages run as they ship (with their V8 flags), and so does the Deno
-// passthrough baseline: the comparison is between programs, not runtime
-// settings.
+// Stages run as they ship (with their V8 flags), and the Deno passthrough
+// baseline with the flags every stage has: the comparison is between
+// programs, not runtime settings.
 const denoRun = (cli: string) =>
-  `${deno} run -A --quiet ${STAGE_V8_FLAGS_ARG} ${root}${cli}`;
+  `${deno} run -A --quiet ${
+    stageV8FlagsArg(cli.replace(/^.*\//, "").replace(/\.ts$/, ""))
+  } ${root}${cli}`;
 
 interface Timed {
   seconds: number;

@@ -31,7 +31,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { VERSION } from "../stages/shared/version.ts";
 import { BUILTIN_GEOIP_FILES } from "../stages/parser/geoip.ts";
-import { STAGE_V8_FLAGS_ARG } from "../stages/shared/v8_flags.ts";
+import { stageV8FlagsArg } from "../stages/shared/v8_flags.ts";
 
 /** The binaries, one per `cli/<name>.ts` entry. */
 export const BINARIES = [
@@ -131,8 +131,8 @@ export function compilePlan(opts: CompileOptions = {}): CompileStep[] {
         "compile",
         // The stages open sockets, files, the environment and (sink) chDB.
         "--allow-all",
-        // The young-generation size the stages are measured with.
-        STAGE_V8_FLAGS_ARG,
+        // The heap settings the stages are measured with.
+        stageV8FlagsArg(binary),
         ...(opts.check === false ? ["--no-check"] : []),
         ...[...EMBEDDED, ...(EMBEDDED_BY_BINARY[binary] ?? [])].flatMap((
           p,

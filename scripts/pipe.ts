@@ -4,7 +4,7 @@
  * demo, the end-to-end tests and the benchmarks.
  */
 
-import { STAGE_V8_FLAGS_ARG } from "../stages/shared/v8_flags.ts";
+import { stageV8FlagsArg } from "../stages/shared/v8_flags.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -56,7 +56,7 @@ export function stageCommand(bin: string, extra: string[] = []): string[] {
     "run",
     "-A",
     "--quiet",
-    STAGE_V8_FLAGS_ARG,
+    stageV8FlagsArg(bin),
     ...extra,
     `${root}cli/${bin}.ts`,
   ];

@@ -7,17 +7,17 @@ import assert from "node:assert/strict";
 import { BINARIES, compilePlan } from "../../scripts/compile.ts";
 import { stageCommand } from "../../scripts/pipe.ts";
 import { runStage } from "../../scripts/kafka/stage_proc.ts";
-import {
-  STAGE_V8_FLAGS,
-  STAGE_V8_FLAGS_ARG,
-} from "../../stages/shared/v8_flags.ts";
+import { stageV8Flags, stageV8FlagsArg } from "../../stages/shared/v8_flags.ts";
 
 const root = new URL("../../", import.meta.url);
 
-Deno.test("v8 flags: every binary is compiled with the stages' V8 flags", () => {
+Deno.test("v8 flags: every binary is compiled with its V8 flags; the detector also bounds heap growth", () => {
   for (const step of compilePlan({ targets: ["all"] })) {
-    assert.ok(step.args.includes(STAGE_V8_FLAGS_ARG), step.output);
+    assert.ok(step.args.includes(stageV8FlagsArg(step.binary)), step.output);
+    assert.match(stageV8Flags(step.binary), /--max-semi-space-size=32/);
   }
+  assert.match(stageV8Flags("sentinel-detector"), /--heap-growing-percent=/);
+  assert.doesNotMatch(stageV8Flags("sentinel-parser"), /heap-growing/);
 });
 
 Deno.test("v8 flags: each stage's deno task runs its CLI with the same flags", async () => {
@@ -26,24 +26,25 @@ Deno.test("v8 flags: each stage's deno task runs its CLI with the same flags", a
   ) as { tasks: Record<string, string> };
   for (const bin of BINARIES) {
     const task = tasks[bin.replace(/^sentinel-/, "")];
-    assert.equal(task, `deno run -A ${STAGE_V8_FLAGS_ARG} cli/${bin}.ts`);
+    assert.equal(task, `deno run -A ${stageV8FlagsArg(bin)} cli/${bin}.ts`);
   }
 });
 
 Deno.test("v8 flags: the project's launcher passes them, and this Deno accepts them", async () => {
-  const cmd = stageCommand("sentinel-parser");
-  assert.ok(cmd.includes(STAGE_V8_FLAGS_ARG));
-  // Deno refuses a flag V8 does not know, so a stage that starts proves
-  // every flag is spelled right.
-  const { code, stdout, stderr } = await runStage("sentinel-parser", [
-    "--version",
-  ]);
-  assert.equal(code, 0, stderr);
-  assert.match(new TextDecoder().decode(stdout), /^sentinel-parser /);
+  for (const bin of ["sentinel-parser", "sentinel-detector"]) {
+    assert.ok(stageCommand(bin).includes(stageV8FlagsArg(bin)), bin);
+    // Deno refuses a flag V8 does not know, so a stage that starts proves
+    // every flag is spelled right.
+    const { code, stdout, stderr } = await runStage(bin, ["--version"]);
+    assert.equal(code, 0, stderr);
+    assert.match(new TextDecoder().decode(stdout), new RegExp(`^${bin} `));
+  }
   const typo = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      `--v8-flags=${STAGE_V8_FLAGS.replace("semi-space", "semi-spac")}`,
+      `--v8-flags=${
+        stageV8Flags("sentinel-detector").replace("growing", "growin")
+      }`,
       new URL("cli/sentinel-parser.ts", root).pathname,
       "--version",
     ],
