@@ -52,4 +52,8 @@ Deno.test("v8 flags: the project's launcher passes them, and this Deno accepts t
     stderr: "piped",
   }).output();
   assert.notEqual(typo.code, 0, "a misspelled V8 flag must stop the stage");
+  assert.match(
+    new TextDecoder().decode(typo.stderr),
+    /did not recognize flag '--heap-growin-percent=75'/,
+  );
 });

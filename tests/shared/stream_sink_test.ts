@@ -50,6 +50,9 @@ Deno.test("stream sink: batches arrive byte for byte, multi-byte text and short 
   const batches = [
     ['{"a":"plain ascii"}', '{"user":"jürgen","msg":"Überweisung"}'],
     ['{"emoji":"🔥😀","cjk":"日本語"}'],
+    // A lone surrogate (possible in a JS string) becomes U+FFFD, as
+    // TextEncoder.encode would write it.
+    ['{"lone":"\ud800x"}'],
     [],
     ['{"big":"' + "x".repeat(3 << 20) + '"}', '{"last":true}'],
   ];
@@ -79,8 +82,11 @@ Deno.test("stream sink: writes issued without waiting go out whole and in order"
     { length: 20 },
     (_, i) => `{"n":${i},"pad":"${"ä".repeat(i * 37)}"}\n`,
   );
-  await Promise.all(texts.map((t) => sink.writeText(t)));
+  const writes = texts.map((t) => sink.writeText(t));
+  // flush() waits for every queued write.
+  await sink.flush();
   assert.deepEqual(f.bytes(), utf8(texts.join("")));
+  await Promise.all(writes);
 });
 
 Deno.test("stream sink: a closed pipe fails this write and every later one, with the reason", async () => {

@@ -96,7 +96,11 @@ function toBatch(
 
 const encoder = new TextEncoder();
 
-/** Initial size of a sink's encoding buffer; it grows to fit a batch. */
+/**
+ * Initial size of a sink's encoding buffer. It grows with the text's length
+ * in UTF-16 units (ASCII batches then fit whole; other text may go out in
+ * two or three pieces) and is kept for the next batch.
+ */
 const OUT_BUFFER = 1 << 20;
 /** The encoding buffer grows no further: longer text is written in pieces. */
 const MAX_OUT_BUFFER = 16 << 20;
@@ -176,11 +180,13 @@ export class StreamSink implements RecordSink {
     }
   }
 
+  /** Resolves once every queued write has gone out (or failed). */
   flush(): Promise<void> {
-    return Promise.resolve();
+    return this.#queue;
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    await this.#queue;
     if (this.#closeFile) {
       try {
         this.#file.close?.();
@@ -188,7 +194,6 @@ export class StreamSink implements RecordSink {
         // already closed
       }
     }
-    return Promise.resolve();
   }
 
   ready(): boolean {
