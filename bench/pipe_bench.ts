@@ -8,17 +8,17 @@
  * into a fresh chDB store, over ≥ 2M events (200k with --quick).
  */
 import type { BenchOptions, BenchResult } from "./types.ts";
+import { stageCommand } from "../scripts/pipe.ts";
 import { stageV8FlagsArg } from "../stages/shared/v8_flags.ts";
 
 const root = new URL("..", import.meta.url).pathname;
-const deno = Deno.execPath();
-// Stages run as they ship (with their V8 flags), and the Deno passthrough
-// baseline with the flags every stage has: the comparison is between
-// programs, not runtime settings.
-const denoRun = (cli: string) =>
-  `${deno} run -A --quiet ${
-    stageV8FlagsArg(cli.replace(/^.*\//, "").replace(/\.ts$/, ""))
-  } ${root}${cli}`;
+/** A stage as it ships (`deno task <stage>`, with its V8 flags). */
+const stage = (bin: string) => stageCommand(bin).join(" ");
+// The Deno passthrough baseline gets the flags every stage has: the
+// comparison is between programs, not runtime settings.
+const passthrough = `${Deno.execPath()} run -A --quiet ${
+  stageV8FlagsArg("passthrough")
+} ${root}bench/passthrough.ts`;
 
 interface Timed {
   seconds: number;
@@ -61,20 +61,18 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   const raw = `${dir}/raw.ndjson`;
   const enriched = `${dir}/enriched.ndjson`;
-  const gen = `${denoRun("cli/sentinel-generator.ts")} --rate 0 --count ${n}` +
+  const gen = `${stage("sentinel-generator")} --rate 0 --count ${n}` +
     ` --seed 11 --start 2026-11-24T00:00:00Z --inject brute_force_ssh` +
     ` --inject port_scan --inject password_spray --inject dns_tunneling --log-level warn`;
-  const parser = `${denoRun("cli/sentinel-parser.ts")} --log-level warn`;
+  const parser = `${stage("sentinel-parser")} --log-level warn`;
   // The detector as deployed: the rule pack plus an anomaly model trained
   // offline on attack-free history (made below), so scoring is on the path.
   const model = `${dir}/model.json`;
   const detector = `${
-    denoRun("cli/sentinel-detector.ts")
+    stage("sentinel-detector")
   } --rules ${root}sigma --model ${model} --log-level warn`;
   const sink = (store: string) =>
-    `${
-      denoRun("cli/sentinel-sink.ts")
-    } --out chdb:${dir}/${store} --log-level warn`;
+    `${stage("sentinel-sink")} --out chdb:${dir}/${store} --log-level warn`;
   let mb = 0;
   let ptRate = 0;
 
@@ -129,11 +127,11 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     // the 10-minute windows have filled (the hour-long ones have not).
     await timedPipe([
       `${
-        denoRun("cli/sentinel-generator.ts")
+        stage("sentinel-generator")
       } --rate 0 --count 800000 --seed 99 --start 2026-11-23T00:00:00Z --log-level warn`,
       parser,
       `${
-        denoRun("cli/sentinel-detector.ts")
+        stage("sentinel-detector")
       } train --in - --model ${model} --log-level warn`,
     ], dir);
 
@@ -149,7 +147,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     ptRate = await measure(
       "baseline: Deno NDJSON passthrough stage (raw events)",
       [
-        `${denoRun("bench/passthrough.ts")} < ${raw}`,
+        `${passthrough} < ${raw}`,
       ],
     );
     const vs = (base: number) => (rate: number) => ({
@@ -163,7 +161,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     );
     const ptEnriched = await measure(
       "baseline: Deno NDJSON passthrough stage (enriched events)",
-      [`${denoRun("bench/passthrough.ts")} < ${enriched}`],
+      [`${passthrough} < ${enriched}`],
     );
     await measure("detector alone (pack + anomaly model)", [
       `${detector} < ${enriched}`,

@@ -116,6 +116,14 @@ function withFallback(quick: QuickCheck, full: (s: string) => boolean) {
   return (s: string): boolean => quick(s) ?? full(s);
 }
 
+/** ajv-formats' validators of the same formats, for comparison in tests. */
+export const REFERENCE_FORMATS = {
+  "date-time": reference("date-time"),
+  uuid: reference("uuid"),
+  ipv4: reference("ipv4"),
+  ipv6: reference("ipv6"),
+};
+
 /**
  * The contract formats for `ajv.addFormat`, replacing ajv-formats' entries
  * of the same names (its `compare` functions kept for formatMinimum & co).
@@ -123,29 +131,21 @@ function withFallback(quick: QuickCheck, full: (s: string) => boolean) {
 export const CONTRACT_FORMATS = {
   "date-time": {
     type: "string" as const,
-    validate: withFallback(quickDateTime, reference("date-time")),
+    validate: withFallback(quickDateTime, REFERENCE_FORMATS["date-time"]),
     compare: (fullFormats["date-time"] as {
       compare: (a: string, b: string) => number | undefined;
     }).compare,
   },
   uuid: {
     type: "string" as const,
-    validate: withFallback(quickUuid, reference("uuid")),
+    validate: withFallback(quickUuid, REFERENCE_FORMATS.uuid),
   },
   ipv4: {
     type: "string" as const,
-    validate: withFallback(quickIpv4, reference("ipv4")),
+    validate: withFallback(quickIpv4, REFERENCE_FORMATS.ipv4),
   },
   ipv6: {
     type: "string" as const,
-    validate: withFallback(quickIpv6, reference("ipv6")),
+    validate: withFallback(quickIpv6, REFERENCE_FORMATS.ipv6),
   },
-};
-
-/** ajv-formats' validators of the same formats, for comparison in tests. */
-export const REFERENCE_FORMATS = {
-  "date-time": reference("date-time"),
-  uuid: reference("uuid"),
-  ipv4: reference("ipv4"),
-  ipv6: reference("ipv6"),
 };
