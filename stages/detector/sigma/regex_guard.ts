@@ -14,6 +14,14 @@
  *    `\s*x\s*y`) cases that remain; literal/`.*` chains run linearly on
  *    the whole value.
  *
+ * 3. A pattern the first layer rejects still runs when V8's linear-time
+ *    regex engine can execute it (no back-references, look-arounds or `|i`;
+ *    see {@link LINEAR_ENGINE}): matching is then linear in the input, so
+ *    the nested-quantifier shape costs nothing. The detector process starts
+ *    with that engine enabled (stages/shared/v8_flags.ts), so e.g.
+ *    SigmaHQ's three Invoke-Obfuscation VAR+ rules, whose `(?:.*\)){1,}`
+ *    the first layer refuses, detect instead of being dropped.
+ *
  * PCRE-only syntax that JavaScript lacks is translated where the meaning is
  * identical (a leading `(?i)`/`(?s)`/`(?m)` becomes a flag, `(?P<n>` becomes
  * `(?<n>`); anything else JavaScript cannot compile is rejected.
@@ -23,6 +31,20 @@
 
 /** Longest input (UTF-16 code units) a rule regex is run against. */
 export const REGEX_INPUT_MAX = 8192;
+
+/**
+ * Whether this process can compile regexes for V8's linear-time engine (the
+ * `l` flag, available when V8 runs with `--enable-experimental-regexp-engine`,
+ * as the detector does). Library users without the flag get the rejection.
+ */
+export const LINEAR_ENGINE: boolean = (() => {
+  try {
+    new RegExp("a", "l");
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 /** Result of translating a Sigma/PCRE regex to a JavaScript RegExp. */
 export interface TranslatedRegex {
@@ -72,13 +94,33 @@ export function compileRuleRegex(
     throw new Error(`regex uses a possessive quantifier, unsupported`);
   }
   const danger = catastrophicShape(src);
-  if (danger) throw new Error(`regex rejected as unsafe: ${danger}`);
+  if (danger) {
+    const linear = linearRegExp(src, [...f].join(""));
+    if (linear) return linear;
+    throw new Error(
+      `regex rejected as unsafe: ${danger}${
+        LINEAR_ENGINE
+          ? "; V8's linear-time engine cannot run it either (it supports no back-references, look-arounds or case-insensitive matching)"
+          : "; run the detector with --v8-flags=--enable-experimental-regexp-engine to match such patterns in linear time"
+      }`,
+    );
+  }
   try {
     const chain = parseDotChain(src, f.has("i"));
     if (chain) return new DotChainRegExp(src, [...f].join(""), chain);
     return new RegExp(src, [...f].join(""));
   } catch (e) {
     throw new Error(`regex does not compile: ${(e as Error).message}`);
+  }
+}
+
+/** `src` on V8's linear-time engine, or null (engine off, or unsupported). */
+function linearRegExp(src: string, flags: string): RegExp | null {
+  if (!LINEAR_ENGINE) return null;
+  try {
+    return new RegExp(src, flags + "l");
+  } catch {
+    return null;
   }
 }
 

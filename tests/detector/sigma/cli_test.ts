@@ -110,6 +110,73 @@ Deno.test("cli: detects over NDJSON, forwards events, exit 0", async () => {
   ]);
 });
 
+Deno.test("cli: nested-quantifier regexes run on the linear-time engine; back-references stay rejected", async () => {
+  const dir = await Deno.makeTempDir();
+  const rule = (id: string, title: string, re: string) =>
+    SUDO_RULE.replace("Sudo Used", title)
+      .replace("-000000000001", id)
+      .replace(
+        "sel: { action: sudo }",
+        () => `sel:\n    CommandLine|re: '${re}'`,
+      );
+  try {
+    // SigmaHQ's Invoke-Obfuscation VAR+ shape, and the textbook ReDoS one.
+    await Deno.writeTextFile(
+      `${dir}/obfuscation.yml`,
+      rule(
+        "-000000000011",
+        "Obfuscated SET",
+        String
+          .raw`cmd.{0,5}(?:/c|/r)\s*"set\s[a-zA-Z]{3,6}.*(?:\{\d\}){1,}.*-f(?:.*\)){1,}.*"`,
+      ),
+    );
+    await Deno.writeTextFile(
+      `${dir}/redos.yml`,
+      rule("-000000000012", "Repeated A", "^(a+)+$"),
+    );
+    await Deno.writeTextFile(
+      `${dir}/backref.yml`,
+      rule("-000000000013", "Doubled Word", String.raw`(\w+) \1`),
+    );
+    const lint = await run(["rules", "lint", dir]);
+    assert.equal(lint.code, 1);
+    assert.match(lint.stdout, /2 rules, 0 correlations, 0 filters compiled/);
+    assert.match(
+      lint.stdout,
+      /REJECTED .*backref\.yml .*back-references are not allowed; V8's linear-time engine cannot run it either/,
+    );
+    const cmd = (command_line: string) =>
+      JSON.stringify(event({ process: { command_line } }));
+    const lines = [
+      cmd(
+        String
+          .raw`cmd /c "set abcd=iex&& powershell ("{1}{0}" -f 'a','b') ; (x)"`,
+      ),
+      cmd("a".repeat(64)),
+      // Exponential for a backtracking engine (2^64 paths): must not stall.
+      cmd("a".repeat(64) + "!"),
+      cmd(
+        `cmd /c "set abcd ${"{1}".repeat(500)} -f${")".repeat(4000)}${
+          "x".repeat(3000)
+        }`,
+      ),
+    ].join("\n") + "\n";
+    const r = await run(
+      ["--rules", dir, "--anomaly", "off", "--log-level", "error"],
+      lines,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const out = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    assert.equal(out.filter((x) => x.record === "enriched_event").length, 4);
+    const titles = out.filter((x) => x.record === "alert").map((x) =>
+      x.rule.title
+    ).sort();
+    assert.deepEqual(titles, ["Obfuscated SET", "Repeated A"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("cli: unknown rules path exits 2", async () => {
   const r = await run(["--rules", "/nonexistent/rules", "--anomaly", "off"]);
   assert.equal(r.code, 2);
