@@ -249,10 +249,10 @@ export function compileFieldCondition(
       throw new Error(`exists needs true or false`);
     }
     const want = values[0] as boolean;
-    return (v) => {
-      const x = v.get(slot);
-      return (x !== undefined && x !== null) === want;
-    };
+    // Presence only: a field holding null or "" exists (modifiers appendix:
+    // exists "only verifies the presence of a field, not its value, be it
+    // empty or null"). `Field: null` is the test for a null value.
+    return (v) => (v.get(slot) !== undefined) === want;
   }
 
   const all = has("all");

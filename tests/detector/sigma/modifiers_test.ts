@@ -369,6 +369,26 @@ const ROWS: Row[] = [
     {},
     true,
   ],
+  // Spec (modifiers appendix): exists "only verifies the presence of a
+  // field, not its value, be it empty or null".
+  [
+    "exists true on a field present with value null",
+    `sel:\n  Foo|exists: true\ncondition: sel`,
+    { payload: { Foo: null } },
+    true,
+  ],
+  [
+    "exists false on a field present with value null",
+    `sel:\n  Foo|exists: false\ncondition: sel`,
+    { payload: { Foo: null } },
+    false,
+  ],
+  [
+    "exists true on an empty string",
+    `sel:\n  Foo|exists: true\ncondition: sel`,
+    { payload: { Foo: "" } },
+    true,
+  ],
   ["lt", `sel:\n  destination.port|lt: 1024\ncondition: sel`, {
     destination: { port: 22 },
   }, true],
