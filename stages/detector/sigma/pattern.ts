@@ -484,23 +484,72 @@ function expandValue(
   });
 }
 
+/** A piece of an `expand` value: literal text or a `%name%` placeholder. */
+type ExpandPart = { lit: string } | { ph: string };
+
+const PLACEHOLDER_NAME = /^[A-Za-z0-9_.-]+$/;
+
+/**
+ * Splits an `expand` value into literal text and placeholders. `\%` is a
+ * plain percent sign (rules spec, Placeholders: `\%plain%name%` handles
+ * `%plain` as plain value and `%name%` as placeholder), so the escape is
+ * dropped and the `%` can never open a placeholder.
+ */
+function splitPlaceholders(raw: string): ExpandPart[] {
+  const out: ExpandPart[] = [];
+  let lit = "";
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i];
+    if (c === "\\" && raw[i + 1] === "\\") {
+      // An escaped backslash stays escaped for parseSigmaString, and
+      // `\\%name%` is a backslash followed by a placeholder.
+      lit += "\\\\";
+      i++;
+      continue;
+    }
+    if (c === "\\" && raw[i + 1] === "%") {
+      lit += "%";
+      i++;
+      continue;
+    }
+    if (c === "%") {
+      const close = raw.indexOf("%", i + 1);
+      const name = close < 0 ? "" : raw.slice(i + 1, close);
+      if (PLACEHOLDER_NAME.test(name)) {
+        if (lit) out.push({ lit });
+        lit = "";
+        out.push({ ph: name });
+        i = close;
+        continue;
+      }
+    }
+    lit += c;
+  }
+  if (lit) out.push({ lit });
+  return out;
+}
+
 function expandPlaceholders(
   raw: string,
   placeholders: Map<string, string[]>,
 ): string[] {
-  let outs = [raw];
-  const names = [...raw.matchAll(/%([A-Za-z0-9_.-]+)%/g)].map((m) => m[1]);
-  if (names.length === 0) {
+  const parts = splitPlaceholders(raw);
+  if (!parts.some((p) => "ph" in p)) {
     throw new Error(`expand needs a %placeholder% in '${raw}'`);
   }
-  for (const n of new Set(names)) {
-    const vals = placeholders.get(n);
+  let outs = [""];
+  for (const p of parts) {
+    if ("lit" in p) {
+      outs = outs.map((o) => o + p.lit);
+      continue;
+    }
+    const vals = placeholders.get(p.ph);
     if (!vals || vals.length === 0) {
       throw new Error(
-        `placeholder %${n}% has no values (set placeholders.${n} in the mapping config)`,
+        `placeholder %${p.ph}% has no values (set placeholders.${p.ph} in the mapping config)`,
       );
     }
-    outs = outs.flatMap((o) => vals.map((v) => o.split(`%${n}%`).join(v)));
+    outs = outs.flatMap((o) => vals.map((v) => o + v));
   }
   return outs;
 }

@@ -701,3 +701,26 @@ Deno.test("regex guard: PCRE named groups translate, possessive quantifiers are 
   assert.throws(() => compileRuleRegex("a++", {}), /possessive/);
   assert.throws(() => compileRuleRegex("ab(?i)c", {}), /not at the start/);
 });
+
+Deno.test("sigma spec: expand treats an escaped percent as plain text (\\%plain%name%)", () => {
+  const set = rulesFrom(
+    ruleYaml(`sel:\n  U|expand: '\\%plain%name%'\ncondition: sel`) +
+      `---\nplaceholders:\n  name: [root]\n`,
+  );
+  assert.deepEqual(set.errors, []);
+  assert.equal(matches(set, event({ payload: { U: "%plainroot" } })), true);
+  assert.equal(matches(set, event({ payload: { U: "\\%plainroot" } })), false);
+  // An escaped backslash before a placeholder is one plain backslash.
+  const path = rulesFrom(
+    ruleYaml(`sel:\n  U|expand: 'C:\\\\%name%'\ncondition: sel`) +
+      `---\nplaceholders:\n  name: [root]\n`,
+  );
+  assert.deepEqual(path.errors, []);
+  assert.equal(matches(path, event({ payload: { U: "C:\\root" } })), true);
+  // Only escaped percents: no placeholder left, so expand has nothing to do.
+  const none = rulesFrom(
+    ruleYaml(`sel:\n  U|expand: '\\%plain\\%'\ncondition: sel`),
+  );
+  assert.equal(none.rules.length, 0);
+  assert.match(none.errors[0].reason, /expand needs a %placeholder%/);
+});
