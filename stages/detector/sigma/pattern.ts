@@ -288,9 +288,17 @@ export function compileFieldCondition(
       if (typeof x !== "string") throw new Error(`cidr needs string values`);
       return parseCidr(x);
     });
+    // An array-valued field matches when any element does, as for the
+    // string modifiers.
     return combine(nets.map((n) => (v) => {
       const x = v.get(slot);
-      return typeof x === "string" && n.contains(x);
+      if (typeof x === "string") return n.contains(x);
+      if (Array.isArray(x)) {
+        for (const e of x) {
+          if (typeof e === "string" && n.contains(e)) return true;
+        }
+      }
+      return false;
     }));
   }
 
@@ -315,8 +323,17 @@ export function compileFieldCondition(
       ? (a: number, b: number) => a >= b
       : (a: number, b: number) => a === b;
     return combine(nums.map((n) => (v) => {
-      const x = extract(v.get(slot));
-      return x !== undefined && test(x, n);
+      const raw = v.get(slot);
+      const x = extract(raw);
+      if (x !== undefined) return test(x, n);
+      // Array-valued field: any element (as for the string modifiers).
+      if (Array.isArray(raw)) {
+        for (const e of raw) {
+          const y = extract(e);
+          if (y !== undefined && test(y, n)) return true;
+        }
+      }
+      return false;
     }));
   }
 

@@ -419,6 +419,38 @@ const ROWS: Row[] = [
     { source: { ip: "192.168.1.1" } },
     true,
   ],
+  // An array-valued field matches when any element does (as plain,
+  // contains, startswith and re already do).
+  [
+    "cidr on an array-valued field matches any element",
+    `sel:\n  ips|cidr: 10.0.0.0/8\ncondition: sel`,
+    { payload: { ips: ["1.1.1.1", "10.0.0.1"] } },
+    true,
+  ],
+  [
+    "cidr on an array-valued field with no element inside",
+    `sel:\n  ips|cidr: 10.0.0.0/8\ncondition: sel`,
+    { payload: { ips: ["1.1.1.1", "11.0.0.1"] } },
+    false,
+  ],
+  [
+    "gt on an array-valued field matches any element",
+    `sel:\n  n|gt: 10\ncondition: sel`,
+    { payload: { n: [1, "20"] } },
+    true,
+  ],
+  [
+    "lte on an array-valued field with no element in range",
+    `sel:\n  n|lte: 10\ncondition: sel`,
+    { payload: { n: [11, 20] } },
+    false,
+  ],
+  [
+    "hour on an array-valued field matches any element",
+    `sel:\n  t|hour: 3\ncondition: sel`,
+    { payload: { t: ["2026-11-24T10:00:00Z", "2026-11-24T03:15:00Z"] } },
+    true,
+  ],
   ["cidr v6 inside", `sel:\n  source.ip|cidr: 'fe80::/10'\ncondition: sel`, {
     source: { ip: "fe80::1:2" },
   }, true],
