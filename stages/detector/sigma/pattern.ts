@@ -927,7 +927,7 @@ function timeExtractor(part: TimePart): (x: unknown) => number | undefined {
   return (x) => {
     let ms: number;
     if (typeof x === "number") ms = x;
-    else if (typeof x === "string") ms = Date.parse(x);
+    else if (typeof x === "string") ms = parseDateUtc(x);
     else return undefined;
     if (Number.isNaN(ms)) return undefined;
     const d = new Date(ms);
@@ -946,6 +946,27 @@ function timeExtractor(part: TimePart): (x: unknown) => number | undefined {
         return isoWeek(d);
     }
   };
+}
+
+/** A zone-less ISO date-time: `2024-01-01 10:30:00`, `2024-01-01T10:30`. */
+const ISO_LOCAL = /^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d(?::\d\d(?:\.\d+)?)?)$/;
+/** A date string ending in a zone: `Z`, `+05:30`, `GMT`, `EST`, `(… Time)`. */
+const HAS_ZONE = /(?:[zZ]|GMT|UTC|[+-]\d\d:?\d\d|[A-Za-z]{3,5}|\))\s*$/;
+
+/**
+ * Epoch ms of a date string, reading a date without a zone as UTC, so time
+ * modifiers give the same answer on every detector host (Date.parse would
+ * read it in the host's zone). The modifiers appendix says time modifiers
+ * are "not designed to handle timezone or format conversions": the wall
+ * clock written in the event is what they extract.
+ */
+function parseDateUtc(s: string): number {
+  const iso = ISO_LOCAL.exec(s);
+  if (iso !== null) return Date.parse(`${iso[1]}T${iso[2]}Z`);
+  if (HAS_ZONE.test(s)) return Date.parse(s);
+  // Other zone-less forms (`Nov 24 2026 10:00:00`, `2024/01/01 10:30`).
+  const utc = Date.parse(`${s} UTC`);
+  return Number.isNaN(utc) ? Date.parse(s) : utc;
 }
 
 function isoWeek(d: Date): number {

@@ -756,3 +756,38 @@ Deno.test("sigma spec: expand treats an escaped percent as plain text (\\%plain%
   assert.equal(none.rules.length, 0);
   assert.match(none.errors[0].reason, /expand needs a %placeholder%/);
 });
+
+Deno.test("sigma spec: time modifiers read a zone-less date as UTC on any host zone", async () => {
+  // Runs in a child process with TZ=Asia/Kolkata (UTC+05:30): a date
+  // without a zone must give the wall-clock hour and minute written in it.
+  const helpers = new URL("./_helpers.ts", import.meta.url).href;
+  const script = `
+import { event, matches, rulesFrom, ruleYaml } from ${JSON.stringify(helpers)};
+const out = [];
+for (const [mod, want, t] of [
+  ["hour", 10, "2024-01-01 10:30:00"],
+  ["minute", 30, "2024-01-01T10:30:00"],
+  ["hour", 10, "2024-01-01T10:30:00.123"],
+  ["day", 31, "2024-12-31 23:30:00"],
+  ["hour", 10, "Nov 24 2026 10:00:00"],
+  ["hour", 5, "2024-01-01T10:30:00+05:30"],
+  ["hour", 10, "2024-01-01T10:30:00Z"],
+]) {
+  const set = rulesFrom(ruleYaml("sel:\\n  T|" + mod + ": " + want + "\\ncondition: sel"));
+  out.push(matches(set, event({ payload: { T: t } })));
+}
+console.log(JSON.stringify(out));
+`;
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--ext=ts", script],
+    env: { TZ: "Asia/Kolkata" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const err = new TextDecoder().decode(r.stderr);
+  assert.equal(r.code, 0, err);
+  assert.deepEqual(
+    JSON.parse(new TextDecoder().decode(r.stdout)),
+    [true, true, true, true, true, true, true],
+  );
+});
