@@ -153,6 +153,14 @@ export function compileCondition(
       }
       const xs = names.map((n) => ids.get(n)!);
       const min = node.min === "all" ? xs.length : node.min;
+      if (min > xs.length) {
+        // Could never be satisfied; say so rather than load a dead rule.
+        throw new Error(
+          `'${min} of ${node.pattern}' needs ${min} identifiers but the pattern matches ${xs.length} (${
+            names.join(", ")
+          })`,
+        );
+      }
       const need = min >= xs.length
         ? needAll(xs.map(needOf))
         : needAny(xs.map(needOf));

@@ -660,6 +660,16 @@ const REJECTED: Bad[] = [
     /matches no identifier/,
   ],
   [
+    "N of a pattern matching fewer than N identifiers",
+    `s1:\n  A: x\ns2:\n  B: y\ncondition: 3 of s*`,
+    /'3 of s\*' needs 3 identifiers but the pattern matches 2 \(s1, s2\)/,
+  ],
+  [
+    "N of them with fewer than N identifiers",
+    `s1:\n  A: x\ncondition: 2 of them`,
+    /'2 of them' needs 2 identifiers/,
+  ],
+  [
     "ground_truth is never visible",
     `sel:\n  ground_truth.scenario: port_scan\ncondition: sel`,
     /evaluation-only/,
