@@ -835,6 +835,14 @@ export function compileKeywords(
   }
   const cased = mods.includes("cased");
   const all = mods.includes("all");
+  // A keyword is found anywhere in a text unless startswith/endswith anchor
+  // it: then a text (the log line, or one payload string) must start/end
+  // with it, as pySigma's modifiers turn `abc` into `abc*` / `*abc`.
+  const starts = mods.includes("startswith");
+  const ends = mods.includes("endswith");
+  if ([starts, ends, mods.includes("contains")].filter(Boolean).length > 1) {
+    throw new Error(`contains/startswith/endswith are mutually exclusive`);
+  }
   const tests = values.map((x) => {
     if (x === null || typeof x === "object") {
       throw new Error(`keyword values must be strings or numbers`);
@@ -843,10 +851,9 @@ export function compileKeywords(
       ? parseSigmaString(x)
       : [{ k: "lit", s: String(x) } as Token];
     if (mods.includes("windash")) toks = windash(toks);
-    return stringTest(
-      normalize([{ k: "star" }, ...toks, { k: "star" }]),
-      cased,
-    );
+    const head: Token[] = starts ? [] : [{ k: "star" }];
+    const tail: Token[] = ends ? [] : [{ k: "star" }];
+    return stringTest(normalize([...head, ...toks, ...tail]), cased);
   });
   // Prefilter need: each keyword's longest literal in the keyword text.
   const kwSlot = ctx.fields.keywordSlot();

@@ -179,6 +179,44 @@ const ROWS: Row[] = [
     { payload: { a: { b: "run Mimikatz.exe" } } },
     true,
   ],
+  // Keyword startswith/endswith anchor the value at the start/end of one
+  // searched text (the log line, or one payload string).
+  [
+    "keyword startswith misses a value only containing it",
+    `kw:\n  '|startswith':\n    - abc\ncondition: kw`,
+    { payload: { m: "zabc" } },
+    false,
+  ],
+  [
+    "keyword startswith",
+    `kw:\n  '|startswith':\n    - ABC\ncondition: kw`,
+    { payload: { m: "abcz" } },
+    true,
+  ],
+  [
+    "keyword startswith on the raw line",
+    `kw:\n  '|startswith': 'sshd['\ncondition: kw`,
+    { payload: "sshd[1]: failed password" },
+    true,
+  ],
+  [
+    "keyword endswith",
+    `kw:\n  '|endswith':\n    - abc\ncondition: kw`,
+    { payload: { m: "zabc" } },
+    true,
+  ],
+  [
+    "keyword endswith misses a value only containing it",
+    `kw:\n  '|endswith':\n    - abc\ncondition: kw`,
+    { payload: { m: "abcz" } },
+    false,
+  ],
+  [
+    "keyword contains stays a substring search",
+    `kw:\n  '|contains':\n    - abc\ncondition: kw`,
+    { payload: { m: "zabcz" } },
+    true,
+  ],
   // --- string modifiers ---
   [
     "contains",
