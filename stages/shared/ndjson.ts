@@ -35,7 +35,6 @@ export interface FramedLines {
 }
 
 const HEAD_BYTES = 4096;
-const ENCODER = new TextEncoder();
 
 /**
  * Splits a byte stream into lines. Blank lines are skipped (but counted).
@@ -53,6 +52,8 @@ export class LineFramer {
   #skipping = false;
   #skipBytes = 0;
   #skipHead = "";
+  /** Whether the last byte skipped was a `\r` (of a CRLF, not counted). */
+  #skipCr = false;
 
   constructor(maxLineBytes: number = DEFAULT_MAX_LINE_BYTES) {
     this.#max = maxLineBytes;
@@ -66,9 +67,11 @@ export class LineFramer {
       const nl = chunk.indexOf(10);
       if (nl < 0) {
         this.#skipBytes += chunk.length;
+        if (chunk.length) this.#skipCr = chunk[chunk.length - 1] === 13;
         return out;
       }
       this.#skipBytes += nl;
+      if (nl > 0) this.#skipCr = chunk[nl - 1] === 13;
       this.#finishOversize(out);
       start = nl + 1;
     }
@@ -84,7 +87,7 @@ export class LineFramer {
       const firstNl = chunk.indexOf(10, start);
       const head = concat(this.#carry, chunk.subarray(start, firstNl));
       this.#carry = null;
-      if (head.length > this.#max) {
+      if (contentBytes(head, 0, head.length) > this.#max) {
         this.#lineNo++;
         this.#recordOversize(out, head.length, head.subarray(0, HEAD_BYTES));
       } else {
@@ -96,19 +99,32 @@ export class LineFramer {
       const parts = this.#decoder.decode(chunk.subarray(start, last)).split(
         "\n",
       );
-      // A string's length in UTF-16 units is ≤ its UTF-8 byte length, and
-      // ≥ a third of it; measure exactly only when it could be too long.
+      // A part's length in UTF-16 units is at most its byte length, and at
+      // least a third of it; measure exactly only when it could be too long,
+      // in the input bytes (invalid UTF-8 decodes to 3-byte U+FFFD, so the
+      // decoded text would overstate the line). Parts and `\n`-separated
+      // byte ranges correspond one to one: a newline byte is always its own
+      // character.
       const maybeLong = this.#max / 3;
+      // Byte offset of part `fromPart`, advanced only when a long part needs
+      // measuring (rare), so ordinary lines are not scanned twice.
+      let from = start;
+      let fromPart = 0;
       for (let i = 0; i < parts.length; i++) {
         const p = parts[i];
         if (p.length > maybeLong) {
-          const bytes = ENCODER.encode(p);
-          if (bytes.length > this.#max) {
+          for (; fromPart < i; fromPart++) from = chunk.indexOf(10, from) + 1;
+          const to = i === parts.length - 1 ? last : chunk.indexOf(10, from);
+          const bytes = contentBytes(chunk, from, to);
+          const at = from;
+          from = to + 1;
+          fromPart = i + 1;
+          if (bytes > this.#max) {
             this.#lineNo++;
             this.#recordOversize(
               out,
-              bytes.length,
-              bytes.subarray(0, HEAD_BYTES),
+              bytes,
+              chunk.subarray(at, Math.min(to, at + HEAD_BYTES)),
             );
             continue;
           }
@@ -146,13 +162,15 @@ export class LineFramer {
   #appendCarry(rest: Uint8Array) {
     if (rest.length === 0) return;
     const total = (this.#carry?.length ?? 0) + rest.length;
-    if (total > this.#max) {
+    // One byte of slack: the line may end in the `\r` of a CRLF.
+    if (total > this.#max + 1 || (total > this.#max && rest.at(-1) !== 13)) {
       const head = this.#carry
         ? concat(this.#carry, rest.subarray(0, HEAD_BYTES))
         : rest;
       this.#carry = null;
       this.#skipping = true;
       this.#skipBytes = total;
+      this.#skipCr = rest[rest.length - 1] === 13;
       this.#skipHead = this.#decoder.decode(head.subarray(0, HEAD_BYTES));
       return;
     }
@@ -164,9 +182,10 @@ export class LineFramer {
     this.#lineNo++;
     out.oversize.push({
       line: this.#lineNo,
-      bytes: this.#skipBytes,
+      bytes: this.#skipBytes - (this.#skipCr ? 1 : 0),
       head: this.#skipHead,
     });
+    this.#skipCr = false;
     this.#skipping = false;
     this.#skipBytes = 0;
     this.#skipHead = "";
@@ -179,6 +198,11 @@ export class LineFramer {
       head: this.#decoder.decode(head),
     });
   }
+}
+
+/** Bytes of the line in `buf[from, to)`, without the `\r` of a CRLF. */
+function contentBytes(buf: Uint8Array, from: number, to: number): number {
+  return to > from && buf[to - 1] === 13 ? to - from - 1 : to - from;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

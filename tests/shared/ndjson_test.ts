@@ -63,3 +63,41 @@ Deno.test("whitespace-only lines of any length are skipped, not dead-lettered", 
   assert.deepEqual(r.lines, ['{"a":1}', '{"b":2}']);
   assert.deepEqual(r.numbers, [1, 4]);
 });
+
+Deno.test("invalid UTF-8 is sized in input bytes, however the line is chunked", () => {
+  // 40 bytes of 0xff decode to 40 U+FFFD (120 bytes re-encoded): the line
+  // is 40 bytes long and within a 64-byte limit, in one chunk or split.
+  const bad = new Uint8Array(40).fill(0xff);
+  const line = new Uint8Array([...bad, 0x0a, ...enc.encode("ok\n")]);
+  for (const chunks of [[line], [line.subarray(0, 17), line.subarray(17)]]) {
+    const r = frameAll(chunks, 64);
+    assert.deepEqual(r.lines, ["\uFFFD".repeat(40), "ok"]);
+    assert.equal(r.oversize.length, 0);
+  }
+  // Several long parts in one chunk, each measured at its own offset.
+  const r = frameAll(
+    [new Uint8Array([...bad, 0x0a, ...new Uint8Array(70).fill(0xff), 0x0a])],
+    64,
+  );
+  assert.deepEqual(r.lines, ["\uFFFD".repeat(40)]);
+  assert.deepEqual(r.oversize.map((o) => [o.line, o.bytes]), [[2, 70]]);
+});
+
+Deno.test("a CRLF line whose content is exactly the limit is kept, in one chunk or split", () => {
+  const content = "y".repeat(64);
+  for (
+    const chunks of [
+      [`${content}\r\nnext\n`],
+      [`${content}\r`, "\nnext\n"],
+      [content.slice(0, 10), `${content.slice(10)}\r`, "\nnext\n"],
+    ]
+  ) {
+    const r = frameAll(chunks, 64);
+    assert.deepEqual(r.lines, [content, "next"], JSON.stringify(chunks));
+    assert.equal(r.oversize.length, 0);
+  }
+  // One byte more is still too long, with its size counted without the CR.
+  const r = frameAll([`${content}z\r`, "\nnext\n"], 64);
+  assert.deepEqual(r.lines, ["next"]);
+  assert.deepEqual(r.oversize.map((o) => o.bytes), [65]);
+});
