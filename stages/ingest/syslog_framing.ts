@@ -19,6 +19,8 @@ export interface SyslogFrameReject {
   reason: string;
   /** The start of the offending bytes, decoded, for a dead letter. */
   input: string;
+  /** Size of the whole frame in bytes, when known. */
+  bytes?: number;
 }
 
 /** Frames and rejects found in the bytes pushed so far. */
@@ -111,6 +113,7 @@ export class SyslogFrameDecoder {
             input: this.#decoder.decode(
               buf.subarray(start, Math.min(n, start + 256)),
             ),
+            bytes: len,
           });
           this.#skipBytes = len;
           i = start;
@@ -144,6 +147,8 @@ export class SyslogFrameDecoder {
         code: "oversize",
         reason: `syslog line longer than the limit of ${this.#max} bytes`,
         input: this.#decoder.decode(buf.subarray(i, i + 256)),
+        // Unknown while the rest of the line is still to come.
+        bytes: lf === -1 ? undefined : end - i,
       });
       if (lf === -1) {
         this.#skipLine = true;

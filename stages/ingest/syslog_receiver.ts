@@ -103,8 +103,13 @@ export async function startSyslogReceivers(
       out.push({ record: ev, line: JSON.stringify(ev), forwarded: false });
     }
     for (const r of frames.rejects) {
+      // A received frame has no replay identity (no line, no offset): it
+      // gets an event id like any message, so two different frames with the
+      // same head are two dead letters in the store, not one.
       const dl = deadLetter("ingest", r.code, r.reason, r.input, {
         tenant: opts.tenant,
+        event_id: randomEventId(),
+        input_bytes: r.bytes,
       });
       out.push({ record: dl, line: JSON.stringify(dl), forwarded: false });
     }
@@ -149,6 +154,7 @@ export async function startSyslogReceivers(
             reason:
               `syslog datagram of ${msg.length} bytes exceeds the limit of ${max} bytes`,
             input: new TextDecoder().decode(msg.subarray(0, 256)),
+            bytes: msg.length,
           }],
         }));
         return;

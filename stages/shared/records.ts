@@ -47,6 +47,17 @@ export interface DeadLetterContext {
   tenant?: string;
   /** Wall-clock time; default now. */
   at?: Date;
+  /**
+   * Where a source without line numbers read the input (Kafka:
+   * `topic[partition]@offset`): part of the identity, so two identical bad
+   * messages stay two dead letters while a redelivery of one collapses.
+   */
+  position?: string;
+  /**
+   * Size in bytes of the whole offending input when `input` is only its
+   * head (an oversize line is never held whole).
+   */
+  input_bytes?: number;
 }
 
 const encoder = new TextEncoder();
@@ -66,8 +77,8 @@ export function deadLetter(
   const text = typeof input === "string" ? input : safeStringify(input);
   const bytes = encoder.encode(text);
   let kept = text;
-  const truncated = bytes.length > DEAD_LETTER_INPUT_MAX;
-  if (truncated) {
+  const inputBytes = Math.max(ctx.input_bytes ?? 0, bytes.length);
+  if (bytes.length > DEAD_LETTER_INPUT_MAX) {
     kept = new TextDecoder().decode(bytes.subarray(0, DEAD_LETTER_INPUT_MAX))
       .replace(/\uFFFD$/, "");
   }
@@ -75,20 +86,24 @@ export function deadLetter(
     record: "dead_letter",
     // The input position is part of the identity: two identical bad lines
     // are two dead letters, while a replay of the same input collapses.
-    dead_letter_id: stableId(
-      stage,
-      code,
-      ctx.event_id ?? "",
-      ctx.line ?? "",
-      text,
-    ),
+    dead_letter_id: ctx.position === undefined && ctx.input_bytes === undefined
+      ? stableId(stage, code, ctx.event_id ?? "", ctx.line ?? "", text)
+      : stableId(
+        stage,
+        code,
+        ctx.event_id ?? "",
+        ctx.line ?? "",
+        text,
+        ctx.position ?? "",
+        inputBytes,
+      ),
     stage,
     reason_code: code,
     reason,
     at: (ctx.at ?? new Date()).toISOString(),
     input: kept,
-    input_bytes: bytes.length,
-    input_truncated: truncated,
+    input_bytes: inputBytes,
+    input_truncated: inputBytes > bytes.length || kept.length < text.length,
   };
   if (ctx.event_id !== undefined) dl.event_id = ctx.event_id;
   if (ctx.tenant !== undefined) dl.tenant = ctx.tenant;

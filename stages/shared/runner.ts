@@ -129,13 +129,16 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
   let currentLine = "";
   const emitter: Emitter = {
     emit(record) {
+      // Serialized first: a record that cannot be (nested past the stack)
+      // throws here and is not counted as emitted.
+      const line = JSON.stringify(record);
       const t = record.record;
       summary.emitted[t] = (summary.emitted[t] ?? 0) + 1;
       if (t === "dead_letter") {
         const c = record.reason_code;
         summary.dead_letters[c] = (summary.dead_letters[c] ?? 0) + 1;
       }
-      pending.push({ record, line: JSON.stringify(record), forwarded: false });
+      pending.push({ record, line, forwarded: false });
     },
     forward(record) {
       summary.forwarded++;
@@ -153,12 +156,15 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
     code: DeadLetterCode,
     reason: string,
     input: string,
-    line?: number,
+    at: Where,
     rec?: Record<string, unknown>,
+    inputBytes?: number,
   ) =>
-    emitter.emit(deadLetter(stage, code, reason, input, {
-      // Sources that cannot number lines (Kafka) leave the position out.
-      line: line && line > 0 ? line : undefined,
+    emitter.emit(deadLetter(stage, code, `${where(at)}${reason}`, input, {
+      // Sources that cannot number lines (Kafka) give a position instead.
+      line: at.line,
+      position: at.position,
+      input_bytes: inputBytes,
       event_id: typeof rec?.event_id === "string" ? rec.event_id : undefined,
       tenant: typeof rec?.tenant === "string" && rec.tenant
         ? rec.tenant
@@ -216,13 +222,21 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
     for await (const batch of source.batches()) {
       const { lines } = batch;
       const numbers = batch.numbers;
-      summary.lines_in += lines.length;
+      const positionOf = batch.positionOf;
+      // Where line i came from; built only for a line that is rejected.
+      const at = (i: number): Where => {
+        const n = numbers?.[i];
+        return n && n > 0 ? { line: n } : { position: positionOf?.(i) };
+      };
+      summary.lines_in += lines.length + (batch.oversize?.length ?? 0);
       for (const o of batch.oversize ?? []) {
         reject(
           "oversize",
-          `${where(o.line)}${o.bytes} bytes exceeds the maximum line size`,
+          `${o.bytes} bytes exceeds the maximum line size`,
           o.head,
-          o.line,
+          o.line > 0 ? { line: o.line } : { position: o.position },
+          undefined,
+          o.bytes,
         );
       }
       for (let i = 0; i < lines.length; i++) {
@@ -234,9 +248,9 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
         } catch (e) {
           reject(
             "invalid_json",
-            `${where(lineNo)}not valid JSON (${(e as Error).message})`,
+            `not valid JSON (${(e as Error).message})`,
             line,
-            lineNo,
+            at(i),
           );
           continue;
         }
@@ -246,7 +260,7 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
           ) {
             reject(
               "not_an_object",
-              `${where(lineNo)}expected a JSON object, got ${
+              `expected a JSON object, got ${
                 Array.isArray(value)
                   ? "an array"
                   : value === null
@@ -254,19 +268,19 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
                   : typeof value
               }`,
               line,
-              lineNo,
+              at(i),
             );
           } else {
             const r = (value as { record?: unknown }).record;
             reject(
               "unknown_record",
-              `${where(lineNo)}${
+              `${
                 r === undefined
                   ? "missing 'record' field"
                   : `unknown record type ${JSON.stringify(r)}`
               } (expected raw_event, enriched_event, alert or dead_letter)`,
               line,
-              lineNo,
+              at(i),
               value as Record<string, unknown>,
             );
           }
@@ -285,9 +299,9 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
         if (bad) {
           reject(
             "schema",
-            `${where(lineNo)}invalid ${type}: ${bad}`,
+            `invalid ${type}: ${bad}`,
             line,
-            lineNo,
+            at(i),
             value as unknown as Record<string, unknown>,
           );
           continue;
@@ -299,11 +313,9 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
         } catch (e) {
           reject(
             "processing_error",
-            `${where(lineNo)}${stage} failed on this record: ${
-              (e as Error)?.message ?? e
-            }`,
+            `${stage} failed on this record: ${failure(e)}`,
             line,
-            lineNo,
+            at(i),
             value as unknown as Record<string, unknown>,
           );
         }
@@ -355,6 +367,20 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
   return summary;
 }
 
-function where(lineNo: number | undefined): string {
-  return lineNo && lineNo > 0 ? `line ${lineNo}: ` : "";
+/** Why a stage core threw, in words a user can act on. */
+function failure(e: unknown): string {
+  if (e instanceof RangeError && /call stack/i.test(e.message)) {
+    return "the record nests too deeply to process (JavaScript stack exhausted)";
+  }
+  return String((e as Error)?.message ?? e);
+}
+
+/** Where an input line was read: its number, or a source position. */
+interface Where {
+  line?: number;
+  position?: string;
+}
+
+function where(at: Where): string {
+  return at.line ? `line ${at.line}: ` : at.position ? `${at.position}: ` : "";
 }

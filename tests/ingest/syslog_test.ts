@@ -122,7 +122,12 @@ Deno.test("oversize syslog frames become dead letters; later frames still arrive
       hostname: "127.0.0.1",
       port: s.syslogTcpPort!,
     });
-    await conn.write(enc(`500 <13>${"x".repeat(496)}<13>after\n`));
+    // Two different frames with the same first 256 bytes.
+    await conn.write(
+      enc(
+        `500 <13>${"x".repeat(495)}1500 <13>${"x".repeat(495)}2<13>after\n`,
+      ),
+    );
     conn.close();
     const sock = dgram.createSocket("udp4");
     await new Promise<void>((r) =>
@@ -139,15 +144,19 @@ Deno.test("oversize syslog frames become dead letters; later frames still arrive
         r.record === "dead_letter"
       ) as DeadLetter[];
     await until(
-      () => dead().length === 2 && sink.events().length === 1,
-      "2 dead letters",
+      () => dead().length === 3 && sink.events().length === 1,
+      "3 dead letters",
     );
     assert.equal(sink.events()[0].payload, "<13>after");
     for (const d of dead()) {
       assert.equal(validDead(d), null);
       assert.equal(d.stage, "ingest");
       assert.equal(d.reason_code, "oversize");
+      assert.equal(d.input_truncated, true);
     }
+    // Distinct frames stay distinct in the store (ids are its key).
+    assert.equal(new Set(dead().map((d) => d.dead_letter_id)).size, 3);
+    assert.deepEqual(dead().map((d) => d.input_bytes).sort(), [304, 500, 500]);
   });
 });
 

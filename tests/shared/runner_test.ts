@@ -136,10 +136,13 @@ Deno.test("bad lines become dead letters with reasons; good ones are processed; 
   assert.equal(byType("alert").length, 1);
   assert.equal(byType("alert")[0].forwarded, true);
   assert.equal(
-    s.lines_in + 1,
+    s.lines_in,
     sink.out.length,
-    "every input line (plus the oversize one) yields exactly one output",
+    "every input line, the oversize one included, yields exactly one output",
   );
+  const big = dls.find((d) => d.reason_code === "oversize")!;
+  assert.equal(big.input_bytes, 5000, "the whole line's size, not its head's");
+  assert.equal(big.input_truncated, true);
   assert.equal(src.commits, 1);
 });
 
@@ -327,6 +330,89 @@ Deno.test("an oversize record from a source without line numbers still gives a v
   assert.equal(dl.line, undefined);
   assert.equal(validateRecord(dl), null);
   assert.match(dl.reason, /^2000000 bytes exceeds/);
+  assert.equal(dl.input_bytes, 2_000_000);
+});
+
+Deno.test("identical bad messages at different source positions stay distinct dead letters, named by position", async () => {
+  const run = async () => {
+    const sink = memorySink();
+    const offsets = [7, 8, 9];
+    const src: RecordSource = {
+      describe: "kafka-like",
+      async *batches() {
+        yield {
+          lines: ["not json", "not json", JSON.stringify(raw)],
+          positionOf: (i: number) => `events.raw[0]@${offsets[i]}`,
+          oversize: [
+            { line: 0, bytes: 2_000_000, head: '{"big":', position: "t[1]@3" },
+            { line: 0, bytes: 2_000_000, head: '{"big":', position: "t[1]@4" },
+          ],
+          commit: () => Promise.resolve(),
+        };
+      },
+      close: () => Promise.resolve(),
+    };
+    await runTransform({
+      stage: "parser",
+      transform: upper,
+      logger: quiet,
+      source: src,
+      sink,
+      handleSignals: false,
+    });
+    return sink.out.map((o) => o.record).filter((r) =>
+      r.record === "dead_letter"
+    ) as DeadLetter[];
+  };
+  const dls = await run();
+  assert.equal(dls.length, 4);
+  assert.equal(new Set(dls.map((d) => d.dead_letter_id)).size, 4);
+  assert.deepEqual(dls.map((d) => d.reason.split(":")[0]).sort(), [
+    "events.raw[0]@7",
+    "events.raw[0]@8",
+    "t[1]@3",
+    "t[1]@4",
+  ]);
+  // A redelivery of the same messages gives the same ids (stored once).
+  assert.deepEqual(
+    (await run()).map((d) => d.dead_letter_id),
+    dls.map((d) => d.dead_letter_id),
+  );
+});
+
+Deno.test("a core that exhausts the stack, or emits what cannot be serialized, gives one precise dead letter and no phantom output", async () => {
+  const run = async (push: Transform["push"]) => {
+    const sink = memorySink();
+    const s = await runTransform({
+      stage: "parser",
+      transform: { accepts: ["raw_event"], push },
+      logger: quiet,
+      source: memorySource([[JSON.stringify(raw)]]),
+      sink,
+      handleSignals: false,
+    });
+    assert.equal(sink.out.length, 1);
+    const dl = sink.out[0].record as DeadLetter;
+    assert.equal(dl.reason_code, "processing_error");
+    assert.deepEqual(s.emitted, { dead_letter: 1 });
+    return dl.reason;
+  };
+  // Deep input walked recursively by a core (the parser's flattening).
+  const walk = (n: number): number => walk(n + 1) + 1;
+  assert.match(
+    await run(() => walk(0)),
+    /^line 1: parser failed on this record: the record nests too deeply to process/,
+  );
+  // Emitted, then refused by JSON.stringify: not counted as emitted.
+  assert.match(
+    await run((record, out) =>
+      out.emit({
+        ...(record as RawEvent),
+        payload: { n: 1n } as unknown as Record<string, unknown>,
+      })
+    ),
+    /BigInt/,
+  );
 });
 
 Deno.test("a core failing at end of input still has what it emitted written, then the run fails", async () => {

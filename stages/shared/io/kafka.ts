@@ -523,15 +523,20 @@ class KafkaSource implements RecordSource {
       const lastOffset = chunk[chunk.length - 1].offset;
       const lines: string[] = [];
       const oversize: NonNullable<InputBatch["oversize"]> = [];
-      for (const m of chunk) {
-        const v = m.value;
+      // Index in `chunk` of each line, kept only once a message was left out.
+      let chunkIndex: number[] | null = null;
+      for (let k = 0; k < chunk.length; k++) {
+        const v = chunk[k].value;
         if (v && v.length > this.#maxLineBytes) {
+          chunkIndex ??= Array.from({ length: lines.length }, (_, j) => j);
           oversize.push({
             line: 0,
             bytes: v.length,
             head: v.subarray(0, 4096).toString("utf8"),
+            position: `${topic}[${partition}]@${chunk[k].offset}`,
           });
         } else {
+          chunkIndex?.push(k);
           lines.push(v ? v.toString("utf8") : "");
         }
       }
@@ -541,6 +546,10 @@ class KafkaSource implements RecordSource {
       const batch: InputBatch = {
         lines,
         oversize: oversize.length ? oversize : undefined,
+        positionOf: (j) =>
+          `${topic}[${partition}]@${
+            chunk[chunkIndex ? chunkIndex[j] : j].offset
+          }`,
         // Everything made from the batch is acknowledged downstream: its
         // offsets may be committed. The commit itself runs in the background
         // (coalesced per partition, one request at a time), so the stage
@@ -655,6 +664,13 @@ class KafkaSource implements RecordSource {
     return {
       lines: parts.flatMap((p) => p.lines),
       oversize: oversize.length ? oversize : undefined,
+      positionOf: (i) => {
+        for (const p of parts) {
+          if (i < p.lines.length) return p.positionOf?.(i) ?? "";
+          i -= p.lines.length;
+        }
+        return "";
+      },
       commit: () => Promise.all(parts.map((p) => p.commit())).then(() => {}),
     };
   }

@@ -14,7 +14,14 @@ export interface InputBatch {
    * Lines that could not even be framed because they exceed the size limit.
    * The runner turns each into a dead letter.
    */
-  oversize?: { line: number; bytes: number; head: string }[];
+  oversize?: { line: number; bytes: number; head: string; position?: string }[];
+  /**
+   * Where line `i` of {@link lines} was read, for sources that cannot
+   * number lines (Kafka: `topic[partition]@offset`). Called only for lines
+   * that become dead letters: it names them and keeps identical bad
+   * messages apart.
+   */
+  positionOf?(i: number): string;
   /**
    * Acknowledges the batch (Kafka: commits offsets). Call only after
    * everything produced from it has been accepted by the sink.
