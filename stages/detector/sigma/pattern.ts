@@ -233,6 +233,13 @@ export function compileFieldCondition(
   }
   const values: unknown[] = Array.isArray(raw) ? raw : [raw];
   if (values.length === 0) throw new Error(`field ${key} has an empty list`);
+  if (values.length === 1 && mods.includes("all")) {
+    // Modifiers appendix: "Single item values are not allowed to have an
+    // all modifier". No SigmaHQ rule does it (checked 2026-11-24).
+    throw new Error(
+      `field ${key}: all needs a list of two or more values (use a separate selection to test one field twice)`,
+    );
+  }
   for (const v of values) {
     if (v !== null && typeof v === "object") {
       throw new Error(`field ${key} has a nested object or list as value`);

@@ -708,6 +708,21 @@ const REJECTED: Bad[] = [
     /'2 of them' needs 2 identifiers/,
   ],
   [
+    "all with a single value",
+    `sel:\n  F|all: x\ncondition: sel`,
+    /all needs a list of two or more values/,
+  ],
+  [
+    "all with a one-item list",
+    `sel:\n  F|contains|all:\n    - x\ncondition: sel`,
+    /all needs a list of two or more values/,
+  ],
+  [
+    "keyword all with a single value",
+    `kw:\n  '|all': x\ncondition: kw`,
+    /all needs a list of two or more values/,
+  ],
+  [
     "ground_truth is never visible",
     `sel:\n  ground_truth.scenario: port_scan\ncondition: sel`,
     /evaluation-only/,
