@@ -434,6 +434,55 @@ kafkaTest(
   },
 );
 
+kafkaTest(
+  "kafka source: every line and oversize message names its topic[partition]@offset",
+  async () => {
+    const b = await getBroker();
+    const topic = "positions.raw";
+    const admin = await adminFor(b.address);
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic, numPartitions: 1 }],
+    });
+    await admin.disconnect();
+    quietNodeWarnings();
+    const kafka = new Kafka({
+      brokers: [b.address],
+      logLevel: logLevel.NOTHING,
+    });
+    const producer = kafka.producer();
+    await producer.connect();
+    // Offsets 0-4: two identical bad lines, an oversize one, then good lines.
+    await producer.send({
+      topic,
+      messages: ["not json", "not json", "x".repeat(3000), "{}", "not json"]
+        .map((value) => ({ value })),
+    });
+    await producer.disconnect();
+    const src = await openKafkaSource(
+      new URL(b.uri(topic, { group: "g-positions", idle_exit_ms: 1500 })),
+      { ...opts(), maxLineBytes: 1024 },
+    );
+    const lines: [string, string][] = [];
+    const oversize: [number, string | undefined][] = [];
+    for await (const batch of src.batches()) {
+      batch.lines.forEach((l, i) => lines.push([l, batch.positionOf!(i)]));
+      for (const o of batch.oversize ?? []) {
+        oversize.push([o.bytes, o.position]);
+      }
+      await batch.commit();
+    }
+    await src.close();
+    assert.deepEqual(lines, [
+      ["not json", `${topic}[0]@0`],
+      ["not json", `${topic}[0]@1`],
+      ["{}", `${topic}[0]@3`],
+      ["not json", `${topic}[0]@4`],
+    ]);
+    assert.deepEqual(oversize, [[3000, `${topic}[0]@2`]]);
+  },
+);
+
 if (!KAFKA_SKIP) {
   Deno.test({
     name: "kafka adapter: stop the test broker",
