@@ -304,24 +304,27 @@ Deno.test("identical bad lines are distinct dead letters; a replay of the same i
   assert.deepEqual(await ids(), first);
 });
 
-Deno.test("an oversize record from a source without line numbers still gives a valid dead letter", async () => {
-  const sink = memorySink();
-  const src: RecordSource = {
+/** A source that cannot number lines (like Kafka), yielding one batch. */
+function unnumbered(batch: Omit<InputBatch, "commit">): RecordSource {
+  return {
     describe: "kafka-like",
     async *batches() {
-      yield {
-        lines: [],
-        oversize: [{ line: 0, bytes: 2_000_000, head: '{"big":' }],
-        commit: () => Promise.resolve(),
-      };
+      yield { ...batch, commit: () => Promise.resolve() };
     },
     close: () => Promise.resolve(),
   };
+}
+
+Deno.test("an oversize record from a source without line numbers still gives a valid dead letter", async () => {
+  const sink = memorySink();
   await runTransform({
     stage: "detector",
     transform: upper,
     logger: quiet,
-    source: src,
+    source: unnumbered({
+      lines: [],
+      oversize: [{ line: 0, bytes: 2_000_000, head: '{"big":' }],
+    }),
     sink,
     handleSignals: false,
   });
@@ -337,26 +340,18 @@ Deno.test("identical bad messages at different source positions stay distinct de
   const run = async () => {
     const sink = memorySink();
     const offsets = [7, 8, 9];
-    const src: RecordSource = {
-      describe: "kafka-like",
-      async *batches() {
-        yield {
-          lines: ["not json", "not json", JSON.stringify(raw)],
-          positionOf: (i: number) => `events.raw[0]@${offsets[i]}`,
-          oversize: [
-            { line: 0, bytes: 2_000_000, head: '{"big":', position: "t[1]@3" },
-            { line: 0, bytes: 2_000_000, head: '{"big":', position: "t[1]@4" },
-          ],
-          commit: () => Promise.resolve(),
-        };
-      },
-      close: () => Promise.resolve(),
-    };
     await runTransform({
       stage: "parser",
       transform: upper,
       logger: quiet,
-      source: src,
+      source: unnumbered({
+        lines: ["not json", "not json", JSON.stringify(raw)],
+        positionOf: (i: number) => `events.raw[0]@${offsets[i]}`,
+        oversize: [
+          { line: 0, bytes: 2_000_000, head: '{"big":', position: "t[1]@3" },
+          { line: 0, bytes: 2_000_000, head: '{"big":', position: "t[1]@4" },
+        ],
+      }),
       sink,
       handleSignals: false,
     });
