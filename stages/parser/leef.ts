@@ -5,7 +5,6 @@
 import type { Ev, ParseState } from "./_event.ts";
 import { classifyByEntities } from "./_classify.ts";
 import { applyKey } from "./_keys.ts";
-import { unescapeValue } from "./cef.ts";
 import { severityFromCef } from "./severity.ts";
 
 const HEADER_NAMES = [
@@ -68,7 +67,9 @@ export function parseLeefBody(
     const eq = text.indexOf("=", i);
     if (eq > i && eq < end) {
       const key = text.slice(i, eq);
-      const value = unescapeValue(text.slice(eq + 1, end));
+      // LEEF defines no escapes (unlike CEF): a backslash is data, as in
+      // CORP\alice or C:\temp\new.txt, and the value is kept as written.
+      const value = text.slice(eq + 1, end);
       if (key === "sev") {
         const s = severityFromCef(value);
         if (s >= 0) st.sev = s;

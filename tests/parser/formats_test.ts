@@ -9,13 +9,28 @@ import type {
   EnrichedEvent,
 } from "../../stages/shared/contracts/mod.ts";
 import { validateRecord } from "../../stages/shared/contracts/mod.ts";
+import type { RawEvent } from "../../stages/shared/contracts/mod.ts";
 import { parseOne, pick } from "./_helpers.ts";
+
+/** The value at a dotted path of `o` (fields keys may themselves hold dots). */
+function at(o: EnrichedEvent, path: string): unknown {
+  if (path.startsWith("fields.")) return o.fields[path.slice(7)];
+  let v: unknown = o;
+  for (const k of path.split(".")) {
+    v = (v as Record<string, unknown> | undefined)?.[k];
+  }
+  return v;
+}
 
 interface Case {
   name: string;
   payload: string | Record<string, unknown>;
   format?: string;
+  /** received_at of the RawEvent (default RECEIVED_AT, 2026-12-01). */
+  receivedAt?: string;
   expect: Record<string, unknown>;
+  /** Dotted paths that must be absent from the event (a wrong value is worse than none). */
+  absent?: string[];
 }
 
 const CASES: Case[] = [
@@ -479,13 +494,37 @@ const CASES: Case[] = [
   },
 ];
 
-for (const c of CASES) {
+/**
+ * Review findings of 2026-11-24 (parser_fixes), one or more cases each,
+ * numbered as the review numbered them.
+ */
+const REVIEW_CASES: Case[] = [
+  {
+    name: "1: LEEF values keep their backslashes (LEEF defines no escapes)",
+    payload:
+      "LEEF:1.0|V|P|1.0|41|src=10.0.1.8\tusrName=CORP\\alice\tresource=C:\\temp\\new.txt",
+    expect: {
+      format: "leef",
+      user: { name: "CORP\\alice" },
+      source: { ip: "10.0.1.8" },
+      fields: { resource: "C:\\temp\\new.txt" },
+    },
+  },
+];
+
+for (const c of [...CASES, ...REVIEW_CASES]) {
   Deno.test(`format: ${c.name}`, () => {
-    const r = parseOne(c.payload, c.format ? { format: c.format } : {});
+    const extra: Partial<RawEvent> = {};
+    if (c.format) extra.format = c.format;
+    if (c.receivedAt) extra.received_at = c.receivedAt;
+    const r = parseOne(c.payload, extra);
     assert.equal(validateRecord(r), null, JSON.stringify(r));
     assert.equal(r.record, "enriched_event", (r as DeadLetter).reason);
     const e = r as EnrichedEvent;
     assert.deepEqual(pick(e, c.expect), c.expect);
+    for (const path of c.absent ?? []) {
+      assert.equal(at(e, path), undefined, `${path} must be absent`);
+    }
     assert.deepEqual(
       e.payload,
       c.payload,
