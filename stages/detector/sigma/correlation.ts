@@ -620,8 +620,11 @@ export class CorrelationEngine {
       }${groupText ? ` for ${groupText}` : ""}`,
       nowMs: this.#now(),
     });
-    this.counters.alerts++;
-    if (spec.generate) raise(alert);
+    // A chained stage without `generate` only feeds the next correlation.
+    if (spec.generate) {
+      this.counters.alerts++;
+      raise(alert);
+    }
     this.#onCorrelationAlert(spec, alert, g.ts[hi], raise);
   }
 

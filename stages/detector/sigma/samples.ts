@@ -119,8 +119,16 @@ function runSampleSet(
         return set.router.rulesFor(view).includes(rule) && rule.match(view);
       });
     }
+    // A correlation that only feeds a chain raises no alert of its own;
+    // its samples still test it, so it alerts here.
+    const tested = corr!.generate ? set : {
+      ...set,
+      correlations: set.correlations.map((c) =>
+        c === corr ? { ...c, generate: true } : c
+      ),
+    };
     const alerts: Alert[] = [];
-    const det = new SigmaDetector(set, { now: () => BASE_TS });
+    const det = new SigmaDetector(tested, { now: () => BASE_TS });
     for (const e of evs) det.observe(e, (a) => alerts.push(a));
     return alerts.some((a) => a.rule.id === id);
   };

@@ -341,11 +341,12 @@ level: critical
   const set = rulesFrom(chain);
   assert.deepEqual(set.errors, []);
   const { alerts } = runAll(set, [...range(12, (i) => fail(i)), ok(30)]);
+  // Sigma correlation spec: a referenced (inner) correlation produces no
+  // output of its own unless the referencing one says generate: true.
   assert.deepEqual(alerts.map((a) => a.rule.title), [
-    "Correlation",
     "Brute Force Then Success",
   ]);
-  const final = alerts[1];
+  const final = alerts[0];
   assert.equal(
     final.evidence.count,
     11,
@@ -355,6 +356,35 @@ level: critical
     runAll(set, [...range(5, (i) => fail(i)), ok(30)]).alerts.length,
     0,
   );
+});
+
+Deno.test("chaining: generate: true on the outer correlation lets the inner one alert too", () => {
+  const outer = (generate: string) =>
+    `title: Brute Force Then Success
+id: 20000000-0000-4000-8000-000000000002
+correlation:
+  type: temporal_ordered
+  rules: [corr, login_success]
+  group-by: [source.ip]
+  timespan: 10m
+${generate}level: critical
+`;
+  const chain = (generate: string) =>
+    rulesFrom(
+      BASE + "---\n" + SUCCESS + "---\n" + EVENT_COUNT + "---\n" +
+        outer(generate),
+    );
+  const events = [...range(12, (i) => fail(i)), ok(30)];
+  const loud = chain("  generate: true\n");
+  assert.deepEqual(loud.errors, []);
+  const { alerts } = runAll(loud, events);
+  assert.deepEqual(
+    alerts.filter((a) => a.kind === "correlation").map((a) => a.rule.title),
+    ["Correlation", "Brute Force Then Success"],
+  );
+  // The inner correlation alone (nothing references it) always alerts.
+  const alone = rulesFrom(BASE + "---\n" + EVENT_COUNT);
+  assert.equal(runAll(alone, events.slice(0, 12)).alerts.length, 1);
 });
 
 Deno.test("generate: referenced rules alert on their own only with generate: true", () => {
