@@ -339,9 +339,25 @@ export function parseRfc3164At(s: string, i: number, refMs: number): number {
   year = utcYear(ref);
   let ms = Date.UTC(year, mo, d, h, mi, se, frac);
   // More than a week in the future of the receipt time: it was last year.
-  if (ms > ref + 7 * 86400000) ms = Date.UTC(year - 1, mo, d, h, mi, se, frac);
+  if (ms > ref + ROLLOVER_AHEAD_MS) {
+    ms = Date.UTC(year - 1, mo, d, h, mi, se, frac);
+  } else if (ms < ref - ROLLOVER_NEXT_MS) {
+    // Near a year's end, a line stamped early January (a sender east of UTC,
+    // a fast clock) belongs to next year when that is under a week ahead.
+    const next = Date.UTC(year + 1, mo, d, h, mi, se, frac);
+    if (next <= ref + ROLLOVER_AHEAD_MS) ms = next;
+  }
   return ms;
 }
+
+/** How far ahead of receipt a year-less time may be before it is last year's. */
+const ROLLOVER_AHEAD_MS = 7 * 86400000;
+/**
+ * A year-less time this far behind receipt may be next year's (only then is
+ * next year's candidate, a year later, within ROLLOVER_AHEAD_MS): one
+ * compare keeps the common case free.
+ */
+const ROLLOVER_NEXT_MS = 358 * 86400000;
 
 // UTC year of the last reference time asked for, valid in [yearFrom, yearTo).
 let yearFrom = NaN;

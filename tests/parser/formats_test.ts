@@ -510,6 +510,30 @@ const REVIEW_CASES: Case[] = [
       fields: { resource: "C:\\temp\\new.txt" },
     },
   },
+  {
+    name:
+      "2: RFC 3164 New Year: a Jan 1 line received Dec 31 (sender ahead) is next year",
+    payload: "<13>Jan  1 00:30:00 host app: x",
+    receivedAt: "2026-12-31T23:30:00.000Z",
+    expect: {
+      ts: "2027-01-01T00:30:00.000Z",
+      ts_source: "event",
+      host: { name: "host" },
+    },
+  },
+  {
+    name: "2: RFC 3164 New Year: a Dec 31 line received Jan 1 is last year",
+    payload: "<13>Dec 31 23:50:00 host app: x",
+    receivedAt: "2027-01-01T00:10:00.000Z",
+    expect: { ts: "2026-12-31T23:50:00.000Z", ts_source: "event" },
+  },
+  {
+    name:
+      "2: RFC 3164 New Year: a Jan 10 line received Dec 31 is over a week ahead, so this year's",
+    payload: "<13>Jan 10 00:30:00 host app: x",
+    receivedAt: "2026-12-31T23:30:00.000Z",
+    expect: { ts: "2026-01-10T00:30:00.000Z", ts_source: "event" },
+  },
 ];
 
 for (const c of [...CASES, ...REVIEW_CASES]) {
