@@ -667,7 +667,10 @@ function compileCorrelation(
     valueField,
     percentile,
     generate: true,
-    generateRefs: c.generate === true,
+    // The spec lists Generate beside Level, and its JSON schema has it at
+    // the top level; rules written for pySigma put it inside
+    // `correlation:`. Either placement counts.
+    generateRefs: d.generate === true || c.generate === true,
     index,
   };
 }

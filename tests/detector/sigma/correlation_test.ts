@@ -400,6 +400,16 @@ Deno.test("generate: referenced rules alert on their own only with generate: tru
   assert.equal(alerts[0].kind, "sigma");
 });
 
+Deno.test("generate: also read at the top level of the correlation document (schema placement)", () => {
+  const top = rulesFrom(
+    BASE + "---\n" +
+      EVENT_COUNT.replace("level: high", "generate: true\nlevel: high"),
+  );
+  assert.deepEqual(top.errors, []);
+  const { alerts } = runAll(top, [fail(0)]);
+  assert.deepEqual(alerts.map((a) => a.kind), ["sigma"]);
+});
+
 Deno.test("correlation errors are reported with file, id and reason", () => {
   const set = rulesFrom(
     BASE + "---\n" + corr(`type: event_count
