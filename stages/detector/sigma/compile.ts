@@ -598,12 +598,24 @@ function compileCorrelation(
     : [c.rules];
   if (refsRaw.length === 0) throw new Error(`correlation.rules is empty`);
   const refNames = refsRaw.map(String);
+  // Per ref, the names an alias may key it by: aliases are keyed by rule
+  // `name` (correlation spec, Field Name Aliases) while `rules:` may list
+  // ids or names, so both the reference as written and the rule's name
+  // (and id) find it.
+  const refKeys: string[][] = [];
   const refs = refNames.map((name) => {
     const r = byRef.get(name);
-    if (r) return { kind: "rule" as const, index: r.index };
-    const cc = corrByRef.get(name);
-    if (cc) return { kind: "correlation" as const, index: cc.index };
-    throw new Error(`references unknown rule '${name}'`);
+    const cc = r ? undefined : corrByRef.get(name);
+    const meta = r?.meta ?? cc?.meta;
+    if (!meta) throw new Error(`references unknown rule '${name}'`);
+    refKeys.push(
+      [name, meta.name, meta.id].filter((k): k is string =>
+        typeof k === "string" && k !== ""
+      ),
+    );
+    return r
+      ? { kind: "rule" as const, index: r.index }
+      : { kind: "correlation" as const, index: cc!.index };
   });
   const gb = c["group-by"] === undefined ? [] : c["group-by"];
   if (!Array.isArray(gb)) throw new Error(`group-by must be a list`);
@@ -612,17 +624,25 @@ function compileCorrelation(
   if (!isMap(aliases)) throw new Error(`aliases must be a map`);
   const groupFields = groupBy.map((g) => {
     const al = aliases[g];
-    return refNames.map((rn) => {
+    return refNames.map((rn, i) => {
       let field = g;
       if (al !== undefined) {
         if (!isMap(al)) {
           throw new Error(`alias ${g} must map rule names to fields`);
         }
-        const f = al[rn];
-        if (f === undefined) {
-          throw new Error(`alias ${g} has no field for rule '${rn}'`);
+        const key = refKeys[i].find((k) => al[k] !== undefined);
+        if (key === undefined) {
+          throw new Error(
+            `alias ${g} has no field for rule '${rn}'${
+              refKeys[i].length > 1
+                ? ` (nor for ${
+                  refKeys[i].slice(1).map((k) => `'${k}'`).join(", ")
+                })`
+                : ""
+            }`,
+          );
         }
-        field = String(f);
+        field = String(al[key]);
       }
       return field;
     });

@@ -327,6 +327,46 @@ aliases:
   assert.deepEqual(alerts[0].group, { ip: "203.0.113.9" });
 });
 
+Deno.test("aliases are keyed by rule name also when rules: lists ids", () => {
+  const set = rulesFrom(
+    BASE + "---\n" + SUCCESS + "---\n" + corr(`type: temporal_ordered
+rules:
+  - 10000000-0000-4000-8000-000000000001
+  - 10000000-0000-4000-8000-000000000002
+group-by: [ip]
+timespan: 1m
+aliases:
+  ip:
+    failed_login: source.ip
+    login_success: destination.ip`),
+  );
+  assert.deepEqual(set.errors, []);
+  const success = event({
+    ts: at(5),
+    action: "ssh_login",
+    outcome: "success",
+    destination: { ip: "203.0.113.9" },
+  });
+  const { alerts } = runAll(set, [fail(0), success]);
+  assert.equal(alerts.length, 1);
+  assert.deepEqual(alerts[0].group, { ip: "203.0.113.9" });
+  // A rule the alias does not name is still an error, with its name.
+  const missing = rulesFrom(
+    BASE + "---\n" + SUCCESS + "---\n" + corr(`type: temporal
+rules: [10000000-0000-4000-8000-000000000001, login_success]
+group-by: [ip]
+timespan: 1m
+aliases:
+  ip:
+    login_success: destination.ip`),
+  );
+  assert.equal(missing.correlations.length, 0);
+  assert.match(
+    missing.errors[0].reason,
+    /alias ip has no field for rule '10000000-0000-4000-8000-000000000001' \(nor for 'failed_login'/,
+  );
+});
+
 Deno.test("chaining: a correlation can feed another correlation", () => {
   const chain = BASE + "---\n" + SUCCESS + "---\n" + EVENT_COUNT + "---\n" +
     `title: Brute Force Then Success
