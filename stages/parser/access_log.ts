@@ -15,14 +15,16 @@ import {
   setStatus,
   setUrl,
   setUser,
+  toInt,
 } from "./_event.ts";
+import { canonicalIp } from "./ip.ts";
 import { LOGIN_PATH } from "./_classify.ts";
 import { severityFromText } from "./severity.ts";
 import { parseClfAt, parseCtimeAt, parseIsoAt } from "./time.ts";
 
 const ACCESS =
   /^(\S+) (\S+) (\S+) \[([^\]]+)\] "((?:[^"\\]|\\.)*)" (\d{3}|-) (\d+|-)(?: "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)")?(.*)$/;
-const CLIENT_ADDR = /^client:? ([^\]\s]+)$/;
+const CLIENT_ADDR = /^client:? (\S+)$/;
 const APACHE_AUTH =
   /^(?:AH\d+: )?(?:user (\S+): authentication failure for "([^"]*)"|user (\S+) not found: (\S+))/;
 const ERROR_FAILURE =
@@ -103,22 +105,32 @@ export function parseApacheError(
   st.tsMs = ms;
   let i = close + 1;
   let level = "";
+  // 2.4 writes the client as ip:port (IPv6 unbracketed), 2.2 the bare ip;
+  // 2.4 is told by its fractional time, module:level or pid group.
+  let v24 = line.lastIndexOf(".", close) > 0;
   // Bracketed groups: level, then optional pid and client.
   while (line.charCodeAt(i) === 32 && line.charCodeAt(i + 1) === 91) {
-    const end = line.indexOf("]", i + 2);
+    let end = line.indexOf("]", i + 2);
     if (end < 0) break;
+    // "[client [2001:db8::1]:5678]": the group ends after the inner ']'.
+    if (line.charCodeAt(i + 9) === 91 && line.startsWith("client [", i + 2)) {
+      end = line.indexOf("]", end + 1);
+      if (end < 0) break;
+    }
     const group = line.slice(i + 2, end);
     if (level === "") {
       level = group;
+      if (group.indexOf(":") > 0) v24 = true;
       const s = severityFromText(group);
       if (s >= 0) st.sev = s;
       ev.fields["log.level"] = group;
     } else if (group.startsWith("pid ")) {
+      v24 = true;
       const colon = group.indexOf(":");
       setPid(ev, group.slice(4, colon < 0 ? group.length : colon));
     } else if (group.startsWith("client")) {
       const c = CLIENT_ADDR.exec(group);
-      if (c !== null) setClient(ev, c[1]);
+      if (c !== null) setClient(ev, c[1], v24);
       else ev.fields["client"] = group;
     } else break;
     i = end + 1;
@@ -144,8 +156,12 @@ export function parseApacheError(
   return null;
 }
 
-/** `1.2.3.4`, `1.2.3.4:5678`, `[2001:db8::1]:5678` or a bare IPv6. */
-function setClient(ev: Ev, addr: string): void {
+/**
+ * `1.2.3.4`, `1.2.3.4:5678`, `[2001:db8::1]:5678`, or an unbracketed IPv6:
+ * with its port in 2.4's `%s:%d` form (`2001:db8::1:5678`, split at the
+ * last ':' when what precedes is an address), bare in 2.2's.
+ */
+function setClient(ev: Ev, addr: string, withPort: boolean): void {
   const colon = addr.lastIndexOf(":");
   if (addr.charCodeAt(0) === 91) { // [v6]:port
     const close = addr.indexOf("]");
@@ -154,6 +170,12 @@ function setClient(ev: Ev, addr: string): void {
       setPort(ev, "source", addr.slice(close + 2));
     }
   } else if (colon > 0 && addr.indexOf(":") === colon) {
+    setIp(ev, "source", addr.slice(0, colon));
+    setPort(ev, "source", addr.slice(colon + 1));
+  } else if (
+    withPort && colon > 0 && toInt(addr.slice(colon + 1)) >= 0 &&
+    canonicalIp(addr.slice(0, colon)) !== null
+  ) {
     setIp(ev, "source", addr.slice(0, colon));
     setPort(ev, "source", addr.slice(colon + 1));
   } else setIp(ev, "source", addr);

@@ -534,6 +534,38 @@ const REVIEW_CASES: Case[] = [
     receivedAt: "2026-12-31T23:30:00.000Z",
     expect: { ts: "2026-01-10T00:30:00.000Z", ts_source: "event" },
   },
+  {
+    name:
+      "3: Apache 2.4 error log, unbracketed IPv6 client: the trailing :port is split off",
+    payload:
+      "[Wed Oct 11 14:32:52.123456 2026] [core:error] [pid 35708:tid 1] [client 2001:db8::1:5678] AH00124: Request exceeded the limit",
+    expect: {
+      format: "apache_error",
+      ts: "2026-10-11T14:32:52.123Z",
+      source: { ip: "2001:db8::1", port: 5678 },
+      process: { pid: 35708 },
+      fields: { message: "AH00124: Request exceeded the limit" },
+    },
+  },
+  {
+    name: "3: Apache 2.4 error log, bracketed IPv6 client with port",
+    payload:
+      "[Wed Oct 11 14:32:52.123456 2026] [core:error] [pid 35708:tid 1] [client [2001:db8::1]:5678] AH00124: Request exceeded the limit",
+    expect: {
+      source: { ip: "2001:db8::1", port: 5678 },
+      fields: { message: "AH00124: Request exceeded the limit" },
+    },
+  },
+  {
+    name: "3: Apache 2.2 error log, IPv6 client without a port stays whole",
+    payload:
+      "[Sun Dec 04 04:47:44 2005] [error] [client 2001:db8::1:5678] File does not exist: /var/www/x",
+    expect: {
+      source: { ip: "2001:db8::1:5678" },
+      fields: { message: "File does not exist: /var/www/x" },
+    },
+    absent: ["source.port"],
+  },
 ];
 
 for (const c of [...CASES, ...REVIEW_CASES]) {
