@@ -309,11 +309,16 @@ function readStructuredData(ev: Ev, line: string, i: number): number {
       let from = k;
       while (k < n) {
         const c = line.charCodeAt(k);
-        if (c === 92) { // backslash escapes " \ ]
-          value += line.slice(from, k);
-          from = k + 1;
-          k += 2;
-          continue;
+        if (c === 92) {
+          // Only \" \\ \] are escapes; any other backslash is data and
+          // MUST NOT be altered (RFC 5424 §6.3.3): C:\Windows stays so.
+          const e = line.charCodeAt(k + 1);
+          if (e === 34 || e === 92 || e === 93) {
+            value += line.slice(from, k);
+            from = k + 1;
+            k += 2;
+            continue;
+          }
         }
         if (c === 34) break;
         k++;

@@ -566,6 +566,20 @@ const REVIEW_CASES: Case[] = [
     },
     absent: ["source.port"],
   },
+  {
+    name:
+      '4: RFC 5424 SD-PARAM: only \\", \\\\ and \\] are escapes, other backslashes are kept',
+    payload:
+      '<13>1 2026-11-24T10:00:00Z host app - - [x@1 path="C:\\Windows\\temp" q="a\\"b" b="x\\\\y" br="[1\\]"] msg',
+    expect: {
+      fields: {
+        "sd.x@1.path": "C:\\Windows\\temp",
+        "sd.x@1.q": 'a"b',
+        "sd.x@1.b": "x\\y",
+        "sd.x@1.br": "[1]",
+      },
+    },
+  },
 ];
 
 for (const c of [...CASES, ...REVIEW_CASES]) {
