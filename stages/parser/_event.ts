@@ -18,6 +18,12 @@ export type Ev = EnrichedEvent;
 export interface ParseState {
   /** Event time read from the record, UTC ms (NaN: none yet). */
   tsMs: number;
+  /**
+   * Text of a time the record gave but that could not be trusted (an
+   * unknown zone, an impossible date), "" if none: noted when ts falls
+   * back to received_at.
+   */
+  tsUnread: string;
   /** Severity rank read from the source, or NO_SEVERITY. */
   sev: number;
   /** Minimum severity rank for what the event was classified as. */
@@ -39,6 +45,7 @@ export interface ParseState {
 export function newState(): ParseState {
   return {
     tsMs: NaN,
+    tsUnread: "",
     sev: NO_SEVERITY,
     floor: 0,
     refMs: NaN,
@@ -51,6 +58,7 @@ export function newState(): ParseState {
 /** Resets `st` for the next event. */
 export function resetState(st: ParseState, refMs: number): void {
   st.tsMs = NaN;
+  st.tsUnread = "";
   st.sev = NO_SEVERITY;
   st.floor = 0;
   st.refMs = refMs;

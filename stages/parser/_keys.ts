@@ -321,7 +321,10 @@ function applySlot(ev: Ev, st: ParseState, slot: number, v: string): boolean {
     }
     case TIME: {
       const ms = parseTimestamp(v, st.refMs);
-      if (ms !== ms) return false;
+      if (ms !== ms) {
+        st.tsUnread = v;
+        return false;
+      }
       st.tsMs = ms;
       return true;
     }

@@ -7,7 +7,10 @@
  * Markers the parser adds to `fields`: `parser.format_hint` (a hint it did
  * not know), `parser.invalid_utf8` (the text held U+FFFD),
  * `parser.ts_implausible` (an event time before 2000 or more than a day
- * after receipt, replaced by received_at) and `parser.truncated`
+ * after receipt, replaced by received_at), `parser.ts_unreadable` (the
+ * text of a time the record gave but that could not be trusted, such as an
+ * unknown zone or an impossible date, replaced by received_at) and
+ * `parser.truncated`
  * (comma-separated keys whose values were cut to 4096 characters,
  * FIELD_VALUE_MAX in _flatten.ts; the payload keeps them whole, so rules
  * can still reach the full value there).
@@ -57,6 +60,11 @@ const TS_AHEAD_MAX_MS = 86_400_000;
  * received_at (ts_source "received_at").
  */
 const TS_IMPLAUSIBLE_KEY = "parser.ts_implausible";
+/**
+ * Field holding the text of a time the record gave but that could not be
+ * trusted (unknown zone, impossible date): ts is received_at instead.
+ */
+const TS_UNREADABLE_KEY = "parser.ts_unreadable";
 
 /** Options of {@link createParser} / {@link parseRawEvent}. */
 export interface ParserOptions {
@@ -458,6 +466,7 @@ export function parseRawEvent(
     // No time, or one no real event has (a clock at 1970, a typo'd year):
     // the receipt time stands in, and the time read is kept for analysts.
     if (tsMs === tsMs) ev.fields[TS_IMPLAUSIBLE_KEY] = isoFromMs(tsMs);
+    else if (st.tsUnread !== "") ev.fields[TS_UNREADABLE_KEY] = st.tsUnread;
     ev.ts = isoFromMs(receivedMs);
     ev.ts_source = "received_at";
   }

@@ -187,7 +187,8 @@ export function digitsAt(s: string, i: number, n: number): number {
   let v = 0;
   for (let k = 0; k < n; k++) {
     const c = s.charCodeAt(i + k) - 48;
-    if (c < 0 || c > 9) return -1;
+    // Negated so that past the end (NaN) is not a digit either.
+    if (!(c >= 0 && c <= 9)) return -1;
     v = v * 10 + c;
   }
   return v;
@@ -224,41 +225,127 @@ function fractionAt(s: string, i: number): number {
   return Math.floor(ms);
 }
 
+/** True when the last scan read a zone (see {@link zoneAt}). */
+let zoneRead = false;
+
 /**
- * Reads a zone at `s[i]`: `Z`, `±HH:MM`, `±HHMM`, `±HH`, or ` UTC`/` GMT`.
- * Returns the offset in minutes (east positive), 0 when absent, NaN when
- * malformed; sets {@link scanEnd}.
+ * Reads a zone at `s[i]`: `Z`, `±HH:MM`, `±HHMM`, `±HH`, or ` UTC`/` GMT`
+ * (with an offset after it: ` GMT+01:00`). Returns the offset in minutes
+ * (east positive), 0 when absent, NaN when malformed; sets {@link scanEnd},
+ * and {@link zoneRead} when a zone was there.
  */
 function zoneAt(s: string, i: number): number {
   const c = s.charCodeAt(i);
   if (c === 90 || c === 122) { // Z
     scanEnd = i + 1;
+    zoneRead = true;
     return 0;
   }
   if (c === 43 || c === 45) { // + -
-    const sign = c === 45 ? -1 : 1;
-    const h = digitsAt(s, i + 1, 2);
-    if (h < 0 || h > 18) return NaN;
-    let j = i + 3;
-    if (s.charCodeAt(j) === 58) j++;
-    const m = digitsAt(s, j, 2);
-    if (m >= 0) {
-      if (m > 59) return NaN;
-      scanEnd = j + 2;
-      return sign * (h * 60 + m);
-    }
-    scanEnd = i + 3;
-    return sign * h * 60;
+    zoneRead = true;
+    return offsetAt(s, i);
   }
   if (c === 32) {
     const z = s.substr(i + 1, 3);
     if (z === "UTC" || z === "GMT") {
+      zoneRead = true;
+      const o = s.charCodeAt(i + 4);
+      if (o === 43 || o === 45) return offsetAt(s, i + 4);
       scanEnd = i + 4;
       return 0;
     }
   }
   scanEnd = i;
   return 0;
+}
+
+/**
+ * A numeric offset at `s[i]` (the sign): `±HH:MM`, `±HHMM`, `±HH` or `±H`
+ * (as after GMT). Minutes east, NaN when malformed; sets {@link scanEnd}.
+ */
+function offsetAt(s: string, i: number): number {
+  const sign = s.charCodeAt(i) === 45 ? -1 : 1;
+  let h = digitsAt(s, i + 1, 2);
+  let j = i + 3;
+  if (h < 0) {
+    h = digitsAt(s, i + 1, 1);
+    j = i + 2;
+  }
+  if (h < 0 || h > 18) return NaN;
+  if (s.charCodeAt(j) === 58) j++;
+  const m = digitsAt(s, j, 2);
+  if (m >= 0) {
+    if (m > 59) return NaN;
+    scanEnd = j + 2;
+    return sign * (h * 60 + m);
+  }
+  if (s.charCodeAt(j - 1) === 58) return NaN; // "+01:" cut short
+  scanEnd = j;
+  return sign * h * 60;
+}
+
+/**
+ * Offsets (minutes east) of the zone names a time may end with: UTC and its
+ * aliases, and the North-American abbreviations devices write (RFC 2822's
+ * obsolete zones among them). Others (IST, BST, CST in China…) are
+ * ambiguous or rare: they make the time unreadable rather than UTC.
+ */
+const ZONE_NAMES = new Map<string, number>([
+  ["Z", 0],
+  ["UT", 0],
+  ["UTC", 0],
+  ["GMT", 0],
+  ["EST", -300],
+  ["EDT", -240],
+  ["CST", -360],
+  ["CDT", -300],
+  ["MST", -420],
+  ["MDT", -360],
+  ["PST", -480],
+  ["PDT", -420],
+]);
+
+/**
+ * Reads a zone written as a word at `s[i]`: a name of {@link ZONE_NAMES}
+ * (any case), or GMT/UTC/UT followed by an offset (`GMT+01:00`). Minutes
+ * east, NaN when unknown; sets {@link scanEnd}.
+ */
+export function zoneNameAt(s: string, i: number): number {
+  let j = i;
+  for (;;) {
+    const c = s.charCodeAt(j) | 32;
+    if (c < 97 || c > 122) break;
+    j++;
+  }
+  if (j === i || j - i > 5) return NaN;
+  const name = s.slice(i, j).toUpperCase();
+  const off = ZONE_NAMES.get(name);
+  if (off === undefined) return NaN;
+  scanEnd = j;
+  const o = s.charCodeAt(j);
+  if ((o === 43 || o === 45) && off === 0 && name !== "Z") {
+    return offsetAt(s, j);
+  }
+  return off;
+}
+
+/**
+ * The zone after a time that did not carry one inline, from `s[i]` to the
+ * end: spaces, then `±HH[:MM]` or a zone name ({@link zoneNameAt}), then
+ * nothing else. Minutes east; 0 when there is only space; NaN when the
+ * rest is not a zone this knows, so an unknown zone never reads as UTC.
+ */
+function trailingZone(s: string, i: number): number {
+  const n = s.length;
+  while (i < n && s.charCodeAt(i) === 32) i++;
+  if (i >= n) return 0;
+  const c = s.charCodeAt(i);
+  const off = c === 43 || c === 45 ? offsetAt(s, i) : zoneNameAt(s, i);
+  if (off !== off) return NaN;
+  for (let j = scanEnd; j < n; j++) {
+    if (s.charCodeAt(j) !== 32) return NaN;
+  }
+  return off;
 }
 
 /**
@@ -502,17 +589,23 @@ export function parseTimestamp(value: unknown, refMs: number): number {
 function parseTimeText(s: string, refMs: number): number {
   if (s.length < 6) return NaN;
   const c = s.charCodeAt(0);
+  zoneRead = false;
+  let ms: number;
   if (c >= 48 && c <= 57) {
     if (s.charCodeAt(4) === 45 || s.charCodeAt(4) === 47) {
-      return parseIsoAt(s, 0);
-    }
-    if (s.charCodeAt(2) === 47) return parseClfAt(s, 0);
-    if (allDigits(s)) return epochToMs(Number(s));
-    return parseRfc2822At(s, 0);
+      ms = parseIsoAt(s, 0);
+    } else if (s.charCodeAt(2) === 47) ms = parseClfAt(s, 0);
+    else if (allDigits(s)) return epochToMs(Number(s));
+    else ms = parseRfc2822At(s, 0);
+  } else if (c === 91) return parseClfAt(s, 1); // "[04/Dec/2005:…]"
+  else if (monthAt(s, 0) >= 0) ms = parseRfc3164At(s, 0, refMs);
+  else if (s.charCodeAt(3) === 44) ms = parseRfc2822At(s, 0);
+  else if (s.charCodeAt(3) === 32) ms = parseCtimeAt(s, 0);
+  else return NaN;
+  // A zone the form's scanner did not read (`Nov 24 2026 10:00:00 +0100`,
+  // `… PST`, RFC 2822's `EST`) is applied; an unknown one leaves no time.
+  if (ms === ms && !zoneRead && scanEnd < s.length) {
+    ms -= trailingZone(s, scanEnd) * 60000;
   }
-  if (c === 91) return parseClfAt(s, 1); // "[04/Dec/2005:…]"
-  if (monthAt(s, 0) >= 0) return parseRfc3164At(s, 0, refMs);
-  if (s.charCodeAt(3) === 44) return parseRfc2822At(s, 0);
-  if (s.charCodeAt(3) === 32) return parseCtimeAt(s, 0);
-  return NaN;
+  return ms;
 }

@@ -580,6 +580,55 @@ const REVIEW_CASES: Case[] = [
       },
     },
   },
+  {
+    name: "5: CEF rt with a numeric offset",
+    payload:
+      "CEF:0|Acme|NGFW|9.1|100|deny|5|rt=Nov 24 2026 10:00:00 +0100 src=203.0.113.9",
+    expect: { ts: "2026-11-24T09:00:00.000Z", ts_source: "event" },
+  },
+  {
+    name: "5: CEF rt in PST",
+    payload:
+      "CEF:0|Acme|NGFW|9.1|100|deny|5|rt=Nov 24 2026 02:00:00 PST src=203.0.113.9",
+    expect: { ts: "2026-11-24T10:00:00.000Z", ts_source: "event" },
+  },
+  {
+    name: "5: CEF rt in GMT+01:00",
+    payload:
+      "CEF:0|Acme|NGFW|9.1|100|deny|5|rt=Nov 24 2026 10:00:00 GMT+01:00 src=203.0.113.9",
+    expect: { ts: "2026-11-24T09:00:00.000Z", ts_source: "event" },
+  },
+  {
+    name: "5: CEF rt without a year, with a zone",
+    payload:
+      "CEF:0|Acme|NGFW|9.1|100|deny|5|rt=Nov 24 10:00:00.123 +0100 src=203.0.113.9",
+    expect: { ts: "2026-11-24T09:00:00.123Z", ts_source: "event" },
+  },
+  {
+    name: "5: LEEF devTime in IBM's documented MMM dd yyyy HH:mm:ss.SSS z",
+    payload:
+      "LEEF:1.0|V|P|1.0|41|src=10.0.1.8\tdevTime=Nov 24 2026 02:07:36.300 EST",
+    expect: { ts: "2026-11-24T07:07:36.300Z", ts_source: "event" },
+  },
+  {
+    name: "5: RFC 2822 obsolete zone (EDT) in a key=value time",
+    payload: 'timestamp="Tue, 24 Jun 2026 06:00:00 EDT" src=10.0.0.1',
+    expect: { ts: "2026-06-24T10:00:00.000Z", ts_source: "event" },
+  },
+  {
+    name:
+      "5: an unknown zone abbreviation is not read as UTC: received_at, flagged",
+    payload:
+      "CEF:0|Acme|NGFW|9.1|100|deny|5|rt=Nov 24 2026 10:00:00 IST src=203.0.113.9",
+    expect: {
+      ts: "2026-12-01T00:00:00.000Z",
+      ts_source: "received_at",
+      fields: {
+        rt: "Nov 24 2026 10:00:00 IST",
+        "parser.ts_unreadable": "Nov 24 2026 10:00:00 IST",
+      },
+    },
+  },
 ];
 
 for (const c of [...CASES, ...REVIEW_CASES]) {

@@ -73,6 +73,14 @@ Deno.test("parseTimestamp reads every listed form into UTC ms", () => {
     ["24 Nov 2026 10:00:00 GMT", want - 123],
     ["24/Nov/2026:11:00:00 +0100", want - 123],
     ["Tue Nov 24 10:00:00 2026", want - 123],
+    ["Nov 24 2026 11:00:00.123 +0100", want],
+    ["Nov 24 2026 05:00:00.123 EST", want],
+    ["Nov 24 2026 02:00:00.123 pst", want],
+    ["Nov 24 2026 11:00:00.123 GMT+01:00", want],
+    ["Nov 24 2026 08:00:00.123 UTC-2", want],
+    ["Nov 24 11:00:00.123 +01:00", want],
+    ["Tue, 24 Nov 2026 04:00:00 CST", want - 123],
+    ["2026-11-24 05:00:00.123 EST", want],
     [want / 1000, want],
     [want, want],
     [want * 1000, want],
@@ -83,6 +91,11 @@ Deno.test("parseTimestamp reads every listed form into UTC ms", () => {
     assert.equal(parseTimestamp(input, ref), ms, String(input));
   }
   assert.ok(Number.isNaN(parseTimestamp("yesterday", ref)));
+  // Unknown or malformed zones leave no time rather than UTC.
+  for (const bad of ["IST", "CEST", "+25", "+01:", "PST junk", "GMT+xx"]) {
+    const t = `Nov 24 2026 10:00:00 ${bad}`;
+    assert.ok(Number.isNaN(parseTimestamp(t, ref)), t);
+  }
   assert.ok(Number.isNaN(parseTimestamp("2026-13-01T00:00:00Z", ref)));
   assert.ok(Number.isNaN(parseTimestamp(-5, ref)));
 });
