@@ -92,14 +92,18 @@ function parseExtension(
   let labels = false;
   while (eq > 0) {
     const key = text.slice(keyStart, eq);
-    const next = nextEquals(text, eq + 1);
-    let valueEnd: number;
-    if (next < 0) {
-      valueEnd = n;
-    } else {
+    // The value runs to the next " key=". Many devices leave '=' inside a
+    // value unescaped (request=https://x/a?b=c): an '=' with no space
+    // before it since this value began, or after a token that is no key,
+    // is part of the value.
+    let next = nextEquals(text, eq + 1);
+    let valueEnd = n;
+    while (next > 0) {
       valueEnd = text.lastIndexOf(" ", next);
-      if (valueEnd <= eq) valueEnd = eq + 1; // "k= j=": empty value
+      if (valueEnd > eq && isExtensionKey(text, valueEnd + 1, next)) break;
+      next = nextEquals(text, next + 1);
     }
+    if (next < 0) valueEnd = n;
     let value = text.slice(eq + 1, valueEnd);
     if (value.charCodeAt(value.length - 1) === 32) value = value.trimEnd();
     value = unescapeValue(value);
@@ -114,6 +118,22 @@ function parseExtension(
     eq = next;
   }
   if (labels) applyLabels(ev);
+}
+
+/**
+ * True when `text[from, to)` can be a CEF extension key: letters, digits,
+ * `_`, `.`, `-` (ArcSight's `ad.` keys, vendors' own), not empty.
+ */
+function isExtensionKey(text: string, from: number, to: number): boolean {
+  if (from >= to) return false;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (
+      !((c >= 97 && c <= 122) || (c >= 65 && c <= 90) ||
+        (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 45)
+    ) return false;
+  }
+  return true;
 }
 
 /** Index of the next unescaped '=' at or after `i`, or -1. */

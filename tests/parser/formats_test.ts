@@ -629,6 +629,23 @@ const REVIEW_CASES: Case[] = [
       },
     },
   },
+  {
+    name: "6: CEF value with an unescaped '=' (a URL query) is kept whole",
+    payload:
+      "CEF:0|Acme|WAF|1.0|200|request|3|src=1.2.3.4 request=https://x.example/a?b=c requestMethod=POST msg=k=v and more cs1=x",
+    expect: {
+      source: { ip: "1.2.3.4" },
+      url: {
+        original: "https://x.example/a?b=c",
+        domain: "x.example",
+        path: "/a",
+        query: "b=c",
+      },
+      http: { request: { method: "POST" } },
+      fields: { msg: "k=v and more", cs1: "x" },
+    },
+    absent: ["fields.ttps://x.example/a?b", "fields.k"],
+  },
 ];
 
 for (const c of [...CASES, ...REVIEW_CASES]) {
