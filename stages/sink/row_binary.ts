@@ -724,7 +724,64 @@ export function payloadText(p: unknown, line: string): string | undefined {
   const text = JSON.stringify(p);
   // Usually the payload is the line's last member: compare there first
   // instead of searching the whole line.
-  return line.endsWith(text, line.length - 1) || line.includes(text)
-    ? text
-    : undefined;
+  if (!line.endsWith(text, line.length - 1) && !line.includes(text)) {
+    return undefined;
+  }
+  // JSON.stringify writes `\u` only for control characters and lone
+  // surrogates; the latter are stored as U+FFFD, as on the JSON path.
+  return text.indexOf("\\u") < 0 ? text : wellFormedJsonText(text);
+}
+
+/** The value of 4 hex digits at `at`, or -1. */
+function hex4(s: string, at: number): number {
+  let v = 0;
+  for (let i = at; i < at + 4; i++) {
+    const c = s.charCodeAt(i);
+    const d = c < 128 ? HEX[c] : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+/**
+ * JSON text with every escaped lone surrogate (`\ud800` without its low
+ * half, or a `\udc00` without its high half) replaced by U+FFFD, the
+ * character TextEncoder writes for a lone surrogate on the RowBinary path.
+ * Such escapes are valid JSON but not Unicode text: ClickHouse refuses them
+ * in some columns (CANNOT_PARSE_ESCAPE_SEQUENCE) and stores them as invalid
+ * UTF-8 in others. Escaped pairs and escaped backslashes (`\\ud800`) are
+ * kept. Returns `text` itself when there is nothing to replace.
+ */
+export function wellFormedJsonText(text: string): string {
+  let out = "";
+  let from = 0;
+  // Every backslash in JSON text starts an escape (there are none outside
+  // strings), so escapes are found by hopping from one to the next.
+  let i = text.indexOf("\\");
+  while (i >= 0) {
+    if (text.charCodeAt(i + 1) !== 117) { // not \u
+      i = text.indexOf("\\", i + 2);
+      continue;
+    }
+    const unit = hex4(text, i + 2);
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      if (
+        text.charCodeAt(i + 6) === 92 && text.charCodeAt(i + 7) === 117
+      ) {
+        const low = hex4(text, i + 8);
+        if (low >= 0xdc00 && low <= 0xdfff) { // a pair: kept
+          i = text.indexOf("\\", i + 12);
+          continue;
+        }
+      }
+    } else if (unit < 0xdc00 || unit > 0xdfff) { // not a surrogate
+      i = text.indexOf("\\", i + 6);
+      continue;
+    }
+    out += text.slice(from, i) + "\uFFFD";
+    from = i + 6;
+    i = text.indexOf("\\", from);
+  }
+  return from === 0 ? text : out + text.slice(from);
 }

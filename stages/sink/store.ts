@@ -13,6 +13,7 @@ import {
   type ColumnType,
   compileTable,
   type RecordEncoder,
+  wellFormedJsonText,
 } from "./row_binary.ts";
 import {
   DEFAULT_DATABASE,
@@ -75,22 +76,31 @@ export class StoreError extends Error {
 // ClickHouse error codes that mean "this data cannot be stored as is".
 const DATA_ERROR_CODES = new Set([
   6, // CANNOT_PARSE_TEXT
+  25, // CANNOT_PARSE_ESCAPE_SEQUENCE (e.g. a lone surrogate escape in JSON)
   26, // CANNOT_PARSE_QUOTED_STRING
   27, // CANNOT_PARSE_INPUT_ASSERTION_FAILED
+  33, // CANNOT_READ_ALL_DATA
   38, // CANNOT_PARSE_DATE
   41, // CANNOT_PARSE_DATETIME
+  43, // ILLEGAL_TYPE_OF_ARGUMENT
   53, // TYPE_MISMATCH
   69, // ARGUMENT_OUT_OF_BOUND
   70, // CANNOT_CONVERT_TYPE
   72, // CANNOT_PARSE_NUMBER
   117, // INCORRECT_DATA
+  128, // TOO_LARGE_ARRAY_SIZE
+  130, // CANNOT_READ_ARRAY_FROM_TEXT
   131, // TOO_LARGE_STRING_SIZE
+  190, // SIZES_OF_ARRAYS_DONT_MATCH
+  306, // TOO_DEEP_RECURSION
   321, // VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE
   349, // CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN
   376, // CANNOT_PARSE_UUID
+  407, // DECIMAL_OVERFLOW
   441, // CANNOT_PARSE_DOMAIN_VALUE_FROM_STRING
   467, // CANNOT_PARSE_BOOL
   469, // VIOLATED_CONSTRAINT
+  632, // UNEXPECTED_DATA_AFTER_PARSED_VALUE (e.g. an IPv6 zone, fe80::1%eth0)
   675, // CANNOT_PARSE_IPV4
   676, // CANNOT_PARSE_IPV6
   691, // UNKNOWN_ELEMENT_OF_ENUM
@@ -100,6 +110,7 @@ const DATA_ERROR_CODES = new Set([
 const FATAL_CODES = new Set([
   60, // UNKNOWN_TABLE
   81, // UNKNOWN_DATABASE
+  164, // READONLY (the user may not write)
   192, // UNKNOWN_USER
   193, // WRONG_PASSWORD
   194, // REQUIRED_PASSWORD
@@ -107,14 +118,60 @@ const FATAL_CODES = new Set([
   516, // AUTHENTICATION_FAILED
 ]);
 
+// Codes of a server that is up but cannot take the insert now (overload,
+// resources, replication, its own I/O): the same rows succeed later.
+const TRANSIENT_CODES = new Set([
+  23, // CANNOT_READ_FROM_ISTREAM
+  24, // CANNOT_WRITE_TO_OSTREAM
+  74, // CANNOT_READ_FROM_FILE_DESCRIPTOR
+  75, // CANNOT_WRITE_TO_FILE_DESCRIPTOR
+  76, // CANNOT_OPEN_FILE (chDB: the spool file)
+  107, // FILE_DOESNT_EXIST (chDB: the spool file)
+  159, // TIMEOUT_EXCEEDED
+  160, // TOO_SLOW
+  202, // TOO_MANY_SIMULTANEOUS_QUERIES
+  203, // NO_FREE_CONNECTION
+  209, // SOCKET_TIMEOUT
+  210, // NETWORK_ERROR
+  225, // NO_ZOOKEEPER
+  236, // ABORTED
+  241, // MEMORY_LIMIT_EXCEEDED
+  242, // TABLE_IS_READ_ONLY (a replica without its coordinator)
+  243, // NOT_ENOUGH_SPACE
+  252, // TOO_MANY_PARTS
+  285, // TOO_FEW_LIVE_REPLICAS
+  319, // UNKNOWN_STATUS_OF_INSERT
+  394, // QUERY_WAS_CANCELLED
+  425, // SYSTEM_ERROR
+  439, // CANNOT_SCHEDULE_TASK
+  473, // DEADLOCK_AVOIDED
+  735, // QUERY_WAS_CANCELLED_BY_CLIENT
+  999, // KEEPER_EXCEPTION
+  1000, // POCO_EXCEPTION
+]);
+
 const CODE_RE = /Code: (\d+)\. /;
 
-/** Classifies a ClickHouse error code. */
+/**
+ * Classifies a ClickHouse error code.
+ *
+ * No code means no answer from the database (connection refused or reset,
+ * timeout, a proxy's 5xx): an outage, retried with back-off. A code means
+ * the database answered and refused this insert: unless the code is a known
+ * overload/resource condition (retried) or a configuration error (fatal),
+ * the refusal is about the data. It is then never retried as is: the writer
+ * bisects the batch, stores what it can and dead-letters the rows still
+ * refused alone, so no value can stop the sink or be redelivered forever.
+ * (Should a refusal not about the data slip through as "rejected", the
+ * halves retried by bisecting succeed; and a database that refuses the
+ * sink's own dead letters ends the run, unacknowledged.)
+ */
 export function classifyCode(code: number | undefined): FailureKind {
   if (code === undefined) return "transient";
   if (DATA_ERROR_CODES.has(code)) return "rejected";
   if (FATAL_CODES.has(code)) return "fatal";
-  return "transient";
+  if (TRANSIENT_CODES.has(code)) return "transient";
+  return "rejected";
 }
 
 /** Wraps anything thrown by a store client into a {@link StoreError}. */
@@ -181,8 +238,14 @@ export const INSERT_SETTINGS: Record<string, string | number> = {
   optimize_on_insert: 0,
 };
 
-/** The JSONEachRow row for a record: its line, plus the columns the sink sets. */
+/**
+ * The JSONEachRow row for a record: its line, plus the columns the sink
+ * sets. An escaped lone surrogate (`"\ud800"`, valid JSON that ClickHouse
+ * refuses in some columns and stores as invalid UTF-8 in others) becomes
+ * U+FFFD, as the RowBinary path stores it (see {@link wellFormedJsonText}).
+ */
 export function rowFor(record: AnyRecord, line: string): string {
+  if (line.indexOf("\\u") >= 0) line = wellFormedJsonText(line);
   if (
     (record.record === "enriched_event" || record.record === "raw_event") &&
     typeof record.payload === "object"
