@@ -8,6 +8,7 @@ import type { Ev, ParseState } from "./_event.ts";
 import { classifyByEntities } from "./_classify.ts";
 import { applyKey } from "./_keys.ts";
 import { severityFromCef } from "./severity.ts";
+import { parseTimestamp } from "./time.ts";
 
 const HEADER_NAMES = [
   "cef.version",
@@ -90,6 +91,8 @@ function parseExtension(
   while (keyStart < n && text.charCodeAt(keyStart) === 32) keyStart++;
   let eq = nextEquals(text, keyStart);
   let labels = false;
+  let startText = "";
+  let endText = "";
   while (eq > 0) {
     const key = text.slice(keyStart, eq);
     // The value runs to the next " key=". Many devices leave '=' inside a
@@ -108,6 +111,8 @@ function parseExtension(
     if (value.charCodeAt(value.length - 1) === 32) value = value.trimEnd();
     value = unescapeValue(value);
     if (key.endsWith("Label")) labels = true;
+    else if (key === "start" || key === "startTime") startText = value;
+    else if (key === "end" || key === "endTime") endText = value;
     // The CEF spec counts `in` as source→destination bytes (so does Elastic);
     // FortiGate writes its sentbyte as `out` and rcvdbyte as `in`.
     if (sentIsOut && (key === "in" || key === "out")) {
@@ -118,6 +123,23 @@ function parseExtension(
     eq = next;
   }
   if (labels) applyLabels(ev);
+  // No rt: the activity's start (else its end) is the event time.
+  if (st.tsMs !== st.tsMs && (startText !== "" || endText !== "")) {
+    activityTime(st, startText, endText);
+  }
+}
+
+/** Sets the event time from CEF `start`, else `end` (both stay in fields). */
+function activityTime(st: ParseState, start: string, end: string): void {
+  for (const t of [start, end]) {
+    if (t === "") continue;
+    const ms = parseTimestamp(t, st.refMs);
+    if (ms === ms) {
+      st.tsMs = ms;
+      return;
+    }
+    st.tsUnread = t;
+  }
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Ev, ParseState } from "./_event.ts";
 import { classifyByEntities } from "./_classify.ts";
 import { applyKey } from "./_keys.ts";
 import { severityFromCef } from "./severity.ts";
+import { parseTimestamp, parseWithPattern, plausibleMs } from "./time.ts";
 
 const HEADER_NAMES = [
   "leef.version",
@@ -61,6 +62,7 @@ export function parseLeefBody(
     }
   }
   let devTime = "";
+  let devTimeFormat = "";
   while (i < text.length) {
     let end = text.indexOf(delim, i);
     if (end < 0) end = text.length;
@@ -75,11 +77,39 @@ export function parseLeefBody(
         if (s >= 0) st.sev = s;
         ev.fields.sev = value;
       } else if (key === "devTime") devTime = value;
-      else applyKey(ev, st, key, value);
+      else {
+        if (key === "devTimeFormat") devTimeFormat = value;
+        applyKey(ev, st, key, value);
+      }
     }
     i = end + delim.length;
   }
-  if (devTime !== "") applyKey(ev, st, "devtime", devTime);
+  if (devTime !== "") readDevTime(ev, st, devTime, devTimeFormat);
   classifyByEntities(ev, st, `${eventId} ${ev.fields.cat ?? ""}`);
   return null;
+}
+
+/**
+ * Sets the event time from `devTime`, read with the record's
+ * `devTimeFormat` (a Java SimpleDateFormat) when it has one, else in any
+ * common form (IBM's default `MMM dd yyyy HH:mm:ss`, epoch ms). Unreadable,
+ * it stays in fields under its own name, and ts falls back to receipt.
+ */
+function readDevTime(
+  ev: Ev,
+  st: ParseState,
+  devTime: string,
+  format: string,
+): void {
+  let ms = NaN;
+  if (format !== "") {
+    ms = parseWithPattern(devTime, format, st.refMs);
+    if (!plausibleMs(ms)) ms = NaN;
+  }
+  if (ms !== ms) ms = parseTimestamp(devTime, st.refMs);
+  if (ms === ms) st.tsMs = ms;
+  else {
+    ev.fields.devTime = devTime;
+    st.tsUnread = devTime;
+  }
 }

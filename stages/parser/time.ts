@@ -422,8 +422,24 @@ export function parseRfc3164At(s: string, i: number, refMs: number): number {
     if (off !== off) return NaN;
     return Date.UTC(year, mo, d, h, mi, se, frac) - off * 60000;
   }
+  return yearlessMs(mo, d, h, mi, se, frac, refMs);
+}
+
+/**
+ * UTC ms of a time written without its year: the year that puts it closest
+ * before `refMs` (receipt), at most a week ahead of it.
+ */
+function yearlessMs(
+  mo: number,
+  d: number,
+  h: number,
+  mi: number,
+  se: number,
+  frac: number,
+  refMs: number,
+): number {
   const ref = refMs === refMs ? refMs : Date.now();
-  year = utcYear(ref);
+  const year = utcYear(ref);
   let ms = Date.UTC(year, mo, d, h, mi, se, frac);
   // More than a week in the future of the receipt time: it was last year.
   if (ms > ref + ROLLOVER_AHEAD_MS) {
@@ -608,4 +624,198 @@ function parseTimeText(s: string, refMs: number): number {
     ms -= trailingZone(s, scanEnd) * 60000;
   }
   return ms;
+}
+
+// Java SimpleDateFormat patterns (LEEF devTimeFormat), compiled once each.
+const P_LITERAL = 0,
+  P_YEAR = 1,
+  P_MONTH = 2,
+  P_MONTH_NAME = 3,
+  P_DAY = 4,
+  P_HOUR = 5,
+  P_HOUR12 = 6,
+  P_MINUTE = 7,
+  P_SECOND = 8,
+  P_FRACTION = 9,
+  P_AMPM = 10,
+  P_ZONE = 11,
+  P_DAY_NAME = 12;
+
+/** One step of a compiled pattern: a field and its letter count, or a literal. */
+interface PatternStep {
+  kind: number;
+  count: number;
+  literal: string;
+}
+
+const PATTERN_LETTERS: Record<string, number> = {
+  y: P_YEAR,
+  M: P_MONTH,
+  d: P_DAY,
+  H: P_HOUR,
+  h: P_HOUR12,
+  m: P_MINUTE,
+  s: P_SECOND,
+  S: P_FRACTION,
+  a: P_AMPM,
+  z: P_ZONE,
+  Z: P_ZONE,
+  X: P_ZONE,
+  E: P_DAY_NAME,
+};
+
+/** Compiled patterns by their text (null: a letter this does not read). */
+const patterns = new Map<string, PatternStep[] | null>();
+const PATTERNS_MAX = 256;
+
+function compilePattern(pattern: string): PatternStep[] | null {
+  const steps: PatternStep[] = [];
+  let i = 0;
+  const n = pattern.length;
+  while (i < n) {
+    const ch = pattern[i];
+    if (ch === "'") { // quoted literal; '' is a quote
+      const close = pattern.indexOf("'", i + 1);
+      if (close < 0) return null;
+      const lit = close === i + 1 ? "'" : pattern.slice(i + 1, close);
+      steps.push({ kind: P_LITERAL, count: 0, literal: lit });
+      i = close + 1;
+      continue;
+    }
+    const c = ch.charCodeAt(0) | 32;
+    if (c >= 97 && c <= 122) {
+      const kind = PATTERN_LETTERS[ch];
+      if (kind === undefined) return null;
+      let j = i + 1;
+      while (j < n && pattern[j] === ch) j++;
+      let k = kind;
+      if (k === P_MONTH && j - i >= 3) k = P_MONTH_NAME;
+      steps.push({ kind: k, count: j - i, literal: "" });
+      i = j;
+      continue;
+    }
+    steps.push({ kind: P_LITERAL, count: 0, literal: ch });
+    i++;
+  }
+  return steps;
+}
+
+/** Reads 1 to `max` digits at `s[i]`; -1 if none; sets {@link scanEnd}. */
+function digitsUpTo(s: string, i: number, max: number): number {
+  let v = 0;
+  let j = i;
+  while (j - i < max) {
+    const c = s.charCodeAt(j) - 48;
+    if (!(c >= 0 && c <= 9)) break;
+    v = v * 10 + c;
+    j++;
+  }
+  scanEnd = j;
+  return j === i ? -1 : v;
+}
+
+/**
+ * Reads `s` with a Java SimpleDateFormat `pattern` as devices write it in
+ * LEEF `devTimeFormat` (letters y M MMM d H h m s S a z Z X E; quoted
+ * literals). `S` is read as a decimal fraction. Without a year, the year is
+ * resolved against `refMs` as for RFC 3164; without a zone, UTC. Returns
+ * UTC ms, or NaN when the text does not fit the pattern, the date does not
+ * exist, or a zone is unknown.
+ */
+export function parseWithPattern(
+  s: string,
+  pattern: string,
+  refMs: number,
+): number {
+  let steps = patterns.get(pattern);
+  if (steps === undefined) {
+    steps = compilePattern(pattern);
+    if (patterns.size >= PATTERNS_MAX) patterns.clear();
+    patterns.set(pattern, steps);
+  }
+  if (steps === null) return NaN;
+  let y = -1, mo = 0, d = 1, h = 0, mi = 0, se = 0, frac = 0, off = 0;
+  let pm = -1;
+  let pos = 0;
+  for (const st of steps) {
+    let v = 0;
+    switch (st.kind) {
+      case P_LITERAL:
+        if (!s.startsWith(st.literal, pos)) return NaN;
+        pos += st.literal.length;
+        continue;
+      case P_MONTH_NAME:
+        mo = monthAt(s, pos);
+        if (mo < 0) return NaN;
+        pos += 3;
+        if (st.count > 3) { // full name: the rest of the word
+          while (((s.charCodeAt(pos) | 32) - 97) >>> 0 < 26) pos++;
+        }
+        continue;
+      case P_DAY_NAME:
+        while (((s.charCodeAt(pos) | 32) - 97) >>> 0 < 26) pos++;
+        continue;
+      case P_AMPM: {
+        const a = s.charCodeAt(pos) | 32;
+        if ((s.charCodeAt(pos + 1) | 32) !== 109 || (a !== 97 && a !== 112)) {
+          return NaN;
+        }
+        pm = a === 112 ? 1 : 0;
+        pos += 2;
+        continue;
+      }
+      case P_ZONE: {
+        const c = s.charCodeAt(pos);
+        off = c === 43 || c === 45 ? offsetAt(s, pos) : zoneNameAt(s, pos);
+        if (off !== off) return NaN;
+        pos = scanEnd;
+        continue;
+      }
+      case P_FRACTION: {
+        const start = pos;
+        v = digitsUpTo(s, pos, 9);
+        if (v < 0) return NaN;
+        pos = scanEnd;
+        frac = Math.floor(v / 10 ** (pos - start - 3));
+        continue;
+      }
+    }
+    v = digitsUpTo(s, pos, st.kind === P_YEAR && st.count !== 2 ? 4 : 2);
+    if (v < 0) return NaN;
+    pos = scanEnd;
+    switch (st.kind) {
+      case P_YEAR:
+        y = st.count === 2 ? 2000 + v : v;
+        break;
+      case P_MONTH:
+        mo = v - 1;
+        break;
+      case P_DAY:
+        d = v;
+        break;
+      case P_HOUR:
+        h = v;
+        break;
+      case P_HOUR12:
+        if (v < 1 || v > 12) return NaN;
+        h = v;
+        if (pm < 0) pm = 0;
+        break;
+      case P_MINUTE:
+        mi = v;
+        break;
+      case P_SECOND:
+        se = v;
+        break;
+    }
+  }
+  for (; pos < s.length; pos++) if (s.charCodeAt(pos) !== 32) return NaN;
+  if (pm >= 0) h = (h % 12) + pm * 12;
+  if (mo < 0 || mo > 11 || d < 1 || d > 31 || !validClock(h, mi, se)) {
+    return NaN;
+  }
+  const ms = y < 0
+    ? yearlessMs(mo, d, h, mi, se, frac, refMs)
+    : Date.UTC(y, mo, d, h, mi, se, frac);
+  return ms - off * 60000;
 }

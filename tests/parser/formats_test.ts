@@ -646,6 +646,47 @@ const REVIEW_CASES: Case[] = [
     },
     absent: ["fields.ttps://x.example/a?b", "fields.k"],
   },
+  {
+    name: "7: CEF without rt: start is the event time (start and end kept)",
+    payload:
+      "CEF:0|Acme|NGFW|9.1|100|conn|3|start=Nov 24 2026 10:00:00 end=Nov 24 2026 10:05:00 src=10.0.0.1",
+    expect: {
+      ts: "2026-11-24T10:00:00.000Z",
+      ts_source: "event",
+      fields: { start: "Nov 24 2026 10:00:00", end: "Nov 24 2026 10:05:00" },
+    },
+  },
+  {
+    name: "7: CEF without rt or start: end (epoch ms) is the event time",
+    payload: "CEF:0|Acme|NGFW|9.1|100|conn|3|end=1795514700000 src=10.0.0.1",
+    expect: { ts: "2026-11-24T10:05:00.000Z", ts_source: "event" },
+  },
+  {
+    name: "7: LEEF devTime read with its devTimeFormat",
+    payload:
+      "LEEF:1.0|V|P|1.0|41|src=10.0.1.8\tdevTimeFormat=dd/MM/yyyy HH:mm:ss\tdevTime=24/11/2026 10:00:00",
+    expect: {
+      ts: "2026-11-24T10:00:00.000Z",
+      ts_source: "event",
+      fields: { devTimeFormat: "dd/MM/yyyy HH:mm:ss" },
+    },
+  },
+  {
+    name: "7: LEEF devTimeFormat with month names, 12-hour clock and a zone",
+    payload:
+      "LEEF:2.0|V|P|1.0|41|^|devTimeFormat=EEE, d MMM yyyy hh:mm:ss.SSS a Z^devTime=Tue, 24 Nov 2026 05:00:00.250 PM +0100",
+    expect: { ts: "2026-11-24T16:00:00.250Z", ts_source: "event" },
+  },
+  {
+    name: "7: LEEF devTime that does not fit stays in fields as devTime",
+    payload:
+      "LEEF:1.0|V|P|1.0|41|src=10.0.1.8\tdevTimeFormat=yyyy-MM-dd\tdevTime=sometime",
+    expect: {
+      ts_source: "received_at",
+      fields: { devTime: "sometime", "parser.ts_unreadable": "sometime" },
+    },
+    absent: ["fields.devtime"],
+  },
 ];
 
 for (const c of [...CASES, ...REVIEW_CASES]) {
