@@ -71,7 +71,7 @@ function eventData(node: unknown, into: Map<string, string>): void {
   if (
     data !== undefined &&
     (Array.isArray(data) || obj(data)?.["#attributes"] !== undefined ||
-      obj(data)?.["@Name"] !== undefined)
+      obj(data)?.["@Name"] !== undefined || obj(data)?.Name !== undefined)
   ) {
     const list = Array.isArray(data) ? data : [data];
     for (const d of list) {

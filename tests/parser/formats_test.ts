@@ -687,6 +687,29 @@ const REVIEW_CASES: Case[] = [
     },
     absent: ["fields.devtime"],
   },
+  {
+    name:
+      "8: Windows EventData with a single Data object named by a plain Name",
+    payload: {
+      Event: {
+        System: {
+          Provider: { Name: "Microsoft-Windows-Security-Auditing" },
+          EventID: 4625,
+          TimeCreated: { SystemTime: "2026-11-24T10:00:00.000Z" },
+          Channel: "Security",
+          Computer: "DC01",
+        },
+        EventData: { Data: { Name: "TargetUserName", "#text": "bob" } },
+      },
+    },
+    expect: {
+      format: "windows_evtx",
+      action: "logon",
+      user: { name: "bob" },
+      fields: { TargetUserName: "bob" },
+    },
+    absent: ["fields.Data"],
+  },
 ];
 
 for (const c of [...CASES, ...REVIEW_CASES]) {
