@@ -135,7 +135,8 @@ logsources:
 # Sigma field name -> candidate event paths, first present wins. Names not
 # listed resolve to: our EnrichedEvent entity of that name, fields[name],
 # payload.name (ECS JSON), payload.Event.EventData.name,
-# payload.Event.System.name.
+# payload.Event.System.name. Listed names try their paths first, then those
+# same defaults (a flat JSON event's EventID is in fields and the payload).
 fieldmappings:
   # Windows / Sysmon names onto EVTX JSON, then onto our entities
   Image: [payload.Event.EventData.Image, payload.Event.EventData.NewProcessName, process.executable]

@@ -166,10 +166,15 @@ export function defaultCandidates(name: string): string[] {
  * `compileAccessor(defaultCandidates(name))`.
  */
 export function compileDefaultAccessor(name: string): Accessor | null {
+  const body = defaultBody(name);
+  return body === null ? null : generate(name, body);
+}
+
+/** The body of {@link compileDefaultAccessor}, null for dotted/entity names. */
+function defaultBody(name: string): string | null {
   if (name.includes(".") || ENRICHED_ROOTS.has(name)) return null;
   const k = q(name);
-  return generate(
-    name,
+  return (
     `const f = e.fields;
 if (f !== undefined && f !== null) {
   const x = f[${k}];
@@ -189,8 +194,44 @@ const sys = ev.System;
 if (sys !== undefined && sys !== null && typeof sys === "object") {
 ${unwrapCode("v", `sys[${k}]`)}  return v;
 }
-return undefined;`,
+return undefined;`
   );
+}
+
+/**
+ * The accessor of a mapped name: its mapped paths in order, then the
+ * default candidates ({@link mappedCandidates}). For an undotted name the
+ * defaults run as the one-pass body of {@link compileDefaultAccessor}
+ * (shared reads of payload and payload.Event), so a mapped field absent
+ * from the event costs little more than before.
+ */
+export function compileMappedAccessor(
+  mapped: string[],
+  name: string,
+): Accessor {
+  const tail = defaultBody(name);
+  if (tail === null) return compileAccessor(mappedCandidates(mapped, name));
+  const paths = mapped.filter((c) => c.split(".")[0] !== BLOCKED_ROOT);
+  let body = "";
+  paths.forEach((p, i) => {
+    body += `function c${i}(e) {\n${pathBody(splitPath(p))}\n}\n`;
+  });
+  body += `function d(e) {\n${tail}\n}\nlet v;\n`;
+  paths.forEach((_, i) => {
+    body += `v = c${i}(e);\nif (v !== undefined) return v;\n`;
+  });
+  body += "return d(e);";
+  return generate(name, body);
+}
+
+/**
+ * A mapped name's candidates: its mapping first, then the default ones, so
+ * a mapping adds places to look and never hides a key the event carries
+ * (`EventID` of a flat JSON Windows event is in `fields` and the payload,
+ * not under `payload.Event.System`). Duplicates are dropped.
+ */
+export function mappedCandidates(mapped: string[], name: string): string[] {
+  return [...new Set([...mapped, ...defaultCandidates(name)])];
 }
 
 /** Builds an accessor trying `candidates` in order (one generated function). */
@@ -239,7 +280,10 @@ export class FieldTable {
     s = this.names.length;
     this.names.push(name);
     this.accessors.push(
-      fast ?? compileAccessor(mapped ? [...mapped] : defaultCandidates(name)),
+      fast ??
+        (mapped
+          ? compileMappedAccessor(mapped, name)
+          : compileAccessor(defaultCandidates(name))),
     );
     this.#slots.set(name, s);
     return s;

@@ -854,3 +854,43 @@ console.log(JSON.stringify(out));
     [true, true, true, true, true, true, true],
   );
 });
+
+Deno.test("field mapping: a mapped name still reaches the event's own key (flat JSON Windows event)", () => {
+  // As the parser emits a flat JSON Sysmon event: EventID and Channel are
+  // copied to `fields`, the rest stays in the payload; none of it sits
+  // under payload.Event.System, where the built-in mapping looks first.
+  const flat = event({
+    fields: { EventID: "1", Channel: "Microsoft-Windows-Sysmon/Operational" },
+    payload: {
+      EventID: 1,
+      Channel: "Microsoft-Windows-Sysmon/Operational",
+      CommandLine: "whoami /all",
+      Computer: "h1",
+    },
+  });
+  const set = rulesFrom(ruleYaml(`sel:
+  Channel: Microsoft-Windows-Sysmon/Operational
+  EventID: 1
+  CommandLine|contains: whoami
+condition: sel`));
+  assert.deepEqual(set.errors, []);
+  assert.equal(matches(set, flat), true);
+  // A mapping tried first still wins over the default places.
+  const mapped = rulesFrom(
+    ruleYaml(`sel:\n  Foo: from_mapping\ncondition: sel`) +
+      `---\nfieldmappings:\n  Foo: [payload.bar]\n`,
+  );
+  assert.deepEqual(mapped.errors, []);
+  assert.equal(
+    matches(mapped, event({ payload: { bar: "from_mapping", Foo: "x" } })),
+    true,
+  );
+  assert.equal(
+    matches(mapped, event({ payload: { bar: "other", Foo: "from_mapping" } })),
+    false,
+  );
+  assert.equal(
+    matches(mapped, event({ payload: { Foo: "from_mapping" } })),
+    true,
+  );
+});
