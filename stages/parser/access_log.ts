@@ -38,9 +38,15 @@ export function parseAccessLog(
   st: ParseState,
   line: string,
 ): string | null {
-  const m = ACCESS.exec(line);
+  let m = ACCESS.exec(line);
+  let vhostEnd = -1;
   if (m === null) {
-    return "access log: line does not match the common/combined layout (truncated?)";
+    // vhost_combined (Debian/Ubuntu's stock format): "%v:%p " first.
+    vhostEnd = vhostPrefixEnd(line);
+    if (vhostEnd > 0) m = ACCESS.exec(line.slice(vhostEnd + 1));
+    if (m === null) {
+      return "access log: line does not match the common/combined layout (truncated?)";
+    }
   }
   const ms = parseClfAt(m[4], 0);
   if (ms !== ms) return `access log: unreadable time [${m[4]}]`;
@@ -48,7 +54,7 @@ export function parseAccessLog(
   setIp(ev, "source", m[1]);
   if (m[2] !== "-") ev.fields["http.ident"] = m[2];
   setUser(ev, m[3]);
-  const request = m[5];
+  const request = unescapeQuoted(m[5]);
   const sp1 = request.indexOf(" ");
   if (sp1 > 0) {
     setMethod(ev, request.slice(0, sp1));
@@ -61,11 +67,12 @@ export function parseAccessLog(
   setStatus(ev, m[6]);
   setResponseBytes(ev, m[7]);
   if (m[8] !== undefined && m[8] !== "-" && m[8] !== "") {
-    ((ev.http ??= {}).request ??= {}).referrer = m[8];
+    ((ev.http ??= {}).request ??= {}).referrer = unescapeQuoted(m[8]);
   }
   if (m[9] !== undefined && m[9] !== "-" && m[9] !== "") {
-    (ev.http ??= {}).user_agent = m[9];
+    (ev.http ??= {}).user_agent = unescapeQuoted(m[9]);
   }
+  if (vhostEnd > 0) setVhost(ev, line, vhostEnd);
   if (m[10] !== "") ev.fields["http.extra"] = m[10].trim();
   (ev.network ??= {}).protocol = "http";
   const status = ev.http?.response?.status_code;
@@ -83,6 +90,37 @@ export function parseAccessLog(
     if (outcome === "failure") st.floor = 1;
   } else classify(ev, "web", "http_request", outcome);
   return null;
+}
+
+const QUOTED_ESCAPE = /\\(["\\])/g;
+
+/**
+ * Undoes mod_log_config's `\"` and `\\` in a quoted field (`\xhh` and
+ * `\n`-style escapes of control bytes are left as written).
+ */
+function unescapeQuoted(v: string): string {
+  return v.indexOf("\\") < 0 ? v : v.replace(QUOTED_ESCAPE, "$1");
+}
+
+/** End of a leading `%v:%p` token (`www.example.com:443`) before " ", or -1. */
+function vhostPrefixEnd(line: string): number {
+  const sp = line.indexOf(" ");
+  const colon = line.lastIndexOf(":", sp);
+  if (sp < 0 || colon <= 0 || colon + 1 >= sp) return -1;
+  return toInt(line.slice(colon + 1, sp)) >= 0 ? sp : -1;
+}
+
+/** The virtual host served (`%v:%p`): destination address/domain and port. */
+function setVhost(ev: Ev, line: string, end: number): void {
+  const colon = line.lastIndexOf(":", end);
+  let host = line.slice(0, colon);
+  if (host.charCodeAt(0) === 91) host = host.slice(1, -1); // [v6]
+  setIp(ev, "destination", host);
+  setPort(ev, "destination", line.slice(colon + 1, end));
+  const u = ev.url;
+  if (u !== undefined && u.domain === undefined) {
+    u.domain = ev.destination?.domain ?? ev.destination?.ip ?? host;
+  }
 }
 
 /**

@@ -177,7 +177,24 @@ function sniff(s: string): number {
     if (colon >= 0 && colon < 6 && s.indexOf(" [") > 0) return ACCESS;
   }
   if (keyStartsAt(s, 0)) return KV;
+  if (isVhostAccess(s)) return ACCESS;
   return UNKNOWN;
+}
+
+/**
+ * A vhost_combined access line (`www.example.com:80 10.0.0.1 - - [`): a
+ * first token ending in `:port`, then a client and a bracketed time.
+ */
+function isVhostAccess(s: string): boolean {
+  const sp = s.indexOf(" ");
+  if (sp < 3) return false;
+  const colon = s.lastIndexOf(":", sp);
+  if (colon <= 0 || colon + 1 >= sp) return false;
+  for (let i = colon + 1; i < sp; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return s.indexOf(" [", sp) > 0;
 }
 
 function isHex(c: number): boolean {

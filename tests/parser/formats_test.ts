@@ -710,6 +710,40 @@ const REVIEW_CASES: Case[] = [
     },
     absent: ["fields.Data"],
   },
+  {
+    name: "9: access log: Apache's \\\" and \\\\ escapes are undone",
+    payload:
+      '198.51.100.7 - - [24/Nov/2026:10:00:00 +0000] "GET /a\\"b HTTP/1.1" 404 5 "-" "Mozilla \\"x\\" \\\\y \\x41"',
+    expect: {
+      url: { original: '/a"b' },
+      http: {
+        response: { status_code: 404 },
+        user_agent: 'Mozilla "x" \\y \\x41',
+      },
+    },
+  },
+  {
+    name: "9: Debian/Ubuntu vhost_combined access line",
+    payload:
+      'www.example.com:80 10.0.0.1 - - [24/Nov/2026:10:00:00 +0000] "GET /index.html HTTP/1.1" 200 612 "-" "curl/8.0"',
+    expect: {
+      format: "apache_access",
+      ts: "2026-11-24T10:00:00.000Z",
+      source: { ip: "10.0.0.1" },
+      destination: { domain: "www.example.com", port: 80 },
+      url: { original: "/index.html", domain: "www.example.com" },
+      http: { response: { status_code: 200, bytes: 612 } },
+    },
+  },
+  {
+    name: "9: vhost_combined with an IP virtual host",
+    payload:
+      '10.0.0.5:443 203.0.113.9 - - [24/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "curl/8.0"',
+    expect: {
+      source: { ip: "203.0.113.9" },
+      destination: { ip: "10.0.0.5", port: 443 },
+    },
+  },
 ];
 
 for (const c of [...CASES, ...REVIEW_CASES]) {
