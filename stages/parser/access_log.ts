@@ -23,7 +23,7 @@ import { severityFromText } from "./severity.ts";
 import { parseClfAt, parseCtimeAt, parseIsoAt } from "./time.ts";
 
 const ACCESS =
-  /^(\S+) (\S+) (\S+) \[([^\]]+)\] "((?:[^"\\]|\\.)*)" (\d{3}|-) (\d+|-)(?: "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)")?(.*)$/;
+  /^(\S+) (\S+) (\S+) \[([^\]]+)\] "((?:[^"\\]|\\.)*)" (\d{3}|-) (\S+)(?: "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)")?(.*)$/;
 const CLIENT_ADDR = /^client:? (\S+)$/;
 const APACHE_AUTH =
   /^(?:AH\d+: )?(?:user (\S+): authentication failure for "([^"]*)"|user (\S+) not found: (\S+))/;
@@ -66,6 +66,11 @@ export function parseAccessLog(
   }
   setStatus(ev, m[6]);
   setResponseBytes(ev, m[7]);
+  // A size that is no byte count (1e400, 99999999999999999999) is kept as
+  // written rather than read as a wrong number.
+  if (ev.http?.response?.bytes === undefined && m[7] !== "-") {
+    ev.fields["http.response.bytes"] = m[7];
+  }
   if (m[8] !== undefined && m[8] !== "-" && m[8] !== "") {
     ((ev.http ??= {}).request ??= {}).referrer = unescapeQuoted(m[8]);
   }

@@ -44,7 +44,13 @@ import type { IndicatorLookup } from "./lookup.ts";
 import type { GeoIpTable } from "./geoip.ts";
 import { SEVERITIES } from "./severity.ts";
 import { parseSyslog } from "./syslog.ts";
-import { canonicalIsoMs, isoFromMs, monthAt, parseIsoAt } from "./time.ts";
+import {
+  canonicalIsoMs,
+  impossibleDate,
+  isoFromMs,
+  monthAt,
+  parseIsoAt,
+} from "./time.ts";
 import { parseWindows, windowsSystem } from "./windows.ts";
 import { isZeek, parseZeek } from "./zeek.ts";
 
@@ -165,7 +171,9 @@ function sniff(s: string): number {
     const c4 = s.charCodeAt(4);
     if (c4 === 45) {
       const ms = parseIsoAt(s, 0); // parsed once; NaN when not a time
-      if (ms === ms) return SYSLOG; // ISO-stamped syslog
+      // ISO-stamped syslog (a well-formed time of a day that does not exist
+      // too: the line is read, its ts falls back to receipt).
+      if (ms === ms || impossibleDate) return SYSLOG;
     }
     if (c4 === 47 && s.charCodeAt(7) === 47) return NGINX_ERROR; // 2026/11/24 …
     if (s.indexOf(" [") > 0) return ACCESS;

@@ -15,7 +15,13 @@ import { parseCefBody } from "./cef.ts";
 import { parseLeefBody } from "./leef.ts";
 import { classifyProgramMessage } from "./programs.ts";
 import { severityFromSyslog } from "./severity.ts";
-import { parseIsoAt, parseRfc3164At, scanEnd } from "./time.ts";
+import {
+  impossibleDate,
+  monthAt,
+  parseIsoAt,
+  parseRfc3164At,
+  scanEnd,
+} from "./time.ts";
 
 const FACILITIES = [
   "kern",
@@ -113,14 +119,23 @@ function parse3164(
 ): string | null {
   let ms: number;
   const c = line.charCodeAt(start);
-  if (c >= 48 && c <= 57) ms = parseIsoAt(line, start);
+  const iso = c >= 48 && c <= 57;
+  if (iso) ms = parseIsoAt(line, start);
   else ms = parseRfc3164At(line, start, st.refMs);
-  if (ms !== ms) {
+  if (ms === ms) st.tsMs = ms;
+  else if (impossibleDate) {
+    // A well-formed time of a day that does not exist (Feb 30): the line is
+    // still read, its time noted, and ts falls back to receipt.
+    st.tsUnread = line.slice(start, scanEnd);
+  } else if (start > 0 && !iso && !(monthAt(line, start) >= 0)) {
+    // <PRI> then no TIMESTAMP at all: the rest is CONTENT, and the receipt
+    // time stands in (RFC 3164 4.3.2); ts_source says so.
+    return readTagAndMessage(ev, st, line, start);
+  } else {
     return `rfc3164: unreadable timestamp at column ${start + 1}: ${
       JSON.stringify(line.slice(start, start + 20))
     }`;
   }
-  st.tsMs = ms;
   let i = scanEnd;
   if (line.charCodeAt(i) !== 32) {
     return `rfc3164: expected a space after the timestamp at column ${i + 1}`;

@@ -197,6 +197,25 @@ export function digitsAt(s: string, i: number, n: number): number {
 /** End index of the last successful scan (shared scratch, single-threaded). */
 export let scanEnd = 0;
 
+/**
+ * Set when the last scan read a well-formed time whose date does not exist
+ * (Feb 30, Feb 29 of a common year): it returned NaN, with {@link scanEnd}
+ * past the time, so a caller can go on reading the line and say why.
+ */
+export let impossibleDate = false;
+
+/**
+ * True when day `d` (1–31) exists in month `mo` (0–11) of year `y`. Days up
+ * to 28 always do, so the common case is one compare.
+ */
+function dayExists(y: number, mo: number, d: number): boolean {
+  if (d <= 28) return true;
+  if (mo === 1) {
+    return d === 29 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  }
+  return d <= (mo === 3 || mo === 5 || mo === 8 || mo === 10 ? 30 : 31);
+}
+
 function validClock(h: number, mi: number, se: number): boolean {
   return h >= 0 && h < 24 && mi >= 0 && mi < 60 && se >= 0 && se <= 60;
 }
@@ -361,9 +380,11 @@ export function parseIsoAt(s: string, i: number): number {
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || s.charCodeAt(i + 7) !== sep) {
     return NaN;
   }
+  impossibleDate = false;
   const t = s.charCodeAt(i + 10);
   if (t !== 84 && t !== 32 && t !== 116) { // T, space, t
     scanEnd = i + 10;
+    if (!dayExists(y, mo - 1, d)) return noSuchDay();
     return Date.UTC(y, mo - 1, d);
   }
   const h = digitsAt(s, i + 11, 2);
@@ -380,7 +401,15 @@ export function parseIsoAt(s: string, i: number): number {
   const frac = fractionAt(s, j);
   const off = zoneAt(s, scanEnd);
   if (off !== off) return NaN;
+  // Date.UTC would roll 2026-02-30 over into March.
+  if (!dayExists(y, mo - 1, d)) return noSuchDay();
   return Date.UTC(y, mo - 1, d, h, mi, se, frac) - off * 60000;
+}
+
+/** NaN, noting that the time read was well-formed but its day does not exist. */
+function noSuchDay(): number {
+  impossibleDate = true;
+  return NaN;
 }
 
 /**
@@ -392,6 +421,7 @@ export function parseIsoAt(s: string, i: number): number {
  * {@link scanEnd}.
  */
 export function parseRfc3164At(s: string, i: number, refMs: number): number {
+  impossibleDate = false;
   const mo = monthAt(s, i);
   if (mo < 0 || s.charCodeAt(i + 3) !== 32) return NaN;
   let j = i + 4;
@@ -420,6 +450,7 @@ export function parseRfc3164At(s: string, i: number, refMs: number): number {
   if (year >= 0) {
     const off = zoneAt(s, scanEnd);
     if (off !== off) return NaN;
+    if (!dayExists(year, mo, d)) return noSuchDay();
     return Date.UTC(year, mo, d, h, mi, se, frac) - off * 60000;
   }
   return yearlessMs(mo, d, h, mi, se, frac, refMs);
@@ -450,6 +481,8 @@ function yearlessMs(
     const next = Date.UTC(year + 1, mo, d, h, mi, se, frac);
     if (next <= ref + ROLLOVER_AHEAD_MS) ms = next;
   }
+  // Feb 29 (or Feb 30) in a year without one: Date.UTC rolled it into March.
+  if (d > 28 && new Date(ms).getUTCDate() !== d) return noSuchDay();
   return ms;
 }
 
@@ -500,7 +533,7 @@ export function parseCtimeAt(s: string, i: number): number {
   ) return NaN;
   const frac = fractionAt(s, j + 9);
   const y = digitsAt(s, scanEnd + 1, 4);
-  if (y < 0) return NaN;
+  if (y < 0 || !dayExists(y, mo, d)) return NaN;
   scanEnd += 5;
   return Date.UTC(y, mo, d, h, mi, se, frac);
 }
@@ -519,7 +552,7 @@ export function parseClfAt(s: string, i: number): number {
   if (
     d < 1 || d > 31 || mo < 0 || y < 0 || h < 0 || mi < 0 || se < 0 ||
     s.charCodeAt(i + 2) !== 47 || s.charCodeAt(i + 6) !== 47 ||
-    !validClock(h, mi, se)
+    !validClock(h, mi, se) || !dayExists(y, mo, d)
   ) return NaN;
   const frac = fractionAt(s, i + 20);
   let off = 0;
@@ -549,7 +582,7 @@ export function parseRfc2822At(s: string, i: number): number {
   const se = digitsAt(s, j + 15, 2);
   if (
     d < 1 || d > 31 || mo < 0 || y < 0 || h < 0 || mi < 0 || se < 0 ||
-    !validClock(h, mi, se)
+    !validClock(h, mi, se) || !dayExists(y, mo, d)
   ) return NaN;
   let off = 0;
   scanEnd = j + 17;
@@ -814,6 +847,7 @@ export function parseWithPattern(
   if (mo < 0 || mo > 11 || d < 1 || d > 31 || !validClock(h, mi, se)) {
     return NaN;
   }
+  if (y >= 0 && !dayExists(y, mo, d)) return NaN;
   const ms = y < 0
     ? yearlessMs(mo, d, h, mi, se, frac, refMs)
     : Date.UTC(y, mo, d, h, mi, se, frac);

@@ -744,6 +744,80 @@ const REVIEW_CASES: Case[] = [
       destination: { ip: "10.0.0.5", port: 443 },
     },
   },
+  {
+    name:
+      "10: syslog <PRI> with no timestamp: the rest is CONTENT, received_at stands in",
+    payload: "<13>sshd[1]: Failed password for root from 1.2.3.4 port 22 ssh2",
+    expect: {
+      format: "rfc3164",
+      ts: "2026-12-01T00:00:00.000Z",
+      ts_source: "received_at",
+      action: "ssh_login",
+      outcome: "failure",
+      user: { name: "root" },
+      source: { ip: "1.2.3.4", port: 22 },
+      process: { name: "sshd", pid: 1 },
+    },
+    absent: ["host"],
+  },
+  {
+    name:
+      "11: RFC 3164 Feb 30 is no date: the line is read, ts falls back, flagged",
+    payload:
+      "<13>Feb 30 10:00:00 host sshd[1]: Failed password for root from 1.2.3.4 port 22 ssh2",
+    expect: {
+      ts: "2026-12-01T00:00:00.000Z",
+      ts_source: "received_at",
+      host: { name: "host" },
+      user: { name: "root" },
+      fields: { "parser.ts_unreadable": "Feb 30 10:00:00" },
+    },
+  },
+  {
+    name: "11: ISO 2026-02-30 is no date (not March 2)",
+    payload: "ts=2026-02-30T10:00:00Z src=1.2.3.4",
+    expect: {
+      ts_source: "received_at",
+      fields: { "parser.ts_unreadable": "2026-02-30T10:00:00Z" },
+    },
+  },
+  {
+    name: "11: ISO-stamped syslog on 2026-02-30 is read, ts falls back",
+    payload: "2026-02-30T10:00:00Z host app: x",
+    expect: {
+      ts_source: "received_at",
+      host: { name: "host" },
+      fields: { "parser.ts_unreadable": "2026-02-30T10:00:00Z" },
+    },
+  },
+  {
+    name:
+      "11: year-less Feb 29 received in a common year is no date (not March 1)",
+    payload: "<13>Feb 29 10:00:00 host app: x",
+    receivedAt: "2027-03-05T00:00:00.000Z",
+    expect: {
+      ts: "2027-03-05T00:00:00.000Z",
+      ts_source: "received_at",
+      fields: { "parser.ts_unreadable": "Feb 29 10:00:00" },
+    },
+  },
+  {
+    name:
+      "11: year-less Feb 29 received early in the next year is the leap day",
+    payload: "<13>Feb 29 10:00:00 host app: x",
+    receivedAt: "2029-01-02T00:00:00.000Z",
+    expect: { ts: "2028-02-29T10:00:00.000Z", ts_source: "event" },
+  },
+  {
+    name: "11: access log size 1e400 is no byte count: kept as written",
+    payload:
+      '198.51.100.7 - - [24/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1e400 "-" "curl/8.0"',
+    expect: {
+      http: { response: { status_code: 200 }, user_agent: "curl/8.0" },
+      fields: { "http.response.bytes": "1e400" },
+    },
+    absent: ["http.response.bytes", "fields.http.extra"],
+  },
 ];
 
 for (const c of [...CASES, ...REVIEW_CASES]) {

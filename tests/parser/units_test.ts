@@ -91,6 +91,22 @@ Deno.test("parseTimestamp reads every listed form into UTC ms", () => {
     assert.equal(parseTimestamp(input, ref), ms, String(input));
   }
   assert.ok(Number.isNaN(parseTimestamp("yesterday", ref)));
+  // Days that do not exist are no time (Date.UTC would roll them over).
+  for (
+    const bad of [
+      "2026-02-30T10:00:00Z",
+      "2026-02-29",
+      "2026-04-31 10:00:00",
+      "Feb 30 2026 10:00:00",
+      "30/Feb/2026:10:00:00 +0000",
+      "Mon Feb 30 10:00:00 2026",
+      "Mon, 31 Jun 2026 10:00:00 GMT",
+    ]
+  ) assert.ok(Number.isNaN(parseTimestamp(bad, ref)), bad);
+  assert.equal(
+    parseTimestamp("2028-02-29T10:00:00Z", ref),
+    Date.UTC(2028, 1, 29, 10),
+  );
   // Unknown or malformed zones leave no time rather than UTC.
   for (const bad of ["IST", "CEST", "+25", "+01:", "PST junk", "GMT+xx"]) {
     const t = `Nov 24 2026 10:00:00 ${bad}`;
