@@ -26,6 +26,21 @@
 --    deterministic for a given record, so a replayed row lands on the same key.
 --  * non_replicated_deduplication_window also drops a byte-identical retried
 --    insert block at once (and its materialized-view rows).
+--  * Retention counts from when a row was stored, never from the event's own
+--    time: every table expires a row `inserted_at` + N days (events,
+--    raw_events, dead_letters 30 days; alerts 90). ClickHouse applies a
+--    delete TTL to each part it writes, so a TTL on `ts` made rows older than
+--    the retention (replayed history, a sender's clock) or with a ts past
+--    2106-02-07 (where toDateTime wraps to 1970) vanish at insert while the
+--    sink counted them stored. Now any ts is kept for the full retention
+--    after it arrived; monthly partitions stay by event time for the
+--    dashboards' time filters. `inserted_at` is set by the database (the
+--    sink never sends it). The rollups keep the latest insert time of the
+--    rows they aggregate (SimpleAggregateFunction(max), DEFAULT now()), so a
+--    minute lives until the retention has passed since its last event.
+--    Expired rows are removed by background merges (eventually; OPTIMIZE
+--    TABLE … FINAL forces it). Stores created before this rule keep their
+--    old TTL: see docs/deploy.md, "Retention", for the ALTERs.
 --  * TTL lines carry a `-- ttl:NAME` marker: `sentinel-sink --events-ttl-days`
 --    etc. rewrite the number when they apply this file.
 
@@ -129,7 +144,7 @@ CREATE TABLE IF NOT EXISTS sentinel.events
 ENGINE = ReplacingMergeTree
 PARTITION BY toYYYYMM(ts)
 ORDER BY (tenant, category, ts, event_id)
-TTL toDateTime(ts) + toIntervalDay(30) -- ttl:events
+TTL toDateTime(inserted_at) + toIntervalDay(30) -- ttl:events
 SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000,
     min_bytes_for_wide_part = 268435456; -- insert-sized parts stay compact (one file)
 
@@ -168,7 +183,7 @@ PARTITION BY toYYYYMM(ts)
 -- The day (not the exact time) keeps range scans cheap while staying stable
 -- if a replayed correlation reports a slightly different last-event time.
 ORDER BY (tenant, toDate(ts), alert_id)
-TTL toDateTime(ts) + toIntervalDay(90) -- ttl:alerts
+TTL toDateTime(inserted_at) + toIntervalDay(90) -- ttl:alerts
 SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000;
 
 -- Dead letters from every stage (and the sink's own rejects).
@@ -192,7 +207,7 @@ CREATE TABLE IF NOT EXISTS sentinel.dead_letters
 ENGINE = ReplacingMergeTree
 PARTITION BY toYYYYMM(at)
 ORDER BY (stage, reason_code, dead_letter_id)
-TTL toDateTime(at) + toIntervalDay(30) -- ttl:dead_letters
+TTL toDateTime(inserted_at) + toIntervalDay(30) -- ttl:dead_letters
 SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000;
 
 -- Raw events, when a raw stream is sunk directly (archive before parsing).
@@ -215,7 +230,7 @@ CREATE TABLE IF NOT EXISTS sentinel.raw_events
 ENGINE = ReplacingMergeTree
 PARTITION BY toYYYYMM(received_at)
 ORDER BY (tenant, source_name, received_at, event_id)
-TTL toDateTime(received_at) + toIntervalDay(30) -- ttl:raw_events
+TTL toDateTime(inserted_at) + toIntervalDay(30) -- ttl:raw_events
 SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000,
     min_bytes_for_wide_part = 268435456;
 
@@ -232,12 +247,15 @@ CREATE TABLE IF NOT EXISTS sentinel.events_per_minute
     severity   Enum8('informational' = 1, 'low' = 2, 'medium' = 3, 'high' = 4, 'critical' = 5),
     events     AggregateFunction(uniq, UUID),
     sources    AggregateFunction(uniq, Nullable(IPv6)),
-    bytes_max  SimpleAggregateFunction(max, UInt64)
+    bytes_max  SimpleAggregateFunction(max, UInt64),
+    -- The latest insert of an aggregated row (the views leave it to the
+    -- default); the retention counts from it.
+    inserted_at SimpleAggregateFunction(max, DateTime('UTC')) DEFAULT now()
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMM(minute)
 ORDER BY (tenant, minute, category, action, outcome, severity)
-TTL minute + toIntervalDay(30) -- ttl:events
+TTL inserted_at + toIntervalDay(30) -- ttl:events
 ;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS sentinel.events_per_minute_mv
@@ -264,12 +282,15 @@ CREATE TABLE IF NOT EXISTS sentinel.alerts_per_minute
     rule_title LowCardinality(String),
     severity   Enum8('informational' = 1, 'low' = 2, 'medium' = 3, 'high' = 4, 'critical' = 5),
     alerts     AggregateFunction(uniq, FixedString(32)),
-    entities   AggregateFunction(uniq, String)
+    entities   AggregateFunction(uniq, String),
+    -- The latest insert of an aggregated row (the views leave it to the
+    -- default); the retention counts from it.
+    inserted_at SimpleAggregateFunction(max, DateTime('UTC')) DEFAULT now()
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMM(minute)
 ORDER BY (tenant, minute, kind, rule_id, severity, rule_title)
-TTL minute + toIntervalDay(90) -- ttl:alerts
+TTL inserted_at + toIntervalDay(90) -- ttl:alerts
 ;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS sentinel.alerts_per_minute_mv
@@ -291,12 +312,15 @@ CREATE TABLE IF NOT EXISTS sentinel.dead_letters_per_minute
     minute      DateTime('UTC'),
     stage       LowCardinality(String),
     reason_code LowCardinality(String),
-    dead_letters AggregateFunction(uniq, FixedString(32))
+    dead_letters AggregateFunction(uniq, FixedString(32)),
+    -- The latest insert of an aggregated row (the views leave it to the
+    -- default); the retention counts from it.
+    inserted_at SimpleAggregateFunction(max, DateTime('UTC')) DEFAULT now()
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMM(minute)
 ORDER BY (minute, stage, reason_code)
-TTL minute + toIntervalDay(30) -- ttl:dead_letters
+TTL inserted_at + toIntervalDay(30) -- ttl:dead_letters
 ;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS sentinel.dead_letters_per_minute_mv

@@ -245,6 +245,13 @@ export const INSERT_SETTINGS: Record<string, string | number> = {
  * U+FFFD, as the RowBinary path stores it (see {@link wellFormedJsonText}).
  */
 export function rowFor(record: AnyRecord, line: string): string {
+  // The retention counts from `inserted_at`, which only the database sets:
+  // a record that carries one (possible with --trust-input) does not pick
+  // its own expiry (in the past, it would vanish at insert).
+  if ((record as { inserted_at?: unknown }).inserted_at !== undefined) {
+    const { inserted_at: _, ...rest } = record as Record<string, unknown>;
+    line = JSON.stringify(rest);
+  }
   if (line.indexOf("\\u") >= 0) line = wellFormedJsonText(line);
   if (
     (record.record === "enriched_event" || record.record === "raw_event") &&
