@@ -51,9 +51,26 @@ function isoSecondPrefix(ms: number): string {
 const isoEvent = new SecondCache(isoSecondPrefix);
 const isoReceived = new SecondCache(isoSecondPrefix);
 
-/** RFC 3339 UTC with milliseconds, e.g. 2026-11-24T10:00:00.123Z. */
+/** 0000-01-01T00:00:00Z and 10000-01-01T00:00:00Z in epoch ms. */
+const RFC3339_FIRST_MS = -62167219200000;
+const RFC3339_END_MS = 253402300800000;
+
+/**
+ * True when `ms` has an RFC 3339 text: a four-digit year (0000 … 9999).
+ * Dates beyond (JavaScript reaches ±275760) print a six-digit signed year.
+ */
+export function rfc3339Representable(ms: number): boolean {
+  return ms >= RFC3339_FIRST_MS && ms < RFC3339_END_MS;
+}
+
+/**
+ * RFC 3339 UTC with milliseconds, e.g. 2026-11-24T10:00:00.123Z. A time
+ * with no RFC 3339 text (a replayed `+275760-…` timestamp) is replaced by
+ * now, so no record ever carries an invalid time; callers that want to
+ * say so check {@link rfc3339Representable} first.
+ */
 export function isoTime(ms: number): string {
-  const t = Math.floor(ms);
+  const t = Math.floor(rfc3339Representable(ms) ? ms : Date.now());
   return isoEvent.get(t) + MS3[((t % 1000) + 1000) % 1000] + "Z";
 }
 
@@ -63,7 +80,7 @@ export function isoTime(ms: number): string {
  * other.
  */
 export function isoTimeReceived(ms: number): string {
-  const t = Math.floor(ms);
+  const t = Math.floor(rfc3339Representable(ms) ? ms : Date.now());
   return isoReceived.get(t) + MS3[((t % 1000) + 1000) % 1000] + "Z";
 }
 

@@ -141,6 +141,29 @@ Deno.test("--replay keeps RawEvents unchanged and dead-letters broken JSON", asy
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("--replay of JSON logs whose @timestamp has no four-digit year still writes RFC 3339 received_at", async () => {
+  const dir = await Deno.makeTempDir();
+  const cases: [string, RegExp][] = [
+    ["+275760-09-13T00:00:00.000Z", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/],
+    ["-000001-01-01T00:00:00.000Z", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/],
+    ["9999-12-31T23:59:59.999Z", /^9999-12-31T23:59:59\.999Z$/],
+  ];
+  for (const [stamp, want] of cases) {
+    const file = `${dir}/one.ndjson`;
+    await Deno.writeTextFile(
+      file,
+      JSON.stringify({ "@timestamp": stamp, message: "m" }) + "\n",
+    );
+    const r = await gen(["--replay", file, "--dry-run"]);
+    assert.equal(r.code, 0, r.stderr);
+    const out = r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    assert.equal(out.length, 1, stamp);
+    assert.equal(validateRecord(out[0]), null, `${stamp}: ${r.stdout}`);
+    assert.match(out[0].received_at, want, stamp);
+  }
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("--target posts NDJSON batches per tenant; a refusing ingest gives exit 1", async () => {
   const received: { tenant: string; lines: string[] }[] = [];
   let refuse = false;
