@@ -170,10 +170,31 @@ export function compileDefaultAccessor(name: string): Accessor | null {
   return body === null ? null : generate(name, body);
 }
 
-/** The body of {@link compileDefaultAccessor}, null for dotted/entity names. */
-function defaultBody(name: string): string | null {
+/**
+ * The body of {@link compileDefaultAccessor}, null for dotted/entity names.
+ * `skip` holds candidate paths already tried (by a mapping): their reads
+ * are left out.
+ */
+function defaultBody(
+  name: string,
+  skip: ReadonlySet<string> = new Set(),
+): string | null {
   if (name.includes(".") || ENRICHED_ROOTS.has(name)) return null;
   const k = q(name);
+  const data = skip.has(`payload.Event.EventData.${name}`)
+    ? ""
+    : `const d = ev.EventData;
+if (d !== undefined && d !== null && typeof d === "object") {
+${unwrapCode("v", `d[${k}]`)}  if (v !== undefined) return v;
+}
+`;
+  const system = skip.has(`payload.Event.System.${name}`)
+    ? ""
+    : `const sys = ev.System;
+if (sys !== undefined && sys !== null && typeof sys === "object") {
+${unwrapCode("v", `sys[${k}]`)}  return v;
+}
+`;
   return (
     `const f = e.fields;
 if (f !== undefined && f !== null) {
@@ -184,17 +205,13 @@ const p = e.payload;
 if (p === null || typeof p !== "object") return undefined;
 let v;
 ${unwrapCode("v", `p[${k}]`)}if (v !== undefined) return v;
-const ev = p.Event;
+${
+      data || system
+        ? `const ev = p.Event;
 if (ev === undefined || ev === null || typeof ev !== "object") return undefined;
-const d = ev.EventData;
-if (d !== undefined && d !== null && typeof d === "object") {
-${unwrapCode("v", `d[${k}]`)}  if (v !== undefined) return v;
-}
-const sys = ev.System;
-if (sys !== undefined && sys !== null && typeof sys === "object") {
-${unwrapCode("v", `sys[${k}]`)}  return v;
-}
-return undefined;`
+${data}${system}`
+        : ""
+    }return undefined;`
   );
 }
 
@@ -209,7 +226,7 @@ export function compileMappedAccessor(
   mapped: string[],
   name: string,
 ): Accessor {
-  const tail = defaultBody(name);
+  const tail = defaultBody(name, new Set(mapped));
   if (tail === null) return compileAccessor(mappedCandidates(mapped, name));
   const paths = mapped.filter((c) => c.split(".")[0] !== BLOCKED_ROOT);
   let body = "";
