@@ -258,19 +258,21 @@ function slotOf(key: string): number {
 /**
  * Applies one extracted key/value. Known keys fill entities (and time,
  * severity, action); everything else is kept in `fields`. Values that fail
- * validation (a port of "abc") also stay in `fields`.
+ * validation (a port of "abc") also stay in `fields`, under `fieldKey`
+ * (the key as the record wrote it, when `key` is its normalized alias).
  */
 export function applyKey(
   ev: Ev,
   st: ParseState,
   key: string,
   value: string,
+  fieldKey: string = key,
 ): void {
   if (value === "") return;
   const slot = slotOf(key);
   if (slot === UNKNOWN_KEY || !applySlot(ev, st, slot, value)) {
-    ev.fields[key] = value;
-  } else if (alsoField(slot)) ev.fields[key] = value;
+    ev.fields[fieldKey] = value;
+  } else if (alsoField(slot)) ev.fields[fieldKey] = value;
 }
 
 /** True when `key` is a known entity key (callers may skip it in `fields`). */

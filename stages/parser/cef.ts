@@ -94,7 +94,7 @@ function parseExtension(
   let startText = "";
   let endText = "";
   while (eq > 0) {
-    const key = text.slice(keyStart, eq);
+    let key = text.slice(keyStart, eq);
     // The value runs to the next " key=". Many devices leave '=' inside a
     // value unescaped (request=https://x/a?b=c): an '=' with no space
     // before it since this value began, or after a token that is no key,
@@ -110,14 +110,18 @@ function parseExtension(
     let value = text.slice(eq + 1, valueEnd);
     if (value.charCodeAt(value.length - 1) === 32) value = value.trimEnd();
     value = unescapeValue(value);
+    // ArcSight long names ("full names") mean what their short keys mean.
+    const short = LONG_NAMES.get(key);
+    const fieldKey = key;
+    if (short !== undefined) key = short;
     if (key.endsWith("Label")) labels = true;
-    else if (key === "start" || key === "startTime") startText = value;
-    else if (key === "end" || key === "endTime") endText = value;
+    else if (key === "start") startText = value;
+    else if (key === "end") endText = value;
     // The CEF spec counts `in` as source→destination bytes (so does Elastic);
     // FortiGate writes its sentbyte as `out` and rcvdbyte as `in`.
     if (sentIsOut && (key === "in" || key === "out")) {
       applyKey(ev, st, key === "out" ? "sentbyte" : "rcvdbyte", value);
-    } else applyKey(ev, st, key, value);
+    } else applyKey(ev, st, key, value, fieldKey);
     if (next < 0) break;
     keyStart = valueEnd + 1;
     eq = next;
@@ -168,29 +172,49 @@ function nextEquals(text: string, i: number): number {
   }
 }
 
-const LABELLED = [
-  "cs1",
-  "cs2",
-  "cs3",
-  "cs4",
-  "cs5",
-  "cs6",
-  "cn1",
-  "cn2",
-  "cn3",
-  "cfp1",
-  "cfp2",
-  "flexString1",
-  "flexString2",
-];
+/**
+ * ArcSight's long key names → the short keys the parser reads, for every
+ * short key it maps onto an entity or the time. A value that fails
+ * validation stays in fields under the name the record used.
+ */
+const LONG_NAMES = new Map<string, string>([
+  ["deviceAction", "act"],
+  ["applicationProtocol", "app"],
+  ["destinationHostName", "dhost"],
+  ["destinationPort", "dpt"],
+  ["destinationAddress", "dst"],
+  ["destinationUserName", "duser"],
+  ["deviceAddress", "dvc"],
+  ["deviceHostName", "dvchost"],
+  ["endTime", "end"],
+  ["fileName", "fname"],
+  ["bytesIn", "in"],
+  ["bytesOut", "out"],
+  ["transportProtocol", "proto"],
+  ["requestUrl", "request"],
+  ["deviceReceiptTime", "rt"],
+  ["sourceHostName", "shost"],
+  ["sourceProcessId", "spid"],
+  ["sourceProcessName", "sproc"],
+  ["sourcePort", "spt"],
+  ["sourceAddress", "src"],
+  ["startTime", "start"],
+  ["sourceUserName", "suser"],
+]);
 
-/** Custom fields (`cs1=… cs1Label=Policy`) are also kept under their label. */
+/**
+ * Custom fields are also kept under their label: `cs1=… cs1Label=Policy`,
+ * and so for every `<key>Label` (cn*, cfp*, c6a*, deviceCustomDate*, flex*,
+ * long names such as deviceCustomString1Label).
+ */
 function applyLabels(ev: Ev): void {
   const f = ev.fields;
-  for (const k of LABELLED) {
-    const label = f[`${k}Label`];
-    const value = f[k];
-    if (label !== undefined && value !== undefined && f[label] === undefined) {
+  const labelled: string[] = [];
+  for (const k in f) if (k.endsWith("Label")) labelled.push(k);
+  for (const k of labelled) {
+    const label = f[k];
+    const value = f[k.slice(0, -5)];
+    if (label !== "" && value !== undefined && f[label] === undefined) {
       f[label] = value;
     }
   }

@@ -1,15 +1,15 @@
 /**
  * key=value lines (`src=1.2.3.4 dst=10.0.0.5 action=deny msg="port scan"`),
  * as firewalls (FortiGate, Juniper, pfSense filterlog variants) and many
- * appliances write them. Values are quoted ("…" with `\"`) or run until the
- * next ` key=`.
+ * appliances write them. Values are quoted ("…" with `\"`, '…' with `\'`)
+ * or run until the next ` key=`.
  */
 import type { Ev, ParseState } from "./_event.ts";
 import { classifyByEntities } from "./_classify.ts";
 import { applyKey } from "./_keys.ts";
 import { parseTimestamp } from "./time.ts";
 
-const QUOTE_ESCAPE = /\\(["\\])/g;
+const QUOTE_ESCAPE = /\\(["'\\])/g;
 
 function isKeyChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) ||
@@ -45,7 +45,8 @@ export function parseKv(ev: Ev, st: ParseState, line: string): string | null {
     const key = line.slice(i, eq);
     let value: string;
     let j = eq + 1;
-    if (line.charCodeAt(j) === 34) { // quoted
+    const q = line.charCodeAt(j);
+    if (q === 34 || q === 39) { // "quoted" or 'quoted'
       let k = j + 1;
       let escaped = false;
       while (k < n) {
@@ -55,7 +56,7 @@ export function parseKv(ev: Ev, st: ParseState, line: string): string | null {
           k += 2;
           continue;
         }
-        if (c === 34) break;
+        if (c === q) break;
         k++;
       }
       if (k >= n) {

@@ -818,6 +818,52 @@ const REVIEW_CASES: Case[] = [
     },
     absent: ["http.response.bytes", "fields.http.extra"],
   },
+  {
+    name: "12: CEF ArcSight long names map like their short keys",
+    payload:
+      "CEF:0|Acme|NGFW|9.1|100|deny|5|deviceReceiptTime=1795514400000 sourceAddress=203.0.113.9 sourcePort=51234 destinationAddress=10.0.0.5 destinationPort=22 sourceUserName=alice destinationUserName=root transportProtocol=TCP deviceAction=deny bytesIn=120 deviceHostName=fw01 requestUrl=/login sourceHostName=ws1.corp destinationHostName=db1.corp",
+    expect: {
+      ts: "2026-11-24T10:00:00.000Z",
+      outcome: "failure",
+      user: { name: "alice", target: { name: "root" } },
+      source: {
+        ip: "203.0.113.9",
+        port: 51234,
+        bytes: 120,
+        domain: "ws1.corp",
+      },
+      destination: { ip: "10.0.0.5", port: 22, domain: "db1.corp" },
+      network: { transport: "tcp" },
+      host: { name: "fw01" },
+      url: { original: "/login" },
+      fields: { deviceAction: "deny" },
+    },
+    absent: ["fields.destinationAddress", "fields.sourceUserName"],
+  },
+  {
+    name:
+      "12: CEF labels apply to c6a*, cfp3/cfp4, deviceCustomDate* and long-named custom strings",
+    payload:
+      "CEF:0|Acme|NGFW|9.1|100|x|3|c6a1=2001:db8::5 c6a1Label=Tunnel Peer cfp3=0.75 cfp3Label=Risk cfp4=1.5 cfp4Label=Ratio deviceCustomDate1=Nov 24 2026 10:00:00 deviceCustomDate1Label=First Seen deviceCustomString1=Gold deviceCustomString1Label=Tier",
+    expect: {
+      fields: {
+        "Tunnel Peer": "2001:db8::5",
+        Risk: "0.75",
+        Ratio: "1.5",
+        "First Seen": "Nov 24 2026 10:00:00",
+        Tier: "Gold",
+      },
+    },
+  },
+  {
+    name: "12: key=value single-quoted values lose their quotes",
+    payload: "user='bob smith' src=10.0.0.1 msg='it\\'s ok' action=allow",
+    expect: {
+      user: { name: "bob smith" },
+      source: { ip: "10.0.0.1" },
+      fields: { msg: "it's ok" },
+    },
+  },
 ];
 
 for (const c of [...CASES, ...REVIEW_CASES]) {
