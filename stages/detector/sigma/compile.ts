@@ -688,7 +688,7 @@ function compileCorrelation(
     percentile,
     generate: true,
     // The spec lists Generate beside Level, and its JSON schema has it at
-    // the top level; rules written for pySigma put it inside
+    // the top level; earlier rules (and our pack) put it inside
     // `correlation:`. Either placement counts.
     generateRefs: d.generate === true || c.generate === true,
     index,
