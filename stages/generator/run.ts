@@ -151,7 +151,9 @@ export async function runReplay(
         const wait = clock.delayMs(item.timeMs, performance.now());
         if (wait > 1) {
           await drain();
-          await new Promise((r) => setTimeout(r, wait));
+          // Real-time replay can wait hours between two lines: a signal
+          // ends the wait, and the run, at once.
+          if (await abortableSleep(wait, opts.signal)) break outer;
         }
       }
       pending.push(toOutput(item.event));
@@ -192,4 +194,19 @@ function scenarioSummary(s: ScenarioStats) {
 function round(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
+}
+
+/** Sleeps `ms`; true when `signal` aborted it (or was already aborted). */
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+  if (signal?.aborted) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (aborted: boolean) => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      resolve(aborted);
+    };
+    const onAbort = () => done(true);
+    const timer = setTimeout(() => done(false), ms);
+    signal?.addEventListener("abort", onAbort);
+  });
 }

@@ -397,3 +397,36 @@ Deno.test("--tenant-tokens with --replay: records of a tenant without a token ar
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("SIGINT ends a real-time replay while it waits for the next line", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/gap.log`;
+  // An hour between the lines: at --speed 1 the replay waits an hour.
+  await Deno.writeTextFile(
+    file,
+    "Nov 24 10:00:00 h sshd[1]: first\nNov 24 11:00:00 h sshd[1]: second\n",
+  );
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, "--replay", file, "--speed", "1", "--dry-run"],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // The first line is out: the replay is now waiting.
+  const reader = child.stdout.getReader();
+  const first = await reader.read();
+  assert.match(new TextDecoder().decode(first.value), /first/);
+  child.kill("SIGINT");
+  // Still waiting after 30 s means the signal was ignored: end it, and fail.
+  const guard = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  let rest = "";
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    rest += new TextDecoder().decode(r.value);
+  }
+  const status = await child.status;
+  clearTimeout(guard);
+  await child.stderr.cancel();
+  await Deno.remove(dir, { recursive: true });
+  assert.equal(status.signal, null, "the replay ignored SIGINT");
+  assert.equal(status.code, 0);
+  assert.doesNotMatch(rest, /second/);
+});
