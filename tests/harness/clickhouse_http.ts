@@ -155,6 +155,7 @@ export function httpStatusFor(code: number): number {
   if (
     [
       6,
+      25,
       26,
       27,
       38,
@@ -169,6 +170,7 @@ export function httpStatusFor(code: number): number {
       376,
       467,
       469,
+      632,
       675,
       676,
       691,
