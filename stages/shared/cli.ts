@@ -19,8 +19,13 @@ export interface OptionSpec {
   description: string;
   /** Placeholder shown in help, e.g. "FILE". */
   valueName?: string;
-  /** Set false for flags that must not be read from the environment. */
-  env?: boolean;
+  /**
+   * Set false for flags that must not be read from the environment, or a
+   * variable name when the default `SENTINEL_<FLAG>` would mean something
+   * else in another binary (`sentinel-sink query --format` is
+   * `SENTINEL_QUERY_FORMAT`, not the parser's `SENTINEL_FORMAT`).
+   */
+  env?: boolean | string;
 }
 
 /** A binary or subcommand. */
@@ -82,6 +87,57 @@ export function envName(flag: string): string {
   return "SENTINEL_" + flag.toUpperCase().replaceAll("-", "_");
 }
 
+/** The environment twin of option `name`, or undefined when it has none. */
+export function optionEnvName(
+  name: string,
+  o: OptionSpec,
+): string | undefined {
+  if (o.env === false) return undefined;
+  return typeof o.env === "string" ? o.env : envName(name);
+}
+
+/** A comma that continues a `NAME:k=v,k=v` value: one followed by `KEY=`. */
+const KEY_CONTINUES = /\s*[A-Za-z_][\w.-]*=/y;
+
+/**
+ * The values of a repeatable flag's environment twin. Values are separated
+ * by `;` or newlines, or by commas, except that a comma followed by `KEY=`
+ * continues the value (the `NAME:k=v,k=v` options of `--inject` carry
+ * commas: `SENTINEL_INJECT="port_scan:at=20,source=1.2.3.4;brute_force_ssh"`
+ * is two scenarios). `\,` and `\;` are a literal comma and semicolon.
+ * Empty values are dropped.
+ */
+export function splitEnvList(raw: string): string[] {
+  const items: string[] = [];
+  let cur = "";
+  const push = () => {
+    const t = cur.trim();
+    if (t !== "") items.push(t);
+    cur = "";
+  };
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i];
+    if (c === "\\" && (raw[i + 1] === "," || raw[i + 1] === ";")) {
+      cur += raw[++i];
+    } else if (c === ";" || c === "\n" || c === "\r") {
+      push();
+    } else if (c === ",") {
+      KEY_CONTINUES.lastIndex = i + 1;
+      if (KEY_CONTINUES.test(raw)) cur += c;
+      else push();
+    } else {
+      cur += c;
+    }
+  }
+  push();
+  return items;
+}
+
+/** Help paragraph on repeatable flags set from the environment. */
+export const ENV_LIST_HELP =
+  "Repeatable flags from the environment: separate values with ';' or newlines, or commas; a comma before KEY= continues a NAME:k=v,k=v value; \\, and \\; are a literal comma and semicolon. " +
+  'E.g. SENTINEL_INJECT="port_scan:at=20,source=1.2.3.4;brute_force_ssh".';
+
 /** Renders the help text of a command. */
 export function helpText(spec: CommandSpec): string {
   const opts = { ...spec.options, ...COMMON };
@@ -96,7 +152,8 @@ export function helpText(spec: CommandSpec): string {
       })`
       : "";
     const rep = o.multiple ? " Repeatable." : "";
-    const env = o.env === false ? "" : ` [env ${envName(name)}]`;
+    const twin = optionEnvName(name, o);
+    const env = twin === undefined ? "" : ` [env ${twin}]`;
     return [left, `${o.description}${rep}${def}${env}`] as const;
   });
   const width = Math.min(34, Math.max(...rows.map(([l]) => l.length)) + 2);
@@ -118,6 +175,13 @@ export function helpText(spec: CommandSpec): string {
     );
   }
   for (const n of spec.notes ?? []) lines.push("", n);
+  if (
+    Object.values(spec.options).some((o) =>
+      o.multiple && o.type === "string" && o.env !== false
+    )
+  ) {
+    lines.push("", ENV_LIST_HELP);
+  }
   if (spec.examples.length) {
     lines.push("", "Examples:");
     for (const e of spec.examples) lines.push(`  ${e}`);
@@ -183,17 +247,18 @@ export function parseCommand(
   }
   for (const [name, o] of Object.entries(all)) {
     if (values[name] !== undefined) continue;
-    const fromEnv = o.env === false ? undefined : readEnv(env, envName(name));
+    const twin = optionEnvName(name, o);
+    const fromEnv = twin === undefined ? undefined : readEnv(env, twin);
     if (fromEnv !== undefined) {
       if (o.type === "boolean") {
         if (!/^(1|0|true|false|yes|no)$/i.test(fromEnv)) {
           throw new UsageError(
-            `${envName(name)}: expected true or false, got '${fromEnv}'`,
+            `${twin}: expected true or false, got '${fromEnv}'`,
           );
         }
         values[name] = /^(1|true|yes)$/i.test(fromEnv);
       } else {
-        values[name] = o.multiple ? fromEnv.split(",") : fromEnv;
+        values[name] = o.multiple ? splitEnvList(fromEnv) : fromEnv;
       }
     } else if (o.default !== undefined) {
       values[name] = o.default;

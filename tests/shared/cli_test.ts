@@ -4,6 +4,7 @@ import {
   ExitRequest,
   intOption,
   parseCommand,
+  splitEnvList,
   UsageError,
 } from "../../stages/shared/cli.ts";
 
@@ -68,4 +69,75 @@ Deno.test("bad numbers and log levels are rejected with the value in the message
     () => parseCommand(spec, ["--log-level", "loud"], noEnv),
     /--log-level: expected one of/,
   );
+});
+
+const injectSpec: CommandSpec = {
+  name: "sentinel-test",
+  summary: "a test binary with a NAME:k=v,k=v list",
+  usage: ["sentinel-test [--inject NAME[:k=v,...]]..."],
+  options: {
+    inject: { type: "string", multiple: true, description: "Scenarios." },
+    tenant: { type: "string", multiple: true, description: "Tenants." },
+  },
+  examples: [],
+};
+const envOf = (vars: Record<string, string>) => (n: string) => vars[n];
+
+Deno.test("a repeatable flag's env twin keeps the commas of a NAME:k=v,k=v value", () => {
+  const values = (v: string) =>
+    parseCommand(injectSpec, [], envOf({ SENTINEL_INJECT: v })).values.inject;
+  // One scenario with two keys: the comma before source= is part of it.
+  assert.deepEqual(values("port_scan:at=20,source=45.155.205.9"), [
+    "port_scan:at=20,source=45.155.205.9",
+  ]);
+  // Several scenarios with options: ';' or newlines separate them.
+  assert.deepEqual(
+    values("port_scan:at=20,source=1.2.3.4;password_spray:via=ssh,count=20"),
+    ["port_scan:at=20,source=1.2.3.4", "password_spray:via=ssh,count=20"],
+  );
+  assert.deepEqual(values("brute_force_ssh\nport_scan:at=5,span=10\n"), [
+    "brute_force_ssh",
+    "port_scan:at=5,span=10",
+  ]);
+  // A comma before a bare NAME still starts the next value.
+  assert.deepEqual(values("port_scan:at=20,source=1.2.3.4,brute_force_ssh"), [
+    "port_scan:at=20,source=1.2.3.4",
+    "brute_force_ssh",
+  ]);
+});
+
+Deno.test("simple comma lists in env twins still split; \\, is a literal comma", () => {
+  const tenants = (v: string) =>
+    parseCommand(injectSpec, [], envOf({ SENTINEL_TENANT: v })).values.tenant;
+  assert.deepEqual(tenants("acme,globex"), ["acme", "globex"]);
+  assert.deepEqual(tenants("acme, globex ,"), ["acme", "globex"]);
+  assert.deepEqual(tenants("acme;globex"), ["acme", "globex"]);
+  assert.deepEqual(splitEnvList("a\\,b,c\\;d;e"), ["a,b", "c;d", "e"]);
+  // The flag still wins over its twin.
+  assert.deepEqual(
+    parseCommand(
+      injectSpec,
+      ["--tenant", "initech"],
+      envOf({ SENTINEL_TENANT: "acme,globex" }),
+    ).values.tenant,
+    ["initech"],
+  );
+});
+
+Deno.test("--help of a command with repeatable flags explains the env separators", () => {
+  try {
+    parseCommand(injectSpec, ["--help"], noEnv);
+    assert.fail("expected ExitRequest");
+  } catch (e) {
+    assert.ok(e instanceof ExitRequest);
+    assert.match(e.output!, /separate values with ';' or newlines/);
+    assert.match(e.output!, /\\, and \\; are a literal comma/);
+  }
+  // Not shown where no flag is repeatable.
+  try {
+    parseCommand({ ...spec, options: { in: spec.options.in } }, ["-h"], noEnv);
+  } catch (e) {
+    assert.ok(e instanceof ExitRequest);
+    assert.doesNotMatch(e.output!, /separate values/);
+  }
 });
