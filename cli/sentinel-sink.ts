@@ -169,6 +169,9 @@ const querySpec: CommandSpec = {
       short: "f",
       default: "table",
       valueName: "FORMAT",
+      // Not SENTINEL_FORMAT: that is the parser's input format hint, and a
+      // shell exporting it for one must not break the other.
+      env: "SENTINEL_QUERY_FORMAT",
       description:
         "table (aligned columns), json (one JSON object per row) or csv (with header).",
     },
