@@ -70,67 +70,73 @@ logsources:
   # Apache access logs
   - when: { format: [apache_access, nginx_access] }
     category: webserver
-  # Windows EVTX as JSON: payload.Event.System / payload.Event.EventData
-  - when: { payload.Event.System.Channel: "*" }
+  # Windows EVTX as JSON. "field:Channel" / "field:EventID" read the values
+  # the way rules read those names (fieldmappings below, then the defaults):
+  # payload.Event.System.* of an object payload, else the parser's
+  # fields.Channel / fields.EventID, which is all a line read with
+  # --in-format lines (payload kept as text) or a flat JSON event carries.
+  - when: { format: windows_evtx }
     product: windows
-  - when: { payload.Event.System.Channel: Security }
+  - when: { field:Channel: "*" }
+    product: windows
+  - when: { field:Channel: Security }
     service: security
-  - when: { payload.Event.System.Channel: System }
+  - when: { field:Channel: System }
     service: system
-  - when: { payload.Event.System.Channel: Application }
+  - when: { field:Channel: Application }
     service: application
-  - when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational }
+  - when: { field:Channel: Microsoft-Windows-Sysmon/Operational }
     service: sysmon
-  - when: { payload.Event.System.Channel: Microsoft-Windows-Windows Defender/Operational }
+  - when: { field:Channel: Microsoft-Windows-Windows Defender/Operational }
     service: windefend
-  - when: { payload.Event.System.Channel: Microsoft-Windows-TaskScheduler/Operational }
+  - when: { field:Channel: Microsoft-Windows-TaskScheduler/Operational }
     service: taskscheduler
-  - when: { payload.Event.System.Channel: Microsoft-Windows-DNS-Client/Operational }
+  - when: { field:Channel: Microsoft-Windows-DNS-Client/Operational }
     service: dns-client
-  - when: { payload.Event.System.Channel: Microsoft-Windows-CodeIntegrity/Operational }
+  - when: { field:Channel: Microsoft-Windows-CodeIntegrity/Operational }
     service: codeintegrity-operational
-  - when: { payload.Event.System.Channel: Microsoft-Windows-Bits-Client/Operational }
+  - when: { field:Channel: Microsoft-Windows-Bits-Client/Operational }
     service: bits-client
-  - when: { payload.Event.System.Channel: Microsoft-Windows-PowerShell/Operational }
+  - when: { field:Channel: Microsoft-Windows-PowerShell/Operational }
     service: powershell
-  - when: { payload.Event.System.Channel: Windows PowerShell }
+  - when: { field:Channel: Windows PowerShell }
     service: powershell-classic
-  - when: { payload.Event.System.Channel: Security, payload.Event.System.EventID: 4688 }
+  - when: { field:Channel: Security, field:EventID: 4688 }
     category: process_creation
-  - when: { payload.Event.System.Channel: Microsoft-Windows-PowerShell/Operational, payload.Event.System.EventID: 4104 }
+  - when: { field:Channel: Microsoft-Windows-PowerShell/Operational, field:EventID: 4104 }
     category: ps_script
-  - when: { payload.Event.System.Channel: Microsoft-Windows-PowerShell/Operational, payload.Event.System.EventID: 4103 }
+  - when: { field:Channel: Microsoft-Windows-PowerShell/Operational, field:EventID: 4103 }
     category: ps_module
-  - when: { payload.Event.System.Channel: Windows PowerShell, payload.Event.System.EventID: 400 }
+  - when: { field:Channel: Windows PowerShell, field:EventID: 400 }
     category: ps_classic_start
-  - when: { payload.Event.System.Channel: Windows PowerShell, payload.Event.System.EventID: 600 }
+  - when: { field:Channel: Windows PowerShell, field:EventID: 600 }
     category: ps_classic_provider_start
   # Sysmon event ids
-  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 1 }, category: process_creation }
-  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 2 }, category: file_change }
-  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 3 }, category: network_connection }
-  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 4 }, category: sysmon_status }
-  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 5 }, category: process_termination }
-  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 6 }, category: driver_load }
-  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 7 }, category: image_load }
-  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 8 }, category: create_remote_thread }
-  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 9 }, category: raw_access_thread }
-  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 10 }, category: process_access }
-  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 11 }, category: file_event }
-  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 12 }, category: [registry_add, registry_delete, registry_event] }
-  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 13 }, category: [registry_set, registry_event] }
-  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 14 }, category: [registry_rename, registry_event] }
-  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 15 }, category: create_stream_hash }
-  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 16 }, category: sysmon_status }
-  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: [17, 18] }, category: pipe_created }
-  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: [19, 20, 21] }, category: wmi_event }
-  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 22 }, category: dns_query }
-  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: [23, 26] }, category: file_delete }
-  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 24 }, category: clipboard_change }
-  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 25 }, category: process_tampering }
-  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 27 }, category: file_block_executable }
-  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 29 }, category: file_executable_detected }
-  - { when: { payload.Event.System.Channel: Microsoft-Windows-Sysmon/Operational, payload.Event.System.EventID: 255 }, category: sysmon_error }
+  - { when: { field:Channel: Microsoft-Windows-Sysmon/Operational, field:EventID: 1 }, category: process_creation }
+  - { when: { field:Channel: Microsoft-Windows-Sysmon/Operational, field:EventID: 2 }, category: file_change }
+  - { when: { field:Channel: Microsoft-Windows-Sysmon/Operational, field:EventID: 3 }, category: network_connection }
+  - { when: { field:Channel: Microsoft-Windows-Sysmon/Operational, field:EventID: 4 }, category: sysmon_status }
+  - { when: { field:Channel: Microsoft-Windows-Sysmon/Operational, field:EventID: 5 }, category: process_termination }
+  - { when: { field:Channel: Microsoft-Windows-Sysmon/Operational, field:EventID: 6 }, category: driver_load }
+  - { when: { field:Channel: Microsoft-Windows-Sysmon/Operational, field:EventID: 7 }, category: image_load }
+  - { when: { field:Channel: Microsoft-Windows-Sysmon/Operational, field:EventID: 8 }, category: create_remote_thread }
+  - { when: { field:Channel: Microsoft-Windows-Sysmon/Operational, field:EventID: 9 }, category: raw_access_thread }
+  - { when: { field:Channel: Microsoft-Windows-Sysmon/Operational, field:EventID: 10 }, category: process_access }
+  - { when: { field:Channel: Microsoft-Windows-Sysmon/Operational, field:EventID: 11 }, category: file_event }
+  - { when: { field:Channel: Microsoft-Windows-Sysmon/Operational, field:EventID: 12 }, category: [registry_add, registry_delete, registry_event] }
+  - { when: { field:Channel: Microsoft-Windows-Sysmon/Operational, field:EventID: 13 }, category: [registry_set, registry_event] }
+  - { when: { field:Channel: Microsoft-Windows-Sysmon/Operational, field:EventID: 14 }, category: [registry_rename, registry_event] }
+  - { when: { field:Channel: Microsoft-Windows-Sysmon/Operational, field:EventID: 15 }, category: create_stream_hash }
+  - { when: { field:Channel: Microsoft-Windows-Sysmon/Operational, field:EventID: 16 }, category: sysmon_status }
+  - { when: { field:Channel: Microsoft-Windows-Sysmon/Operational, field:EventID: [17, 18] }, category: pipe_created }
+  - { when: { field:Channel: Microsoft-Windows-Sysmon/Operational, field:EventID: [19, 20, 21] }, category: wmi_event }
+  - { when: { field:Channel: Microsoft-Windows-Sysmon/Operational, field:EventID: 22 }, category: dns_query }
+  - { when: { field:Channel: Microsoft-Windows-Sysmon/Operational, field:EventID: [23, 26] }, category: file_delete }
+  - { when: { field:Channel: Microsoft-Windows-Sysmon/Operational, field:EventID: 24 }, category: clipboard_change }
+  - { when: { field:Channel: Microsoft-Windows-Sysmon/Operational, field:EventID: 25 }, category: process_tampering }
+  - { when: { field:Channel: Microsoft-Windows-Sysmon/Operational, field:EventID: 27 }, category: file_block_executable }
+  - { when: { field:Channel: Microsoft-Windows-Sysmon/Operational, field:EventID: 29 }, category: file_executable_detected }
+  - { when: { field:Channel: Microsoft-Windows-Sysmon/Operational, field:EventID: 255 }, category: sysmon_error }
 
 # Sigma field name -> candidate event paths, first present wins. Names not
 # listed resolve to: our EnrichedEvent entity of that name, fields[name],
@@ -156,7 +162,7 @@ fieldmappings:
   QueryName: [payload.Event.EventData.QueryName, dns.question.name]
   EventID: [payload.Event.System.EventID]
   Channel: [payload.Event.System.Channel]
-  Provider_Name: [payload.Event.System.Provider_Name, payload.Event.System.Provider.Name, payload.Event.System.Provider.@Name]
+  Provider_Name: [payload.Event.System.Provider_Name, payload.Event.System.Provider.Name, payload.Event.System.Provider.@Name, payload.Event.System.Provider.#attributes.Name, fields.Provider]
   Computer: [payload.Event.System.Computer, host.name]
   # ECS names that differ from ours
   event.category: [category, payload.event.category]

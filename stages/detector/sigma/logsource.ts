@@ -34,6 +34,14 @@ export interface MappingConfig {
   placeholders: Map<string, string[]>;
 }
 
+/**
+ * Prefix of a `when` key naming a rule field instead of an event path:
+ * `field:Channel` reads Channel as rules do (its fieldmappings, then the
+ * default places), so routing follows the same value a rule's selection
+ * sees wherever the event carries it (payload object or parser `fields`).
+ */
+export const FIELD_KEY = "field:";
+
 /** Top-level keys that mark a YAML document as a mapping config. */
 export const MAPPING_KEYS = ["logsources", "fieldmappings", "placeholders"];
 
@@ -68,6 +76,14 @@ export function parseMappingDoc(doc: Record<string, unknown>): MappingConfig {
     }
     const w: Record<string, string[] | "*"> = {};
     for (const [k, v] of Object.entries(when)) {
+      if (k.startsWith(FIELD_KEY)) {
+        const name = k.slice(FIELD_KEY.length);
+        if (name === "" || name.split(".")[0] === "ground_truth") {
+          throw new Error(
+            `logsources[${i}].when.${k}: "${FIELD_KEY}" needs a rule field name (not ground_truth)`,
+          );
+        }
+      }
       w[k] = v === "*" ? "*" : strList(v, `logsources[${i}].when.${k}`)
         .map((s) => s.toLowerCase());
     }
@@ -166,7 +182,11 @@ export class LogsourceRouter<R extends Routable> {
     this.#rules = rules;
     this.#entries = config.logsources.map((e) => ({
       tests: Object.entries(e.when).map(([path, vals]) => ({
-        slot: fields.pathSlot(path),
+        // A rule field's slot is shared with the rules reading it: its
+        // value is read once per event for routing and matching alike.
+        slot: path.startsWith(FIELD_KEY)
+          ? fields.slot(path.slice(FIELD_KEY.length))
+          : fields.pathSlot(path),
         values: vals === "*" ? null : new Set(vals),
       })),
       product: e.product.map((s) => s.toLowerCase()),
