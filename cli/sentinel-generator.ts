@@ -283,10 +283,18 @@ main(async () => {
   let sink: RecordSink;
   let http: HttpTargetSink | undefined;
   if (target) {
+    let url: URL;
     try {
-      new URL(target);
+      url = new URL(target);
     } catch {
       throw new UsageError(`--target: not a URL: '${target}'`);
+    }
+    // Checked here: fetch would refuse another scheme only at the first
+    // batch, after the retries, as a runtime failure.
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      throw new UsageError(
+        `--target: unsupported scheme '${url.protocol}' in '${target}'; expected an http:// or https:// URL of sentinel-ingest`,
+      );
     }
     http = new HttpTargetSink({
       url: target,
@@ -338,14 +346,21 @@ main(async () => {
     }
     : undefined;
 
+  // Opened before the run so a missing file is a usage error (exit 2).
+  const source = replayFile
+    ? await openSource(`file:${replayFile}`, {
+      stage: "generator",
+      logger,
+      flag: "--replay",
+    }).catch(async (e) => {
+      await sink.close().catch(() => {});
+      throw e;
+    })
+    : undefined;
   let report: RunReport;
   let failed = false;
   try {
-    if (replayFile) {
-      const source = await openSource(`file:${replayFile}`, {
-        stage: "generator",
-        logger,
-      });
+    if (source) {
       report = await runReplay(source, sink, {
         tenant: tenants[0] ?? "default",
         sourceName: stringOption(values, "source-name")!,

@@ -25,6 +25,8 @@ export interface AdapterOptions {
   maxLineBytes?: number;
   /** Default Kafka consumer group when the URI names none (the stage name). */
   defaultGroup?: string;
+  /** Flag named in error messages. @default "--in" or "--out" */
+  flag?: string;
 }
 
 /** Opens the source named by `uri`. */
@@ -34,7 +36,11 @@ export async function openSource(
 ): Promise<RecordSource> {
   const max = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   if (uri === "-" || uri === "stdin:") return stdinSource(max);
-  if (uri.startsWith("file:")) return fileSource(filePath(uri), max);
+  if (uri.startsWith("file:")) {
+    const path = filePath(uri);
+    await checkReadable(path, opts.flag ?? "--in");
+    return fileSource(path, max);
+  }
   if (uri.startsWith("kafka://")) {
     const kafka = await import("./kafka.ts");
     return kafka.openKafkaSource(kafka.parseKafkaUri(uri), {
@@ -53,7 +59,14 @@ export async function openSink(
   opts: AdapterOptions,
 ): Promise<RecordSink> {
   if (uri === "-" || uri === "stdout:") return stdoutSink();
-  if (uri.startsWith("file:")) return await fileSink(filePath(uri));
+  if (uri.startsWith("file:")) {
+    const path = filePath(uri);
+    try {
+      return await fileSink(path);
+    } catch (e) {
+      throw configError(e, opts.flag ?? "--out", path, "cannot write") ?? e;
+    }
+  }
   if (uri.startsWith("kafka://")) {
     const kafka = await import("./kafka.ts");
     return kafka.openKafkaSink(kafka.parseKafkaUri(uri), opts);
@@ -61,6 +74,50 @@ export async function openSink(
   throw new UsageError(
     `--out: unsupported destination '${uri}' (expected -, file:PATH or kafka://HOST:PORT)`,
   );
+}
+
+/**
+ * A missing or unreadable input file is a configuration error (exit 2, as
+ * for a missing --rules or --lookup file), found before the run starts
+ * rather than as a runtime failure (exit 1) at the first read. Only regular
+ * files are opened to check: opening a FIFO would wait for its writer.
+ */
+async function checkReadable(path: string, flag: string): Promise<void> {
+  try {
+    const info = await Deno.stat(path);
+    if (info.isDirectory) {
+      throw new UsageError(`${flag} file:${path}: is a directory, not a file`);
+    }
+    if (info.isFile) (await Deno.open(path, { read: true })).close();
+  } catch (e) {
+    throw configError(e, flag, path, "cannot read") ?? e;
+  }
+}
+
+/**
+ * A {@link UsageError} for file errors the user fixes by changing the flag
+ * (no such file or folder, no permission, a folder given for a file);
+ * undefined for others (disk full, I/O errors), which stay runtime failures.
+ */
+function configError(
+  e: unknown,
+  flag: string,
+  path: string,
+  what: string,
+): Error | undefined {
+  if (e instanceof UsageError) return e;
+  const why = e instanceof Deno.errors.NotFound
+    ? "no such file or directory"
+    : e instanceof Deno.errors.PermissionDenied
+    ? "permission denied"
+    : e instanceof Deno.errors.IsADirectory
+    ? "is a directory"
+    : e instanceof Deno.errors.NotADirectory
+    ? "a parent of it is not a directory"
+    : undefined;
+  return why === undefined
+    ? undefined
+    : new UsageError(`${flag} file:${path}: ${what}: ${why}`);
 }
 
 function filePath(uri: string): string {
