@@ -47,7 +47,7 @@ const spec: CommandSpec = {
   ],
   subcommands: {
     "rules lint":
-      "Compile rules and report, per rejected rule, file, id and reason.",
+      "Compile rules and report, per rejected rule, file, id and reason; exit 1 when any is rejected.",
     "rules test":
       "Run the sample events kept beside the rules (samples documents).",
     train: "Train the anomaly model from enriched events.",
@@ -107,7 +107,7 @@ const spec: CommandSpec = {
     strict: {
       type: "boolean",
       description:
-        "Exit 2 when any rule is rejected (default: log and run the rest).",
+        "Refuse to start (exit 2, a configuration error) when any rule is rejected (default: log and run the rest).",
     },
     ...anomalyOptions,
   },
@@ -127,18 +127,30 @@ const lintSpec: CommandSpec = {
   name: "sentinel-detector rules lint",
   summary:
     "Compiles every rule under PATH and reports those the engine rejects.",
-  usage: ["sentinel-detector rules lint PATH… [--mapping FILE]… [--json]"],
+  usage: [
+    "sentinel-detector rules lint PATH… [--mapping FILE]… [--json] [--strict]",
+  ],
   options: {
     mapping: spec.options.mapping,
     json: {
       type: "boolean",
       description: "One JSON object per rejected rule.",
     },
+    strict: {
+      type: "boolean",
+      env: false,
+      description:
+        "Accepted for symmetry with the run mode; lint is always strict: any rejected rule exits 1.",
+    },
   },
   examples: [
     "sentinel-detector rules lint ./sigma",
     "sentinel-detector rules lint ../shared/sigmahq",
   ],
+  // A rejected rule is the linter's finding, as a failed sample is for
+  // `rules test`: 1. Only a lint that could not run is a usage error.
+  exitCodes:
+    "Exit codes: 0 every rule compiled, 1 rules rejected (the findings, listed above the summary), 2 bad usage or configuration (no PATH, PATH not found, unreadable --mapping, unknown flag).",
 };
 
 const testSpec: CommandSpec = {
@@ -147,6 +159,8 @@ const testSpec: CommandSpec = {
   usage: ["sentinel-detector rules test PATH… [--mapping FILE]…"],
   options: { mapping: spec.options.mapping },
   examples: ["sentinel-detector rules test ./sigma"],
+  exitCodes:
+    "Exit codes: 0 every sample passed, 1 samples failed or rules rejected, 2 bad usage or configuration (no PATH, PATH not found, unreadable --mapping, unknown flag).",
 };
 
 /** `./sigma` from the working directory, else the pack shipped beside this file. */

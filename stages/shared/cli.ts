@@ -41,6 +41,8 @@ export interface CommandSpec {
   subcommands?: Record<string, string>;
   /** Extra paragraphs shown after the options. */
   notes?: string[];
+  /** Replaces the default "Exit codes: …" line (e.g. a linter's findings). */
+  exitCodes?: string;
 }
 
 /** Parsed values by flag name (kebab-case). */
@@ -188,7 +190,8 @@ export function helpText(spec: CommandSpec): string {
   }
   lines.push(
     "",
-    "Exit codes: 0 done (dead letters are not failures), 1 runtime failure, 2 bad usage or configuration.",
+    spec.exitCodes ??
+      "Exit codes: 0 done (dead letters are not failures), 1 runtime failure, 2 bad usage or configuration.",
   );
   return lines.join("\n");
 }
