@@ -95,6 +95,8 @@ export class AnomalyDetector implements Detector {
   #warmN = 0;
   #warmFrom = "";
   #warmFromMs = 0;
+  /** Latest event time seen in warm-up (for the span the warning reports). */
+  #warmLastMs = -Infinity;
   readonly #warmupSpanMs: number;
   readonly #opts: AnomalyDetectorOptions;
   #alerter: EntityAlerter;
@@ -157,11 +159,13 @@ export class AnomalyDetector implements Detector {
         this.#warmFrom = event.ts;
         this.#warmFromMs = t;
       }
+      if (t > this.#warmLastMs) this.#warmLastMs = t;
       // The ring keeps the latest `warmup` events: enough of them, and
-      // enough event time behind them for the windows to have filled.
+      // enough event time behind them for the windows to have filled
+      // (the newest time seen, the figure the end-of-input warning gives).
       if (
         this.#warmN >= this.#warmup &&
-        t - this.#warmFromMs >= this.#warmupSpanMs
+        this.#warmLastMs - this.#warmFromMs >= this.#warmupSpanMs
       ) this.#trainWarmup(event.ts);
       return;
     }
@@ -280,14 +284,39 @@ export class AnomalyDetector implements Detector {
 
   end(_raise: AlertSink): void {
     if (!this.#model && this.#warmN > 0) {
+      // Name every condition still unmet, with its figures: a replay of a
+      // large file often has the events but not the event-time span.
+      const seenS = this.#warmSpanSeenS();
+      const neededS = round1(this.#warmupSpanMs / 1000);
+      const missing: string[] = [];
+      if (this.#warmN < this.#warmup) {
+        missing.push(
+          `events: ${this.#warmN} of the ${this.#warmup} needed (--anomaly-warmup)`,
+        );
+      }
+      if (!(this.#warmLastMs - this.#warmFromMs >= this.#warmupSpanMs)) {
+        missing.push(
+          `event time: ${seenS} s of the ${neededS} s needed from the first event's ts (--anomaly-warmup-span)`,
+        );
+      }
       this.#opts.logger?.warn(
-        "anomaly model still warming up at end of input; nothing scored",
+        `anomaly model still warming up at end of input; nothing scored. Missing ${
+          missing.join("; ")
+        }. Train offline and pass --model, or lower what is missing for a short input`,
         {
           warmup_events: this.#warmN,
           warmup_needed: this.#warmup,
+          warmup_span_seen_s: seenS,
+          warmup_span_needed_s: neededS,
         },
       );
     }
+  }
+
+  /** Event time covered by the warm-up so far, in seconds (0.1 s steps). */
+  #warmSpanSeenS(): number {
+    const span = this.#warmLastMs - this.#warmFromMs;
+    return span > 0 ? round1(span / 1000) : 0;
   }
 
   stats(): Record<string, unknown> {
@@ -546,4 +575,9 @@ function round(x: number): number {
 
 function fmt(x: number): string {
   return Number.isInteger(x) ? String(x) : x.toFixed(2);
+}
+
+/** `x` rounded to one decimal (figures for people). */
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
 }
