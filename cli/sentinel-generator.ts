@@ -30,13 +30,16 @@ import {
   UNPACED_VIRTUAL_RATE,
 } from "../stages/generator/mod.ts";
 
+/** --rate of a synthetic run when none is given. */
+const DEFAULT_RATE = 100;
+
 const spec: CommandSpec = {
   name: "sentinel-generator",
   summary:
     "Synthetic security traffic (auth, network, DNS, process, web) for several tenants, with labelled attack scenarios.",
   usage: [
     "sentinel-generator [--dry-run | --out URI | --target URL] [--rate N] [--duration S | --count N] [--inject NAME[:key=value,...]]...",
-    "sentinel-generator --replay FILE [--speed FACTOR] [--out URI | --target URL]",
+    "sentinel-generator --replay FILE [--speed FACTOR | --rate N] [--count N] [--duration S] [--out URI | --target URL]",
   ],
   options: {
     "dry-run": {
@@ -100,21 +103,21 @@ const spec: CommandSpec = {
     },
     rate: {
       type: "string",
-      default: "100",
       valueName: "N",
       description:
-        `Events per second (also the virtual clock's pace); 0 = as fast as possible (virtual clock at ${UNPACED_VIRTUAL_RATE}/s).`,
+        `Events per second (also the virtual clock's pace); 0 = as fast as possible (virtual clock at ${UNPACED_VIRTUAL_RATE}/s). Default: ${DEFAULT_RATE}. With --replay: lines per second instead of the original timing (not with --speed); default: as fast as possible.`,
     },
     duration: {
       type: "string",
       valueName: "SECONDS",
       description:
-        "Run length; with --rate N > 0 this is exactly N × SECONDS events.",
+        "Run length; with --rate N > 0 this is exactly N × SECONDS events (with --replay: at most that many lines), otherwise a wall-clock limit.",
     },
     count: {
       type: "string",
       valueName: "N",
-      description: "Exact number of events (wins over --duration).",
+      description:
+        "Exact number of events (wins over --duration). With --replay: at most the first N lines of FILE.",
     },
     burst: {
       type: "string",
@@ -152,7 +155,7 @@ const spec: CommandSpec = {
       type: "string",
       valueName: "FILE",
       description:
-        "Replay a file of NDJSON RawEvents, JSON log objects or raw log lines instead of generating.",
+        "Replay a file of NDJSON RawEvents, JSON log objects or raw log lines instead of generating. Limited by --count and --duration, paced by --speed or --rate.",
     },
     speed: {
       type: "string",
@@ -181,6 +184,7 @@ const spec: CommandSpec = {
     "sentinel-generator --target http://localhost:8080 --rate 5000 --duration 60 --concurrency 8 --inject port_scan:at=20,source=45.155.205.9",
     "sentinel-generator --inject password_spray:via=ssh,count=20 --inject impossible_travel:user=alice --count 5000 --rate 0 --dry-run",
     "sentinel-generator --replay ../shared/datasets/logs/Linux_2k.log --speed 60 --dry-run",
+    "sentinel-generator --replay /var/log/big-auth.log --count 10000 --rate 500 --target http://localhost:8080",
   ],
 };
 
@@ -260,7 +264,8 @@ main(async () => {
       throw e;
     }
   }
-  const rate = numberOption(values, "rate", { min: 0, max: 10_000_000 })!;
+  const rateFlag = numberOption(values, "rate", { min: 0, max: 10_000_000 });
+  const rate = rateFlag ?? DEFAULT_RATE;
   const duration = numberOption(values, "duration", { min: 0 });
   const count = intOption(values, "count", { min: 0 });
   const burst = intOption(values, "burst", { min: 1 });
@@ -274,6 +279,16 @@ main(async () => {
   }
   if (replayFile && injects.length) {
     throw new UsageError("--inject cannot be combined with --replay");
+  }
+  if (replayFile && speed !== undefined && rateFlag !== undefined) {
+    throw new UsageError(
+      "--speed (original timing) and --rate (lines per second) exclude each other with --replay; give one",
+    );
+  }
+  if (replayFile && stringOption(values, "start") !== undefined) {
+    throw new UsageError(
+      "--start does not apply to --replay: replayed records keep their own times",
+    );
   }
   const seed = stringOption(values, "seed") ??
     String(Math.floor(Math.random() * 2 ** 32));
@@ -361,12 +376,25 @@ main(async () => {
   let failed = false;
   try {
     if (source) {
+      // The synthetic rules: --count wins; --duration with a rate is a line
+      // count (rate × seconds), otherwise a wall-clock limit.
+      const replayRate = rateFlag ?? 0;
+      let limit = count;
+      let wallLimitMs: number | undefined;
+      if (limit === undefined && duration !== undefined) {
+        if (replayRate > 0) limit = Math.round(replayRate * duration);
+        else wallLimitMs = duration * 1000;
+      }
       report = await runReplay(source, sink, {
         tenant: tenants[0] ?? "default",
         sourceName: stringOption(values, "source-name")!,
         node,
         seed,
         speed,
+        rate: replayRate,
+        burst,
+        count: limit,
+        wallLimitMs,
         signal: abort.signal,
         onProgress,
       });

@@ -13,7 +13,7 @@ import type {
 } from "../shared/io/types.ts";
 import { type GeneratorOptions, TrafficGenerator } from "./generator.ts";
 import type { ScenarioStats } from "./generator.ts";
-import { pace } from "./pace.ts";
+import { defaultBurst, pace, TokenBucket } from "./pace.ts";
 import { ReplayClock, ReplayDecoder, type ReplayOptions } from "./replay.ts";
 
 /** Figures of one run, for the summary on stderr. */
@@ -31,6 +31,8 @@ export interface RunReport {
   by_source?: Record<string, number>;
   /** Scenarios whose events did not all fit into the run. */
   truncated_scenarios?: string[];
+  /** Why a replay ended before the end of its file (--count, --duration). */
+  stopped_by?: "count" | "duration";
 }
 
 /** Wraps a record for a sink. */
@@ -94,6 +96,20 @@ export async function runSynthetic(
 export interface ReplayRunOptions extends ReplayOptions {
   /** Keep the original spacing divided by this factor; absent = as fast as possible. */
   speed?: number;
+  /**
+   * Lines per second instead of the original timing (not with `speed`);
+   * 0 or absent = as fast as possible.
+   */
+  rate?: number;
+  /** Token-bucket size with `rate`. @default one second of `rate` */
+  burst?: number;
+  /**
+   * Replay at most this many lines (each becomes one event or one dead
+   * letter), like `head -n`: a 2 GB log need not be read to the end.
+   */
+  count?: number;
+  /** Stop after this much wall time. */
+  wallLimitMs?: number;
   signal?: AbortSignal;
   onProgress?: (sent: number, elapsedMs: number) => void;
   /** Records per sink write. @default 1000 */
@@ -106,12 +122,27 @@ export async function runReplay(
   sink: RecordSink,
   opts: ReplayRunOptions,
 ): Promise<RunReport> {
+  if (opts.speed && opts.rate) {
+    throw new Error(
+      "replay: speed (original timing) and rate exclude each other",
+    );
+  }
   const decoder = new ReplayDecoder(opts);
   const clock = opts.speed ? new ReplayClock(opts.speed) : null;
   const batchSize = opts.batchSize ?? 1000;
+  const limit = opts.count ?? Infinity;
   const started = performance.now();
+  const deadline = opts.wallLimitMs !== undefined
+    ? started + opts.wallLimitMs
+    : Infinity;
+  const rate = opts.rate ?? 0;
+  const burst = Math.max(1, Math.floor(opts.burst ?? defaultBurst(rate)));
+  const bucket = rate > 0 ? new TokenBucket(rate, burst, started) : null;
+  // As in pace(): wake for ~5 ms worth of lines, so timers stay coarse.
+  const minWake = Math.max(1, Math.min(burst, Math.ceil(rate / 200)));
   let lastProgress = started;
   let events = 0, dead = 0;
+  let stoppedBy: RunReport["stopped_by"];
   const bySource: Record<string, number> = {};
   let pending: OutputRecord[] = [];
   const drain = async () => {
@@ -127,8 +158,31 @@ export async function runReplay(
       }
     }
   };
+  /**
+   * Waits until the next line may go out (--rate) and says whether the
+   * run goes on: false at the count, the wall limit or a signal.
+   */
+  const admit = async (): Promise<boolean> => {
+    if (events + dead >= limit) {
+      stoppedBy = "count";
+      return false;
+    }
+    for (;;) {
+      if (opts.signal?.aborted) return false;
+      const t = performance.now();
+      if (t >= deadline) {
+        stoppedBy = "duration";
+        return false;
+      }
+      if (!bucket || bucket.take(1, t) === 1) return true;
+      await drain();
+      const wait = Math.min(bucket.waitMs(minWake, t), deadline - t);
+      if (await abortableSleep(wait, opts.signal)) return false;
+    }
+  };
   outer: for await (const batch of source.batches()) {
     for (const o of batch.oversize ?? []) {
+      if (!await admit()) break outer;
       pending.push(toOutput(deadLetter(
         "generator",
         "oversize",
@@ -139,7 +193,7 @@ export async function runReplay(
       dead++;
     }
     for (let i = 0; i < batch.lines.length; i++) {
-      if (opts.signal?.aborted) break outer;
+      if (!await admit()) break outer;
       const line = batch.numbers?.[i] ?? i + 1;
       const item = decoder.decode(batch.lines[i], line);
       if ("dead" in item) {
@@ -152,8 +206,15 @@ export async function runReplay(
         if (wait > 1) {
           await drain();
           // Real-time replay can wait hours between two lines: a signal
-          // ends the wait, and the run, at once.
-          if (await abortableSleep(wait, opts.signal)) break outer;
+          // or the wall limit ends the wait, and the run, at once.
+          const left = deadline - performance.now();
+          if (await abortableSleep(Math.min(wait, left), opts.signal)) {
+            break outer;
+          }
+          if (wait >= left) {
+            stoppedBy = "duration";
+            break outer;
+          }
         }
       }
       pending.push(toOutput(item.event));
@@ -167,15 +228,23 @@ export async function runReplay(
   }
   await drain();
   await sink.flush();
+  // Stopping early leaves the rest of the file unread.
+  if (stoppedBy) await source.close();
   const elapsedMs = performance.now() - started;
-  return {
+  const report: RunReport = {
     events,
     dead_letters: dead,
     elapsed_s: round(elapsedMs / 1000, 3),
-    requested_rate: opts.speed ? "original timing" : "unbounded",
+    requested_rate: opts.speed
+      ? "original timing"
+      : rate > 0
+      ? rate
+      : "unbounded",
     achieved_rate: round(elapsedMs > 0 ? (events * 1000) / elapsedMs : 0, 1),
     by_source: bySource,
   };
+  if (stoppedBy) report.stopped_by = stoppedBy;
+  return report;
 }
 
 function scenarioSummary(s: ScenarioStats) {
