@@ -107,7 +107,7 @@ if (import.meta.main) {
       database: stringOption(values, "database"),
     });
     try {
-      await store.applySchema();
+      await store.applySchema(undefined, logger);
       const { events, alerts } = seedRecords(opts);
       const writer = new StoreWriter(store, logger, { maxRows: 50_000 });
       const records: AnyRecord[] = [...events, ...alerts];

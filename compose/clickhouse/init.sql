@@ -39,10 +39,12 @@
 --    rows they aggregate (SimpleAggregateFunction(max), DEFAULT now()), so a
 --    minute lives until the retention has passed since its last event.
 --    Expired rows are removed by background merges (eventually; OPTIMIZE
---    TABLE … FINAL forces it). Stores created before this rule keep their
---    old TTL: see docs/deploy.md, "Retention", for the ALTERs.
+--    TABLE … FINAL forces it). Stores created before this rule are moved
+--    over when the sink applies this file (docs/deploy.md, "Retention").
 --  * TTL lines carry a `-- ttl:NAME` marker: `sentinel-sink --events-ttl-days`
---    etc. rewrite the number when they apply this file.
+--    etc. rewrite the number when they apply this file, and existing tables
+--    are brought to it (stages/sink/schema.ts: missing columns added, TTLs
+--    and materialized views' SELECTs altered where they differ).
 
 CREATE DATABASE IF NOT EXISTS sentinel;
 

@@ -66,7 +66,7 @@ const storeAll: Transform = {
 /** Reads records until end of input (or a signal) and stores them. */
 export async function runSink(opts: SinkOptions): Promise<SinkResult> {
   const { store, logger } = opts;
-  if (opts.createSchema) await store.applySchema(opts.retention);
+  if (opts.createSchema) await store.applySchema(opts.retention, logger);
   const writer = new StoreWriter(store, logger, opts.writer);
   const source = await openSource(opts.in ?? "-", {
     stage: "sink",

@@ -2,7 +2,8 @@
  * The ClickHouse DDL (`compose/clickhouse/init.sql`): loading it, adapting
  * it to a database name and TTLs, and splitting it into statements.
  */
-import { sqlIdentifier } from "./sql.ts";
+import type { Logger } from "../shared/log.ts";
+import { sqlIdentifier, sqlString } from "./sql.ts";
 
 /** Where the DDL lives; `deno task compile` embeds it with `--include`. */
 export const INIT_SQL_URL = new URL(
@@ -82,4 +83,333 @@ function stripComment(line: string): string {
     }
   }
   return line;
+}
+
+/** Names of the retention families (the `-- ttl:NAME` markers). */
+export type RetentionFamily = keyof RetentionDays;
+
+/** What {@link reconcileSchema} needs from a store: run a statement, read rows. */
+export interface SchemaTarget {
+  /** Runs a statement that returns nothing (DDL). */
+  exec(sql: string): Promise<void>;
+  /** Runs a SELECT; returns its `JSONEachRow` text. */
+  select(sql: string): Promise<string>;
+}
+
+/** A table or view of the schema, as init.sql declares it. */
+interface DeclaredObject {
+  /** Unqualified name, e.g. `events`. */
+  name: string;
+  /** Column name → its full definition (tables). */
+  columns: Map<string, string>;
+  /** The TTL expression with the days the options ask for (tables). */
+  ttl?: string;
+  /** Which retention flag sets the TTL's days. */
+  family?: RetentionFamily;
+  /** The SELECT of a materialized view. */
+  select?: string;
+}
+
+/** One change that brings an existing object to the declared schema. */
+export interface SchemaUpgrade {
+  /** Qualified name, e.g. `sentinel.events`. */
+  object: string;
+  /** What differs, for the log: e.g. `TTL toDateTime(ts) + toIntervalDay(30) → …`. */
+  reason: string;
+  /** The statements, run in order. */
+  statements: string[];
+}
+
+/** The state of an existing store object (from system.tables/columns). */
+export interface ExistingObject {
+  /** `engine_full` of system.tables (holds the TTL clause). */
+  engineFull: string;
+  /** Column names. */
+  columns: Set<string>;
+  /** `as_select` of a view, single-line formatted by the database. */
+  select?: string;
+}
+
+const CREATE_TABLE_RE = /^CREATE TABLE IF NOT EXISTS \w+\.(\w+)\s*\(/;
+const CREATE_VIEW_RE =
+  /^CREATE MATERIALIZED VIEW IF NOT EXISTS \w+\.(\w+)\s+TO\s+\S+\s+AS\s+([\s\S]+)$/;
+const TTL_RE = /\sTTL\s+([\s\S]+?)\s*(?:\sSETTINGS\s[\s\S]*)?$/;
+const TTL_DAYS_RE = /toIntervalDay\((\d+)\)/;
+const FAMILY_RE = /-- ttl:(\w+)/;
+
+/**
+ * What init.sql declares, per table and view, for `opts` (the TTLs with the
+ * days asked for). The retention family of each table is read from its
+ * `-- ttl:NAME` marker.
+ */
+function declaredObjects(sql: string, opts: SchemaOptions): DeclaredObject[] {
+  const families = new Map<string, RetentionFamily>();
+  for (const chunk of sql.split(/^(?=CREATE )/m)) {
+    const name = /^CREATE TABLE IF NOT EXISTS \w+\.(\w+)/.exec(chunk)?.[1];
+    const family = FAMILY_RE.exec(chunk)?.[1];
+    if (name && family) families.set(name, family as RetentionFamily);
+  }
+  const out: DeclaredObject[] = [];
+  for (const st of schemaStatements(sql, opts)) {
+    const table = CREATE_TABLE_RE.exec(st);
+    if (table) {
+      const open = table[0].length - 1;
+      const close = matchingParen(st, open);
+      const columns = new Map<string, string>();
+      for (const def of splitTopLevel(st.slice(open + 1, close))) {
+        const name = /^`?(\w+)`?/.exec(def)?.[1];
+        if (!name || /^(CONSTRAINT|INDEX|PROJECTION)$/i.test(name)) continue;
+        columns.set(name, def);
+      }
+      out.push({
+        name: table[1],
+        columns,
+        ttl: TTL_RE.exec(st.slice(close + 1))?.[1],
+        family: families.get(table[1]),
+      });
+      continue;
+    }
+    const view = CREATE_VIEW_RE.exec(st);
+    if (view) out.push({ name: view[1], columns: new Map(), select: view[2] });
+  }
+  return out;
+}
+
+/** Index of the `)` that closes the `(` at `open` (quotes respected). */
+function matchingParen(s: string, open: number): number {
+  let depth = 0;
+  let quoted = false;
+  for (let i = open; i < s.length; i++) {
+    const c = s[i];
+    if (quoted) {
+      if (c === "\\") i++;
+      else if (c === "'") quoted = false;
+    } else if (c === "'") quoted = true;
+    else if (c === "(") depth++;
+    else if (c === ")" && --depth === 0) return i;
+  }
+  throw new Error("init.sql: unbalanced parentheses in a CREATE TABLE");
+}
+
+/** Splits at the commas outside parentheses and quotes; trims. */
+function splitTopLevel(s: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (quoted) {
+      if (c === "\\") i++;
+      else if (c === "'") quoted = false;
+    } else if (c === "'") quoted = true;
+    else if (c === "(") depth++;
+    else if (c === ")") depth--;
+    else if (c === "," && depth === 0) {
+      parts.push(s.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(s.slice(start));
+  return parts.map((p) => p.replace(/\s+/g, " ").trim()).filter((p) => p);
+}
+
+/** Compares SQL fragments ignoring whitespace (the database reformats them). */
+const sameSql = (a: string, b: string) =>
+  a.replace(/\s+/g, "") === b.replace(/\s+/g, "");
+
+/**
+ * The changes that bring stores created by an earlier init.sql (tables are
+ * only created `IF NOT EXISTS`) to the declared schema:
+ *
+ *  - columns added to init.sql since are added (`ADD COLUMN IF NOT EXISTS`);
+ *  - a table's TTL is set to the declared expression (`MODIFY TTL`). The
+ *    days come from the options; a family whose days were not given keeps
+ *    the days the table has, so a run without `--events-ttl-days` never
+ *    shortens (or lengthens) a retention chosen earlier, while the
+ *    expression still moves to the current one (from `ts` to `inserted_at`).
+ *    The stored parts' expiry is recalculated from `inserted_at` only
+ *    (`materialize_ttl_recalculate_only`: no data is rewritten), and the
+ *    ALTER waits for it: parts keep the expiry they were written with, so
+ *    without it a lengthened retention would still delete rows at the old
+ *    date and a shortened one would keep them;
+ *  - a materialized view whose SELECT changed gets the new one
+ *    (`MODIFY QUERY`); `views` holds the declared SELECTs formatted by the
+ *    database, keyed by view name.
+ *
+ * Pure: the existing state is passed in, so nothing changes when nothing
+ * differs.
+ */
+export function schemaUpgrades(
+  sql: string,
+  opts: SchemaOptions,
+  existing: ReadonlyMap<string, ExistingObject>,
+  views: ReadonlyMap<string, string> = new Map(),
+): SchemaUpgrade[] {
+  const db = sqlIdentifier(opts.database ?? DEFAULT_DATABASE);
+  const out: SchemaUpgrade[] = [];
+  for (const decl of declaredObjects(sql, opts)) {
+    const have = existing.get(decl.name);
+    if (!have) continue; // just created from the declaration
+    const object = `${db}.${decl.name}`;
+    if (decl.select !== undefined) {
+      const want = views.get(decl.name);
+      if (
+        want !== undefined && have.select !== undefined && want !== have.select
+      ) {
+        out.push({
+          object,
+          reason: `SELECT ${have.select} → ${want}`,
+          statements: [`ALTER TABLE ${object} MODIFY QUERY ${decl.select}`],
+        });
+      }
+      continue;
+    }
+    const added = [...decl.columns].filter(([name]) => !have.columns.has(name));
+    if (added.length) {
+      out.push({
+        object,
+        reason: `missing column${added.length > 1 ? "s" : ""} ${
+          added.map(([n]) => n).join(", ")
+        }`,
+        statements: added.map(([, def]) =>
+          `ALTER TABLE ${object} ADD COLUMN IF NOT EXISTS ${def}`
+        ),
+      });
+    }
+    if (!decl.ttl) continue;
+    const current = TTL_RE.exec(have.engineFull)?.[1];
+    let want = decl.ttl;
+    const given = decl.family ? opts.retention?.[decl.family] : undefined;
+    const currentDays = current ? TTL_DAYS_RE.exec(current)?.[1] : undefined;
+    if (given === undefined && currentDays !== undefined) {
+      want = want.replace(TTL_DAYS_RE, `toIntervalDay(${currentDays})`);
+    }
+    if (current !== undefined && sameSql(current, want)) continue;
+    const statements: string[] = [];
+    if (
+      !/\bmaterialize_ttl_recalculate_only = (1|true)\b/i.test(have.engineFull)
+    ) {
+      statements.push(
+        `ALTER TABLE ${object} MODIFY SETTING materialize_ttl_recalculate_only = 1`,
+      );
+    }
+    statements.push(
+      `ALTER TABLE ${object} MODIFY TTL ${want} SETTINGS mutations_sync = 2`,
+    );
+    out.push({
+      object,
+      reason: `TTL ${current ?? "(none)"} → ${want}`,
+      statements,
+    });
+  }
+  return out;
+}
+
+/** Options for {@link applySchema}. */
+export interface ApplySchemaOptions extends SchemaOptions {
+  /** Told about each upgrade, and warned with the statements to run when one fails. */
+  logger?: Logger;
+}
+
+/**
+ * Applies init.sql to a store: creates what is missing, then upgrades what
+ * an earlier init.sql (or earlier retention flags) created; see
+ * {@link schemaUpgrades}. When nothing differs this costs two reads of the
+ * system tables (three with views) and changes nothing. An upgrade the
+ * database refuses (e.g. a user without ALTER rights) does not stop the
+ * caller: it is logged as a warning with the exact statements to run.
+ * Returns the upgrades that were applied.
+ */
+export async function applySchema(
+  target: SchemaTarget,
+  opts: ApplySchemaOptions = {},
+): Promise<SchemaUpgrade[]> {
+  const sql = await readInitSql();
+  const db = sqlIdentifier(opts.database ?? DEFAULT_DATABASE);
+  const declared = declaredObjects(sql, opts);
+  // The state before creating: objects created now need no upgrade.
+  const existing = await existingObjects(target, db);
+  for (const st of schemaStatements(sql, opts)) await target.exec(st);
+  if (existing.size === 0) return [];
+  const viewSelects = declared.filter((d) =>
+    d.select !== undefined && existing.has(d.name)
+  );
+  const views = new Map<string, string>();
+  if (viewSelects.length) {
+    const row = JSON.parse(
+      await target.select(
+        `SELECT ${
+          viewSelects.map((d, i) =>
+            `formatQuerySingleLineOrNull(${sqlString(d.select!)}) AS v${i}`
+          ).join(", ")
+        }`,
+      ),
+    ) as Record<string, string | null>;
+    viewSelects.forEach((d, i) => {
+      const f = row[`v${i}`];
+      if (f) views.set(d.name, f);
+    });
+  }
+  const upgrades = schemaUpgrades(sql, opts, existing, views);
+  const applied: SchemaUpgrade[] = [];
+  for (const up of upgrades) {
+    try {
+      for (const st of up.statements) await target.exec(st);
+      opts.logger?.info("schema upgraded", {
+        object: up.object,
+        change: up.reason,
+      });
+      applied.push(up);
+    } catch (e) {
+      opts.logger?.warn(
+        "schema upgrade refused; run these statements to apply it",
+        {
+          object: up.object,
+          change: up.reason,
+          error: e instanceof Error ? e.message : String(e),
+          statements: up.statements.map((s) => `${s};`),
+        },
+      );
+    }
+  }
+  return applied;
+}
+
+/** The tables and views of `db` with their engine, columns and SELECT. */
+async function existingObjects(
+  target: SchemaTarget,
+  db: string,
+): Promise<Map<string, ExistingObject>> {
+  const out = new Map<string, ExistingObject>();
+  const rows = (text: string) =>
+    text.split("\n").filter((l) => l).map((l) =>
+      JSON.parse(l) as Record<string, string>
+    );
+  for (
+    const r of rows(
+      await target.select(
+        `SELECT name, engine_full, if(engine = 'MaterializedView', formatQuerySingleLineOrNull(as_select), NULL) AS sel FROM system.tables WHERE database = ${
+          sqlString(db)
+        }`,
+      ),
+    )
+  ) {
+    out.set(r.name, {
+      engineFull: r.engine_full,
+      columns: new Set(),
+      select: r.sel ?? undefined,
+    });
+  }
+  if (out.size === 0) return out;
+  for (
+    const r of rows(
+      await target.select(
+        `SELECT table, name FROM system.columns WHERE database = ${
+          sqlString(db)
+        }`,
+      ),
+    )
+  ) out.get(r.table)?.columns.add(r.name);
+  return out;
 }

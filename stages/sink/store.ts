@@ -16,10 +16,9 @@ import {
   wellFormedJsonText,
 } from "./row_binary.ts";
 import {
+  applySchema as applySchemaTo,
   DEFAULT_DATABASE,
-  readInitSql,
   type RetentionDays,
-  schemaStatements,
 } from "./schema.ts";
 import { sqlIdentifier, sqlString } from "./sql.ts";
 
@@ -208,8 +207,11 @@ export interface RecordStore {
   readonly kind: "chdb" | "clickhouse" | "ndjson";
   /** True when the store holds tables (not NDJSON). */
   readonly queryable: boolean;
-  /** Applies init.sql (idempotent). */
-  applySchema(retention?: RetentionDays): Promise<void>;
+  /**
+   * Applies init.sql (idempotent) and upgrades what an earlier init.sql or
+   * other retention flags created (see schema.ts `applySchema`).
+   */
+  applySchema(retention?: RetentionDays, logger?: Logger): Promise<void>;
   /** Stores rows in one table; throws {@link StoreError}. */
   insert(table: TableName, rows: readonly PendingRow[]): Promise<void>;
   /**
@@ -394,20 +396,12 @@ export class ChdbStore implements RecordStore {
     return new ChdbStore(`chdb:${dir}`, session, database);
   }
 
-  async applySchema(retention?: RetentionDays): Promise<void> {
+  async applySchema(retention?: RetentionDays, logger?: Logger): Promise<void> {
     this.#encoders.clear();
-    for (
-      const st of schemaStatements(await readInitSql(), {
-        database: this.#db,
-        retention,
-      })
-    ) {
-      try {
-        await this.#session.queryAsync(st);
-      } catch (e) {
-        throw toStoreError(e);
-      }
-    }
+    await applySchemaTo({
+      exec: async (st) => void await this.query(st, "TSV"),
+      select: (st) => this.query(st, "JSONEachRow"),
+    }, { database: this.#db, retention, logger });
   }
 
   encoderFor(table: TableName): Promise<RecordEncoder | null> {
@@ -719,19 +713,17 @@ export class ClickHouseServerStore implements RecordStore {
     );
   }
 
-  async applySchema(retention?: RetentionDays): Promise<void> {
-    for (
-      const st of schemaStatements(await readInitSql(), {
-        database: this.#db,
-        retention,
-      })
-    ) {
-      try {
-        await this.#client.command({ query: st });
-      } catch (e) {
-        throw toStoreError(e);
-      }
-    }
+  async applySchema(retention?: RetentionDays, logger?: Logger): Promise<void> {
+    await applySchemaTo({
+      exec: async (st) => {
+        try {
+          await this.#client.command({ query: st });
+        } catch (e) {
+          throw toStoreError(e);
+        }
+      },
+      select: (st) => this.query(st, "JSONEachRow"),
+    }, { database: this.#db, retention, logger });
   }
 
   async insert(table: TableName, rows: readonly PendingRow[]): Promise<void> {
