@@ -185,12 +185,14 @@ const querySpec: CommandSpec = {
 function openFromFlags(
   values: FlagValues,
   logger: Logger,
+  mustExist = false,
 ): Promise<RecordStore> {
   return openStore(stringOption(values, "out") ?? DEFAULT_STORE_URI, {
     logger,
     user: stringOption(values, "user"),
     password: stringOption(values, "password"),
     database: stringOption(values, "database"),
+    mustExist,
   });
 }
 
@@ -209,7 +211,8 @@ async function query(args: string[]): Promise<number> {
       'query: give the SQL as an argument, e.g. sentinel-sink query "SELECT 1"',
     );
   }
-  const store = await openFromFlags(values, logger);
+  // A query never creates a store: an empty one has nothing to find.
+  const store = await openFromFlags(values, logger, true);
   try {
     const out = await store.query(sql, CLICKHOUSE_FORMAT[format]);
     console.log(format === "table" ? renderTable(out) : out.replace(/\n$/, ""));

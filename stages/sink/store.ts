@@ -281,6 +281,11 @@ export interface StoreOptions {
   database?: string;
   /** Server request timeout. @default 30000 */
   requestTimeoutMs?: number;
+  /**
+   * Refuse (UsageError) a chdb: directory that holds no store instead of
+   * creating one there: a query cannot find anything in a new store.
+   */
+  mustExist?: boolean;
 }
 
 /** The default embedded store. */
@@ -301,6 +306,7 @@ export async function openStore(
     return await ChdbStore.open(
       dir,
       sqlIdentifier(opts.database ?? DEFAULT_DATABASE),
+      { mustExist: opts.mustExist },
     );
   }
   if (uri.startsWith("http://") || uri.startsWith("https://")) {
@@ -383,11 +389,17 @@ export class ChdbStore implements RecordStore {
     this.#db = db;
   }
 
-  /** Opens (creating if needed) the store in `dir`. */
+  /** Opens (creating if needed, unless `mustExist`) the store in `dir`. */
   static async open(
     dir: string,
     database = DEFAULT_DATABASE,
+    opts: { mustExist?: boolean } = {},
   ): Promise<ChdbStore> {
+    if (opts.mustExist && !await holdsStore(dir)) {
+      throw new UsageError(
+        `no store at ${dir}; write one with sentinel-sink or sentinel-demo-seed first`,
+      );
+    }
     // Loaded lazily: compiled binaries cannot embed the native engine, and
     // stdio/server runs should not pay for loading it.
     const { Session } = await import("chdb");
@@ -643,6 +655,18 @@ function contiguous(rows: readonly PendingRow[]): Uint8Array | null {
     end = r.end!;
   }
   return buf.buf.subarray(first.start!, end);
+}
+
+/**
+ * True when `dir` holds a chDB store: one that anything was ever created in
+ * has a `metadata` directory (opening a session alone leaves only `tmp`).
+ */
+async function holdsStore(dir: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(`${dir}/metadata`)).isDirectory;
+  } catch {
+    return false;
+  }
 }
 
 /** /dev/shm when it is a writable directory, else the system temp dir. */
