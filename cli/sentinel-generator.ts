@@ -456,6 +456,13 @@ main(async () => {
     ...(httpStats ? { http: httpStats } : {}),
     ...(abort.signal.aborted ? { interrupted: true } : {}),
   });
+  if (report.time_fallbacks) {
+    // Once per run, not per line: a log can hold millions of them.
+    logger.warn(
+      "replayed lines with an unusable time (unparseable, or a year outside 0000-9999) were stamped with the replay time",
+      report.time_fallbacks,
+    );
+  }
   if (report.truncated_scenarios) {
     logger.warn(
       "some scenario events did not fit into the run; lengthen it or set at=",

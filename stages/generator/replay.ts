@@ -10,7 +10,7 @@ import { validateRecord } from "../shared/contracts/mod.ts";
 import { uuidFromRandom } from "../shared/ids.ts";
 import { deadLetter } from "../shared/records.ts";
 import { SeededRandom } from "./prng.ts";
-import { isoTime } from "./formats.ts";
+import { isoTime, rfc3339Representable } from "./formats.ts";
 
 /** Options of {@link ReplayDecoder}. */
 export interface ReplayOptions {
@@ -61,12 +61,28 @@ export class ReplayDecoder {
   /** Year assumed for RFC 3164 lines (they carry none). */
   #year: number;
   #lastMonth = -1;
+  #timeFallbacks = 0;
+  #firstFallbackLine: number | undefined;
 
   constructor(opts: ReplayOptions) {
     this.#opts = opts;
     this.#ids = new SeededRandom(`${opts.seed}|replay`);
     this.#now = opts.nowMs ?? Date.now;
     this.#year = new Date(this.#now()).getUTCFullYear();
+  }
+
+  /**
+   * Lines whose own time could not be used: a JSON `@timestamp` that does
+   * not parse, or whose year is outside RFC 3339's 0000–9999 (JavaScript
+   * reads `+275760-09-13T00:00:00Z`, which no RawEvent may carry).
+   */
+  get timeFallbacks(): number {
+    return this.#timeFallbacks;
+  }
+
+  /** Line number of the first such line. */
+  get firstFallbackLine(): number | undefined {
+    return this.#firstFallbackLine;
   }
 
   /** Decodes one line (1-based number `line`). */
@@ -118,20 +134,35 @@ export class ReplayDecoder {
           ),
         };
       }
-      const ts = typeof o["@timestamp"] === "string"
-        ? Date.parse(o["@timestamp"] as string)
-        : NaN;
+      let timeMs: number | undefined;
+      if (o["@timestamp"] !== undefined) {
+        const ts = typeof o["@timestamp"] === "string"
+          ? Date.parse(o["@timestamp"])
+          : NaN;
+        // received_at must be RFC 3339 (four-digit year): a time outside
+        // it cannot be written, so the record gets the replay time like a
+        // line without one. Counted, not silent: the run's summary says
+        // how many lines lost their time. Nor does --speed pace by it (a
+        // year-275760 line would otherwise wait for ever).
+        if (rfc3339Representable(ts)) timeMs = ts;
+        else this.#fellBack(line);
+      }
       const host = (o.host as { name?: unknown } | undefined)?.name;
       return {
         event: this.#event(
           o,
           typeof host === "string" && host ? host : this.#opts.sourceName,
-          Number.isFinite(ts) ? ts : undefined,
+          timeMs,
         ),
-        timeMs: Number.isFinite(ts) ? ts : undefined,
+        timeMs,
       };
     }
     return this.#wrap(text, line);
+  }
+
+  #fellBack(line: number): void {
+    this.#timeFallbacks++;
+    this.#firstFallbackLine ??= line;
   }
 
   #wrap(text: string, _line: number): ReplayItem {

@@ -33,6 +33,11 @@ export interface RunReport {
   truncated_scenarios?: string[];
   /** Why a replay ended before the end of its file (--count, --duration). */
   stopped_by?: "count" | "duration";
+  /**
+   * Replayed lines whose own time was unusable (unparseable, or a year
+   * outside 0000–9999): their received_at is the replay time.
+   */
+  time_fallbacks?: { lines: number; first_line: number };
 }
 
 /** Wraps a record for a sink. */
@@ -244,6 +249,12 @@ export async function runReplay(
     by_source: bySource,
   };
   if (stoppedBy) report.stopped_by = stoppedBy;
+  if (decoder.timeFallbacks > 0) {
+    report.time_fallbacks = {
+      lines: decoder.timeFallbacks,
+      first_line: decoder.firstFallbackLine!,
+    };
+  }
   return report;
 }
 
