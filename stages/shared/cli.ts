@@ -137,8 +137,24 @@ export function splitEnvList(raw: string): string[] {
 
 /** Help paragraph on repeatable flags set from the environment. */
 export const ENV_LIST_HELP =
-  "Repeatable flags from the environment: separate values with ';' or newlines, or commas; a comma before KEY= continues a NAME:k=v,k=v value; \\, and \\; are a literal comma and semicolon. " +
-  'E.g. SENTINEL_INJECT="port_scan:at=20,source=1.2.3.4;brute_force_ssh".';
+  "Repeatable flags from the environment: separate values with ';' or newlines, or commas; a comma before KEY= continues a NAME:k=v,k=v value; \\, and \\; are a literal comma and semicolon.";
+
+/** {@link ENV_LIST_HELP} with an example of one of the command's such flags. */
+function envListHelp(spec: CommandSpec): string | undefined {
+  const lists = Object.entries(spec.options).filter(([name, o]) =>
+    o.multiple && o.type === "string" && optionEnvName(name, o) !== undefined
+  );
+  // --inject is the flag whose values carry commas: the telling example.
+  const entry = lists.find(([name]) => name === "inject") ?? lists[0];
+  if (!entry) return undefined;
+  const twin = optionEnvName(...entry)!;
+  const example = entry[0] === "inject"
+    ? `${twin}="port_scan:at=20,source=1.2.3.4;brute_force_ssh"`
+    : `${twin}="${entry[1].valueName ?? "VALUE"}1;${
+      entry[1].valueName ?? "VALUE"
+    }2"`;
+  return `${ENV_LIST_HELP} E.g. ${example}.`;
+}
 
 /** Renders the help text of a command. */
 export function helpText(spec: CommandSpec): string {
@@ -177,13 +193,8 @@ export function helpText(spec: CommandSpec): string {
     );
   }
   for (const n of spec.notes ?? []) lines.push("", n);
-  if (
-    Object.values(spec.options).some((o) =>
-      o.multiple && o.type === "string" && o.env !== false
-    )
-  ) {
-    lines.push("", ENV_LIST_HELP);
-  }
+  const listHelp = envListHelp(spec);
+  if (listHelp) lines.push("", listHelp);
   if (spec.examples.length) {
     lines.push("", "Examples:");
     for (const e of spec.examples) lines.push(`  ${e}`);
