@@ -239,6 +239,11 @@ SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000,
 -- Per-minute rollups for the dashboards. Counts are uniq() states over the
 -- record ids (exact at these cardinalities), so a replayed batch that slips
 -- past insert deduplication does not inflate them. Read with uniqMerge().
+-- A minute is a DateTime, which ends at 2106-02-07 06:28:15: a later time (a
+-- sender's broken clock, a year 9999) is counted at the last minute it can
+-- hold, 2106-02-07 06:28, instead of wrapping round to a minute in 1970. So
+-- the rollups still count every stored row, and such rows show apart, at the
+-- far end of time, never among real minutes; the tables keep the exact time.
 CREATE TABLE IF NOT EXISTS sentinel.events_per_minute
 (
     minute     DateTime('UTC'),
@@ -263,7 +268,7 @@ TTL inserted_at + toIntervalDay(30) -- ttl:events
 CREATE MATERIALIZED VIEW IF NOT EXISTS sentinel.events_per_minute_mv
 TO sentinel.events_per_minute AS
 SELECT
-    toStartOfMinute(ts) AS minute,
+    toStartOfMinute(least(ts, toDateTime64('2106-02-07 06:28:00', 3, 'UTC'))) AS minute,
     tenant,
     category,
     action,
@@ -298,7 +303,7 @@ TTL inserted_at + toIntervalDay(90) -- ttl:alerts
 CREATE MATERIALIZED VIEW IF NOT EXISTS sentinel.alerts_per_minute_mv
 TO sentinel.alerts_per_minute AS
 SELECT
-    toStartOfMinute(ts) AS minute,
+    toStartOfMinute(least(ts, toDateTime64('2106-02-07 06:28:00', 3, 'UTC'))) AS minute,
     tenant,
     kind,
     rule.id AS rule_id,
@@ -328,7 +333,7 @@ TTL inserted_at + toIntervalDay(30) -- ttl:dead_letters
 CREATE MATERIALIZED VIEW IF NOT EXISTS sentinel.dead_letters_per_minute_mv
 TO sentinel.dead_letters_per_minute AS
 SELECT
-    toStartOfMinute(at) AS minute,
+    toStartOfMinute(least(at, toDateTime64('2106-02-07 06:28:00', 3, 'UTC'))) AS minute,
     stage,
     reason_code,
     uniqState(dead_letter_id) AS dead_letters

@@ -139,7 +139,7 @@ const OLD_INIT_SQL = new URL(
   import.meta.url,
 );
 
-Deno.test("a store created by the schema before a47e285 (TTL on ts, rollups without inserted_at) is upgraded by the sink and keeps its rows", async () => {
+Deno.test("a store created by the schema before a47e285 (TTL on ts, rollups without inserted_at, minutes that wrap past 2106) is upgraded by the sink and keeps its rows", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sink_schema_old_" });
   try {
     const store = await ChdbStore.open(dir);
@@ -157,7 +157,7 @@ Deno.test("a store created by the schema before a47e285 (TTL on ts, rollups with
 
     const r = await sink(
       ["--out", `chdb:${dir}`, "--alerts-ttl-days", "120"],
-      ndjson([event(2)]),
+      ndjson([event(2), { ...event(3), ts: "2106-03-01T00:00:00.000Z" }]),
     );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /schema upgraded/);
@@ -175,12 +175,17 @@ Deno.test("a store created by the schema before a47e285 (TTL on ts, rollups with
       });
       const rollup = JSON.parse(
         await again.query(
-          "SELECT uniqMerge(events) AS events, max(inserted_at) > now() - INTERVAL 1 HOUR AS fresh FROM sentinel.events_per_minute",
+          "SELECT uniqMerge(events) AS events, max(inserted_at) > now() - INTERVAL 1 HOUR AS fresh, toString(max(minute)) AS last FROM sentinel.events_per_minute",
           "JSONEachRow",
         ),
       );
-      assert.deepEqual(rollup, { events: 2, fresh: 1 });
-      assert.deepEqual(await eventIds(again), [id(1), id(2)]);
+      // The view now counts a ts past 2106-02-07 at the last minute.
+      assert.deepEqual(rollup, {
+        events: 3,
+        fresh: 1,
+        last: "2106-02-07 06:28:00",
+      });
+      assert.deepEqual(await eventIds(again), [id(1), id(2), id(3)]);
     } finally {
       await again.close();
     }
