@@ -123,17 +123,19 @@ const spec: CommandSpec = {
       type: "string",
       valueName: "DAYS",
       description:
-        "Retention of events and their rollups when the schema is applied (init.sql: 30).",
+        "Days events (and their rollup minutes) are kept after they were stored (inserted_at), whatever their event time. Set when the schema is applied, on existing stores too; not given, a store keeps the days it has (new store: 30).",
     },
     "alerts-ttl-days": {
       type: "string",
       valueName: "DAYS",
-      description: "Retention of alerts (init.sql: 90).",
+      description:
+        "Days alerts (and their rollup minutes) are kept after they were stored (inserted_at), whatever their time; as --events-ttl-days (new store: 90).",
     },
     "dead-letters-ttl-days": {
       type: "string",
       valueName: "DAYS",
-      description: "Retention of dead letters (init.sql: 30).",
+      description:
+        "Days dead letters (and their rollup minutes) are kept after they were stored (inserted_at); as --events-ttl-days (new store: 30).",
     },
     summary: {
       type: "string",
