@@ -214,7 +214,7 @@ export class ReplayDecoder {
       if (month === undefined) return undefined;
       const sign = m[7] === "-" ? -1 : 1;
       const offsetMs = sign * (Number(m[8]) * 60 + Number(m[9])) * 60_000;
-      return Date.UTC(
+      return utc(
         Number(m[3]),
         month,
         Number(m[1]),
@@ -230,6 +230,25 @@ export class ReplayDecoder {
     }
     return undefined;
   }
+}
+
+/**
+ * `Date.UTC` for any four-digit year: `Date.UTC` itself reads years 0–99
+ * as 1900–1999, which would move an Apache `[10/Oct/0099:…]` by 1900 years.
+ */
+function utc(
+  year: number,
+  month: number,
+  day: number,
+  h: number,
+  m: number,
+  s: number,
+): number {
+  const t = Date.UTC(year, month, day, h, m, s);
+  if (year >= 100) return t;
+  const d = new Date(t);
+  d.setUTCFullYear(year);
+  return d.getTime();
 }
 
 /**

@@ -81,3 +81,16 @@ Deno.test("--replay reports unusable times in the summary and warns once with th
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("an Apache time with a year below 100 keeps its year (not read as 19xx)", () => {
+  const d = new ReplayDecoder({ sourceName: "replay", node: "n", seed: "s" });
+  const at = (year: string) => {
+    const it = d.decode(
+      `203.0.113.9 - - [10/Oct/${year}:13:55:36 +0000] "GET / HTTP/1.1" 200 5`,
+      1,
+    );
+    return "event" in it ? it.timeMs : undefined;
+  };
+  assert.equal(at("0099"), Date.parse("0099-10-10T13:55:36Z"));
+  assert.equal(at("2026"), Date.parse("2026-10-10T13:55:36Z"));
+});
