@@ -5,10 +5,15 @@
  * of retention to `inserted_at`, was silently ignored on an existing store.
  */
 import assert from "node:assert/strict";
-import { ChdbStore, schemaStatements } from "../../stages/sink/mod.ts";
+import {
+  applySchema,
+  ChdbStore,
+  schemaStatements,
+} from "../../stages/sink/mod.ts";
 import type { Logger } from "../../stages/shared/log.ts";
 import { ndjson, pendingRows, sshFailure } from "./_fixtures.ts";
 import { sink } from "./_run.ts";
+import { startClickHouseHttp } from "../harness/clickhouse_http.ts";
 
 const id = (n: number) =>
   `0b6c1d1e-7777-4888-8999-${n.toString(16).padStart(12, "0")}`;
@@ -192,4 +197,84 @@ Deno.test("a store created by the schema before a47e285 (TTL on ts, rollups with
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("over HTTP (a ClickHouse server), --create-schema upgrades a store made by the old schema to the flags' TTLs", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sink_schema_http_" });
+  const ch = await startClickHouseHttp({ dir });
+  try {
+    for (const st of schemaStatements(await Deno.readTextFile(OLD_INIT_SQL))) {
+      await ch.sql(st);
+    }
+    const r = await sink(
+      [
+        "--out",
+        `http://default:@127.0.0.1:${ch.port}/sentinel`,
+        "--create-schema",
+        "--events-ttl-days",
+        "90",
+      ],
+      ndjson([event(1)]),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const rows = (await ch.sql(
+      "SELECT name, engine_full FROM system.tables WHERE database = 'sentinel' AND name IN ('events', 'events_per_minute', 'dead_letters') ORDER BY name",
+      "JSONEachRow",
+    )).trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(
+      rows.map((x) => / TTL (.+?)(?: SETTINGS |$)/.exec(x.engine_full)?.[1]),
+      [
+        "toDateTime(inserted_at) + toIntervalDay(30)",
+        "toDateTime(inserted_at) + toIntervalDay(90)",
+        "inserted_at + toIntervalDay(90)",
+      ],
+    );
+  } finally {
+    await ch.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an upgrade the database refuses (no ALTER grant) does not stop the sink: a warning gives the exact statements to run", async () => {
+  const run: string[] = [];
+  const logger = recordingLogger();
+  const applied = await applySchema({
+    exec(sql) {
+      run.push(sql);
+      if (sql.startsWith("ALTER")) {
+        return Promise.reject(
+          new Error(
+            "Code: 497. DB::Exception: sentinel: Not enough privileges",
+          ),
+        );
+      }
+      return Promise.resolve();
+    },
+    select(sql) {
+      if (sql.includes("system.tables")) {
+        return Promise.resolve(
+          JSON.stringify({
+            name: "events",
+            engine_full:
+              "ReplacingMergeTree PARTITION BY toYYYYMM(ts) ORDER BY (tenant, category, ts, event_id) TTL toDateTime(ts) + toIntervalDay(30) SETTINGS index_granularity = 8192",
+            sel: null,
+          }) + "\n",
+        );
+      }
+      return Promise.resolve(""); // system.columns: not asked about here
+    },
+  }, { retention: { events: 45 }, logger });
+  assert.deepEqual(applied.map((u) => u.object), []);
+  assert.ok(run.some((s) => s.startsWith("CREATE TABLE IF NOT EXISTS")));
+  const warning = logger.lines.find((l) =>
+    l.startsWith("warn schema upgrade refused") && l.includes("MODIFY TTL")
+  );
+  assert.ok(warning, logger.lines.join("\n"));
+  assert.ok(
+    warning.includes(
+      "ALTER TABLE sentinel.events MODIFY TTL toDateTime(inserted_at) + toIntervalDay(45) SETTINGS mutations_sync = 2;",
+    ),
+    warning,
+  );
+  assert.ok(warning.includes("Not enough privileges"), warning);
 });
