@@ -164,16 +164,22 @@ export async function runReplay(
     }
   };
   /**
-   * Waits until the next line may go out (--rate) and says whether the
-   * run goes on: false at the count, the wall limit or a signal.
+   * Says whether the next line may go out: false at the count or a signal
+   * (checked synchronously: an await per line would cost more than the
+   * decoding) or, through {@link admitTimed}, at the wall limit.
    */
-  const admit = async (): Promise<boolean> => {
+  const admit = (): boolean | Promise<boolean> => {
     if (events + dead >= limit) {
       stoppedBy = "count";
       return false;
     }
+    if (opts.signal?.aborted) return false;
+    return timed ? admitTimed() : true;
+  };
+  const timed = bucket !== null || deadline !== Infinity;
+  /** Waits for a --rate token; false at the wall limit or a signal. */
+  const admitTimed = async (): Promise<boolean> => {
     for (;;) {
-      if (opts.signal?.aborted) return false;
       const t = performance.now();
       if (t >= deadline) {
         stoppedBy = "duration";
@@ -187,7 +193,8 @@ export async function runReplay(
   };
   outer: for await (const batch of source.batches()) {
     for (const o of batch.oversize ?? []) {
-      if (!await admit()) break outer;
+      const go = admit();
+      if (go === false || (go !== true && !await go)) break outer;
       pending.push(toOutput(deadLetter(
         "generator",
         "oversize",
@@ -198,7 +205,8 @@ export async function runReplay(
       dead++;
     }
     for (let i = 0; i < batch.lines.length; i++) {
-      if (!await admit()) break outer;
+      const go = admit();
+      if (go === false || (go !== true && !await go)) break outer;
       const line = batch.numbers?.[i] ?? i + 1;
       const item = decoder.decode(batch.lines[i], line);
       if ("dead" in item) {
