@@ -8,12 +8,13 @@ import { openSink } from "../shared/io/mod.ts";
 import type { RecordSink } from "../shared/io/types.ts";
 import type { Logger } from "../shared/log.ts";
 import { UsageError } from "../shared/cli.ts";
-import { type ColumnType, wellFormedJsonText } from "./binary.ts";
 import {
-  compileNative,
-  type NativeBlock,
-  type NativeEncoder,
-} from "./native.ts";
+  ByteWriter,
+  type ColumnType,
+  compileTable,
+  type RecordEncoder,
+  wellFormedJsonText,
+} from "./row_binary.ts";
 import {
   applySchema as applySchemaTo,
   DEFAULT_DATABASE,
@@ -38,12 +39,14 @@ export interface PendingRow {
   line: string;
   /**
    * The decoded record (`line` parsed); null once the writer encoded it for
-   * the store (then `block` holds it), so that the decoded object dies
-   * young instead of waiting in the batch.
+   * the store (then `buf`, `start`, `end` locate its bytes), so that the
+   * decoded object dies young instead of waiting in the batch.
    */
   record: AnyRecord | null;
-  /** The Native block the writer appended this row to, if it was encoded. */
-  block?: NativeBlock | null;
+  /** The buffer holding this row's RowBinary encoding, if it was encoded. */
+  buf?: ByteWriter | null;
+  start?: number;
+  end?: number;
   /** For encoded events: the category (the summary counts it). */
   note?: string;
 }
@@ -212,10 +215,10 @@ export interface RecordStore {
   /** Stores rows in one table; throws {@link StoreError}. */
   insert(table: TableName, rows: readonly PendingRow[]): Promise<void>;
   /**
-   * The Native encoder this store accepts for `table` (rows then arrive
-   * with `block` set and `record` null), or null.
+   * The RowBinary encoder this store accepts for `table` (rows then arrive
+   * with `buf`/`start`/`end` set and `record` null), or null.
    */
-  encoderFor?(table: TableName): Promise<NativeEncoder | null>;
+  encoderFor?(table: TableName): Promise<RecordEncoder | null>;
   /** Runs SQL and returns the output in a ClickHouse `format`. */
   query(sql: string, format: string): Promise<string>;
   close(): Promise<void>;
@@ -241,7 +244,7 @@ export const INSERT_SETTINGS: Record<string, string | number> = {
  * The JSONEachRow row for a record: its line, plus the columns the sink
  * sets. An escaped lone surrogate (`"\ud800"`, valid JSON that ClickHouse
  * refuses in some columns and stores as invalid UTF-8 in others) becomes
- * U+FFFD, as the Native path stores it (see {@link wellFormedJsonText}).
+ * U+FFFD, as the RowBinary path stores it (see {@link wellFormedJsonText}).
  */
 export function rowFor(record: AnyRecord, line: string): string {
   // The retention counts from `inserted_at`, which only the database sets:
@@ -337,11 +340,11 @@ type ChdbSession = {
 /** Least time between two purges of chDB's freed memory (see `#purge`). */
 const PURGE_INTERVAL_MS = 1000;
 
-/** Tables whose rows go to chDB in the Native format (the high-volume ones). */
-const NATIVE_TABLES: ReadonlySet<TableName> = new Set(["events", "raw_events"]);
+/** Tables whose rows go to chDB as RowBinary (the high-volume ones). */
+const BINARY_TABLES: ReadonlySet<TableName> = new Set(["events", "raw_events"]);
 
-/** Settings of the Native inserts (see {@link INSERT_SETTINGS}). */
-const NATIVE_SETTINGS = "optimize_on_insert = 0";
+/** Settings of the RowBinary inserts (see {@link INSERT_SETTINGS}). */
+const BINARY_SETTINGS = "optimize_on_insert = 0";
 
 /** {@link INSERT_SETTINGS} as a SETTINGS clause. */
 const JSON_FILE_SETTINGS = Object.entries(INSERT_SETTINGS).map(([k, v]) =>
@@ -351,12 +354,11 @@ const JSON_FILE_SETTINGS = Object.entries(INSERT_SETTINGS).map(([k, v]) =>
 /**
  * The embedded ClickHouse engine (npm `chdb`), one data directory per process.
  *
- * Enriched and raw events are inserted in ClickHouse's Native (columnar)
- * format, encoded in JS from the already decoded records (see native.ts):
- * ClickHouse then parses nothing and copies whole columns. chDB's insert API
- * takes text formats only, so the bytes go through a file in a private temp
- * directory (tmpfs when there is one) and
- * `INSERT … SELECT * FROM file(…, Native, …)`. (Not `INSERT … FROM
+ * Enriched and raw events are inserted as RowBinary encoded in JS from the
+ * already decoded records (see row_binary.ts): ClickHouse then parses nothing.
+ * chDB's insert API takes text formats only, so the bytes go through a file
+ * in a private temp directory (tmpfs when there is one) and
+ * `INSERT … SELECT * FROM file(…, RowBinary, …)`. (Not `INSERT … FROM
  * INFILE`: chDB then reads the insert data from the process's stdin when it
  * is a pipe, which is the sink's own input.) Records the encoder declines,
  * and the other tables, use JSONEachRow.
@@ -367,20 +369,19 @@ export class ChdbStore implements RecordStore {
   readonly describe: string;
   readonly #session: ChdbSession;
   readonly #db: string;
-  readonly #encoders = new Map<TableName, NativeEncoder | null>();
-  /** Per table, the block rows not encoded by the writer are encoded into. */
-  readonly #blocks = new Map<TableName, NativeBlock>();
-  #blockBusy = false;
+  readonly #encoders = new Map<TableName, RecordEncoder | null>();
+  readonly #writer = new ByteWriter(1 << 20);
+  #writerBusy = false;
   readonly #stored = new WeakSet<PendingRow>();
   #partial = false;
   #spool: string | undefined;
   #files = 0;
   #canPurge = true;
   #purgedAt = -Infinity;
-  /** Use the Native format for {@link NATIVE_TABLES}. */
+  /** Use RowBinary for {@link BINARY_TABLES}. */
   binary = true;
   /** Rows stored per insert format (what took the fast path). */
-  readonly rowsByFormat = { Native: 0, JSONEachRow: 0 };
+  readonly rowsByFormat = { RowBinary: 0, JSONEachRow: 0 };
 
   private constructor(describe: string, session: ChdbSession, db: string) {
     this.describe = describe;
@@ -409,15 +410,14 @@ export class ChdbStore implements RecordStore {
 
   async applySchema(retention?: RetentionDays, logger?: Logger): Promise<void> {
     this.#encoders.clear();
-    this.#blocks.clear();
     await applySchemaTo({
       exec: async (st) => void await this.query(st, "TSV"),
       select: (st) => this.query(st, "JSONEachRow"),
     }, { database: this.#db, retention, logger });
   }
 
-  encoderFor(table: TableName): Promise<NativeEncoder | null> {
-    return this.binary && NATIVE_TABLES.has(table)
+  encoderFor(table: TableName): Promise<RecordEncoder | null> {
+    return this.binary && BINARY_TABLES.has(table)
       ? this.#encoder(table)
       : Promise.resolve(null);
   }
@@ -431,34 +431,29 @@ export class ChdbStore implements RecordStore {
     if (!enc) {
       if (rows.some((r) => !r.record)) {
         throw new StoreError(
-          `${table}: encoded rows need a Native path`,
+          `${table}: encoded rows need a RowBinary path`,
           "fatal",
         );
       }
       return await this.#insertJson(table, rows);
     }
-    // A whole batch the writer encoded on arrival is one block; anything
-    // else (a bisected half, rows from elsewhere) is encoded here, into the
-    // store's own block unless a concurrent insert still uses it.
-    let block = wholeBlock(rows);
+    let data = contiguous(rows);
     let declined: PendingRow[] | undefined;
     let encoded: PendingRow[] | undefined;
-    let own = false;
-    if (block) {
-      if (block.rows < rows.length) declined = rows.filter((r) => !r.block);
-    } else {
-      own = !this.#blockBusy;
-      block = (own && this.#blocks.get(table)) || null;
-      if (!block) {
-        block = enc.block(Math.min(rows.length, 1 << 16));
-        if (own) this.#blocks.set(table, block);
-      }
-      block.reset();
+    if (!data) {
+      // Rows not encoded by the writer (or not in one piece): encode here.
+      // The shared buffer is free again once its bytes are in the file; a
+      // concurrent insert (not made by the sink's writer) gets its own.
+      const w = this.#writerBusy ? new ByteWriter(1 << 16) : this.#writer;
+      w.reset();
       for (let i = 0; i < rows.length; i++) {
         const r = rows[i];
-        // A row the writer encoded gave its decoded record up (rare path).
-        const record = r.record ?? JSON.parse(r.line) as AnyRecord;
-        if (!block.append(record, r.line)) {
+        let ok: boolean;
+        if (r.buf) {
+          w.put(r.buf.buf.subarray(r.start!, r.end!));
+          ok = true;
+        } else ok = enc.encode(w, r.record!, r.line);
+        if (!ok) {
           if (!declined) {
             declined = [];
             encoded = rows.slice(0, i);
@@ -466,21 +461,21 @@ export class ChdbStore implements RecordStore {
           declined.push(r);
         } else if (encoded) encoded.push(r);
       }
+      data = w.pos > 0 ? w.bytes() : null;
     }
-    if (block.rows > 0) {
-      if (own) this.#blockBusy = true;
-      await this.#insertNative(table, enc, block.bytes(), () => {
-        if (own) this.#blockBusy = false;
+    if (data) {
+      const shared = data.buffer === this.#writer.buf.buffer;
+      if (shared) this.#writerBusy = true;
+      await this.#insertBinary(table, enc, data, () => {
+        if (shared) this.#writerBusy = false;
       });
-      this.rowsByFormat.Native += block.rows;
-    } else if (own) this.#blockBusy = false;
+      this.rowsByFormat.RowBinary += rows.length - (declined?.length ?? 0);
+    }
     if (!declined) return;
     try {
       await this.#insertJson(table, declined);
     } catch (e) {
-      // (A whole block: the declined rows are those without one.)
-      encoded ??= rows.filter((r) => r.block);
-      if (encoded.length) {
+      if (encoded?.length) {
         for (const r of encoded) this.#stored.add(r);
         this.#partial = true;
       }
@@ -502,19 +497,19 @@ export class ChdbStore implements RecordStore {
     this.rowsByFormat.JSONEachRow += rows.length;
   }
 
-  async #insertNative(
+  async #insertBinary(
     table: TableName,
-    enc: NativeEncoder,
+    enc: RecordEncoder,
     data: Uint8Array,
     written: () => void,
   ) {
     await this.#insertFile(
       table,
       data,
-      "Native",
+      "RowBinary",
       ` (${enc.columns.map((c) => `\`${c}\``).join(", ")})`,
       `, ${sqlString(enc.structure)}`,
-      NATIVE_SETTINGS,
+      BINARY_SETTINGS,
       written,
     );
   }
@@ -589,12 +584,12 @@ export class ChdbStore implements RecordStore {
     return this.#spool;
   }
 
-  /** The table's Native encoder, compiled from its columns once. */
-  async #encoder(table: TableName): Promise<NativeEncoder | null> {
+  /** The table's RowBinary encoder, compiled from its columns once. */
+  async #encoder(table: TableName): Promise<RecordEncoder | null> {
     let enc = this.#encoders.get(table);
     if (enc !== undefined) return enc;
     const cols = await this.#columns(table);
-    enc = cols ? compileNative(cols) : null;
+    enc = cols ? compileTable(cols) : null;
     // An unknown table is looked up again next time (it may be created).
     if (enc) this.#encoders.set(table, enc);
     return enc;
@@ -646,20 +641,20 @@ export class ChdbStore implements RecordStore {
 }
 
 /**
- * The block holding exactly the encoded ones of `rows` (a whole batch the
- * writer encoded on arrival; rows without a block were declined), or null.
+ * The bytes of `rows` when every row was encoded by the writer into one
+ * buffer, back to back (a whole batch, or a slice of it when bisecting).
  */
-function wholeBlock(rows: readonly PendingRow[]): NativeBlock | null {
-  let block: NativeBlock | null = null;
-  let n = 0;
+function contiguous(rows: readonly PendingRow[]): Uint8Array | null {
+  const first = rows[0];
+  const buf = first.buf;
+  if (!buf) return null;
+  let end = first.start!;
   for (let i = 0; i < rows.length; i++) {
-    const b = rows[i].block;
-    if (!b) continue;
-    if (block === null) block = b;
-    else if (b !== block) return null;
-    n++;
+    const r = rows[i];
+    if (r.buf !== buf || r.start !== end) return null;
+    end = r.end!;
   }
-  return block !== null && n === block.rows ? block : null;
+  return buf.buf.subarray(first.start!, end);
 }
 
 /**

@@ -20,7 +20,7 @@ import {
   TABLE_OF,
   type TableName,
 } from "./store.ts";
-import type { NativeBlock, NativeEncoder } from "./native.ts";
+import { ByteWriter, type RecordEncoder } from "./row_binary.ts";
 
 /** Batching and retry settings. */
 export interface WriterOptions {
@@ -66,8 +66,8 @@ export interface StoreStats {
 
 interface Buffer {
   rows: Record<TableName, PendingRow[]>;
-  /** The rows encoded on arrival, per table. */
-  blocks: Partial<Record<TableName, NativeBlock>>;
+  /** RowBinary of the rows encoded on arrival, per table. */
+  bins: Partial<Record<TableName, ByteWriter>>;
   count: number;
   bytes: number;
   /** Input batches whose records are all in this buffer or earlier ones. */
@@ -78,7 +78,7 @@ interface Buffer {
 function emptyBuffer(): Buffer {
   return {
     rows: { events: [], alerts: [], dead_letters: [], raw_events: [] },
-    blocks: {},
+    bins: {},
     count: 0,
     bytes: 0,
     commits: [],
@@ -115,17 +115,17 @@ export class StoreWriter implements RecordSink {
   readonly #pipeline: boolean;
   #buf = emptyBuffer();
   /** The store's encoder per table (undefined: not asked yet). */
-  readonly #encoders: Partial<Record<TableName, NativeEncoder | null>> = {};
+  readonly #encoders: Partial<Record<TableName, RecordEncoder | null>> = {};
   #chain: Promise<void> = Promise.resolve();
   #failed: Error | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   /**
-   * Blocks of flushed batches, per table, reused: a fresh block per batch
+   * Encoding buffers of flushed batches, reused: a fresh buffer per batch
    * is external memory that only a major GC gives back, so the dead ones
    * piled up (~100 MB of the sink's RSS at 20k-row batches).
    */
-  readonly #spare: Partial<Record<TableName, NativeBlock[]>> = {};
+  readonly #spare: ByteWriter[] = [];
   /** Dead-letter rows the sink made for refused rows (never refused twice). */
   readonly #own = new WeakSet<PendingRow>();
 
@@ -161,18 +161,21 @@ export class StoreWriter implements RecordSink {
       if (enc) {
         // Encoded now, the decoded record is garbage at once (young-generation
         // GC) instead of surviving in the batch until the flush.
-        const block = b.blocks[table] ??= this.#spareBlock(table, enc);
-        if (block.append(record, line)) {
+        const bin = b.bins[table] ??= this.#spareWriter();
+        const start = bin.pos;
+        if (enc.encode(bin, record, line)) {
           b.rows[table].push({
             line,
             record: null,
-            block,
+            buf: bin,
+            start,
+            end: bin.pos,
             note: (record as { category?: string }).category,
           });
           continue;
         }
       }
-      b.rows[table].push({ line, record, block: null });
+      b.rows[table].push({ line, record, buf: null, start: 0, end: 0 });
     }
     if (b.count >= this.#maxRows || b.bytes >= this.#maxBytes) {
       // Pipelined: the store works on this batch (chDB on its own thread,
@@ -211,11 +214,11 @@ export class StoreWriter implements RecordSink {
     return this.#failed === null;
   }
 
-  #spareBlock(table: TableName, enc: NativeEncoder): NativeBlock {
-    const block = this.#spare[table]?.pop();
-    if (!block) return enc.block(Math.min(this.#maxRows, 1 << 16));
-    block.reset();
-    return block;
+  #spareWriter(): ByteWriter {
+    const w = this.#spare.pop();
+    if (!w) return new ByteWriter(1 << 20);
+    w.reset();
+    return w;
   }
 
   #armTimer() {
@@ -263,11 +266,10 @@ export class StoreWriter implements RecordSink {
     }
     // The batch's rows are stored: their bytes are not needed any more.
     // (At most three buffers live: filling, queued, in flight.)
-    for (const [table, block] of Object.entries(b.blocks)) {
-      const spare = this.#spare[table as TableName] ??= [];
-      if (spare.length < 3) spare.push(block);
+    for (const w of Object.values(b.bins)) {
+      if (this.#spare.length < 3) this.#spare.push(w);
     }
-    b.blocks = {};
+    b.bins = {};
     for (const batch of b.commits) await batch.commit();
     this.stats.flushes++;
     this.#log.debug("flushed", {
@@ -282,7 +284,9 @@ export class StoreWriter implements RecordSink {
     const row: PendingRow = {
       line: JSON.stringify(d),
       record: d,
-      block: null,
+      buf: null,
+      start: 0,
+      end: 0,
     };
     this.#own.add(row);
     return row;

@@ -123,7 +123,7 @@ Deno.test("lone surrogates are stored as U+FFFD in every column; the batch and i
   }
 });
 
-Deno.test("Native and JSONEachRow store the same text for lone surrogates", async () => {
+Deno.test("RowBinary and JSONEachRow store the same text for lone surrogates", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sink_surrogate_paths_" });
   const store = await ChdbStore.open(dir);
   try {
@@ -144,7 +144,7 @@ Deno.test("Native and JSONEachRow store the same text for lone surrogates", asyn
     }
     assert.equal(seen[0], seen[1]);
     // Both paths were exercised (the spaced JSON payload always takes JSON).
-    assert.ok(store.rowsByFormat.Native >= 3, "Native used");
+    assert.ok(store.rowsByFormat.RowBinary >= 3, "RowBinary used");
     assert.ok(store.rowsByFormat.JSONEachRow >= 5, "JSONEachRow used");
   } finally {
     await store.close();

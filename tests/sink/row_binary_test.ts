@@ -1,15 +1,17 @@
 /**
- * The Native (columnar) fast path of the chDB store: it must store exactly
- * what the JSONEachRow path stores (ClickHouse's own conversions are the
- * reference), decline every value it cannot encode exactly, and never store
- * a row twice when part of a batch is refused.
+ * The RowBinary fast path of the chDB store: it must store exactly what the
+ * JSONEachRow path stores (ClickHouse's own conversions are the reference),
+ * decline every value it cannot encode exactly, and never store a row twice
+ * when part of a batch is refused.
  */
 import assert from "node:assert/strict";
 import { ChdbStore, StoreWriter } from "../../stages/sink/mod.ts";
 import { recordFromRow } from "../../stages/sink/readback.ts";
-import type { ColumnType } from "../../stages/sink/binary.ts";
-import { compileNative } from "../../stages/sink/native.ts";
-import { sqlString } from "../../stages/sink/sql.ts";
+import {
+  ByteWriter,
+  type ColumnType,
+  compileTable,
+} from "../../stages/sink/row_binary.ts";
 import { seedRecords } from "../../stages/demo_seed/mod.ts";
 import { createLogger } from "../../stages/shared/log.ts";
 import type { AnyRecord } from "../../stages/shared/records.ts";
@@ -95,8 +97,8 @@ const TRICKY: EnrichedEvent[] = [
   },
 ];
 
-Deno.test("chDB Native path", async (t) => {
-  const dir = await Deno.makeTempDir({ prefix: "sink_native_" });
+Deno.test("chDB RowBinary path", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "sink_rowbinary_" });
   const store = await ChdbStore.open(dir);
   try {
     await store.applySchema();
@@ -131,7 +133,7 @@ Deno.test("chDB Native path", async (t) => {
         // Only the IPv6 flow took the JSON path in the binary run.
         assert.deepEqual(store.rowsByFormat, {
           JSONEachRow: events.length + RAW_EVENTS.length + 1,
-          Native: events.length - 1 + RAW_EVENTS.length,
+          RowBinary: events.length - 1 + RAW_EVENTS.length,
         });
         // And what was stored is what was sent.
         const back = viaBinary.events.map((r) =>
@@ -150,16 +152,16 @@ Deno.test("chDB Native path", async (t) => {
     );
 
     await t.step(
-      "declines values it cannot encode exactly, leaving the block as it was",
+      "declines values it cannot encode exactly, leaving the buffer as it was",
       () => {
-        const enc = compileNative(columns)!;
+        const enc = compileTable(columns)!;
         assert.ok(enc, "the events table is encodable");
-        const block = enc.block(4);
+        const w = new ByteWriter(64);
         assert.equal(
-          block.append(sshFailure, JSON.stringify(sshFailure)),
+          enc.encode(w, sshFailure, JSON.stringify(sshFailure)),
           true,
         );
-        const after = block.bytes().slice();
+        const after = w.pos;
         const declined: [string, unknown][] = [
           ["IPv6 text", { ...sshFailure, source: { ip: flowV6.source!.ip } }],
           ["bad IPv4", { ...sshFailure, source: { ip: "999.1.1.1" } }],
@@ -179,48 +181,39 @@ Deno.test("chDB Native path", async (t) => {
         ];
         for (const [why, rec] of declined) {
           assert.equal(
-            block.append(rec as AnyRecord, JSON.stringify(rec)),
+            enc.encode(w, rec as AnyRecord, JSON.stringify(rec)),
             false,
             why,
           );
-          assert.deepEqual(block.bytes(), after, `${why}: block restored`);
+          assert.equal(w.pos, after, `${why}: buffer restored`);
         }
         // A JSON payload is kept verbatim, so a line whose text differs from
         // re-serializing it (spacing) takes the JSON path.
         const spaced = JSON.stringify(flowV6, null, 1).replace(/\n/g, "");
         const v4 = { ...flowV6, source: { ip: "10.1.1.1" }, destination: {} };
-        assert.equal(block.append(v4, JSON.stringify(v4)), true);
-        assert.equal(block.append(v4, spaced), false);
-        assert.equal(block.rows, 2);
+        assert.equal(enc.encode(w, v4, JSON.stringify(v4)), true);
+        assert.equal(enc.encode(w, v4, spaced), false);
       },
     );
 
     await t.step(
-      "a block that grows while rows arrive encodes the same bytes",
+      "a buffer that grows on every row encodes the same bytes",
       () => {
-        const enc = compileNative(columns)!;
+        const enc = compileTable(columns)!;
         const rows = [
           ...EVENTS,
           ...TRICKY,
           ...seedRecords({ events: 200, alerts: 0, seed: 3 }).events,
         ].filter((r) => r !== flowV6);
-        const big = enc.block(1 << 12);
-        const tiny = enc.block(1);
+        const big = new ByteWriter(1 << 20);
+        const tiny = new ByteWriter(1);
         for (const r of rows) {
           const line = JSON.stringify(r);
-          assert.ok(big.append(r, line), r.event_id);
-          assert.ok(tiny.append(r, line), r.event_id);
+          assert.ok(enc.encode(big, r, line), r.event_id);
+          assert.ok(enc.encode(tiny, r, line), r.event_id);
         }
-        assert.equal(big.rows, rows.length);
-        assert.ok(big.bytes().length > 200 * 100);
+        assert.ok(big.pos > 200 * 100);
         assert.deepEqual(tiny.bytes(), big.bytes());
-        // A reused block holds only the rows since its reset.
-        big.reset();
-        const last = rows.slice(-3);
-        for (const r of last) big.append(r, JSON.stringify(r));
-        const fresh = enc.block(8);
-        for (const r of last) fresh.append(r, JSON.stringify(r));
-        assert.deepEqual(big.bytes(), fresh.bytes());
       },
     );
 
@@ -230,7 +223,7 @@ Deno.test("chDB Native path", async (t) => {
       await store.query("TRUNCATE TABLE sentinel.dead_letters", "TSV");
       // Background merges would collapse duplicates and hide them.
       await store.query("SYSTEM STOP MERGES sentinel.events", "TSV");
-      const binaryBefore = store.rowsByFormat.Native;
+      const binaryBefore = store.rowsByFormat.RowBinary;
       const good = Array.from({ length: 50 }, (_, i) => ({
         ...sshFailure,
         event_id: id(100 + i),
@@ -257,7 +250,7 @@ Deno.test("chDB Native path", async (t) => {
         "JSONEachRow",
       );
       assert.deepEqual(JSON.parse(n), { n: 50, u: 50 });
-      assert.equal(store.rowsByFormat.Native - binaryBefore, 50);
+      assert.equal(store.rowsByFormat.RowBinary - binaryBefore, 50);
       const dead = await store.query(
         "SELECT event_id, reason_code FROM sentinel.dead_letters",
         "JSONEachRow",
@@ -273,86 +266,13 @@ Deno.test("chDB Native path", async (t) => {
   }
 });
 
-Deno.test("Native blocks of nested types read back as ClickHouse's own JSON conversion stores them", async () => {
-  // Shapes the events table does not have: fixed-size values inside arrays
-  // (their count is elements, not rows), nullable elements, tuples in
-  // arrays, LowCardinality written as its plain type, maps with no entries.
-  const dir = await Deno.makeTempDir({ prefix: "sink_native_types_" });
-  const store = await ChdbStore.open(dir);
-  try {
-    await store.query("CREATE DATABASE t", "TSV");
-    const ddl = `(id UInt32, lc LowCardinality(String),
-      ports Array(Nullable(UInt16)),
-      parts Array(Tuple(feature String, value Float64, note Nullable(String))),
-      labels Map(String, String), n Nullable(UInt64),
-      at DateTime64(3, 'UTC'), ip Nullable(IPv6), e Enum8('a' = 1, 'b' = 2))
-      ENGINE = MergeTree ORDER BY id`;
-    await store.query(`CREATE TABLE t.native ${ddl}`, "TSV");
-    await store.query(`CREATE TABLE t.json ${ddl}`, "TSV");
-    const rows: AnyRecord[] = Array.from({ length: 40 }, (_, i) => ({
-      id: i,
-      lc: ["x", "y", "ü"][i % 3],
-      ports: i % 4 === 0
-        ? []
-        : Array.from({ length: i % 5 }, (_, j) =>
-          j % 2 ? null : 1000 + i * 7 + j),
-      parts: Array.from({ length: i % 3 }, (_, j) => ({
-        feature: `f${j}`,
-        value: i / (j + 1),
-        note: j ? null : `n${i}`,
-      })),
-      labels: i % 2 ? {} : { k: `v${i}`, "clé": "é" },
-      n: i % 3 ? null : 2 ** 40 + i,
-      at: new Date(Date.UTC(2026, 10, 24, 0, 0, i)).toISOString(),
-      ip: i % 2 ? null : `10.0.0.${i}`,
-      e: i % 2 ? "a" : "b",
-    } as unknown as AnyRecord));
-    const columns = (await store.query(
-      "SELECT name, type FROM system.columns WHERE database = 't' AND table = 'native' ORDER BY position",
-      "JSONEachRow",
-    )).trim().split("\n").map((l) => JSON.parse(l) as ColumnType);
-    const enc = compileNative(columns)!;
-    assert.ok(enc, "every type is encodable");
-    assert.match(enc.structure, /`lc` String/);
-    const block = enc.block(2); // grows: elements outnumber rows
-    for (const r of rows) assert.ok(block.append(r, JSON.stringify(r)));
-    const file = `${dir}/block.native`;
-    await Deno.writeFile(file, block.bytes());
-    await store.query(
-      `INSERT INTO t.native SELECT * FROM file(${sqlString(file)}, 'Native', ${
-        sqlString(enc.structure)
-      })`,
-      "TSV",
-    );
-    const jsonFile = `${dir}/rows.ndjson`;
-    await Deno.writeTextFile(
-      jsonFile,
-      rows.map((r) => JSON.stringify(r)).join("\n") + "\n",
-    );
-    await store.query(
-      `INSERT INTO t.json SELECT * FROM file(${
-        sqlString(jsonFile)
-      }, 'JSONEachRow') SETTINGS input_format_json_named_tuples_as_objects = 1, date_time_input_format = 'best_effort'`,
-      "TSV",
-    );
-    const read = (t: string) =>
-      store.query(`SELECT * FROM t.${t} ORDER BY id`, "JSONEachRow");
-    const viaJson = await read("json");
-    assert.equal(viaJson.trim().split("\n").length, rows.length);
-    assert.equal(await read("native"), viaJson);
-  } finally {
-    await store.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
 Deno.test("the sink's stdin is its input only: inserts during a long piped input lose nothing", async () => {
   // Far more than a pipe buffer, in small batches: inserts run while most of
   // the input is still waiting on stdin (chDB's INSERT … FROM INFILE reads
   // it as insert data; its insert API refuses to run).
   const dir = await Deno.makeTempDir({ prefix: "sink_stdin_" });
   try {
-    // Both insert paths: IPv4 events (Native), IPv6 flows (JSONEachRow).
+    // Both insert paths: IPv4 events (RowBinary), IPv6 flows (JSONEachRow).
     const events = Array.from({ length: 3000 }, (_, i) => ({
       ...(i % 3 ? sshFailure : flowV6),
       event_id: id(10_000 + i),
