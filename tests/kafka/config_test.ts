@@ -115,6 +115,15 @@ Deno.test("partition keys: an entity's events share a key (source.ip, else user,
     partitionKey(ev({ user: { name: "root" }, host: { name: "web-01" } })),
     "root",
   );
+  // A source known by name only (pam's rhost= resolved by sshd) is keyed by
+  // that name, like an address: its brute force meets in one instance.
+  assert.equal(
+    partitionKey(ev({
+      source: { domain: "n219076184117.netvigator.com" },
+      user: { name: "root" },
+    })),
+    "n219076184117.netvigator.com",
+  );
   assert.equal(partitionKey(ev({ host: { name: "web-01" } })), "web-01");
   assert.equal(partitionKey(ev({})), "e-1");
   assert.equal(

@@ -347,8 +347,8 @@ type Loose = any;
  * a consumer group gives each partition to exactly one member, so the key
  * decides which detector instance sees an entity:
  *
- * - enriched events: `source.ip`, else `user.name`, else `host.name`, else
- *   `event_id`. Correlation rules group mostly by the attacking source
+ * - enriched events: `source.ip`, else `source.domain`, else `user.name`,
+ *   else `host.name`, else `event_id`. Correlation rules group mostly by the attacking source
  *   (brute force, port scan), so all of one source's events meet in one
  *   detector instance and its windows stay correct when scaled out. A rule
  *   grouping by a different field (e.g. many source IPs against one user)
@@ -362,8 +362,10 @@ type Loose = any;
 export function partitionKey(record: Loose): string | null {
   switch (record.record) {
     case "enriched_event":
-      return record.source?.ip ?? record.user?.name ?? record.host?.name ??
-        record.event_id ?? null;
+      // The source's name when it has no address (pam's rhost= resolved
+      // by sshd): one source's events stay in one detector instance.
+      return record.source?.ip ?? record.source?.domain ?? record.user?.name ??
+        record.host?.name ?? record.event_id ?? null;
     case "raw_event":
       return record.event_id ?? record.source_name ?? null;
     case "alert":

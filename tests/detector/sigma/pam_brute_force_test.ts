@@ -51,6 +51,7 @@ function failedPassword(s: number, pid: number, rhost: string): string {
 }
 
 const PAM_TITLE = "SSH Brute Force (pam_unix)";
+const PAM_HOST_TITLE = "SSH Brute Force (pam_unix, by host name)";
 const ATTEMPTS_TITLE = "SSH Brute Force Attempts";
 
 function bySource(alerts: AlertOut[], ip: string): string[] {
@@ -103,6 +104,24 @@ Deno.test("pam_unix and Failed password for the same attempts are not summed: 5 
   ]);
 });
 
+Deno.test("pam_unix only, rhost logged as a host name (sshd UseDNS): a burst alerts by source.domain; a few do not", async () => {
+  const lines: string[] = [];
+  for (let i = 0; i < 11; i++) {
+    lines.push(pamFailure(i * 10, 7000 + i, "n219076184117.netvigator.com"));
+  }
+  for (let i = 0; i < 4; i++) {
+    lines.push(pamFailure(120 + i * 5, 7100 + i, "host-4.example.net"));
+  }
+  const alerts = await alertsFor(lines.join("\n") + "\n");
+  const byName = alerts.filter((a) => a.rule.title === PAM_HOST_TITLE);
+  assert.deepEqual(
+    byName.map((a) => a.group),
+    [{ "source.domain": "n219076184117.netvigator.com" }],
+  );
+  // The address-keyed count never saw these events.
+  assert.equal(alerts.filter((a) => a.rule.title === PAM_TITLE).length, 0);
+});
+
 const available = (() => {
   try {
     return Deno.statSync(LINUX_2K).isFile;
@@ -125,6 +144,14 @@ Deno.test({
     assert.ok(
       pam.some((a) => a.group?.["source.ip"] === "150.183.249.110"),
       JSON.stringify(pam.map((a) => a.group)),
+    );
+    // 23 failures from one resolved name within five minutes.
+    const byName = alerts.filter((a) => a.rule.title === PAM_HOST_TITLE);
+    assert.ok(
+      byName.some((a) =>
+        a.group?.["source.domain"] === "n219076184117.netvigator.com"
+      ),
+      JSON.stringify(byName.map((a) => a.group)),
     );
   },
 });
