@@ -63,3 +63,34 @@ Deno.test("warm-up warning: with no span required only the event count is missin
   assert.match(w.msg, /events: 10 of the 50 needed/);
   assert.doesNotMatch(w.msg, /event time:/);
 });
+
+Deno.test("warm-up: the span counts the newest event time seen, so a late out-of-order event completes the warm-up", () => {
+  // 48 events in the first minute, one an hour later, then one delayed
+  // event from the first minute: the 50th event's own time is only 60 s
+  // after the first, but 3700 s of event time have been seen.
+  const warned: string[] = [];
+  const noop = () => {};
+  const logger: Logger = {
+    level: "debug",
+    debug: noop,
+    info: noop,
+    warn: (msg) => void warned.push(msg),
+    error: noop,
+    enabled: () => true,
+    child: () => logger,
+  };
+  const d = new AnomalyDetector({
+    warmup: 50,
+    warmupSpanMs: 3_600_000,
+    logger,
+  });
+  const login = (s: number) =>
+    d.observe(sshLogin(at(T0, s), "10.0.0.5", "alice", "success"), noop);
+  for (let i = 0; i < 48; i++) login(i);
+  login(3700);
+  assert.equal(d.model, undefined, "49 events: still warming up");
+  login(60);
+  assert.ok(d.model, "the 50th event completes the warm-up");
+  d.end(noop);
+  assert.deepEqual(warned.filter((m) => /warming up/.test(m)), []);
+});
