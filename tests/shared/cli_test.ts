@@ -99,6 +99,10 @@ Deno.test("a repeatable flag's env twin keeps the commas of a NAME:k=v,k=v value
     "brute_force_ssh",
     "port_scan:at=5,span=10",
   ]);
+  // A space after the comma (as people write lists) does not split either.
+  assert.deepEqual(values("port_scan:at=20, source=45.155.205.9"), [
+    "port_scan:at=20, source=45.155.205.9",
+  ]);
   // A comma before a bare NAME still starts the next value.
   assert.deepEqual(values("port_scan:at=20,source=1.2.3.4,brute_force_ssh"), [
     "port_scan:at=20,source=1.2.3.4",
