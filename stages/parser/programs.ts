@@ -39,6 +39,8 @@ const USERMOD_GROUP = /^add '([^']+)' to (?:shadow )?group '([^']+)'/;
 const GPASSWD_GROUP =
   /^(?:user (\S+) added by (\S+) to group (\S+)|members of group (\S+) set by (\S+) to (\S+))/;
 const QUOTED = /'([^']+)'/;
+/** `ADDR (NAME)` after "from": the peer and its reverse-DNS name (may be empty). */
+const PEER_NAMED = /^(\S+) \(([^)\s]*)\)/;
 const CRON_CMD = /^\((\S+)\) CMD \((.*)\)\s*$/;
 const FIREWALL_WORD = /\b(BLOCK|DROP|DENY|REJECT|ACCEPT|ALLOW|AUDIT)\b/i;
 const FIREWALL_PASS = /^(ACCEPT|ALLOW|AUDIT)$/i;
@@ -98,7 +100,48 @@ export function classifyProgramMessage(
     case "kernel":
       if (msg.indexOf(" SRC=") >= 0) firewallMessage(ev, st, msg);
       return;
+    case "klogind":
+    case "kshd":
+      kerberosRshMessage(ev, st, msg);
+      return;
+    case "ftpd":
+      if (msg.startsWith("connection from ")) {
+        // BSD/wu-ftpd: one line per TCP connection accepted, before any
+        // login: `connection from 1.2.3.4 (host.example) at <date>`.
+        classify(ev, "network", "ftp_connection", "success");
+        setProtocol(ev, "ftp");
+        peerNamed(ev, msg.slice("connection from ".length));
+      }
+      return;
   }
+}
+
+/**
+ * klogind/kshd (Kerberized rlogin/rsh): `Authentication failed from ADDR
+ * (NAME): <reason>` names the peer; the `Kerberos authentication failed`
+ * line that follows it for the same connection is its own action, so one
+ * failed connection is counted once as a klogin_login failure.
+ */
+function kerberosRshMessage(ev: Ev, st: ParseState, msg: string): void {
+  setProtocol(ev, "klogin");
+  if (msg.startsWith("Authentication failed from ")) {
+    classify(ev, "auth", "klogin_login", "failure");
+    peerNamed(ev, msg.slice("Authentication failed from ".length));
+    const colon = msg.indexOf("): ");
+    if (colon > 0) ev.fields["klogin.reason"] = msg.slice(colon + 3).trim();
+    st.floor = 1;
+  } else if (msg.startsWith("Kerberos authentication failed")) {
+    classify(ev, "auth", "kerberos_auth", "failure");
+    st.floor = 1;
+  }
+}
+
+/** The source of `ADDR (NAME)…`: its address, and its name when it differs. */
+function peerNamed(ev: Ev, rest: string): void {
+  const m = PEER_NAMED.exec(rest);
+  if (m === null) return;
+  setIp(ev, "source", m[1]);
+  if (m[2] !== "" && m[2] !== m[1]) setIp(ev, "source", m[2]);
 }
 
 function sshdMessage(ev: Ev, st: ParseState, msg: string): void {

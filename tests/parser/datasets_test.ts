@@ -83,9 +83,51 @@ Deno.test("Linux_2k: su session for cyrus (line 14), sshd session for test (line
   assert.equal(ssh.action, "session_opened");
   assert.equal(ssh.user?.name, "test");
   const ftp = line(linuxOut, 83);
-  assert.equal(ftp.category, "other");
   assert.equal(ftp.process?.name, "ftpd");
   assert.equal(ftp.ts, "2026-06-17T07:07:00.000Z");
+});
+
+Deno.test("Linux_2k: ftpd connections (line 83) carry the peer and its name; klogind failures are auth failures with the peer", () => {
+  const ftp = line(linuxOut, 83);
+  assert.deepEqual(
+    pick(ftp, { category: 0, action: 0, outcome: 0, source: 0, network: 0 }),
+    {
+      category: "network",
+      action: "ftp_connection",
+      outcome: "success",
+      source: {
+        ip: "24.54.76.216",
+        ip_class: "public",
+        domain: "24-54-76-216.bflony.adelphia.net",
+      },
+      network: { protocol: "ftp" },
+    },
+  );
+  const ftpLines = linux.filter((l) =>
+    / ftpd\[\d+\]: connection from /.test(l)
+  );
+  assert.ok(ftpLines.length > 800);
+  assert.equal(
+    linuxOut.filter((r) =>
+      r.record === "enriched_event" && r.action === "ftp_connection" &&
+      r.source?.ip !== undefined
+    ).length,
+    ftpLines.length,
+  );
+  // One failed klogin connection: the peer's line counts, the Kerberos
+  // line that follows it is its own action.
+  const failed =
+    linux.filter((l) => / klogind\[\d+\]: Authentication failed from /.test(l))
+      .length;
+  assert.ok(failed > 10);
+  const klogin = linuxOut.filter((r) =>
+    r.record === "enriched_event" && r.action === "klogin_login"
+  ) as EnrichedEvent[];
+  assert.equal(klogin.length, failed);
+  for (const k of klogin) {
+    assert.equal(k.outcome, "failure");
+    assert.match(k.source?.ip ?? "", /^\d+\.\d+\.\d+\.\d+$/);
+  }
 });
 
 Deno.test("Linux_2k: every 'authentication failure' line is an auth failure", () => {
