@@ -295,6 +295,17 @@ main(async () => {
   const startMs = parseStart(stringOption(values, "start"));
   const node = stringOption(values, "node")!;
 
+  // Checked before any output is opened: a missing file is a usage error
+  // (exit 2) that must not truncate an existing --out file on its way.
+  const source = replayFile
+    ? await openSource(`file:${replayFile}`, {
+      stage: "generator",
+      logger,
+      flag: "--replay",
+      label: replayFile,
+    })
+    : undefined;
+
   let sink: RecordSink;
   let http: HttpTargetSink | undefined;
   if (target) {
@@ -334,7 +345,11 @@ main(async () => {
         logger.warn(`--${flag} is ignored without --target`);
       }
     }
-    sink = await openSink(outFlag ?? "-", { stage: "generator", logger });
+    sink = await openSink(outFlag ?? "-", { stage: "generator", logger })
+      .catch(async (e) => {
+        await source?.close().catch(() => {});
+        throw e;
+      });
   }
 
   const abort = new AbortController();
@@ -361,17 +376,6 @@ main(async () => {
     }
     : undefined;
 
-  // Opened before the run so a missing file is a usage error (exit 2).
-  const source = replayFile
-    ? await openSource(`file:${replayFile}`, {
-      stage: "generator",
-      logger,
-      flag: "--replay",
-    }).catch(async (e) => {
-      await sink.close().catch(() => {});
-      throw e;
-    })
-    : undefined;
   let report: RunReport;
   let failed = false;
   try {

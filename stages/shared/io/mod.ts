@@ -27,6 +27,8 @@ export interface AdapterOptions {
   defaultGroup?: string;
   /** Flag named in error messages. @default "--in" or "--out" */
   flag?: string;
+  /** The file as error messages quote it: what the user typed. @default the URI */
+  label?: string;
 }
 
 /** Opens the source named by `uri`. */
@@ -38,7 +40,7 @@ export async function openSource(
   if (uri === "-" || uri === "stdin:") return stdinSource(max);
   if (uri.startsWith("file:")) {
     const path = filePath(uri);
-    await checkReadable(path, opts.flag ?? "--in");
+    await checkReadable(path, opts.flag ?? "--in", opts.label ?? uri);
     return fileSource(path, max);
   }
   if (uri.startsWith("kafka://")) {
@@ -64,7 +66,8 @@ export async function openSink(
     try {
       return await fileSink(path);
     } catch (e) {
-      throw configError(e, opts.flag ?? "--out", path, "cannot write") ?? e;
+      const flag = opts.flag ?? "--out";
+      throw configError(e, flag, opts.label ?? uri, "cannot write") ?? e;
     }
   }
   if (uri.startsWith("kafka://")) {
@@ -82,15 +85,19 @@ export async function openSink(
  * rather than as a runtime failure (exit 1) at the first read. Only regular
  * files are opened to check: opening a FIFO would wait for its writer.
  */
-async function checkReadable(path: string, flag: string): Promise<void> {
+async function checkReadable(
+  path: string,
+  flag: string,
+  label: string,
+): Promise<void> {
   try {
     const info = await Deno.stat(path);
     if (info.isDirectory) {
-      throw new UsageError(`${flag} file:${path}: is a directory, not a file`);
+      throw new UsageError(`${flag} ${label}: is a directory, not a file`);
     }
     if (info.isFile) (await Deno.open(path, { read: true })).close();
   } catch (e) {
-    throw configError(e, flag, path, "cannot read") ?? e;
+    throw configError(e, flag, label, "cannot read") ?? e;
   }
 }
 
@@ -102,7 +109,7 @@ async function checkReadable(path: string, flag: string): Promise<void> {
 function configError(
   e: unknown,
   flag: string,
-  path: string,
+  label: string,
   what: string,
 ): Error | undefined {
   if (e instanceof UsageError) return e;
@@ -117,7 +124,7 @@ function configError(
     : undefined;
   return why === undefined
     ? undefined
-    : new UsageError(`${flag} file:${path}: ${what}: ${why}`);
+    : new UsageError(`${flag} ${label}: ${what}: ${why}`);
 }
 
 function filePath(uri: string): string {
