@@ -5,6 +5,8 @@
  */
 import {
   type CommandSpec,
+  envName,
+  type FlagValues,
   intOption,
   listOption,
   main,
@@ -13,7 +15,7 @@ import {
   stringOption,
   UsageError,
 } from "../stages/shared/cli.ts";
-import { createLogger } from "../stages/shared/log.ts";
+import { createLogger, type Logger } from "../stages/shared/log.ts";
 import { openSink, openSource } from "../stages/shared/io/mod.ts";
 import type { RecordSink } from "../stages/shared/io/types.ts";
 import { parseTokenList } from "../stages/shared/token_list.ts";
@@ -32,6 +34,17 @@ import {
 
 /** --rate of a synthetic run when none is given. */
 const DEFAULT_RATE = 100;
+
+/**
+ * Flags whose environment twins configure synthetic runs only. compose
+ * exports SENTINEL_RATE and SENTINEL_DURATION for its synthetic traffic; a
+ * `--replay` on the command line must not be paced or cut short by them
+ * (nor refused with `--speed`), so under `--replay` only these flags given
+ * on the command line count.
+ */
+const SYNTHETIC_ONLY_ENV = ["rate", "duration", "count", "inject", "start"];
+/** Flags whose environment twins configure replays only. */
+const REPLAY_ONLY_ENV = ["speed"];
 
 const spec: CommandSpec = {
   name: "sentinel-generator",
@@ -176,7 +189,10 @@ const spec: CommandSpec = {
         "Show a progress line on stderr even when it is not a terminal.",
     },
   },
-  notes: ["Scenarios:\n" + describeScenarios()],
+  notes: [
+    "Scenarios:\n" + describeScenarios(),
+    "Environment: under --replay only --rate, --duration, --count, --inject and --start given as flags count; their twins (SENTINEL_RATE, SENTINEL_DURATION, …) configure synthetic runs and are ignored with an info line, as SENTINEL_SPEED is without --replay. An output flag beats the other output's twin: --out or --dry-run overrides SENTINEL_TARGET, --target overrides SENTINEL_OUT and SENTINEL_DRY_RUN.",
+  ],
   examples: [
     "sentinel-generator --dry-run --rate 50 --duration 5 --inject brute_force_ssh | sentinel-parser | sentinel-detector --rules ./sigma | sentinel-sink",
     "sentinel-generator --dry-run --seed 7 --start 2026-11-24T10:00:00Z --count 1000 --rate 0 > day.ndjson",
@@ -233,13 +249,91 @@ function parseStart(raw: string | undefined): number {
   return t;
 }
 
+/**
+ * Drops the values of `flags` that came from their environment twins (see
+ * {@link SYNTHETIC_ONLY_ENV}), with one info line naming the variables.
+ */
+function ignoreEnvTwins(
+  values: FlagValues,
+  flags: readonly string[],
+  fromEnv: ReadonlySet<string>,
+  why: string,
+  logger: Logger,
+): void {
+  const ignored = flags.filter((f) => fromEnv.has(envName(f)));
+  if (!ignored.length) return;
+  for (const f of ignored) delete values[f];
+  logger.info(`${ignored.map(envName).join(", ")} ignored: ${why}`);
+}
+
+/**
+ * `--target` and `--out`/`--dry-run` exclude each other, but a flag on the
+ * command line beats the other output's environment twin: compose exports
+ * SENTINEL_TARGET so `docker compose run generator --replay F` reaches
+ * ingest, and `… run generator --dry-run` must still write to stdout.
+ */
+function resolveOutput(
+  values: FlagValues,
+  fromEnv: ReadonlySet<string>,
+  logger: Logger,
+): void {
+  const local = ["out", "dry-run"].filter((f) =>
+    values[f] !== undefined && values[f] !== false
+  );
+  if (values.target === undefined || !local.length) return;
+  const targetFromEnv = fromEnv.has(envName("target"));
+  const localFromEnv = local.every((f) => fromEnv.has(envName(f)));
+  if (targetFromEnv && !localFromEnv) {
+    ignoreEnvTwins(
+      values,
+      ["target"],
+      fromEnv,
+      `--${local[0]} on the command line chooses the output`,
+      logger,
+    );
+  } else if (localFromEnv && !targetFromEnv) {
+    ignoreEnvTwins(
+      values,
+      local,
+      fromEnv,
+      "--target on the command line chooses the output",
+      logger,
+    );
+  }
+}
+
 main(async () => {
-  const { values, logLevel } = parseCommand(spec);
+  // The environment twins actually read (only when their flag is absent),
+  // so a flag can beat a conflicting twin of another flag.
+  const fromEnv = new Set<string>();
+  const { values, logLevel } = parseCommand(spec, Deno.args, (name) => {
+    const v = Deno.env.get(name);
+    if (v !== undefined) fromEnv.add(name);
+    return v;
+  });
   if (values["list-scenarios"]) {
     console.log(describeScenarios());
     return 0;
   }
   const logger = createLogger("generator", logLevel);
+  resolveOutput(values, fromEnv, logger);
+  if (stringOption(values, "replay") !== undefined) {
+    ignoreEnvTwins(
+      values,
+      SYNTHETIC_ONLY_ENV,
+      fromEnv,
+      "they configure synthetic runs; give --rate, --duration or --count on the command line to pace or limit a --replay",
+      logger,
+    );
+  } else {
+    ignoreEnvTwins(
+      values,
+      REPLAY_ONLY_ENV,
+      fromEnv,
+      "it applies to --replay only",
+      logger,
+    );
+  }
   const target = stringOption(values, "target");
   const outFlag = stringOption(values, "out");
   if (target && (outFlag || values["dry-run"])) {
