@@ -39,6 +39,8 @@ export class SigmaDetector implements Detector {
   #opts: SigmaDetectorOptions;
   #now: () => number;
   #suppress = new Map<string, number>();
+  /** Field slot of host.name, part of the single-event suppression key. */
+  #hostSlot: number;
   /** Event and receive times parsed with a per-field prefix cache. */
   readonly #eventTimes = new IsoTimeParser();
   readonly #receiveTimes = new IsoTimeParser();
@@ -67,6 +69,7 @@ export class SigmaDetector implements Detector {
     this.#now = opts.now ?? Date.now;
     this.#set = set;
     this.#view = new EventView(set.fields);
+    this.#hostSlot = hostSlotOf(set);
     this.#corr = new CorrelationEngine(set.correlations, opts);
   }
 
@@ -84,6 +87,7 @@ export class SigmaDetector implements Detector {
     this.#hitCounts = [];
     this.#set = set;
     this.#view = new EventView(set.fields);
+    this.#hostSlot = hostSlotOf(set);
     this.#corr = new CorrelationEngine(set.correlations, this.#opts);
     this.#suppress.clear();
   }
@@ -198,10 +202,19 @@ export class SigmaDetector implements Detector {
         break;
       }
     }
+    // The host the event happened on, unless it already is the entity: the
+    // same account or source on two hosts is two incidents (svc-backup
+    // created on db-01 and on web-02), so suppression keys on both.
+    let host = "";
+    if (entity.type !== "host.name") {
+      const h = this.#view.get(this.#hostSlot);
+      if (typeof h === "string") host = h;
+    }
+    const where = host === "" ? "" : ` on ${host}`;
     const win = this.#opts.singleSuppressMs ?? 0;
     if (win > 0) {
       const key =
-        `${r.meta.id}\u001f${event.tenant}\u001f${entity.type}\u001f${entity.value}`;
+        `${r.meta.id}\u001f${event.tenant}\u001f${entity.type}\u001f${entity.value}\u001f${host}`;
       const until = this.#suppress.get(key);
       if (until !== undefined && tsMs <= until && tsMs >= until - win) {
         this.#counters.suppressed++;
@@ -220,14 +233,18 @@ export class SigmaDetector implements Detector {
       kind: "sigma",
       meta: r.meta,
       tenant: event.tenant,
-      groupKey: win > 0 ? `${entity.type}=${entity.value}` : event.event_id,
+      groupKey: win > 0
+        ? `${entity.type}=${entity.value}${
+          host === "" ? "" : `,host.name=${host}`
+        }`
+        : event.event_id,
       group: {},
       entity,
       eventIds: [event.event_id],
       count: 1,
       windowStartMs: tsMs,
       windowEndMs: tsMs,
-      message: `${r.meta.title} (${entity.type} ${entity.value})`,
+      message: `${r.meta.title} (${entity.type} ${entity.value}${where})`,
       nowMs: this.#now(),
     }));
   }
@@ -247,4 +264,10 @@ export class SigmaDetector implements Detector {
       errors_by_rule: Object.fromEntries(this.#ruleErrors),
     };
   }
+}
+
+/** The slot of host.name among the rule set's entity fields. */
+function hostSlotOf(set: RuleSet): number {
+  const e = set.entitySlots.find((x) => x.name === "host.name");
+  return e === undefined ? set.fields.slot("host.name") : e.slot;
 }
