@@ -177,18 +177,34 @@ export async function runReplay(
     return timed ? admitTimed() : true;
   };
   const timed = bucket !== null || deadline !== Infinity;
+  /**
+   * The wall limit and a --rate token: synchronous while a token is at hand
+   * (always, with a wall limit alone), a Promise only when it must wait.
+   */
+  const admitTimed = (): boolean | Promise<boolean> => {
+    const t = performance.now();
+    if (t >= deadline) {
+      stoppedBy = "duration";
+      return false;
+    }
+    if (!bucket || bucket.take(1, t) === 1) return true;
+    return waitForToken(bucket, t);
+  };
   /** Waits for a --rate token; false at the wall limit or a signal. */
-  const admitTimed = async (): Promise<boolean> => {
+  const waitForToken = async (
+    bucket: TokenBucket,
+    t: number,
+  ): Promise<boolean> => {
     for (;;) {
-      const t = performance.now();
+      await drain();
+      const wait = Math.min(bucket.waitMs(minWake, t), deadline - t);
+      if (await abortableSleep(wait, opts.signal)) return false;
+      t = performance.now();
       if (t >= deadline) {
         stoppedBy = "duration";
         return false;
       }
-      if (!bucket || bucket.take(1, t) === 1) return true;
-      await drain();
-      const wait = Math.min(bucket.waitMs(minWake, t), deadline - t);
-      if (await abortableSleep(wait, opts.signal)) return false;
+      if (bucket.take(1, t) === 1) return true;
     }
   };
   outer: for await (const batch of source.batches()) {
