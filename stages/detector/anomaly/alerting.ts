@@ -12,9 +12,13 @@
  * threshold is a *hit* against each entity acting in it (its source
  * address, its user, or — for host-local events with neither — its host),
  * and an entity raises an alert only once it has {@link AlertPolicy.min_hits}
- * hits within {@link AlertPolicy.window_s}. A hit made by some windowed
- * counts beyond the training range already stands for several of the
- * entity's events (see {@link Hit.weight}). The threshold itself is then
+ * hits within {@link AlertPolicy.window_s}. An event whose windowed count,
+ * sum or name shape is clearly beyond the training range is a hit too,
+ * whatever its score (the forest cannot score beyond what it saw; see
+ * {@link Hit.beyond}), and an alert made with such hits says so rather
+ * than claiming a score. A hit made by some windowed counts beyond the
+ * training range already stands for several of the entity's events (see
+ * {@link Hit.weight}). The threshold itself is then
  * calibrated by replaying the training history through exactly this policy
  * (see `calibrateThreshold` in train.ts), so the expected false-alert rate
  * on baseline traffic is a stated number rather than a side effect.
@@ -87,6 +91,15 @@ export interface Hit {
    * even though only the second one looks odd.
    */
   weight?: number;
+  /**
+   * Feature of the event beyond the training range (index in the model's
+   * spec), when it had one; with {@link beyondValue}, its value. A hit
+   * whose score is below the threshold is only a hit because of it, and an
+   * alert made of such hits says so instead of claiming a score.
+   */
+  beyond?: number;
+  /** The value of {@link beyond} in the event. */
+  beyondValue?: number;
 }
 
 /** An entity's alerting state, opaque outside this module. */

@@ -8,9 +8,9 @@
  * stream, which it does not score, and scores everything after.
  *
  * Alerts are about entities, not single events: an event scoring at or
- * above the threshold is a hit against its source address and user (or its
- * host), and an entity alerts once it has `--anomaly-min-hits` (2) hits
- * within 10 min. The threshold is calibrated by replaying the training
+ * above the threshold, or with a windowed value beyond the training range,
+ * is a hit against its source address and user (or its host), and an entity
+ * alerts once it has `--anomaly-min-hits` (2) hits within 10 min. The threshold is calibrated by replaying the training
  * history through that rule so it raises at most `--max-alerts-per-10k`
  * (1) alerts per 10,000 baseline events.
  *
@@ -98,8 +98,12 @@ export const anomalyOptions: Record<string, OptionSpec> = {
     valueName: "N",
     description:
       "An entity (source address, user, or host) alerts only after N of its events " +
-      "scored at or above the threshold within 10 min; single odd events (one failed " +
-      "login, one knock on an odd port) are normal and never alert alone when N ≥ 2. " +
+      "were anomalous within 10 min: scored at or above the threshold, or carried a " +
+      "windowed count, byte sum or DNS name shape clearly beyond the training range " +
+      "(which the forest cannot score: such an alert says so, and its score may be below " +
+      "the threshold). Single odd events (one failed login, one knock on an odd port) " +
+      "never alert alone when N ≥ 2, except a login-country count beyond the training " +
+      "range, which counts the logins in its hour (a second country within the hour is two). " +
       "Default: the model's, 2 (the threshold was calibrated for it).",
   },
 };
@@ -252,8 +256,8 @@ const TRAIN_SPEC: CommandSpec = {
       valueName: "N",
       default: String(DEFAULT_ALERT_POLICY.min_hits),
       description:
-        "Events of one entity scoring ≥ threshold within --hit-window before it alerts; " +
-        "stored in the model.",
+        "Anomalous events of one entity (scoring ≥ threshold, or beyond the training range) " +
+        "within --hit-window before it alerts; stored in the model.",
     },
     "hit-window": {
       type: "string",

@@ -1,7 +1,9 @@
 /**
  * The anomaly {@link Detector}: extracts features from each enriched event,
  * scores them with the Isolation Forest, and counts an event scoring at or
- * above the threshold as a hit against the entities acting in it; an entity
+ * above the threshold, or with a windowed value beyond the training range
+ * (which the forest cannot score), as a hit against the entities acting in
+ * it; an alert's message says which of the two its hits were; an entity
  * with enough hits in its window raises one `kind: "anomaly"` alert (see
  * alerting.ts for why alerts are about entities, not single events).
  * Without a model it first trains on a warm-up window of events (and
@@ -109,6 +111,7 @@ export class AnomalyDetector implements Detector {
   #observed = 0;
   #scored = 0;
   #above = 0;
+  #beyondOnly = 0;
   #alerts = 0;
 
   constructor(opts: AnomalyDetectorOptions = {}) {
@@ -185,7 +188,8 @@ export class AnomalyDetector implements Detector {
     }
     const plain = score >= this.#threshold;
     if (!plain && beyond < 0) return;
-    this.#above++;
+    if (plain) this.#above++;
+    else this.#beyondOnly++;
     // A hit below the threshold (a value beyond the training range) still
     // carries the exact score, computed once and only when some entity it
     // is about is not quiet after an alert (most such hits are).
@@ -267,19 +271,17 @@ export class AnomalyDetector implements Detector {
     if (Number.isNaN(this.#hitScore)) {
       this.#hitScore = model.forest.score(this.#vec);
     }
+    const beyond = this.#hitBeyond;
     const hits = this.#alerter.record(state, {
       t,
       eventId: event.event_id,
       ts: event.ts,
       score: this.#hitScore,
       weight,
+      beyond: beyond >= 0 ? beyond : undefined,
+      beyondValue: beyond >= 0 ? this.#vec[beyond] : undefined,
     });
-    if (hits) {
-      // Name the beyond-range feature when it is what made this hit count
-      // for several events (the score alone would not have alerted).
-      const why = weight > 1 ? this.#hitBeyond : -1;
-      this.#alert(event, { type, value }, hits, model, raise, why);
-    }
+    if (hits) this.#alert(event, { type, value }, hits, model, raise);
   }
 
   end(_raise: AlertSink): void {
@@ -327,6 +329,7 @@ export class AnomalyDetector implements Detector {
       warmup_events: this.#warmN,
       scored: this.#scored,
       above_threshold: this.#above,
+      beyond_range_below_threshold: this.#beyondOnly,
       alerts: this.#alerts,
       suppressed: this.#alerter.suppressed,
       min_hits: this.#policy.min_hits,
@@ -473,8 +476,25 @@ export class AnomalyDetector implements Detector {
     hits: Hit[],
     model: AnomalyModel,
     raise: AlertSink,
-    beyond = -1,
   ): void {
+    const threshold = this.#threshold;
+    // What made this alert: events scoring at or above the threshold only,
+    // or (also) values beyond the training range, which the forest cannot
+    // score (see #beyondRange). The message must not claim a score that
+    // the fields contradict, since score and threshold are plotted.
+    let score = 0, scored = 0, counted = 0;
+    let range: Hit | undefined;
+    for (const h of hits) {
+      if (h.score > score) score = h.score;
+      const w = h.weight ?? 1;
+      counted += w;
+      if (h.score >= threshold) scored++;
+      if (h.beyond !== undefined && (h.score < threshold || w > 1)) range = h;
+    }
+    const last = hits[hits.length - 1];
+    // The range feature leads the explanation when it is the completing
+    // event's own: the forest cannot weigh what it never saw.
+    const beyond = range !== undefined && range === last ? range.beyond! : -1;
     // Explanation from the event that completed the alert.
     const weights = model.forest.featureAttribution(this.#vec);
     const order = Array.from(weights.keys()).sort((a, b) =>
@@ -489,33 +509,40 @@ export class AnomalyDetector implements Detector {
     }
     const spec = model.feature_spec.features;
     const contributions = top.map((i) => {
-      const st = model.training.features[i];
       const value = round(this.#vec[i]);
       return {
         feature: spec[i].name,
         value,
         weight: round(weights[i]),
-        explanation: `${spec[i].description}: ${fmt(value)} (training median ${
-          fmt(st.p50)
-        }, p99 ${fmt(st.p99)}, max ${fmt(st.max)})`,
+        explanation: this.#explain(model, i, value),
       };
     });
-    const threshold = this.#threshold;
-    let score = 0;
-    for (const h of hits) if (h.score > score) score = h.score;
     const severity: Severity = score >= threshold + (1 - threshold) / 2
       ? "high"
       : "medium";
     const c0 = contributions[0];
-    const first = hits[0], last = hits[hits.length - 1];
+    const first = hits[0];
     const span = Math.round((last.t - first.t) / 1000);
-    const what = beyond >= 0
-      ? `${c0.explanation}, beyond the training range; ${
-        hits.length === 1 ? "1 event" : `${hits.length} events`
-      }, max score ${score.toFixed(3)} (threshold ${threshold.toFixed(3)})`
-      : `${hits.length} events within ${span} s scored ≥ ${
-        threshold.toFixed(3)
-      } (max ${score.toFixed(3)})`;
+    const n = hits.length, th = threshold.toFixed(3), max = score.toFixed(3);
+    let what: string;
+    if (range === undefined) {
+      what = `${n} events within ${span} s scored ≥ ${th} (max ${max})`;
+    } else {
+      const events = n === 1 ? "1 event" : `${n} events within ${span} s`;
+      const window = counted > n
+        ? `, whose window counts ${counted} of this ${entity.type}'s events`
+        : "";
+      const scores = scored === 0
+        ? (n === 1
+          ? `score ${max} below the threshold ${th}`
+          : `none scored ≥ ${th} (max ${max})`)
+        : scored === n
+        ? (n === 1 ? `score ${max} ≥ ${th}` : `all scored ≥ ${th} (max ${max})`)
+        : `${scored} of them scored ≥ ${th} (max ${max})`;
+      what = `${
+        this.#explain(model, range.beyond!, range.beyondValue!)
+      }, beyond the training range; ${events}${window}; ${scores}`;
+    }
     const alert: Alert = {
       record: "alert",
       alert_id: stableId(
@@ -534,7 +561,8 @@ export class AnomalyDetector implements Detector {
         level: severity,
         tags: [],
         description:
-          "An entity whose events repeatedly scored unlike the model's training baseline.",
+          "An entity with enough events unlike the model's training baseline: " +
+          "scoring at or above the threshold, or with a windowed value beyond anything in training.",
         source: this.#opts.modelSource ?? "warm-up",
       },
       severity,
@@ -547,7 +575,7 @@ export class AnomalyDetector implements Detector {
       window: { start: first.ts, end: last.ts },
       message:
         `${entity.type} ${entity.value}: ${what}, last ${event.category}/${event.action}${
-          c0 && beyond < 0 ? `; mostly ${c0.explanation}` : ""
+          c0 && range === undefined ? `; mostly ${c0.explanation}` : ""
         }`,
       score: round(score),
       threshold: round(threshold),
@@ -556,6 +584,14 @@ export class AnomalyDetector implements Detector {
     };
     this.#alerts++;
     raise(alert);
+  }
+
+  /** Feature `k` at `value`, against its training figures, for people. */
+  #explain(model: AnomalyModel, k: number, value: number): string {
+    const st = model.training.features[k];
+    return `${model.feature_spec.features[k].description}: ${
+      fmt(round(value))
+    } (training median ${fmt(st.p50)}, p99 ${fmt(st.p99)}, max ${fmt(st.max)})`;
   }
 }
 

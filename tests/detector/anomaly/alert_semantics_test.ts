@@ -1,0 +1,97 @@
+/**
+ * What an anomaly alert claims must agree with its fields: a dashboard
+ * plots `score` against `threshold`, and the analyst reads the message.
+ * Hits made by a value beyond the training range (which the forest cannot
+ * score) are their own kind of evidence and are worded as such.
+ */
+import assert from "node:assert/strict";
+import { AnomalyDetector } from "../../../stages/detector/anomaly/detector.ts";
+import { trainFromEvents } from "../../../stages/detector/anomaly/train.ts";
+import type {
+  Alert,
+  EnrichedEvent,
+} from "../../../stages/shared/contracts/mod.ts";
+import { validateRecord } from "../../../stages/shared/contracts/mod.ts";
+import { at, baseline, sshLogin } from "./_events.ts";
+
+const T0 = "2026-11-24T09:00:00.000Z";
+const NOW = () => new Date("2026-11-24T12:00:00.000Z");
+const ATTACKER = "203.0.113.9";
+
+/** Baseline training; live baseline with 14 failed SSH logins from one source. */
+function bruteForce(): { training: EnrichedEvent[]; live: EnrichedEvent[] } {
+  const training = baseline(3000, T0, 1);
+  const tLive = at(T0, 1600);
+  const live = baseline(1000, tLive, 2);
+  for (let i = 0; i < 14; i++) {
+    live.push(sshLogin(at(tLive, 100 + i * 3), ATTACKER, "admin", "failure"));
+  }
+  live.sort((a, b) => a.ts.localeCompare(b.ts));
+  return { training, live };
+}
+
+function run(d: AnomalyDetector, events: EnrichedEvent[]): Alert[] {
+  const alerts: Alert[] = [];
+  for (const e of events) d.observe(e, (a) => alerts.push(a));
+  return alerts;
+}
+
+/** The claim every message must back with its fields. */
+function assertHonest(a: Alert): void {
+  assert.equal(validateRecord(a), null);
+  const scoredClaim = /: \d+ events within \d+ s scored ≥ ([0-9.]+)/.exec(
+    a.message,
+  );
+  if (scoredClaim) {
+    assert.ok(
+      a.score! >= a.threshold!,
+      `'${a.message}' but score ${a.score} < threshold ${a.threshold}`,
+    );
+    assert.equal(Number(scoredClaim[1]), Number(a.threshold!.toFixed(3)));
+  }
+  if (a.score! < a.threshold!) {
+    assert.match(a.message, /beyond the training range/, a.message);
+    assert.doesNotMatch(a.message, /(all|events within \d+ s) scored ≥/);
+  }
+}
+
+Deno.test("hits beyond the training range but below the threshold alert with range wording, not 'scored ≥'", async () => {
+  const { training, live } = bruteForce();
+  const model = await trainFromEvents(training, { params: { seed: 1 } });
+  // A threshold no event reaches: only beyond-range values can make hits.
+  const d = new AnomalyDetector({ model, threshold: 0.99, now: NOW });
+  const alerts = run(d, live);
+  const about = alerts.filter((a) => a.entity.value === ATTACKER);
+  assert.equal(about.length, 1, JSON.stringify(alerts.map((a) => a.message)));
+  const a = about[0];
+  assertHonest(a);
+  assert.ok(a.score! < 0.99);
+  assert.equal(a.threshold, 0.99);
+  assert.equal(a.severity, "medium");
+  // Still needs --anomaly-min-hits (2) events.
+  assert.equal(a.evidence.count, 2);
+  assert.match(
+    a.message,
+    /^source\.ip 203\.0\.113\.9: failed logins from this source in the last 5 min: \d+ \(training median .*max \d+\), beyond the training range; 2 events within \d+ s; none scored ≥ 0\.990 \(max 0\.\d{3}\)/,
+  );
+  assert.equal(a.contributions![0].feature, "src_failed_logins_5m");
+  const stats = d.stats();
+  assert.equal(stats.above_threshold, 0);
+  assert.ok((stats.beyond_range_below_threshold as number) >= 2);
+});
+
+Deno.test("with the model's own threshold every alert's message agrees with its score and threshold", async () => {
+  const { training, live } = bruteForce();
+  const model = await trainFromEvents(training, { params: { seed: 1 } });
+  for (const threshold of [undefined, 0.7, 0.8, 0.9]) {
+    const alerts = run(
+      new AnomalyDetector({ model, threshold, now: NOW }),
+      live,
+    );
+    assert.ok(
+      alerts.some((a) => a.entity.value === ATTACKER),
+      `threshold ${threshold}: the attacker alerts`,
+    );
+    alerts.forEach(assertHonest);
+  }
+});
