@@ -10,12 +10,14 @@ import {
 } from "../stages/detector/anomaly/cli.ts";
 import type { Detector } from "../stages/detector/detector.ts";
 import {
+  createSigmaDetector,
+  formatSpan,
   loadRuleSet,
   parseTimespan,
   type RuleError,
   type RuleSet,
   runSamples,
-  SigmaDetector,
+  SIGMA_DEFAULTS,
 } from "../stages/detector/sigma/mod.ts";
 import { DetectorTransform } from "../stages/detector/transform.ts";
 import { correlationsSplitByPartitioning } from "../stages/detector/sigma/partitioning.ts";
@@ -85,24 +87,38 @@ const spec: CommandSpec = {
     "max-line-bytes": maxLineBytesOption(ENRICHED_MAX_LINE_BYTES),
     lateness: {
       type: "string",
-      default: "60s",
+      default: formatSpan(SIGMA_DEFAULTS.latenessMs),
       valueName: "SPAN",
       description:
         "How late (event time, behind the newest event) a hit may arrive and still count in correlations.",
     },
     "state-memory-mb": {
       type: "string",
-      default: "256",
+      default: String(SIGMA_DEFAULTS.stateMemoryMb),
       valueName: "MB",
       description:
         "Cap on correlation state; least-recently-touched groups are evicted beyond it.",
     },
     "suppress-window": {
       type: "string",
-      default: "60s",
+      default: formatSpan(SIGMA_DEFAULTS.singleSuppressMs),
       valueName: "SPAN",
       description:
-        "Single-event rules raise at most one alert per rule and entity within this event-time span (0s: every match).",
+        "Single-event rules raise one alert per rule, entity and host for an incident: later matches stay silent until none has come for this event-time span (0s: every match).",
+    },
+    "correlation-suppress": {
+      type: "string",
+      default: formatSpan(SIGMA_DEFAULTS.correlationSuppressMs),
+      valueName: "SPAN",
+      description:
+        "Correlations raise one alert per rule and group for an incident: later windows meeting the condition stay silent until none has for this event-time span (0s: every such window).",
+    },
+    "realert-interval": {
+      type: "string",
+      default: formatSpan(SIGMA_DEFAULTS.realertMs),
+      valueName: "SPAN",
+      description:
+        "An incident still going on this long (event time) after its alert is raised again, with its updated count (0s: only after it has been quiet).",
     },
     strict: {
       type: "boolean",
@@ -323,12 +339,13 @@ async function runMain(args: string[]): Promise<number> {
     filters: set.filters,
     rejected: set.errors.length,
   });
-  const memMb =
-    intOption(values, "state-memory-mb", { min: 1, max: 1 << 20 }) ?? 256;
-  const sigma = new SigmaDetector(set, {
+  const memMb = intOption(values, "state-memory-mb", { min: 1, max: 1 << 20 });
+  const sigma = createSigmaDetector(set, {
     latenessMs: spanOption(values, "lateness"),
-    memoryCapBytes: memMb * 1024 * 1024,
+    memoryCapBytes: memMb === undefined ? undefined : memMb * 1024 * 1024,
     singleSuppressMs: spanOption(values, "suppress-window"),
+    suppressMs: spanOption(values, "correlation-suppress"),
+    realertMs: spanOption(values, "realert-interval"),
     // Rate-limited by the detector: at most once a minute per rule.
     onRuleError: (rule, error, count) =>
       logger.warn("rule failed on an event; skipped for it", {

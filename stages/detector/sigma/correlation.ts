@@ -17,9 +17,13 @@
  *   subtracted, so a future-dated event cannot sweep live groups either.
  * - Groups are keyed by tenant and the group-by values; a hit lacking a
  *   group-by value does not count.
- * - After an alert, the same rule and group stay silent until the event
- *   time passes the window end plus the suppression window (default: the
- *   timespan), so an ongoing attack yields one alert per timespan.
+ * - One alert per ongoing incident: after an alert, the same rule and group
+ *   stay silent while their condition keeps holding; every window that
+ *   meets it again pushes the silence to its end plus the suppression
+ *   window (`suppressMs`, default the timespan). A group re-alerts once it
+ *   has been quiet that long (a new incident), or, when `realertMs` is set,
+ *   once that long has passed since its last alert while the incident goes
+ *   on (the later alert carries the window's updated measure).
  * - State is bounded: an estimate of the bytes held is kept under
  *   `memoryCapBytes` by evicting least-recently-touched groups; each group
  *   keeps at most `maxEntriesPerGroup` entries (oldest dropped); groups
@@ -46,8 +50,18 @@ export interface CorrelationOptions {
    * clamped to it (counted as `future_ts_clamped`). @default 900000 (15 min)
    */
   maxFutureMs?: number;
-  /** Silence after an alert per rule+group; default the rule's timespan. */
+  /**
+   * Quiet span (event time) that ends an incident per rule+group: after an
+   * alert, windows meeting the condition again are silent, each one
+   * extending the silence to its end plus this span. Default the rule's
+   * timespan; 0 alerts on every window that meets the condition.
+   */
   suppressMs?: number;
+  /**
+   * Re-raise an incident still going on this long (event time) after its
+   * last alert, with the updated measure; 0 or absent: never while it lasts.
+   */
+  realertMs?: number;
   /** Wall clock for `detected_at`. @default Date.now */
   now?: () => number;
 }
@@ -63,6 +77,8 @@ class GroupWindow {
   vals: (string | number | undefined)[] | null;
   refs: number[] | null;
   suppressedUntil = -Infinity;
+  /** Window end of the group's last alert. */
+  alertedAt = -Infinity;
   /** Hit epoch of the last LRU re-insertion. */
   epoch = -1;
   /**
@@ -139,6 +155,7 @@ export class CorrelationEngine {
   readonly #cap: number;
   readonly #maxEntries: number;
   readonly #suppressMs?: number;
+  readonly #realertMs: number;
   readonly #now: () => number;
   #bytes = 0;
   #entries = 0;
@@ -162,6 +179,7 @@ export class CorrelationEngine {
     this.#cap = opts.memoryCapBytes ?? 256 * 1024 * 1024;
     this.#maxEntries = opts.maxEntriesPerGroup ?? 10_000;
     this.#suppressMs = opts.suppressMs;
+    this.#realertMs = opts.realertMs ?? 0;
     this.#now = opts.now ?? Date.now;
     for (const s of specs) {
       s.refs.forEach((r, pos) => {
@@ -531,7 +549,10 @@ export class CorrelationEngine {
     }
   }
 
-  /** Raises unless the group is within its suppression window. */
+  /**
+   * Raises unless the group's incident is already alerted: a window meeting
+   * the condition within the silence extends it (the incident goes on).
+   */
   #fire(
     spec: CorrelationSpec,
     g: GroupWindow,
@@ -541,11 +562,17 @@ export class CorrelationEngine {
     raise: AlertSink,
   ) {
     const end = g.ts[hi];
-    if (end <= g.suppressedUntil) {
+    const quiet = this.#suppressMs ?? spec.timespanMs;
+    if (
+      end <= g.suppressedUntil &&
+      (this.#realertMs <= 0 || end - g.alertedAt < this.#realertMs)
+    ) {
       this.counters.suppressed++;
+      if (end + quiet > g.suppressedUntil) g.suppressedUntil = end + quiet;
       return;
     }
-    g.suppressedUntil = end + (this.#suppressMs ?? spec.timespanMs);
+    g.suppressedUntil = end + quiet;
+    g.alertedAt = end;
     this.#raise(spec, g, lo, hi, measured, raise);
   }
 

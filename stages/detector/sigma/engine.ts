@@ -17,8 +17,10 @@ import { IsoTimeParser } from "../iso_time.ts";
 /** Tuning of the Sigma detector. */
 export interface SigmaDetectorOptions extends CorrelationOptions {
   /**
-   * Silence per single-event rule and entity after an alert, in event-time
-   * ms; 0 raises one alert per matching event. @default 0
+   * Quiet span (event-time ms) that ends a single-event incident per rule,
+   * entity and host: after an alert, matches are silent while they keep
+   * coming less than this apart. 0 raises one alert per matching event.
+   * @default 0
    */
   singleSuppressMs?: number;
   /** Most rule+entity suppression keys held. @default 100000 */
@@ -38,7 +40,14 @@ export class SigmaDetector implements Detector {
   #corr: CorrelationEngine;
   #opts: SigmaDetectorOptions;
   #now: () => number;
-  #suppress = new Map<string, number>();
+  /**
+   * Per rule+entity+host: silent until `until`; `alertedAt` the last
+   * alert's time, `matches` those silenced since.
+   */
+  #suppress = new Map<
+    string,
+    { until: number; alertedAt: number; matches: number }
+  >();
   /** Field slot of host.name, part of the single-event suppression key. */
   #hostSlot: number;
   /** Event and receive times parsed with a per-field prefix cache. */
@@ -212,16 +221,36 @@ export class SigmaDetector implements Detector {
     }
     const where = host === "" ? "" : ` on ${host}`;
     const win = this.#opts.singleSuppressMs ?? 0;
+    const realert = this.#opts.realertMs ?? 0;
+    let count = 1;
+    let startMs = tsMs;
     if (win > 0) {
       const key =
         `${r.meta.id}\u001f${event.tenant}\u001f${entity.type}\u001f${entity.value}\u001f${host}`;
-      const until = this.#suppress.get(key);
-      if (until !== undefined && tsMs <= until && tsMs >= until - win) {
+      const s = this.#suppress.get(key);
+      if (
+        s !== undefined && tsMs <= s.until && tsMs >= s.alertedAt &&
+        (realert <= 0 || tsMs - s.alertedAt < realert)
+      ) {
+        // The incident goes on: stay silent until it has been quiet a
+        // whole window.
         this.#counters.suppressed++;
+        s.matches++;
+        if (tsMs + win > s.until) s.until = tsMs + win;
         return;
       }
+      // Re-raised while ongoing (realert): the alert spans and counts every
+      // match since the last one.
+      if (s !== undefined && tsMs <= s.until && tsMs >= s.alertedAt) {
+        count = s.matches + 1;
+        startMs = s.alertedAt;
+      }
       this.#suppress.delete(key);
-      this.#suppress.set(key, tsMs + win);
+      this.#suppress.set(key, {
+        until: tsMs + win,
+        alertedAt: tsMs,
+        matches: 0,
+      });
       const cap = this.#opts.maxSuppressionKeys ?? 100_000;
       if (this.#suppress.size > cap) {
         const first = this.#suppress.keys().next().value;
@@ -241,8 +270,8 @@ export class SigmaDetector implements Detector {
       group: {},
       entity,
       eventIds: [event.event_id],
-      count: 1,
-      windowStartMs: tsMs,
+      count,
+      windowStartMs: startMs,
       windowEndMs: tsMs,
       message: `${r.meta.title} (${entity.type} ${entity.value}${where})`,
       nowMs: this.#now(),

@@ -7,6 +7,7 @@
 export * from "./compile.ts";
 export * from "./load.ts";
 export * from "./engine.ts";
+export * from "./defaults.ts";
 export * from "./correlation.ts";
 export * from "./alert.ts";
 export * from "./logsource.ts";

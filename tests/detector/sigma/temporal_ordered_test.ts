@@ -87,7 +87,12 @@ function reference(
     g: { suppressedUntil: number },
     end: number,
   ) => {
-    if (end <= g.suppressedUntil) return;
+    // One alert per ongoing incident: a suppressed window meeting the
+    // condition extends the silence.
+    if (end <= g.suppressedUntil) {
+      g.suppressedUntil = Math.max(g.suppressedUntil, end + span);
+      return;
+    }
     g.suppressedUntil = end + span;
     fired.push({ ip, end });
   };
