@@ -118,6 +118,25 @@ export interface SchemaUpgrade {
   reason: string;
   /** The statements, run in order. */
   statements: string[];
+  /**
+   * The TTL being replaced when the sink did not write it (an operator's
+   * own retention, `(none)` for a table without one): only replaced when
+   * the family's flag was given, and then logged as a warning.
+   */
+  replacesForeignTtl?: string;
+}
+
+/**
+ * A table whose TTL the sink did not write and no flag asked to change:
+ * it is kept as it is (see {@link schemaUpgrades}).
+ */
+export interface KeptRetention {
+  /** Qualified name, e.g. `sentinel.events`. */
+  object: string;
+  /** The TTL clause found, `(none)` when the table has none. */
+  ttl: string;
+  /** The flag that would replace it, e.g. `--events-ttl-days`. */
+  flag?: string;
 }
 
 /** The state of an existing store object (from system.tables/columns). */
@@ -135,6 +154,24 @@ const CREATE_VIEW_RE =
   /^CREATE MATERIALIZED VIEW IF NOT EXISTS \w+\.(\w+)\s+TO\s+\S+\s+AS\s+([\s\S]+)$/;
 const TTL_RE = /\sTTL\s+([\s\S]+?)\s*(?:\sSETTINGS\s[\s\S]*)?$/;
 const TTL_DAYS_RE = /toIntervalDay\((\d+)\)/;
+/** `BASE + toIntervalDay(N)` and nothing else: the only form the sink writes. */
+const OWN_TTL_RE = /^([\s\S]+?)\s*\+\s*toIntervalDay\((\d+)\)$/;
+
+/**
+ * The TTL base each table had before a47e285, when retention counted from
+ * the event time (see tests/sink/fixtures/init_before_a47e285.sql): stores
+ * created then carry `BASE + toIntervalDay(N)` with these bases, which the
+ * sink wrote and so upgrades to `inserted_at`, keeping N.
+ */
+const EVENT_TIME_TTL_BASES: Readonly<Record<string, string>> = {
+  events: "toDateTime(ts)",
+  alerts: "toDateTime(ts)",
+  dead_letters: "toDateTime(at)",
+  raw_events: "toDateTime(received_at)",
+  events_per_minute: "minute",
+  alerts_per_minute: "minute",
+  dead_letters_per_minute: "minute",
+};
 const FAMILY_RE = /-- ttl:(\w+)/;
 
 /**
@@ -228,6 +265,12 @@ const sameSql = (a: string, b: string) =>
  *    the days the table has, so a run without `--events-ttl-days` never
  *    shortens (or lengthens) a retention chosen earlier, while the
  *    expression still moves to the current one (from `ts` to `inserted_at`).
+ *    Only a TTL the sink wrote (`BASE + toIntervalDay(N)` on the declared
+ *    base or, before a47e285, the event time) is touched without a flag;
+ *    any other (an operator's `INTERVAL 1 YEAR`, none at all, `TO DISK`,
+ *    `DELETE WHERE`, several rules) is left as it is and pushed to `kept`.
+ *    With the family's flag given it is replaced, as asked, and the upgrade
+ *    carries the replaced TTL (`replacesForeignTtl`).
  *    The stored parts' expiry is recalculated from `inserted_at` only
  *    (`materialize_ttl_recalculate_only`: no data is rewritten), and the
  *    ALTER waits for it: parts keep the expiry they were written with, so
@@ -245,6 +288,7 @@ export function schemaUpgrades(
   opts: SchemaOptions,
   existing: ReadonlyMap<string, ExistingObject>,
   views: ReadonlyMap<string, string> = new Map(),
+  kept: KeptRetention[] = [],
 ): SchemaUpgrade[] {
   const db = sqlIdentifier(opts.database ?? DEFAULT_DATABASE);
   const out: SchemaUpgrade[] = [];
@@ -281,9 +325,24 @@ export function schemaUpgrades(
     const current = TTL_RE.exec(have.engineFull)?.[1];
     let want = decl.ttl;
     const given = decl.family ? opts.retention?.[decl.family] : undefined;
-    const currentDays = current ? TTL_DAYS_RE.exec(current)?.[1] : undefined;
-    if (given === undefined && currentDays !== undefined) {
-      want = want.replace(TTL_DAYS_RE, `toIntervalDay(${currentDays})`);
+    const ownDays = current === undefined
+      ? undefined
+      : sinkTtlDays(current, decl.ttl, EVENT_TIME_TTL_BASES[decl.name]);
+    if (ownDays === undefined && given === undefined) {
+      // Not the sink's: an operator's retention (other units, no TTL,
+      // moves, DELETE WHERE, several rules). Without a flag asking for
+      // days, rewriting it would delete rows the operator chose to keep.
+      kept.push({
+        object,
+        ttl: current ?? "(none)",
+        flag: decl.family && decl.family !== "raw_events"
+          ? `--${decl.family.replaceAll("_", "-")}-ttl-days`
+          : undefined,
+      });
+      continue;
+    }
+    if (given === undefined) {
+      want = want.replace(TTL_DAYS_RE, `toIntervalDay(${ownDays})`);
     }
     if (current !== undefined && sameSql(current, want)) continue;
     const statements: string[] = [];
@@ -301,9 +360,31 @@ export function schemaUpgrades(
       object,
       reason: `TTL ${current ?? "(none)"} → ${want}`,
       statements,
+      ...(ownDays === undefined
+        ? { replacesForeignTtl: current ?? "(none)" }
+        : {}),
     });
   }
   return out;
+}
+
+/**
+ * The days of a TTL the sink wrote: exactly `BASE + toIntervalDay(N)` with
+ * the declared base or the table's event-time base from before a47e285.
+ * Anything else (`toIntervalYear`, `TO DISK`, `WHERE`, several rules, another
+ * column) is undefined: not the sink's.
+ */
+function sinkTtlDays(
+  current: string,
+  declared: string,
+  eventTimeBase: string | undefined,
+): number | undefined {
+  const m = OWN_TTL_RE.exec(current.trim());
+  const declaredBase = OWN_TTL_RE.exec(declared.trim())?.[1];
+  if (!m || declaredBase === undefined) return undefined;
+  const own = sameSql(m[1], declaredBase) ||
+    (eventTimeBase !== undefined && sameSql(m[1], eventTimeBase));
+  return own ? Number(m[2]) : undefined;
 }
 
 /** Options for {@link applySchema}. */
@@ -351,15 +432,37 @@ export async function applySchema(
       if (f) views.set(d.name, f);
     });
   }
-  const upgrades = schemaUpgrades(sql, opts, existing, views);
+  const kept: KeptRetention[] = [];
+  const upgrades = schemaUpgrades(sql, opts, existing, views, kept);
+  for (const k of kept) {
+    opts.logger?.info(
+      "retention kept: the table's TTL was not written by the sink and no flag asks to change it",
+      {
+        object: k.object,
+        ttl: k.ttl,
+        ...(k.flag ? { replace_with: `${k.flag} N` } : {}),
+      },
+    );
+  }
   const applied: SchemaUpgrade[] = [];
   for (const up of upgrades) {
     try {
       for (const st of up.statements) await target.exec(st);
-      opts.logger?.info("schema upgraded", {
-        object: up.object,
-        change: up.reason,
-      });
+      if (up.replacesForeignTtl !== undefined) {
+        opts.logger?.warn(
+          "schema upgraded: a TTL the sink did not write was replaced, as the retention flag asks",
+          {
+            object: up.object,
+            replaced: up.replacesForeignTtl,
+            change: up.reason,
+          },
+        );
+      } else {
+        opts.logger?.info("schema upgraded", {
+          object: up.object,
+          change: up.reason,
+        });
+      }
       applied.push(up);
     } catch (e) {
       opts.logger?.warn(
