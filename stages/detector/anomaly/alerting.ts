@@ -18,8 +18,10 @@
  * {@link Hit.beyond}), and an alert made with such hits says so rather
  * than claiming a score. A hit made by some windowed counts beyond the
  * training range already stands for several of the entity's events (see
- * {@link Hit.weight}). The threshold itself is then
- * calibrated by replaying the training history through exactly this policy
+ * {@link Hit.weight}). When the hits of one event complete alerts on both
+ * its source address and its user with the same events, that is one
+ * incident and one alert (see {@link sameIncident}). The threshold itself
+ * is then calibrated by replaying the training history through exactly this policy
  * (see `calibrateThreshold` in train.ts), so the expected false-alert rate
  * on baseline traffic is a stated number rather than a side effect.
  *
@@ -257,9 +259,41 @@ export class EntityAlerter {
 }
 
 /**
+ * Whether two alerts completed by the same event are one incident: every
+ * event of the shorter evidence is in the other's. A brute force is a hit
+ * against both its source address and the account it guesses, and would
+ * otherwise raise two alerts with the same evidence, one of them naming
+ * the victim as if it were the actor.
+ */
+export function sameIncident(a: readonly Hit[], b: readonly Hit[]): boolean {
+  const [short, long] = a.length <= b.length ? [a, b] : [b, a];
+  for (const h of short) {
+    let found = false;
+    for (const g of long) {
+      if (g === h || g.eventId === h.eventId) {
+        found = true;
+        break;
+      }
+    }
+    if (!found) return false;
+  }
+  return true;
+}
+
+/**
+ * Of two alerts that are {@link sameIncident}, the one to raise: the one
+ * with more evidence, else the first (actors come source address first,
+ * so a tie names the attacker's side rather than its target).
+ */
+export function incidentLead(a: readonly Hit[], b: readonly Hit[]): 0 | 1 {
+  return b.length > a.length ? 1 : 0;
+}
+
+/**
  * Counts the alerts {@link EntityAlerter} would raise over an ordered
  * history at `threshold`: `scores[i]`, `times[i]` (ms) and `actors[i]`
- * (actor keys) describe event i.
+ * (actor keys) describe event i. Alerts of one event that are
+ * {@link sameIncident} count once, as the detector raises them.
  */
 export function countAlerts(
   threshold: number,
@@ -272,8 +306,20 @@ export function countAlerts(
   let n = 0;
   for (let i = 0; i < scores.length; i++) {
     if (scores[i] < threshold) continue;
-    const h: Hit = { t: times[i], eventId: "", ts: "", score: scores[i] };
-    for (const k of actors[i]) if (alerter.hit(k, h)) n++;
+    const h: Hit = {
+      t: times[i],
+      eventId: String(i),
+      ts: "",
+      score: scores[i],
+    };
+    let first: Hit[] | null = null;
+    for (const k of actors[i]) {
+      const hits = alerter.hit(k, h);
+      if (hits === null) continue;
+      if (first !== null && sameIncident(first, hits)) continue;
+      first ??= hits;
+      n++;
+    }
   }
   return n;
 }

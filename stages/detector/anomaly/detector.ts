@@ -39,6 +39,8 @@ import {
   DEFAULT_ALERT_POLICY,
   EntityAlerter,
   type Hit,
+  incidentLead,
+  sameIncident,
 } from "./alerting.ts";
 
 /** Rule id of every anomaly alert. */
@@ -113,6 +115,8 @@ export class AnomalyDetector implements Detector {
   #above = 0;
   #beyondOnly = 0;
   #alerts = 0;
+  /** Second alerts of one incident folded into the first (see sameIncident). */
+  #merged = 0;
 
   constructor(opts: AnomalyDetectorOptions = {}) {
     this.#opts = opts;
@@ -226,6 +230,24 @@ export class AnomalyDetector implements Detector {
       beyondEntity?.type === "user.name" && beyondEntity.value === user
         ? weight
         : 1;
+    if (hasIp && hasUser) {
+      const byIp = this.#record(event, "source.ip", ip, t, model, wIp);
+      const byUser = this.#record(event, "user.name", user, t, model, wUser);
+      const ipEntity = { type: "source.ip", value: ip };
+      const userEntity = { type: "user.name", value: user };
+      if (byIp && byUser && sameIncident(byIp, byUser)) {
+        // One incident, one alert (both entities now stay quiet): the
+        // other entity is named in it, not alerted on as a second actor.
+        this.#merged++;
+        if (incidentLead(byIp, byUser) === 0) {
+          this.#alert(event, ipEntity, byIp, model, raise, userEntity);
+        } else this.#alert(event, userEntity, byUser, model, raise, ipEntity);
+        return;
+      }
+      if (byIp) this.#alert(event, ipEntity, byIp, model, raise);
+      if (byUser) this.#alert(event, userEntity, byUser, model, raise);
+      return;
+    }
     if (hasIp) this.#hit(event, "source.ip", ip, t, model, raise, wIp);
     if (hasUser) this.#hit(event, "user.name", user, t, model, raise, wUser);
     if (!hasIp && !hasUser) {
@@ -266,13 +288,26 @@ export class AnomalyDetector implements Detector {
     raise: AlertSink,
     weight = 1,
   ): void {
+    const hits = this.#record(event, type, value, t, model, weight);
+    if (hits) this.#alert(event, { type, value }, hits, model, raise);
+  }
+
+  /** Records a hit against one actor; the hits of its alert when it has enough. */
+  #record(
+    event: EnrichedEvent,
+    type: string,
+    value: string,
+    t: number,
+    model: AnomalyModel,
+    weight = 1,
+  ): Hit[] | null {
     const state = this.#alerter.enter(event.tenant, type, value, t);
-    if (state === null) return; // quiet after an alert: counted, no score needed
+    if (state === null) return null; // quiet after an alert: counted, no score needed
     if (Number.isNaN(this.#hitScore)) {
       this.#hitScore = model.forest.score(this.#vec);
     }
     const beyond = this.#hitBeyond;
-    const hits = this.#alerter.record(state, {
+    return this.#alerter.record(state, {
       t,
       eventId: event.event_id,
       ts: event.ts,
@@ -281,7 +316,6 @@ export class AnomalyDetector implements Detector {
       beyond: beyond >= 0 ? beyond : undefined,
       beyondValue: beyond >= 0 ? this.#vec[beyond] : undefined,
     });
-    if (hits) this.#alert(event, { type, value }, hits, model, raise);
   }
 
   end(_raise: AlertSink): void {
@@ -331,6 +365,7 @@ export class AnomalyDetector implements Detector {
       above_threshold: this.#above,
       beyond_range_below_threshold: this.#beyondOnly,
       alerts: this.#alerts,
+      merged_alerts: this.#merged,
       suppressed: this.#alerter.suppressed,
       min_hits: this.#policy.min_hits,
       refits: this.#refits,
@@ -476,6 +511,7 @@ export class AnomalyDetector implements Detector {
     hits: Hit[],
     model: AnomalyModel,
     raise: AlertSink,
+    also?: { type: string; value: string },
   ): void {
     const threshold = this.#threshold;
     // What made this alert: events scoring at or above the threshold only,
@@ -570,13 +606,16 @@ export class AnomalyDetector implements Detector {
       ts: event.ts,
       detected_at: (this.#opts.now?.() ?? new Date()).toISOString(),
       entity,
-      group: { [entity.type]: entity.value },
+      group: also
+        ? { [entity.type]: entity.value, [also.type]: also.value }
+        : { [entity.type]: entity.value },
       evidence: { event_ids: hits.map((h) => h.eventId), count: hits.length },
       window: { start: first.ts, end: last.ts },
-      message:
-        `${entity.type} ${entity.value}: ${what}, last ${event.category}/${event.action}${
-          c0 && range === undefined ? `; mostly ${c0.explanation}` : ""
-        }`,
+      message: `${entity.type} ${entity.value}${
+        also ? ` (with ${also.type} ${also.value}, same events)` : ""
+      }: ${what}, last ${event.category}/${event.action}${
+        c0 && range === undefined ? `; mostly ${c0.explanation}` : ""
+      }`,
       score: round(score),
       threshold: round(threshold),
       model_version: model.model_version,

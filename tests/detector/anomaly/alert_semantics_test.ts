@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { AnomalyDetector } from "../../../stages/detector/anomaly/detector.ts";
+import { countAlerts } from "../../../stages/detector/anomaly/alerting.ts";
 import { trainFromEvents } from "../../../stages/detector/anomaly/train.ts";
 import type {
   Alert,
@@ -94,4 +95,72 @@ Deno.test("with the model's own threshold every alert's message agrees with its 
     );
     alerts.forEach(assertHonest);
   }
+});
+
+Deno.test("hits of one source guessing one account are one alert, on the source, naming the account in group and message", async () => {
+  const { training } = bruteForce();
+  const model = await trainFromEvents(training, { params: { seed: 1 } });
+  // Every event is a hit (threshold 0); two hits make an alert, so the
+  // second guess completes the source and the account with the same events.
+  const d = new AnomalyDetector({ model, threshold: 0, minHits: 2, now: NOW });
+  const evs = [0, 3, 6, 9].map((s) =>
+    sshLogin(at(T0, s), ATTACKER, "erin", "failure")
+  );
+  const alerts = run(d, evs);
+  assert.equal(alerts.length, 1, JSON.stringify(alerts.map((a) => a.message)));
+  const a = alerts[0];
+  assert.deepEqual(a.entity, { type: "source.ip", value: ATTACKER });
+  assert.deepEqual(a.group, { "source.ip": ATTACKER, "user.name": "erin" });
+  assert.deepEqual(a.evidence.event_ids, [evs[0].event_id, evs[1].event_id]);
+  assert.match(
+    a.message,
+    /^source\.ip 203\.0\.113\.9 \(with user\.name erin, same events\): 2 events within 3 s scored ≥ 0\.000/,
+  );
+  assert.equal(validateRecord(a), null);
+  assert.equal(d.stats().merged_alerts, 1);
+  // Both stay quiet afterwards: the later guesses raise nothing on erin.
+  assert.equal(alerts.filter((x) => x.entity.value === "erin").length, 0);
+});
+
+Deno.test("alerts completed by one event on its source and its user with different evidence stay two", async () => {
+  const { training } = bruteForce();
+  const model = await trainFromEvents(training, { params: { seed: 1 } });
+  // Every event is a hit; two hits make an alert.
+  const d = new AnomalyDetector({ model, threshold: 0, minHits: 2, now: NOW });
+  const evs = [
+    sshLogin(T0, "10.0.0.1", "bob", "success"),
+    sshLogin(at(T0, 10), "10.0.0.2", "alice", "success"),
+    // Completes 10.0.0.1 (with bob's login) and alice (with 10.0.0.2's).
+    sshLogin(at(T0, 20), "10.0.0.1", "alice", "success"),
+  ];
+  const alerts = run(d, evs);
+  assert.deepEqual(
+    alerts.map((a) => [a.entity.value, a.evidence.event_ids]),
+    [
+      ["10.0.0.1", [evs[0].event_id, evs[2].event_id]],
+      ["alice", [evs[1].event_id, evs[2].event_id]],
+    ],
+  );
+  assert.equal(d.stats().merged_alerts, 0);
+});
+
+Deno.test("calibration counts one incident once, as the detector raises it", () => {
+  const policy = { min_hits: 2, window_s: 600, suppress_s: 600 };
+  const both = [
+    "t\u0000source.ip\u0000203.0.113.9",
+    "t\u0000user.name\u0000admin",
+  ];
+  // Two events, both acted by the same source and user: one alert.
+  assert.equal(
+    countAlerts(0.5, [0.9, 0.9], [0, 1000], [both, both], policy),
+    1,
+  );
+  // Different users with the second: the source alerts, alice does not.
+  assert.equal(
+    countAlerts(0.5, [0.9, 0.9], [0, 1000], [[
+      both[0],
+      "t\u0000user.name\u0000bob",
+    ], both], policy),
+    1,
+  );
 });

@@ -157,15 +157,16 @@ Deno.test("a fixed threshold overrides the model's; suppression window reopens",
   ];
   const alerts = runDetector(d, evs);
   assert.equal(d.threshold, 0);
-  // Each login acts as its source address and its user: one alert each.
-  for (const type of ["source.ip", "user.name"]) {
-    assert.deepEqual(
-      alerts.filter((a) => a.entity.type === type).map((a) =>
-        a.evidence.event_ids[0]
-      ),
-      [evs[0].event_id, evs[2].event_id],
-    );
-  }
+  // Each login acts as its source address and its user, with the same
+  // evidence: one incident, one alert on the source naming the user.
+  assert.deepEqual(
+    alerts.map((a) => [a.entity.type, a.group, a.evidence.event_ids[0]]),
+    [evs[0], evs[2]].map((e) => [
+      "source.ip",
+      { "source.ip": "10.0.0.1", "user.name": "alice" },
+      e.event_id,
+    ]),
+  );
 });
 
 Deno.test("periodic re-fit on the reservoir changes the model version", async () => {
