@@ -3,8 +3,8 @@
  * adds for it, building the detector from them, and the
  * `sentinel-detector train` subcommand.
  *
- * Defaults: `--anomaly auto` runs the model from `--model` when given;
- * otherwise it trains on the first `--anomaly-warmup` (2000) events of the
+ * Defaults: `--anomaly auto` runs the model from `--model` when given and
+ * usable (`on` exits 2 when it is not; `auto` warns); otherwise it trains on the first `--anomaly-warmup` (2000) events of the
  * stream, which it does not score, and scores everything after.
  *
  * Alerts are about entities, not single events: an event scoring at or
@@ -55,15 +55,17 @@ export const anomalyOptions: Record<string, OptionSpec> = {
     valueName: "MODE",
     default: "auto",
     description:
-      "Anomaly detection: on, off, or auto. auto and on use --model when given, " +
-      "else train on the first --anomaly-warmup events (not scored) and score the rest; " +
-      "on additionally fails when --model cannot be used.",
+      "Anomaly detection: on, off, or auto. Both use --model when given, " +
+      "else train on the first --anomaly-warmup events (not scored) and score the rest. " +
+      "When --model cannot be used (missing, unreadable, invalid), on exits 2; auto " +
+      "warns and trains on the warm-up window instead.",
   },
   "anomaly-warmup": {
     type: "string",
     valueName: "N",
     default: String(DEFAULT_WARMUP),
-    description: "Events to train on before scoring when no --model is given.",
+    description:
+      "Events to train on before scoring when no (usable) --model is given.",
   },
   "anomaly-warmup-span": {
     type: "string",
@@ -110,7 +112,8 @@ export const anomalyOptions: Record<string, OptionSpec> = {
 
 /**
  * Builds the anomaly detector from parsed flags; null when `--anomaly off`.
- * Throws UsageError for bad values or an unusable `--model` (exit 2).
+ * Throws UsageError for bad values, or an unusable `--model` with
+ * `--anomaly on` (exit 2); `auto` then warns and warms up on live events.
  */
 export async function anomalyDetectorFromFlags(
   values: Record<string, unknown>,
@@ -130,16 +133,26 @@ export async function anomalyDetectorFromFlags(
   const refitEvery = intOption(v, "anomaly-refit", { min: 0 }) ?? 0;
   const suppressS = numberOption(v, "anomaly-suppress", { min: 0 });
   const minHits = intOption(v, "anomaly-min-hits", { min: 1, max: 1000 });
-  const path = stringOption(v, "model");
+  let path = stringOption(v, "model");
   const log = logger.child({ detector: "anomaly" });
   let model;
   if (path) {
     try {
       model = await loadModel(path);
     } catch (e) {
-      if (e instanceof ModelError) throw new UsageError(`--model ${e.message}`);
-      throw e;
+      if (!(e instanceof ModelError)) throw e;
+      // on: the operator asked for this model, so a bad one is an error;
+      // auto: anomaly detection is best effort, so keep the stage running.
+      if (mode === "on") throw new UsageError(`--model ${e.message}`);
+      log.warn(
+        `--model ${e.message}; --anomaly auto continues without it ` +
+          "(--anomaly on would exit 2)",
+        { model: path },
+      );
+      path = undefined;
     }
+  }
+  if (model) {
     log.info("anomaly model loaded", {
       model: path,
       model_version: model.model_version,
@@ -162,7 +175,7 @@ export async function anomalyDetectorFromFlags(
     // Loud on purpose (review A9): whatever happens in the warm-up window,
     // an attack included, becomes the baseline and is never scored.
     log.warn(
-      "no --model: the anomaly model trains on the first live events, which " +
+      "no usable --model: the anomaly model trains on the first live events, which " +
         "are not scored; an attack during warm-up becomes baseline. Train " +
         "offline ('sentinel-detector train') and pass --model, or --anomaly off",
       {
