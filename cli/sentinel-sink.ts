@@ -123,7 +123,7 @@ const spec: CommandSpec = {
       type: "string",
       valueName: "DAYS",
       description:
-        "Days events (and their rollup minutes) are kept after they were stored (inserted_at), whatever their event time. Set when the schema is applied, on existing stores too; not given, a store keeps the days it has (new store: 30).",
+        "Days events (and their rollup minutes) are kept after they were stored (inserted_at), whatever their event time. Set when the schema is applied, on existing stores too; not given, a store keeps the days it has, and a TTL set by hand (other units, extra clauses, none) is left alone (new store: 30).",
     },
     "alerts-ttl-days": {
       type: "string",
