@@ -80,6 +80,8 @@ Deno.test("cli: detects over NDJSON, forwards events, exit 0", async () => {
         outcome: "failure",
         format: "rfc3164",
         source: { ip: "203.0.113.9" },
+        // Brute force counts failures per source and account.
+        user: { name: "root" },
       })),
     event({
       ts: "2026-11-24T10:00:30.000Z",
