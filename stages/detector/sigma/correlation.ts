@@ -76,6 +76,12 @@ class GroupWindow {
   ids: (string | string[])[];
   vals: (string | number | undefined)[] | null;
   refs: number[] | null;
+  /**
+   * Chained correlations: per entry, when its evidence starts (a feeding
+   * alert's window start; its own time for a rule hit), so the alert's
+   * window spans all its evidence. Null when no ref is a correlation.
+   */
+  starts: number[] | null;
   suppressedUntil = -Infinity;
   /** Window end of the group's last alert. */
   alertedAt = -Infinity;
@@ -99,12 +105,14 @@ class GroupWindow {
     pos: number,
     keepValues: boolean,
     keepRefs: boolean,
+    start: number | undefined,
   ) {
     this.ts = [ts];
     this.newest = ts;
     this.ids = [ids];
     this.vals = keepValues ? [value] : null;
     this.refs = keepRefs ? [pos] : null;
+    this.starts = start === undefined ? null : [start];
   }
   /**
    * Time of the newest entry (the last; -Infinity when none), kept as a
@@ -245,6 +253,7 @@ export class CorrelationEngine {
     spec: CorrelationSpec,
     alert: Alert,
     endMs: number,
+    startMs: number,
     raise: AlertSink,
   ) {
     const consumers = this.#byCorr.get(spec.index);
@@ -273,6 +282,7 @@ export class CorrelationEngine {
         alert.evidence.event_ids,
         undefined,
         raise,
+        startMs,
       );
     }
   }
@@ -286,6 +296,8 @@ export class CorrelationEngine {
     ids: string | string[],
     value: string | number | undefined,
     raise: AlertSink,
+    /** A feeding alert's window start (chained correlations); default ts. */
+    start = ts,
   ): void {
     const spec = c.spec;
     if ((++this.counters.hits & 1023) === 0) this.#epoch++;
@@ -309,6 +321,7 @@ export class CorrelationEngine {
         c.pos,
         spec.valueField !== undefined,
         spec.type !== "event_count",
+        spec.refs.some((r) => r.kind !== "rule") ? start : undefined,
       );
       this.#bytes += GROUP_BYTES + key.length * 2;
       this.#groups.set(key, g);
@@ -331,11 +344,13 @@ export class CorrelationEngine {
         g.ids.push(ids);
         g.refs?.push(c.pos);
         g.vals?.push(value);
+        g.starts?.push(start);
       } else {
         g.ts.splice(at, 0, ts);
         g.ids.splice(at, 0, ids);
         g.refs?.splice(at, 0, c.pos);
         g.vals?.splice(at, 0, value);
+        g.starts?.splice(at, 0, start);
         this.#placeLate(spec, g, at);
       }
     }
@@ -362,6 +377,7 @@ export class CorrelationEngine {
       g.ids.splice(0, drop);
       g.refs?.splice(0, drop);
       g.vals?.splice(0, drop);
+      g.starts?.splice(0, drop);
       if (drop > at) at = -1;
       else at -= drop;
       this.#bytes -= drop * ENTRY_BYTES;
@@ -631,6 +647,14 @@ export class CorrelationEngine {
       ", ",
     );
     const what = describeMeasure(spec, measured);
+    // The window spans the evidence: a chained stage's entry is stamped at
+    // its feeding alert's end, but that alert's events start earlier.
+    let startMs = g.ts[lo];
+    if (g.starts !== null) {
+      for (let i = lo; i <= hi; i++) {
+        if (g.starts[i] < startMs) startMs = g.starts[i];
+      }
+    }
     const alert = buildAlert({
       kind: "correlation",
       meta: spec.meta,
@@ -640,7 +664,7 @@ export class CorrelationEngine {
       entity,
       eventIds: ids,
       count,
-      windowStartMs: g.ts[lo],
+      windowStartMs: startMs,
       windowEndMs: g.ts[hi],
       message: `${spec.meta.title}: ${what} within ${
         formatSpan(spec.timespanMs)
@@ -652,7 +676,7 @@ export class CorrelationEngine {
       this.counters.alerts++;
       raise(alert);
     }
-    this.#onCorrelationAlert(spec, alert, g.ts[hi], raise);
+    this.#onCorrelationAlert(spec, alert, g.ts[hi], startMs, raise);
   }
 
   #enforceCap() {

@@ -181,3 +181,80 @@ Deno.test("single-event: re-raised after --realert-interval, the alert counts th
   assert.equal(alerts[1].window!.start, at(0));
   assert.equal(alerts[1].window!.end, at(600));
 });
+
+const BRUTE_THEN_LOGIN = `title: Failed
+id: 44444444-4444-4444-8444-444444444441
+name: failed
+logsource: {}
+detection:
+  selection:
+    action: ssh_login
+    outcome: failure
+  condition: selection
+level: low
+---
+title: Accepted
+id: 44444444-4444-4444-8444-444444444442
+name: accepted
+logsource: {}
+detection:
+  selection:
+    action: ssh_login
+    outcome: success
+  condition: selection
+level: low
+---
+title: Brute Force Stage
+id: 44444444-4444-4444-8444-444444444443
+name: stage
+correlation:
+  type: event_count
+  rules:
+    - failed
+  group-by:
+    - source.ip
+  timespan: 5m
+  condition:
+    gte: 10
+level: high
+---
+title: SSH Brute Force Followed By Successful Login
+id: 44444444-4444-4444-8444-444444444444
+correlation:
+  type: temporal_ordered
+  rules:
+    - stage
+    - accepted
+  group-by:
+    - source.ip
+  timespan: 10m
+level: critical
+`;
+
+function sshLogin(s: number, outcome: string) {
+  return event({
+    ts: at(s),
+    received_at: at(s),
+    category: "auth",
+    action: "ssh_login",
+    outcome,
+    source: { ip: "103.99.0.206" },
+    user: { name: "root" },
+  });
+}
+
+Deno.test("temporal_ordered: the alert window spans its evidence, the brute force included, not just from the stage's alert on", () => {
+  const set = rulesFrom(BRUTE_THEN_LOGIN);
+  assert.deepEqual(set.errors, []);
+  const events = [];
+  for (let s = 12; s < 50; s += 4) events.push(sshLogin(s, "failure"));
+  events.push(sshLogin(72, "success"));
+  const { alerts } = runAll(set, events);
+  const chain = alerts.filter((a) =>
+    a.rule.title === "SSH Brute Force Followed By Successful Login"
+  );
+  assert.equal(chain.length, 1, alerts.map((a) => a.rule.title).join("; "));
+  // Ten failures from 10:00:12 to 10:00:48, the login at 10:01:12.
+  assert.equal(chain[0].evidence.count, 11);
+  assert.deepEqual(chain[0].window, { start: at(12), end: at(72) });
+});
