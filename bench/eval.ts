@@ -20,7 +20,10 @@ import { parseArgs } from "node:util";
 import type { Alert, EnrichedEvent } from "../stages/shared/contracts/mod.ts";
 import type { Detector } from "../stages/detector/detector.ts";
 import { newState, parseRawEvent } from "../stages/parser/mod.ts";
-import { loadRuleSet, SigmaDetector } from "../stages/detector/sigma/mod.ts";
+import {
+  createSigmaDetector,
+  loadRuleSet,
+} from "../stages/detector/sigma/mod.ts";
 import {
   parseInject,
   SCENARIO_NAMES,
@@ -177,7 +180,7 @@ for (const name of SCENARIO_NAMES) {
   const sigma = score(
     run,
     name,
-    detect(new SigmaDetector(ruleSet), run.events),
+    detect(createSigmaDetector(ruleSet), run.events),
   );
   const an = anomaly ? score(run, name, detect(anomaly(), run.events)) : null;
   rows.push({
@@ -191,7 +194,7 @@ for (const name of SCENARIO_NAMES) {
 
 // Baseline only: every alert is a false positive.
 const base = traffic([], quick ? 300 : 900, `${seed}|baseline`);
-const baseSigma = detect(new SigmaDetector(ruleSet), base.events).length;
+const baseSigma = detect(createSigmaDetector(ruleSet), base.events).length;
 const baseAnomaly = anomaly ? detect(anomaly(), base.events).length : null;
 
 if (values.json) {
