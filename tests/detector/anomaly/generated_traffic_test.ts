@@ -99,10 +99,14 @@ Deno.test("train: NDJSON file → model file → --model loads it; bad flags are
       trainMain(["--in", hist, "--model", modelPath, "--since", "24h"]),
       /--since and --tenant only apply with --from-store/,
     );
+    // Not a model: an error with --anomaly on; auto (the default) goes on
+    // without it (anomaly_mode_test.ts checks the warning).
     await assert.rejects(
-      anomalyDetectorFromFlags({ model: hist }, logger),
+      anomalyDetectorFromFlags({ anomaly: "on", model: hist }, logger),
       UsageError,
     );
+    const fallback = await anomalyDetectorFromFlags({ model: hist }, logger);
+    assert.equal((fallback as AnomalyDetector).model, undefined);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
