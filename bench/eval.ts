@@ -12,7 +12,9 @@
  * - time to detect: event time of the first true alert minus the time of
  *   the scenario's first event.
  *
- * Sigma (rules + correlations from `sigma/`) and the anomaly detector
+ * Sigma (rules + correlations from `sigma/`, built by createSigmaDetector
+ * with sentinel-detector's defaults, suppression included) and the anomaly
+ * detector
  * (Isolation Forest trained on attack-free generated history) are scored
  * separately.
  */
