@@ -14,9 +14,8 @@
  *
  * Sigma (rules + correlations from `sigma/`, built by createSigmaDetector
  * with sentinel-detector's defaults, suppression included) and the anomaly
- * detector
- * (Isolation Forest trained on attack-free generated history) are scored
- * separately.
+ * detector (Isolation Forest trained on attack-free generated history) are
+ * scored separately.
  */
 import { parseArgs } from "node:util";
 import type { Alert, EnrichedEvent } from "../stages/shared/contracts/mod.ts";

@@ -26,7 +26,6 @@ Deno.test("eval --quick: a DNS tunnel scores one alert per rule, as the CLI rais
   const dns = report.scenarios.find((r) => r.scenario === "dns_tunneling");
   assert.ok(dns, "dns_tunneling scenario scored");
   // One ongoing tunnel: one Very Long Label alert and one volume alert.
-
   assert.ok(
     dns.sigma.alerts <= dns.sigma.rules.length,
     `${dns.sigma.alerts} alerts for ${dns.sigma.rules.join(", ")}`,
