@@ -81,6 +81,58 @@ Deno.test("kafka URI: SASL credentials from the environment win over the URI; TL
   assert.equal(settings("kafka://k:1/t").sasl, undefined);
 });
 
+Deno.test("kafka URI: any TLS setting turns TLS on (a CA or client certificate is never dropped for plaintext)", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const pem = `${dir}/client.pem`;
+    Deno.writeTextFileSync(pem, "-----BEGIN CERTIFICATE-----\n");
+    const cert = settings(`kafka://k:9093/t?tls.cert=${pem}&tls.key=${pem}`);
+    assert.equal(cert.tls?.cert, "-----BEGIN CERTIFICATE-----\n");
+    assert.equal(cert.tls?.key, "-----BEGIN CERTIFICATE-----\n");
+    assert.equal(cert.tls?.rejectUnauthorized, true);
+    const fromEnv = settings("kafka://k:9093/t", {
+      SENTINEL_KAFKA_TLS_CERT: pem,
+    });
+    assert.equal(fromEnv.tls?.cert, "-----BEGIN CERTIFICATE-----\n");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+  const insecure = settings("kafka://k:9093/t?tls.insecure=true");
+  assert.equal(insecure.tls?.rejectUnauthorized, false);
+  assert.equal(
+    settings("kafka://k:9093/t?tls=true&tls.insecure=false").tls
+      ?.rejectUnauthorized,
+    true,
+  );
+  assert.equal(settings("kafka://k:9093/t?tls=false").tls, undefined);
+});
+
+Deno.test("kafka URI: credentials without a SASL mechanism are a usage error naming ?sasl=", () => {
+  const noMech: [string, Record<string, string>][] = [
+    ["kafka://u:p@k:9093/t", {}],
+    ["kafka://u@k:9093/t", {}],
+    ["kafka://k:9093/t", { SENTINEL_KAFKA_USERNAME: "svc" }],
+    ["kafka://k:9093/t", { SENTINEL_KAFKA_PASSWORD: "secret" }],
+  ];
+  for (const [uri, env] of noMech) {
+    assert.throws(() => settings(uri, env), (e: Error) => {
+      assert.ok(e instanceof UsageError, uri);
+      assert.match(
+        e.message,
+        /no SASL mechanism: add \?sasl=plain\|scram-sha-256\|scram-sha-512/,
+      );
+      return true;
+    });
+  }
+  // The mechanism from the environment is enough.
+  assert.equal(
+    settings("kafka://u:p@k:9093/t", {
+      SENTINEL_KAFKA_SASL_MECHANISM: "PLAIN",
+    }).sasl?.mechanism,
+    "plain",
+  );
+});
+
 Deno.test("kafka URI: mistakes are usage errors that name the culprit", () => {
   const bad: [string, RegExp][] = [
     ["kafka://k:1/t?grup=x", /unknown parameter 'grup'/],
@@ -90,6 +142,11 @@ Deno.test("kafka URI: mistakes are usage errors that name the culprit", () => {
     ["kafka://k:1/t?sasl=kerberos", /sasl must be plain/],
     ["kafka://k:1/t?sasl=plain", /SASL needs a user name/],
     ["kafka://k/t", /broker 'k' must be HOST:PORT/],
+    ["kafka://k:1/t?tls=on", /tls must be true or false, got 'on'/],
+    [
+      "kafka://k:1/t?tls=false&tls.insecure=true",
+      /tls=false contradicts tls.insecure/,
+    ],
   ];
   for (const [uri, re] of bad) {
     assert.throws(() => settings(uri), (e: Error) => {

@@ -28,9 +28,13 @@
  * - `retry_ms=N` how long the sink keeps retrying an unacknowledged write
  *   before failing (default 0 = until stopped)
  * - `tls=true`, `tls.ca=PATH`, `tls.cert=PATH`, `tls.key=PATH`,
- *   `tls.insecure=true` (skip certificate verification; testing only)
+ *   `tls.insecure=true` (skip certificate verification; testing only); any
+ *   `tls.*` setting turns TLS on by itself (`tls=false` beside one is an
+ *   error)
  * - `sasl=plain|scram-sha-256|scram-sha-512`; the user name and password come
  *   from the URI (`kafka://USER:PASS@host…`) or, better, from the environment.
+ *   Credentials without a mechanism are a usage error (never a silent
+ *   unauthenticated connection).
  *
  * Environment twins (they win over the URI, so secrets stay out of flags):
  * `SENTINEL_KAFKA_BROKERS`, `SENTINEL_KAFKA_USERNAME`,
@@ -181,8 +185,14 @@ function intParam(
   return n;
 }
 
-function boolParam(raw: string | null | undefined): boolean {
-  return raw === "" || raw === "1" || raw === "true" || raw === "yes";
+/** A yes/no parameter; anything but the usual spellings is a usage error. */
+function flagParam(name: string, raw: string): boolean {
+  const v = raw.toLowerCase();
+  if (v === "" || v === "1" || v === "true" || v === "yes") return true;
+  if (v === "0" || v === "false" || v === "no") return false;
+  throw new KafkaConfigError(
+    `kafka URI: ${name} must be true or false, got '${raw}'`,
+  );
 }
 
 function checkBroker(b: string): string {
@@ -254,8 +264,28 @@ export function kafkaSettings(
     );
   }
 
-  const tlsOn = boolParam(env("SENTINEL_KAFKA_TLS") ?? q.get("tls")) ||
-    q.has("tls.ca") || !!env("SENTINEL_KAFKA_TLS_CA");
+  // Any TLS setting turns TLS on: a CA, client certificate or "insecure"
+  // given without tls=true would otherwise be dropped silently and the
+  // stage would talk plaintext. An explicit tls=false next to one is a
+  // contradiction, not a choice.
+  const tlsRaw = env("SENTINEL_KAFKA_TLS") ?? q.get("tls");
+  const tlsExtras = [
+    ["tls.ca", q.get("tls.ca") ?? env("SENTINEL_KAFKA_TLS_CA")],
+    ["tls.cert", q.get("tls.cert") ?? env("SENTINEL_KAFKA_TLS_CERT")],
+    ["tls.key", q.get("tls.key") ?? env("SENTINEL_KAFKA_TLS_KEY")],
+    ["tls.insecure", q.get("tls.insecure")],
+  ].filter(([, v]) => v !== null && v !== undefined).map(([k]) => k);
+  const tlsFlag = tlsRaw === null || tlsRaw === undefined
+    ? undefined
+    : flagParam("tls", tlsRaw);
+  if (tlsFlag === false && tlsExtras.length > 0) {
+    throw new KafkaConfigError(
+      `kafka URI: tls=false contradicts ${
+        tlsExtras.join(", ")
+      } (drop them, or set tls=true)`,
+    );
+  }
+  const tlsOn = tlsFlag === true || tlsExtras.length > 0;
   let tls: KafkaTls | undefined;
   if (tlsOn) {
     const read = (p: string | null | undefined, what: string) => {
@@ -275,14 +305,32 @@ export function kafkaSettings(
         "certificate",
       ),
       key: read(env("SENTINEL_KAFKA_TLS_KEY") ?? q.get("tls.key"), "key"),
-      rejectUnauthorized: !boolParam(q.get("tls.insecure")),
+      rejectUnauthorized: !(q.has("tls.insecure") &&
+        flagParam("tls.insecure", q.get("tls.insecure")!)),
     };
   }
 
   const mech = (env("SENTINEL_KAFKA_SASL_MECHANISM") ?? q.get("sasl") ?? "")
     .toLowerCase();
   let sasl: KafkaSasl | undefined;
-  if (mech) {
+  if (!mech) {
+    // Credentials without a mechanism would connect unauthenticated: the
+    // broker then refuses (or, worse, accepts) a client the user meant to
+    // log in. Which mechanism the broker wants cannot be guessed.
+    const given = [
+      url.username ? "a user name in the URI" : "",
+      url.password ? "a password in the URI" : "",
+      env("SENTINEL_KAFKA_USERNAME") ? "SENTINEL_KAFKA_USERNAME" : "",
+      env("SENTINEL_KAFKA_PASSWORD") ? "SENTINEL_KAFKA_PASSWORD" : "",
+    ].filter(Boolean);
+    if (given.length > 0) {
+      throw new KafkaConfigError(
+        `kafka credentials given (${
+          given.join(", ")
+        }) but no SASL mechanism: add ?sasl=plain|scram-sha-256|scram-sha-512 (or set SENTINEL_KAFKA_SASL_MECHANISM)`,
+      );
+    }
+  } else {
     if (
       mech !== "plain" && mech !== "scram-sha-256" && mech !== "scram-sha-512"
     ) {
