@@ -82,7 +82,7 @@ const spec: CommandSpec = {
       default: "-",
       valueName: "URI",
       description:
-        "Where events and alerts go: -, file:PATH, kafka://HOST:PORT/TOPIC.",
+        "Where events and alerts go: -, file:PATH, kafka://HOST:PORT[/PREFIX]: alerts and dead letters to their own topics, alerts and events.deadletter (events stay on events.enriched); a path naming one (/prod.alerts) or a bare prefix (/prod) puts that prefix before them.",
     },
     "max-line-bytes": maxLineBytesOption(ENRICHED_MAX_LINE_BYTES),
     lateness: {

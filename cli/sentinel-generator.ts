@@ -63,7 +63,7 @@ const spec: CommandSpec = {
       type: "string",
       valueName: "URI",
       description:
-        "Where RawEvents go: - (stdout), file:PATH, kafka://HOST:PORT/TOPIC. Default: -.",
+        "Where RawEvents go: - (stdout), file:PATH, kafka://HOST:PORT[/TOPIC] (topic events.raw; /prod.events.raw is used as is, a name without that suffix is a prefix: /prod writes prod.events.raw). Default: -.",
     },
     target: {
       type: "string",

@@ -45,7 +45,7 @@ const spec: CommandSpec = {
       default: "-",
       valueName: "URI",
       description:
-        "Where RawEvents go: - (stdout NDJSON), file:PATH, kafka://HOST:PORT/events.raw.",
+        "Where RawEvents go: - (stdout NDJSON), file:PATH, kafka://HOST:PORT[/TOPIC] (topic events.raw; /prod.events.raw is used as is, a name without that suffix is a prefix: /prod writes prod.events.raw).",
     },
     host: {
       type: "string",

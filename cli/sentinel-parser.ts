@@ -49,7 +49,7 @@ const spec: CommandSpec = {
       default: "-",
       valueName: "URI",
       description:
-        "Where enriched events and dead letters go: -, file:PATH, kafka://HOST:PORT/TOPIC.",
+        "Where enriched events and dead letters go: -, file:PATH, kafka://HOST:PORT[/PREFIX]: each type to its own topic, events.enriched and events.deadletter; a path naming one (/prod.events.enriched) or a bare prefix (/prod) puts that prefix before both.",
     },
     "in-format": {
       type: "string",

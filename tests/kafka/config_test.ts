@@ -67,6 +67,31 @@ Deno.test("kafka URI: sink path is a topic prefix, and topic.<type> overrides on
   assert.equal(o.topics.raw_event, "events.raw");
 });
 
+Deno.test("kafka URI: a sink path that is a full topic name is used as is, never with a doubled suffix", () => {
+  const raw = settings("kafka://k:1/prod.events.raw").topics;
+  assert.equal(raw.raw_event, "prod.events.raw");
+  assert.equal(raw.enriched_event, "prod.events.enriched");
+  assert.equal(raw.dead_letter, "prod.events.deadletter");
+  assert.equal(raw.alert, "prod.alerts");
+  assert.deepEqual(settings("kafka://k:1/prod.").topics, raw);
+  assert.deepEqual(settings("kafka://k:1/prod").topics, raw);
+  assert.deepEqual(settings("kafka://k:1/prod.alerts").topics, raw);
+  assert.equal(
+    settings("kafka://k:1/t1-events.enriched").topics.enriched_event,
+    "t1-events.enriched",
+  );
+  assert.equal(
+    settings("kafka://k:1/t1_events.deadletter").topics.alert,
+    "t1_alerts",
+  );
+  // No topic name ends up holding a default name twice.
+  for (const path of ["prod.events.raw", "events.raw", "a-alerts", "x"]) {
+    for (const t of Object.values(settings(`kafka://k:1/${path}`).topics)) {
+      assert.ok(!/events\.raw.*events\.raw|alerts.*alerts/.test(t), t);
+    }
+  }
+});
+
 Deno.test("kafka URI: SASL credentials from the environment win over the URI; TLS on request", () => {
   const s = settings("kafka://u:p@k:9093/t?sasl=scram-sha-512&tls=true", {
     SENTINEL_KAFKA_PASSWORD: "from-env",

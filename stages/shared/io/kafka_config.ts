@@ -43,10 +43,13 @@
  * `SENTINEL_KAFKA_TLS_CERT`, `SENTINEL_KAFKA_TLS_KEY`,
  * `SENTINEL_KAFKA_PARTITIONS`.
  *
- * Sink path: empty (or `/`) means the default topics; a default topic name
- * (e.g. `/events.enriched`) also means the defaults; anything else is a
- * prefix put before every default name (`/prod` → `prod.events.raw`, …;
- * a prefix ending in `.`, `-` or `_` is used as is).
+ * Sink path (`--out`): the record types go to their own topics, so the path
+ * names the topic family, not one topic. Empty (or `/`) means the default
+ * topics; a default topic name (e.g. `/events.enriched`) also means the
+ * defaults; a default name after a prefix (`/prod.events.raw`) means that
+ * prefix (`prod.events.enriched`, `prod.alerts`, …); anything else is a
+ * prefix put before every default name (`/prod` → `prod.events.raw`, …; a
+ * prefix ending in `.`, `-` or `_` is used as is). See {@link sinkPrefix}.
  *
  * @module
  */
@@ -204,6 +207,32 @@ function checkBroker(b: string): string {
   return b;
 }
 
+/**
+ * The prefix a sink path puts before every default topic name. A path that
+ * is a full topic name — a default name, or a default name after a prefix
+ * (`prod.events.raw`, `t1-alerts`) — gives that prefix, so `/prod.events.raw`
+ * writes raw events to `prod.events.raw`, never `prod.events.raw.events.raw`.
+ * Any other path is a bare prefix (`/prod` → `prod.events.raw`; one ending in
+ * `.`, `-` or `_` is used as is).
+ */
+export function sinkPrefix(path: string): string {
+  if (path === "") return "";
+  for (const name of DEFAULT_TOPIC_NAMES) {
+    if (path === name) return "";
+    if (
+      path.endsWith(name) && /[._-]$/.test(path.slice(0, -name.length))
+    ) {
+      return path.slice(0, -name.length);
+    }
+  }
+  return /[._-]$/.test(path) ? path : `${path}.`;
+}
+
+/** Default names, longest first, so `events.deadletter` is tried before shorter ones. */
+const DEFAULT_TOPIC_NAMES = Object.values(DEFAULT_TOPICS).sort((a, b) =>
+  b.length - a.length
+);
+
 /** Resolves the settings of a `kafka://` URI for `stage`. */
 export function kafkaSettings(
   url: URL,
@@ -240,12 +269,7 @@ export function kafkaSettings(
   }
 
   const path = decodeURIComponent(url.pathname.replace(/^\/+/, ""));
-  const isDefaultName = Object.values(DEFAULT_TOPICS).includes(path);
-  const prefix = path === "" || isDefaultName
-    ? ""
-    : /[._-]$/.test(path)
-    ? path
-    : `${path}.`;
+  const prefix = sinkPrefix(path);
   const topics = {} as Record<RecordType, string>;
   for (const [type, name] of Object.entries(DEFAULT_TOPICS)) {
     topics[type as RecordType] = q.get(`topic.${type}`) || prefix + name;
