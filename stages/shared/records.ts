@@ -84,19 +84,7 @@ export function deadLetter(
   }
   const dl: DeadLetter = {
     record: "dead_letter",
-    // The input position is part of the identity: two identical bad lines
-    // are two dead letters, while a replay of the same input collapses.
-    dead_letter_id: ctx.position === undefined && ctx.input_bytes === undefined
-      ? stableId(stage, code, ctx.event_id ?? "", ctx.line ?? "", text)
-      : stableId(
-        stage,
-        code,
-        ctx.event_id ?? "",
-        ctx.line ?? "",
-        text,
-        ctx.position ?? "",
-        inputBytes,
-      ),
+    dead_letter_id: deadLetterId(stage, code, text, inputBytes, ctx),
     stage,
     reason_code: code,
     reason,
@@ -109,6 +97,38 @@ export function deadLetter(
   if (ctx.tenant !== undefined) dl.tenant = ctx.tenant;
   if (ctx.line !== undefined) dl.line = ctx.line;
   return dl;
+}
+
+/**
+ * The input position is part of the identity: two identical bad lines are
+ * two dead letters, while a replay of the same input collapses. A source
+ * position (`topic[partition]@offset`) names the input for every stage that
+ * reads it, so its id leaves the stage out: one bad message on
+ * events.enriched, rejected by both the detector and the sink for the same
+ * reason, is one row in the store (ReplacingMergeTree on the id), not two.
+ * Line numbers are only this stage's view of a pipe, so they keep the stage.
+ */
+function deadLetterId(
+  stage: Stage,
+  code: DeadLetterCode,
+  text: string,
+  inputBytes: number,
+  ctx: DeadLetterContext,
+): string {
+  if (ctx.position !== undefined && ctx.position !== "") {
+    return stableId("position", code, ctx.position, text, inputBytes);
+  }
+  return ctx.position === undefined && ctx.input_bytes === undefined
+    ? stableId(stage, code, ctx.event_id ?? "", ctx.line ?? "", text)
+    : stableId(
+      stage,
+      code,
+      ctx.event_id ?? "",
+      ctx.line ?? "",
+      text,
+      ctx.position ?? "",
+      inputBytes,
+    );
 }
 
 function safeStringify(v: unknown): string {
