@@ -75,7 +75,7 @@ const spec: CommandSpec = {
       default: "-",
       valueName: "URI",
       description:
-        "Where enriched events come from: -, file:PATH, kafka://HOST:PORT/TOPIC?group=NAME.",
+        "Where enriched events come from: -, file:PATH, kafka://HOST:PORT/TOPIC?group=NAME (default group detector.TOPIC; copies with one group share the partitions).",
     },
     out: {
       type: "string",

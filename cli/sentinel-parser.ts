@@ -42,7 +42,7 @@ const spec: CommandSpec = {
       default: "-",
       valueName: "URI",
       description:
-        "Where input comes from: -, file:PATH, kafka://HOST:PORT/TOPIC?group=NAME.",
+        "Where input comes from: -, file:PATH, kafka://HOST:PORT/TOPIC?group=NAME (default group parser.TOPIC; copies with one group share the partitions).",
     },
     out: {
       type: "string",

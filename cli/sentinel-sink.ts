@@ -71,7 +71,7 @@ const spec: CommandSpec = {
       default: "-",
       valueName: "URI",
       description:
-        "Where records come from: - (stdin NDJSON), file:PATH, kafka://HOST:PORT/TOPIC?group=NAME.",
+        "Where records come from: - (stdin NDJSON), file:PATH, kafka://HOST:PORT/TOPIC[,TOPIC]?group=NAME (default group sink.TOPIC; copies with one group share the partitions).",
     },
     ...STORE_OPTIONS,
     "create-schema": {

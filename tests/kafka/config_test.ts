@@ -25,12 +25,21 @@ Deno.test("kafka URI: topic, group and client id from the URI, defaults from the
   assert.equal(s.clientId, "sentinel-detector");
   assert.deepEqual(s.topics, DEFAULT_TOPICS);
   const d = settings("kafka://k:9092/events.raw");
-  assert.equal(d.groupId, "sentinel-detector");
+  assert.equal(d.groupId, "sentinel-detector.events.raw");
   assert.equal(
     kafkaSettings(new URL("kafka://k:9092/x"), "parser", "parser", noEnv)
       .groupId,
-    "parser",
+    "parser.x",
   );
+});
+
+Deno.test("kafka URI: two instances of a stage on different topics get different default groups (each gets partitions)", () => {
+  const group = (uri: string) =>
+    kafkaSettings(parseKafkaUri(uri), "parser", "parser", noEnv).groupId;
+  assert.notEqual(group("kafka://k:1/tA"), group("kafka://k:1/tB"));
+  assert.equal(group("kafka://k:1/tA"), group("kafka://k:1/tA?from=latest"));
+  assert.equal(group("kafka://k:1/tA?group=shared"), "shared");
+  assert.equal(group("kafka://k:1/tB?group=shared"), "shared");
 });
 
 Deno.test("kafka URI: several brokers in the host part or in ?brokers=", () => {

@@ -399,6 +399,17 @@ class KafkaSource implements RecordSource {
         leader: ev.payload.isLeader,
         assignment,
       });
+      if (this.#assigned.size === 0) {
+        // Reads nothing until a rebalance gives it partitions: say why.
+        this.#logger.warn(
+          "kafka consumer got no partitions: it reads nothing for now",
+          {
+            group: s.groupId,
+            hint:
+              "more members in the group than partitions, or the group is shared with consumers of other topics (give each topic's readers their own ?group=)",
+          },
+        );
+      }
     });
     this.#consumer.on(REBALANCING, () => {
       this.#logger.info("kafka consumer group rebalancing");

@@ -8,7 +8,9 @@
  * `/events.enriched,alerts,events.deadletter`).
  *
  * Query parameters (all optional):
- * - `group` consumer group (default: the stage name)
+ * - `group` consumer group (default: the stage name and the topic(s),
+ *   `parser.events.raw`, so instances reading different topics never share
+ *   a group; instances of one stage on one topic do, and scale out)
  * - `client_id` (default `sentinel-<stage>`)
  * - `brokers=h1:p1,h2:p2` more brokers (the URL host may hold only one)
  * - `topic.raw_event`, `topic.enriched_event`, `topic.alert`,
@@ -377,7 +379,11 @@ export function kafkaSettings(
   return {
     brokers,
     clientId: q.get("client_id") || `sentinel-${stage}`,
-    groupId: q.get("group") || defaultGroup || `sentinel-${stage}`,
+    // The default group names the topic too: a group's partitions are shared
+    // out among all its members, so a second parser on another topic in
+    // the same group would get none of its own topic, silently.
+    groupId: q.get("group") ||
+      `${defaultGroup || `sentinel-${stage}`}${path ? `.${path}` : ""}`,
     topic: path,
     topics,
     partitions: intParam(
