@@ -289,7 +289,21 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
         const type = value.record;
         summary.records_in[type] = (summary.records_in[type] ?? 0) + 1;
         if (!accepts.has(type)) {
-          forwardLine(value, line);
+          if (sink.dropsForwarded) {
+            // A topic sink writes no forwarded record: passing it on would
+            // drop it silently (an alert that landed on events.raw).
+            reject(
+              "unexpected_record",
+              `record type ${type} is not processed by the ${stage} (it takes ${
+                transform.accepts.join(", ")
+              }), and a topic output does not pass records through`,
+              line,
+              at(i),
+              value as unknown as Record<string, unknown>,
+            );
+          } else {
+            forwardLine(value, line);
+          }
           continue;
         }
         const bad = SHAPE[type](value as unknown as Record<string, unknown>) ??

@@ -435,3 +435,46 @@ Deno.test("a core failing at end of input still has what it emitted written, the
     "held",
   ]);
 });
+
+Deno.test("a record of a type the stage does not process: forwarded on a stream, a dead letter on a topic output", async () => {
+  const alert = JSON.stringify({
+    record: "alert",
+    alert_id: "a1",
+    tenant: "acme",
+  });
+  const stream = memorySink();
+  await runTransform({
+    stage: "parser",
+    transform: upper,
+    logger: quiet,
+    source: unnumbered({ lines: [alert] }),
+    sink: stream,
+    handleSignals: false,
+  });
+  assert.equal(stream.out.length, 1);
+  assert.equal(stream.out[0].forwarded, true);
+  assert.equal(stream.out[0].line, alert);
+
+  const topics = Object.assign(memorySink(), { dropsForwarded: true });
+  const summary = await runTransform({
+    stage: "parser",
+    transform: upper,
+    logger: quiet,
+    source: unnumbered({
+      lines: [alert],
+      positionOf: () => "events.raw[2]@17",
+    }),
+    sink: topics,
+    handleSignals: false,
+  });
+  assert.equal(topics.out.length, 1);
+  const dl = topics.out[0].record as DeadLetter;
+  assert.equal(dl.record, "dead_letter");
+  assert.equal(dl.reason_code, "unexpected_record");
+  assert.match(
+    dl.reason,
+    /^events\.raw\[2\]@17: record type alert is not processed by the parser/,
+  );
+  assert.equal(validateRecord(dl), null);
+  assert.equal(summary.forwarded, 0);
+});

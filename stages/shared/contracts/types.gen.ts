@@ -269,7 +269,8 @@ export type DeadLetter = {
     | "unparseable"
     | "unknown_format"
     | "rejected_by_store"
-    | "processing_error";
+    | "processing_error"
+    | "unexpected_record";
   /** Readable reason, e.g. 'line 12: expected a JSON object, got an array'. */
   reason: string;
   at: Timestamp;

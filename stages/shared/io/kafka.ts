@@ -765,6 +765,8 @@ function newRequest(): ProduceRequest {
 /** Producer writing each record type to its topic. */
 class KafkaSink implements RecordSink {
   readonly describe: string;
+  /** Forwarded records already sit on their own topic: not written. */
+  readonly dropsForwarded = true;
   readonly #s: KafkaSettings;
   readonly #logger: Logger;
   readonly #kafka: Kafka;

@@ -60,6 +60,12 @@ export interface RecordSink {
   flush(): Promise<void>;
   /** Flushes and releases the medium. */
   close(): Promise<void>;
+  /**
+   * True when forwarded records are not written (topic sinks: they already
+   * sit on their own topic). The runner then dead-letters records of a type
+   * the stage does not process instead of forwarding them into nothing.
+   */
+  readonly dropsForwarded?: boolean;
   /** True when the sink is ready to accept (for readiness probes). */
   ready(): boolean;
   readonly describe: string;
