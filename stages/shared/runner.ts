@@ -213,9 +213,19 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
       } catch (e) {
         logger.error("tick failed", { error: e });
       }
-      flushPending().catch(() => {/* reported by the main loop */});
+      flushPending().catch(fail);
     }, tickMs)
     : undefined;
+
+  // A write that fails for good ends the run now, not when (if ever) the
+  // next input batch arrives: the source is closed so the loop ends.
+  let outputFailure: { error: unknown } | null = null;
+  const fail = (e: unknown) => {
+    if (outputFailure) return;
+    outputFailure = { error: e };
+    logger.error("output failed; stopping", { error: e });
+    source.close().catch(() => {});
+  };
 
   let acknowledged: Promise<void> = Promise.resolve();
   try {
@@ -344,11 +354,12 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
       acknowledged = Promise.all([written, previous]).then(() =>
         batch.commit()
       );
-      // Handled here, awaited below: a failure surfaces at the next await.
-      acknowledged.catch(() => {});
-      await previous;
-      if (stopping) break;
+      // A failure ends the run at once (fail closes the source).
+      acknowledged.catch(fail);
+      await previous.catch(() => {});
+      if (stopping || outputFailure) break;
     }
+    if (outputFailure) throw (outputFailure as { error: unknown }).error;
     await acknowledged;
     // What the core emitted before failing at the end is still written; the
     // failure then fails the run (exit 1).

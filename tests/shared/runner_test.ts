@@ -436,6 +436,46 @@ Deno.test("a core failing at end of input still has what it emitted written, the
   ]);
 });
 
+Deno.test("a failed write ends the run promptly even when no more input arrives", async () => {
+  let closed: () => void = () => {};
+  const whenClosed = new Promise<void>((r) => closed = r);
+  let commits = 0;
+  // One batch, then the input stays open (a quiet topic) until closed.
+  const source: RecordSource = {
+    describe: "quiet",
+    async *batches(): AsyncIterable<InputBatch> {
+      yield {
+        lines: [JSON.stringify(raw)],
+        commit: () => {
+          commits++;
+          return Promise.resolve();
+        },
+      };
+      await whenClosed;
+    },
+    close: () => {
+      closed();
+      return Promise.resolve();
+    },
+  };
+  const sink = memorySink();
+  sink.write = () => Promise.reject(new Error("broker said no"));
+  const timeout = new Promise<string>((r) => {
+    const id = setTimeout(() => r("still running"), 5000);
+    whenClosed.then(() => clearTimeout(id));
+  });
+  const run = runTransform({
+    stage: "parser",
+    transform: upper,
+    logger: quiet,
+    source,
+    sink,
+    handleSignals: false,
+  }).then(() => "ok", (e) => `failed: ${(e as Error).message}`);
+  assert.equal(await Promise.race([run, timeout]), "failed: broker said no");
+  assert.equal(commits, 0);
+});
+
 Deno.test("a record of a type the stage does not process: forwarded on a stream, a dead letter on a topic output", async () => {
   const alert = JSON.stringify({
     record: "alert",

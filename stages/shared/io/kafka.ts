@@ -40,7 +40,8 @@ import {
 import { connect as netConnect, isIP } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import type { Logger } from "../log.ts";
-import type { RecordType } from "../records.ts";
+import { deadLetter, type RecordType } from "../records.ts";
+import type { Stage } from "../contracts/mod.ts";
 import type { AdapterOptions } from "./mod.ts";
 import type {
   InputBatch,
@@ -767,6 +768,9 @@ class KafkaSink implements RecordSink {
   readonly describe: string;
   /** Forwarded records already sit on their own topic: not written. */
   readonly dropsForwarded = true;
+  readonly #stage: Stage;
+  /** Each topic's max.message.bytes, looked up when a record exceeds it. */
+  readonly #limits = new Map<string, string>();
   readonly #s: KafkaSettings;
   readonly #logger: Logger;
   readonly #kafka: Kafka;
@@ -780,8 +784,9 @@ class KafkaSink implements RecordSink {
   #inflight: ProduceRequest | null = null;
   #pumping = false;
 
-  constructor(s: KafkaSettings, logger: Logger) {
+  constructor(s: KafkaSettings, logger: Logger, stage: Stage) {
     this.#s = s;
+    this.#stage = stage;
     this.#logger = logger.child({ kafka_out: "topics" });
     this.describe = `kafka ${Object.values(s.topics).join(",")}`;
     this.#kafka = new Kafka(clientConfig(s, this.#logger));
@@ -883,7 +888,10 @@ class KafkaSink implements RecordSink {
   }
 
   /** Sends one request's worth, retrying until acknowledged. */
-  async #send(byTopic: Map<string, Message[]>): Promise<void> {
+  async #send(
+    byTopic: Map<string, Message[]>,
+    deadLettering = false,
+  ): Promise<void> {
     const topicMessages = [...byTopic].map(([topic, messages]) => ({
       topic,
       messages,
@@ -920,7 +928,19 @@ class KafkaSink implements RecordSink {
     } catch (e) {
       const cause = (e as Error).cause;
       const count = topicMessages.reduce((n, t) => n + t.messages.length, 0);
-      if (!TOO_LARGE.has(errType(cause)) || count < 2) throw e;
+      if (!TOO_LARGE.has(errType(cause)) || (count < 2 && deadLettering)) {
+        throw e;
+      }
+      if (count < 2) {
+        // One record the topic cannot take: retrying would stall the stage
+        // (and its partition) for good. It becomes a dead letter instead.
+        const { topic, messages } = topicMessages[0];
+        await this.#send(
+          await this.#tooLarge(topic, messages[0], errMessage(cause)),
+          true,
+        );
+        return;
+      }
       // The topic accepts smaller batches than we sent: halve and go on.
       const halves = [new Map<string, Message[]>(), new Map()];
       let i = 0;
@@ -934,6 +954,74 @@ class KafkaSink implements RecordSink {
       }
       await this.#send(halves[0]);
       await this.#send(halves[1]);
+    }
+  }
+
+  /** An `oversize` dead letter for a record `topic` refused as too large. */
+  async #tooLarge(
+    topic: string,
+    m: Message,
+    error: string,
+  ): Promise<Map<string, Message[]>> {
+    const value = String(m.value ?? "");
+    const bytes = new TextEncoder().encode(value).length;
+    const limit = await this.#topicLimit(topic);
+    let rec: Record<string, unknown> = {};
+    try {
+      rec = JSON.parse(value);
+    } catch { /* the dead letter still carries the head of the line */ }
+    const type = typeof rec.record === "string" ? rec.record : "record";
+    const dl = deadLetter(
+      this.#stage,
+      "oversize",
+      `${type} of ${bytes} bytes exceeds topic ${topic}'s max.message.bytes (${
+        limit ?? "unknown"
+      }); not written`,
+      value,
+      {
+        event_id: typeof rec.event_id === "string" ? rec.event_id : undefined,
+        tenant: typeof rec.tenant === "string" && rec.tenant
+          ? rec.tenant
+          : undefined,
+      },
+    );
+    this.#logger.warn("record too large for its topic; dead-lettered", {
+      topic,
+      record: type,
+      bytes,
+      max_message_bytes: limit,
+      error,
+    });
+    return new Map([[this.#s.topics.dead_letter, [{
+      key: partitionKey(dl),
+      value: JSON.stringify(dl),
+    }]]]);
+  }
+
+  /** `topic`'s max.message.bytes (undefined when it cannot be read). */
+  async #topicLimit(topic: string): Promise<string | undefined> {
+    const known = this.#limits.get(topic);
+    if (known !== undefined) return known;
+    const admin = this.#kafka.admin();
+    try {
+      await admin.connect();
+      const r = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{
+          type: 2, // ConfigResourceTypes.TOPIC
+          name: topic,
+          configNames: ["max.message.bytes"],
+        }],
+      });
+      const v = r.resources[0]?.configEntries.find((c) =>
+        c.configName === "max.message.bytes"
+      )?.configValue;
+      if (v !== undefined) this.#limits.set(topic, v);
+      return v;
+    } catch {
+      return undefined;
+    } finally {
+      await admin.disconnect().catch(() => {});
     }
   }
 
@@ -1006,7 +1094,7 @@ export async function openKafkaSink(
   opts: AdapterOptions,
 ): Promise<RecordSink> {
   const s = kafkaSettings(url, opts.stage, opts.defaultGroup);
-  const sink = new KafkaSink(s, opts.logger);
+  const sink = new KafkaSink(s, opts.logger, opts.stage);
   await sink.open();
   opts.logger.info("kafka sink ready", {
     brokers: s.brokers,
