@@ -77,6 +77,8 @@ const FATAL_TYPES = new Set([
   "INVALID_RECORD",
   "UNSUPPORTED_VERSION",
   "UNSUPPORTED_SASL_MECHANISM",
+  "ILLEGAL_SASL_STATE",
+  "TLS_ON_PLAINTEXT",
 ]);
 
 /** Produce errors that splitting the request can cure. */
@@ -91,10 +93,58 @@ const LOST_OWNERSHIP = new Set([
   "NOT_COORDINATOR",
 ]);
 
-function errType(e: unknown): string {
-  const x = e as { type?: string; originalError?: { type?: string } };
-  return x?.type ?? x?.originalError?.type ?? "";
+/**
+ * The Kafka error type of `e`, looking through kafkajs' wrappers
+ * (`originalError`, `cause`). Some failures carry no `type`: a listener that
+ * does not speak the client protocol (a KRaft controller port) raises
+ * KafkaJSServerDoesNotSupportApiKey, named here UNSUPPORTED_VERSION; a TLS
+ * handshake cut by a plaintext listener is named TLS_ON_PLAINTEXT.
+ */
+export function errType(e: unknown): string {
+  let x = e as ErrorChain | undefined;
+  for (let depth = 0; x && depth < 6; depth++) {
+    if (typeof x.type === "string" && x.type) return x.type;
+    if (x.name === "KafkaJSServerDoesNotSupportApiKey") {
+      return "UNSUPPORTED_VERSION";
+    }
+    // A plaintext listener reads the TLS ClientHello as a request of absurd
+    // size and drops the connection mid-handshake; a broker that is down
+    // refuses (ECONNREFUSED) or times out instead, so this is not an outage.
+    if (
+      typeof x.message === "string" &&
+      x.message.includes("disconnected before secure TLS connection")
+    ) {
+      return "TLS_ON_PLAINTEXT";
+    }
+    x = x.originalError ?? x.cause;
+  }
+  return "";
 }
+
+interface ErrorChain {
+  type?: string;
+  name?: string;
+  message?: string;
+  originalError?: ErrorChain;
+  cause?: ErrorChain;
+}
+
+/**
+ * Fatal errors that come from the settings, with what to change: the CLI
+ * exits 2 (usage/configuration) for them instead of retrying forever.
+ */
+const CONFIG_HINTS: Record<string, string> = {
+  UNSUPPORTED_VERSION:
+    "not a Kafka broker listener — is this the controller port? Use the broker's client port (listeners=PLAINTEXT://…)",
+  TLS_ON_PLAINTEXT:
+    "the listener closed the TLS handshake — it is probably plaintext: drop tls=/tls.* or use the broker's TLS listener",
+  ILLEGAL_SASL_STATE:
+    "the listener does not take SASL — drop ?sasl= (and credentials) or use the broker's SASL listener",
+  UNSUPPORTED_SASL_MECHANISM:
+    "the broker does not enable this SASL mechanism — pick one it lists in sasl.enabled.mechanisms (?sasl=plain|scram-sha-256|scram-sha-512)",
+  SASL_AUTHENTICATION_FAILED:
+    "wrong user name or password (SENTINEL_KAFKA_USERNAME / SENTINEL_KAFKA_PASSWORD), or the wrong ?sasl= mechanism",
+};
 
 function errMessage(e: unknown): string {
   return (e as Error)?.message ?? String(e);
@@ -209,6 +259,14 @@ async function withRetry<T>(
     } catch (e) {
       const t = errType(e);
       const over = opts.budgetMs > 0 && Date.now() - start >= opts.budgetMs;
+      const hint = CONFIG_HINTS[t];
+      if (hint) {
+        // A setting to change, not an outage: exit 2 with what to change.
+        throw new KafkaConfigError(
+          `kafka: ${what} failed: ${errMessage(e)}: ${hint}`,
+          { cause: e },
+        );
+      }
       if (FATAL_TYPES.has(t) || over || opts.stopped?.()) {
         throw new Error(
           `kafka: ${what} failed${
