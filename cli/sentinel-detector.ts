@@ -85,6 +85,13 @@ const spec: CommandSpec = {
         "Where events and alerts go: -, file:PATH, kafka://HOST:PORT[/PREFIX]: alerts and dead letters to their own topics, alerts and events.deadletter (events stay on events.enriched); a path naming one (/prod.alerts) or a bare prefix (/prod) puts that prefix before them.",
     },
     "max-line-bytes": maxLineBytesOption(ENRICHED_MAX_LINE_BYTES),
+    "hold-back-records": {
+      type: "string",
+      default: "500000",
+      valueName: "N",
+      description:
+        "Kafka input: offsets of events an open correlation window or silence still depends on stay uncommitted, so a restart (crash or SIGTERM) reads them again and still raises the alert; at most N records are held (beyond, the oldest are committed, logged once). 0: commit once written (a restart then loses open windows).",
+    },
     lateness: {
       type: "string",
       default: formatSpan(SIGMA_DEFAULTS.latenessMs),
@@ -405,6 +412,7 @@ async function runMain(args: string[]): Promise<number> {
       in: stringOption(values, "in"),
       out: stringOption(values, "out"),
       maxLineBytes: intOption(values, "max-line-bytes", { min: 64 }),
+      maxHeldRecords: intOption(values, "hold-back-records", { min: 0 }),
     });
   } finally {
     try {

@@ -20,4 +20,10 @@ export interface Detector {
   end?(raise: AlertSink): void;
   /** Figures for the end-of-run summary. */
   stats?(): Record<string, unknown>;
+  /**
+   * Oldest event time (ms) the detector's open state (windows, silences)
+   * was built from: input at or after it must be read again after a
+   * restart; `Infinity` when nothing is open. Absent: stateless.
+   */
+  neededFromMs?(): number;
 }

@@ -21,6 +21,8 @@ export class DetectorTransform implements Transform {
   };
   #counters = { events: 0, alerts: 0, detector_errors: 0 };
   #alertsByRule = new Map<string, number>();
+  /** Newest event time pushed since the last {@link checkpoint}. */
+  #newestMs = -Infinity;
 
   constructor(detectors: Detector[]) {
     this.#detectors = detectors;
@@ -46,6 +48,8 @@ export class DetectorTransform implements Transform {
       return;
     }
     this.#counters.events++;
+    const t = Date.parse(event.ts); // NaN (bad ts) compares false: ignored
+    if (t > this.#newestMs) this.#newestMs = t;
     for (const d of this.#detectors) {
       try {
         d.observe(event, this.#raise);
@@ -78,6 +82,22 @@ export class DetectorTransform implements Transform {
       }
     }
     this.#flush(out);
+  }
+
+  /** See {@link Transform.checkpoint}: the least any detector still needs. */
+  checkpoint(): { newestMs: number; neededFromMs: number } {
+    const newestMs = this.#newestMs;
+    this.#newestMs = -Infinity;
+    let neededFromMs = Infinity;
+    for (const d of this.#detectors) {
+      try {
+        const n = d.neededFromMs?.();
+        if (n !== undefined && n < neededFromMs) neededFromMs = n;
+      } catch {
+        this.#counters.detector_errors++;
+      }
+    }
+    return { newestMs, neededFromMs };
   }
 
   stats(): Record<string, unknown> {

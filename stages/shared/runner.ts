@@ -2,7 +2,8 @@
  * Runs a stage core ({@link Transform}) between a source and a sink: frames
  * and decodes input lines, routes records by their `record` field, turns bad
  * input into dead letters, ticks time windows, writes output with
- * back-pressure, acknowledges input only after its output was accepted, and
+ * back-pressure, acknowledges input only after its output was accepted (and,
+ * for stateful cores on Kafka, only once no open window depends on it), and
  * shuts down gracefully on EOF, SIGINT and SIGTERM.
  */
 import type { Stage } from "./contracts/mod.ts";
@@ -39,6 +40,14 @@ export interface RunOptions {
   tickMs?: number;
   /** Install SIGINT/SIGTERM handlers. @default true */
   handleSignals?: boolean;
+  /**
+   * Most input records whose commit a stateful core may hold back (see
+   * {@link Transform.checkpoint}); beyond it the oldest are committed anyway
+   * (logged once), trading a restart's completeness for a bounded replay.
+   * 0: no hold-back, each batch is committed once its output is written.
+   * @default 500000
+   */
+  maxHeldRecords?: number;
 }
 
 /** End-of-run figures, logged as the `summary` line. */
@@ -214,6 +223,10 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
         logger.error("tick failed", { error: e });
       }
       flushPending().catch(fail);
+      // Windows the tick closed may free held commits while input is quiet.
+      if (checkpoint && held.length > 0) {
+        commitHeld(checkpoint().neededFromMs).catch(fail);
+      }
     }, tickMs)
     : undefined;
 
@@ -226,6 +239,35 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
     logger.error("output failed; stopping", { error: e });
     source.close().catch(() => {});
   };
+
+  // Commits held back for a stateful core, oldest first, with the newest
+  // event time of each batch (see Transform.checkpoint).
+  const held: { commit: () => Promise<void>; newestMs: number; n: number }[] =
+    [];
+  let heldRecords = 0;
+  const maxHeld = opts.maxHeldRecords ?? 500_000;
+  let forcedWarned = false;
+  const commitHeld = async (neededFromMs: number): Promise<void> => {
+    while (held.length > 0) {
+      const h = held[0];
+      const forced = heldRecords > maxHeld;
+      if (!forced && h.newestMs >= neededFromMs) break;
+      if (forced && h.newestMs >= neededFromMs && !forcedWarned) {
+        forcedWarned = true;
+        logger.warn(
+          "open windows span more input than may be held uncommitted; " +
+            "committing the oldest anyway (a restart now may miss alerts)",
+          { max_held_records: maxHeld },
+        );
+      }
+      held.shift();
+      heldRecords -= h.n;
+      await h.commit();
+    }
+  };
+  const checkpoint = maxHeld > 0
+    ? transform.checkpoint?.bind(transform)
+    : undefined;
 
   let acknowledged: Promise<void> = Promise.resolve();
   try {
@@ -348,12 +390,27 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
       // Pipelining, depth one: this batch's output is written and its input
       // acknowledged while the next batch is read and processed. Commits stay
       // in order and each follows its own output's acceptance; at most two
-      // batches are ever held.
+      // batches are ever being written. A stateful core on a replayable
+      // source (the detector on Kafka) has its commits held back further,
+      // until no open window needs the batch (Transform.checkpoint): a
+      // restart, clean or not, then reads again what the windows were built
+      // from instead of starting them empty.
       const previous = acknowledged;
       const written = flushPending();
-      acknowledged = Promise.all([written, previous]).then(() =>
-        batch.commit()
-      );
+      const n = lines.length + (batch.oversize?.length ?? 0);
+      // The checkpoint is taken now, after this batch and before the next.
+      const ack = checkpoint && batch.release
+        ? (() => {
+          const cp = checkpoint();
+          return () => {
+            batch.release!();
+            held.push({ commit: batch.commit, newestMs: cp.newestMs, n });
+            heldRecords += n;
+            return commitHeld(cp.neededFromMs);
+          };
+        })()
+        : () => batch.commit();
+      acknowledged = Promise.all([written, previous]).then(ack);
       // A failure ends the run at once (fail closes the source).
       acknowledged.catch(fail);
       await previous.catch(() => {});

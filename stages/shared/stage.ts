@@ -38,4 +38,14 @@ export interface Transform {
   end?(out: Emitter): void;
   /** Stage-specific figures merged into the end-of-run summary. */
   stats?(): Record<string, unknown>;
+  /**
+   * Stateful cores (the detector's windows): called by the runner after
+   * each input batch. `newestMs` is the newest event time pushed since the
+   * previous call (-Infinity if none); `neededFromMs` the oldest event time
+   * the open state still depends on (Infinity if none). On a replayable
+   * source (Kafka) the runner commits a batch only once its newest event is
+   * older than `neededFromMs`, so a restart reads again everything the
+   * state was built from. Stateless cores leave it out.
+   */
+  checkpoint?(): { newestMs: number; neededFromMs: number };
 }

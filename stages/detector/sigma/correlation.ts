@@ -714,6 +714,37 @@ export class CorrelationEngine {
     }
   }
 
+  /**
+   * The oldest event time (ms) the open state was built from and a restart
+   * must read again to rebuild it; `Infinity` when nothing is open. Per
+   * live group (one {@link sweep} would keep): the entries any later window
+   * can still include (its newest less lateness and timespan), and while an
+   * incident is silenced, the window of the alert that started the silence,
+   * so a replay raises that same alert (same id) and stays silent after it.
+   * A scan of every group: call it once per input batch, not per event.
+   */
+  neededFromMs(): number {
+    let needed = Infinity;
+    for (const g of this.#groups.values()) {
+      if (g.ts.length === 0) continue;
+      const spec = this.#specs[g.spec];
+      const clock = (this.#tenantClock.get(g.tenant) ?? -Infinity) -
+        this.#maxFuture;
+      const horizon = clock - this.#lateness - spec.timespanMs;
+      const silenced = g.suppressedUntil >= clock;
+      if (g.newest < horizon && !silenced) continue; // sweepable: dead
+      let from = Math.max(
+        g.ts[0],
+        g.newest - this.#lateness - spec.timespanMs,
+      );
+      if (silenced && g.alertedAt > -Infinity) {
+        from = Math.min(from, g.alertedAt - spec.timespanMs);
+      }
+      if (from < needed) needed = from;
+    }
+    return needed;
+  }
+
   /** Figures for the run summary. */
   stats(): Record<string, unknown> {
     return {

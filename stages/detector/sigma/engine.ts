@@ -48,6 +48,8 @@ export class SigmaDetector implements Detector {
     string,
     { until: number; alertedAt: number; matches: number }
   >();
+  /** Newest event time of a suppressible single-event hit: the suppression clock. */
+  #newestHitMs = -Infinity;
   /** Field slot of host.name, part of the single-event suppression key. */
   #hostSlot: number;
   /** Event and receive times parsed with a per-field prefix cache. */
@@ -227,6 +229,7 @@ export class SigmaDetector implements Detector {
     if (win > 0) {
       const key =
         `${r.meta.id}\u001f${event.tenant}\u001f${entity.type}\u001f${entity.value}\u001f${host}`;
+      if (tsMs > this.#newestHitMs) this.#newestHitMs = tsMs;
       const s = this.#suppress.get(key);
       if (
         s !== undefined && tsMs <= s.until && tsMs >= s.alertedAt &&
@@ -280,6 +283,22 @@ export class SigmaDetector implements Detector {
 
   tick(_nowMs: number, _raise: AlertSink): void {
     this.#corr.sweep();
+  }
+
+  /**
+   * Oldest event time (ms) a restart must read again to rebuild the open
+   * correlation windows and the silences of ongoing single-event incidents
+   * (from the alert that started each, so the replay raises that alert again,
+   * same id, and stays silent after it); `Infinity` when nothing is open.
+   */
+  neededFromMs(): number {
+    let needed = this.#corr.neededFromMs();
+    for (const s of this.#suppress.values()) {
+      if (s.until >= this.#newestHitMs && s.alertedAt < needed) {
+        needed = s.alertedAt;
+      }
+    }
+    return needed;
   }
 
   stats(): Record<string, unknown> {

@@ -611,7 +611,6 @@ class KafkaSource implements RecordSource {
         }
       }
       const n = chunk.length;
-      let committed = false;
       const next = BigInt(lastOffset) + 1n;
       const batch: InputBatch = {
         lines,
@@ -620,22 +619,7 @@ class KafkaSource implements RecordSource {
           `${topic}[${partition}]@${
             chunk[chunkIndex ? chunkIndex[j] : j].offset
           }`,
-        // Everything made from the batch is acknowledged downstream: its
-        // offsets may be committed. The commit itself runs in the background
-        // (coalesced per partition, one request at a time), so the stage
-        // does not wait a round trip per batch; a commit lost to a crash
-        // only means redelivery. close() waits for it.
-        commit: () => {
-          if (committed) return Promise.resolve();
-          committed = true;
-          this.#requestCommit(topic, partition, next);
-          this.#inflight -= n;
-          this.#lastActivity = Date.now();
-          const d = this.#drained;
-          this.#drained = null;
-          d?.();
-          return Promise.resolve();
-        },
+        ...this.#acknowledger(topic, partition, next, n),
       };
       this.#queue.push({ batch, n });
       this.#inflight += n;
@@ -644,6 +628,46 @@ class KafkaSource implements RecordSource {
       resolveOffset(lastOffset);
       this.#wakeUp();
     }
+  }
+
+  /**
+   * A batch's `commit` and `release`, made apart from the batch's messages:
+   * a stateful stage holds commits back for a while, and must not hold the
+   * messages with them.
+   */
+  #acknowledger(
+    topic: string,
+    partition: number,
+    next: bigint,
+    n: number,
+  ): Pick<InputBatch, "commit" | "release"> {
+    let released = false;
+    let committed = false;
+    // Output accepted: no longer in flight, so fetching may go on.
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.#inflight -= n;
+      this.#lastActivity = Date.now();
+      const d = this.#drained;
+      this.#drained = null;
+      d?.();
+    };
+    return {
+      release,
+      // Everything made from the batch is acknowledged downstream: its
+      // offsets may be committed. The commit itself runs in the background
+      // (coalesced per partition, one request at a time), so the stage
+      // does not wait a round trip per batch; a commit lost to a crash
+      // only means redelivery. close() waits for it.
+      commit: () => {
+        if (committed) return Promise.resolve();
+        committed = true;
+        this.#requestCommit(topic, partition, next);
+        release();
+        return Promise.resolve();
+      },
+    };
   }
 
   /** Queues `offset` (the next one to read) of one partition for commit. */
@@ -741,7 +765,7 @@ class KafkaSource implements RecordSource {
         }
         return "";
       },
-      commit: () => Promise.all(parts.map((p) => p.commit())).then(() => {}),
+      ...acknowledgeAll(parts),
     };
   }
 
@@ -789,6 +813,18 @@ class KafkaSource implements RecordSource {
     }
     await this.#admin.disconnect().catch(() => {});
   }
+}
+
+/** One commit/release for coalesced parts, keeping none of their lines. */
+function acknowledgeAll(
+  parts: InputBatch[],
+): Pick<InputBatch, "commit" | "release"> {
+  const commits = parts.map((p) => p.commit);
+  const releases = parts.map((p) => p.release);
+  return {
+    commit: () => Promise.all(commits.map((c) => c())).then(() => {}),
+    release: () => releases.forEach((r) => r?.()),
+  };
 }
 
 class LostOwnership extends Error {

@@ -27,6 +27,13 @@ export interface InputBatch {
    * everything produced from it has been accepted by the sink.
    */
   commit(): Promise<void>;
+  /**
+   * Sources that can re-read (Kafka): the batch's output was accepted but
+   * its commit is held back (a stateful stage's open windows depend on it).
+   * The source stops counting it against its in-flight limit; `commit()`
+   * follows later, or never (then a restart reads it again).
+   */
+  release?(): void;
 }
 
 /** Where records come from. */
