@@ -1,8 +1,9 @@
 /**
  * What a user sees when a stage is pointed at Kafka wrongly: a listener that
  * can never work (the controller port, TLS or SASL against a plaintext
- * listener) exits 2 with what to change instead of retrying forever;
- * consumers of different topics sharing a group are told why they
+ * listener) exits 2 with what to change instead of retrying forever; an
+ * unreachable broker is reported at once, not after half a minute of
+ * silence; consumers of different topics sharing a group are told why they
  * read nothing, and by default they do not share one.
  */
 import assert from "node:assert/strict";
@@ -15,6 +16,13 @@ async function controllerAddress(dataDir: string): Promise<string> {
   const m = /CONTROLLER:\/\/([^,\s]+)/.exec(props);
   assert.ok(m, "no CONTROLLER listener in server.properties");
   return m[1];
+}
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
 }
 
 /**
@@ -87,3 +95,33 @@ kafkaTest(
     }
   },
 );
+
+Deno.test({
+  name:
+    "kafka: an unreachable broker is logged at once (connecting…, then a warning), not after kafkajs' retries",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const port = freePort(); // nothing listens there
+    const p = spawnStage("sentinel-parser", [
+      "--in",
+      `kafka://127.0.0.1:${port}/events.raw`,
+      "--out",
+      "-",
+    ]);
+    try {
+      // kafkajs alone retries ~25 s before the adapter sees a failure; the
+      // warning must come well before that (the bound is generous for a
+      // loaded machine: start-up of the binary included).
+      await waitFor(
+        "the connection warning",
+        () => /connection to the broker failed; retrying/.test(p.stderr()),
+        15_000,
+      );
+      assert.match(p.stderr(), /"msg":"kafka: connecting".*127\.0\.0\.1:\d+/);
+      assert.match(p.stderr(), /ECONNREFUSED/);
+    } finally {
+      await p.stop();
+    }
+  },
+});

@@ -155,8 +155,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** kafkajs namespaces whose errors are retried (and reported) by us. */
 const RETRIED_NAMESPACES = new Set(["Connection", "BrokerPool"]);
 
+/**
+ * After this long without a connection error, the next one is a new
+ * outage and is reported again.
+ */
+const OUTAGE_QUIET_MS = 60_000;
+
 /** kafkajs log lines into the stage's structured log. */
 function logCreator(logger: Logger) {
+  let lastConnectionError = -Infinity;
   return () => ({ namespace, level, log }: LogEntry) => {
     const {
       message,
@@ -171,6 +178,21 @@ function logCreator(logger: Logger) {
     // "limiting retries" notice is moot because writes are retried here.
     const quiet = RETRIED_NAMESPACES.has(namespace) ||
       message.startsWith("Limiting retries for the idempotent producer");
+    if (RETRIED_NAMESPACES.has(namespace) && level === logLevel.ERROR) {
+      // kafkajs retries a connection for half a minute before this adapter
+      // sees the failure: say at the first one that the broker is not
+      // answering, so a wrong address is not half a minute of silence.
+      const now = Date.now();
+      const first = now - lastConnectionError >= OUTAGE_QUIET_MS;
+      lastConnectionError = now;
+      if (first) {
+        logger.warn("kafka: connection to the broker failed; retrying", {
+          broker: rest.broker,
+          error: rest.error ?? message,
+        });
+        return;
+      }
+    }
     if (!quiet && level === logLevel.ERROR) {
       logger.warn(`kafka: ${message}`, fields);
     } else if (!quiet && level === logLevel.WARN) {
@@ -224,6 +246,11 @@ const socketFactory: ISocketFactory = ({ host, port, ssl, onConnect }) => {
 
 function clientConfig(s: KafkaSettings, logger: Logger): KafkaConfig {
   quietNodeWarnings();
+  logger.info("kafka: connecting", {
+    brokers: s.brokers,
+    tls: s.tls !== undefined,
+    sasl: s.sasl?.mechanism,
+  });
   const cfg: KafkaConfig = {
     socketFactory,
     clientId: s.clientId,
