@@ -15,6 +15,7 @@ import { readbackSql, recordFromRow } from "../../stages/sink/readback.ts";
 import { startClickHouseHttp } from "../harness/clickhouse_http.ts";
 import { flowV6, ndjson, pendingRows, sshFailure } from "./_fixtures.ts";
 import { queryRows, sink } from "./_run.ts";
+import { chdbTest } from "../harness/chdb_test.ts";
 
 const LONE_HIGH = "\ud800";
 const LONE_LOW = "\udfff";
@@ -123,34 +124,38 @@ Deno.test("lone surrogates are stored as U+FFFD in every column; the batch and i
   }
 });
 
-Deno.test("RowBinary and JSONEachRow store the same text for lone surrogates", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "sink_surrogate_paths_" });
-  const store = await ChdbStore.open(dir);
-  try {
-    await store.applySchema();
-    const seen: string[] = [];
-    for (const binary of [true, false]) {
-      store.binary = binary;
-      await store.query("TRUNCATE TABLE sentinel.events", "TSV");
-      await store.query("TRUNCATE TABLE sentinel.raw_events", "TSV");
-      await store.insert("events", pendingRows(EVENTS));
-      await store.insert("raw_events", pendingRows([rawEvent]));
-      const text = await store.query(EVENTS_SQL, "JSONEachRow") +
-        await store.query(RAW_SQL, "JSONEachRow");
-      assertStoredEvents(
-        text.trim().split("\n").slice(0, 4).map((l) => JSON.parse(l)),
-      );
-      seen.push(text);
+chdbTest(
+  import.meta.url,
+  "RowBinary and JSONEachRow store the same text for lone surrogates",
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "sink_surrogate_paths_" });
+    const store = await ChdbStore.open(dir);
+    try {
+      await store.applySchema();
+      const seen: string[] = [];
+      for (const binary of [true, false]) {
+        store.binary = binary;
+        await store.query("TRUNCATE TABLE sentinel.events", "TSV");
+        await store.query("TRUNCATE TABLE sentinel.raw_events", "TSV");
+        await store.insert("events", pendingRows(EVENTS));
+        await store.insert("raw_events", pendingRows([rawEvent]));
+        const text = await store.query(EVENTS_SQL, "JSONEachRow") +
+          await store.query(RAW_SQL, "JSONEachRow");
+        assertStoredEvents(
+          text.trim().split("\n").slice(0, 4).map((l) => JSON.parse(l)),
+        );
+        seen.push(text);
+      }
+      assert.equal(seen[0], seen[1]);
+      // Both paths were exercised (the spaced JSON payload always takes JSON).
+      assert.ok(store.rowsByFormat.RowBinary >= 3, "RowBinary used");
+      assert.ok(store.rowsByFormat.JSONEachRow >= 5, "JSONEachRow used");
+    } finally {
+      await store.close();
+      await Deno.remove(dir, { recursive: true });
     }
-    assert.equal(seen[0], seen[1]);
-    // Both paths were exercised (the spaced JSON payload always takes JSON).
-    assert.ok(store.rowsByFormat.RowBinary >= 3, "RowBinary used");
-    assert.ok(store.rowsByFormat.JSONEachRow >= 5, "JSONEachRow used");
-  } finally {
-    await store.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  },
+);
 
 Deno.test("a value the database refuses (IPv6 zone, --trust-input) becomes a dead letter with the reason; the sink goes on", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sink_zone_" });

@@ -21,6 +21,7 @@ import {
   sshFailure,
 } from "./_fixtures.ts";
 import { queryRows, sink } from "./_run.ts";
+import { chdbTest } from "../harness/chdb_test.ts";
 
 const DAY = 86_400_000;
 /** An ISO time `days` before now, on a whole minute (one rollup row each). */
@@ -150,71 +151,75 @@ async function counts(store: ChdbStore) {
   return JSON.parse(await store.query(COUNTS_SQL, "JSONEachRow"));
 }
 
-Deno.test("rows stored longer ago than the retention are removed (OPTIMIZE FINAL), in tables and rollups; --events-ttl-days moves the line", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "sink_retention_expiry_" });
-  try {
-    for (const eventsDays of [undefined, 90]) {
-      const store = await ChdbStore.open(`${dir}/${eventsDays ?? "default"}`);
-      try {
-        await store.applySchema({ events: eventsDays });
-        await store.insert("events", pendingRows(EVENTS));
-        await store.insert("alerts", pendingRows([ALERT]));
-        await store.insert("dead_letters", pendingRows([DEAD]));
-        await store.insert("raw_events", pendingRows([RAW]));
-        assert.deepEqual(await counts(store), {
-          events: 5,
-          events_rollup: 5,
-          alerts: 1,
-          alerts_rollup: 1,
-          dead_letters: 1,
-          dead_letters_rollup: 1,
-          raw_events: 1,
-        });
-        // Event 1 (ts 60 days old) and its rollup minute were stored 31
-        // days ago; the alert 89 days ago (within its 90); the rest now.
-        const minute = `toStartOfMinute(toDateTime64('${
-          EVENTS[0].ts.replace("T", " ").replace("Z", "")
-        }', 3, 'UTC'))`;
-        await age(store, "events", `event_id = '${id(1)}'`, 31);
-        await age(
-          store,
-          "events_per_minute",
-          `minute = ${minute}`,
-          31,
-          "now()",
-        );
-        await age(store, "alerts", "1", 89);
-        await age(store, "alerts_per_minute", "1", 89, "now()");
-        await age(store, "dead_letters", "1", 31);
-        await age(store, "dead_letters_per_minute", "1", 31, "now()");
-        await age(store, "raw_events", "1", 31);
-        const kept = eventsDays === 90 ? 5 : 4;
-        assert.deepEqual(await counts(store), {
-          events: kept,
-          events_rollup: kept,
-          alerts: 1,
-          alerts_rollup: 1,
-          dead_letters: 0,
-          dead_letters_rollup: 0,
-          raw_events: 0,
-        }, `events retention ${eventsDays ?? "default (30)"} days`);
-        if (eventsDays === undefined) {
-          const left = await store.query(
-            "SELECT toString(event_id) FROM sentinel.events FINAL ORDER BY 1",
-            "TSV",
+chdbTest(
+  import.meta.url,
+  "rows stored longer ago than the retention are removed (OPTIMIZE FINAL), in tables and rollups; --events-ttl-days moves the line",
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "sink_retention_expiry_" });
+    try {
+      for (const eventsDays of [undefined, 90]) {
+        const store = await ChdbStore.open(`${dir}/${eventsDays ?? "default"}`);
+        try {
+          await store.applySchema({ events: eventsDays });
+          await store.insert("events", pendingRows(EVENTS));
+          await store.insert("alerts", pendingRows([ALERT]));
+          await store.insert("dead_letters", pendingRows([DEAD]));
+          await store.insert("raw_events", pendingRows([RAW]));
+          assert.deepEqual(await counts(store), {
+            events: 5,
+            events_rollup: 5,
+            alerts: 1,
+            alerts_rollup: 1,
+            dead_letters: 1,
+            dead_letters_rollup: 1,
+            raw_events: 1,
+          });
+          // Event 1 (ts 60 days old) and its rollup minute were stored 31
+          // days ago; the alert 89 days ago (within its 90); the rest now.
+          const minute = `toStartOfMinute(toDateTime64('${
+            EVENTS[0].ts.replace("T", " ").replace("Z", "")
+          }', 3, 'UTC'))`;
+          await age(store, "events", `event_id = '${id(1)}'`, 31);
+          await age(
+            store,
+            "events_per_minute",
+            `minute = ${minute}`,
+            31,
+            "now()",
           );
-          assert.deepEqual(left.trim().split("\n"), [
-            id(2),
-            id(3),
-            id(4),
-            id(5),
-          ]);
+          await age(store, "alerts", "1", 89);
+          await age(store, "alerts_per_minute", "1", 89, "now()");
+          await age(store, "dead_letters", "1", 31);
+          await age(store, "dead_letters_per_minute", "1", 31, "now()");
+          await age(store, "raw_events", "1", 31);
+          const kept = eventsDays === 90 ? 5 : 4;
+          assert.deepEqual(await counts(store), {
+            events: kept,
+            events_rollup: kept,
+            alerts: 1,
+            alerts_rollup: 1,
+            dead_letters: 0,
+            dead_letters_rollup: 0,
+            raw_events: 0,
+          }, `events retention ${eventsDays ?? "default (30)"} days`);
+          if (eventsDays === undefined) {
+            const left = await store.query(
+              "SELECT toString(event_id) FROM sentinel.events FINAL ORDER BY 1",
+              "TSV",
+            );
+            assert.deepEqual(left.trim().split("\n"), [
+              id(2),
+              id(3),
+              id(4),
+              id(5),
+            ]);
+          }
+        } finally {
+          await store.close();
         }
-      } finally {
-        await store.close();
       }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  },
+);

@@ -13,6 +13,7 @@ import {
   pendingRows,
   sshFailure,
 } from "./_fixtures.ts";
+import { chdbTest } from "../harness/chdb_test.ts";
 
 const id = (n: number) =>
   `0b6c1d1e-7777-4888-8999-${n.toString(16).padStart(12, "0")}`;
@@ -49,58 +50,62 @@ const expected = () => {
   return [...m].sort(([a], [b]) => a.localeCompare(b));
 };
 
-Deno.test("events, alerts and dead letters after 2106-02-07 are counted at the rollups' last minute, not in 1970", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "sink_rollup_future_" });
-  const store = await ChdbStore.open(dir);
-  try {
-    await store.applySchema();
-    await store.insert(
-      "events",
-      pendingRows(CASES.map(([ts], i) => ({
-        ...sshFailure,
-        event_id: id(i),
-        received_at: ts,
-        ts,
-      }))),
-    );
-    await store.insert(
-      "alerts",
-      pendingRows(CASES.map(([ts], i) => ({
-        ...bruteForceAlert,
-        alert_id: id(i).replaceAll("-", ""),
-        ts,
-        detected_at: ts,
-        window: { start: ts, end: ts },
-      }))),
-    );
-    await store.insert(
-      "dead_letters",
-      pendingRows(CASES.map(([at], i) => ({
-        ...parserDeadLetter,
-        dead_letter_id: id(i).replaceAll("-", ""),
-        at,
-      }))),
-    );
-    assert.deepEqual(
-      await minutes(store, "events_per_minute", "events"),
-      expected(),
-    );
-    assert.deepEqual(
-      await minutes(store, "alerts_per_minute", "alerts"),
-      expected(),
-    );
-    assert.deepEqual(
-      await minutes(store, "dead_letters_per_minute", "dead_letters"),
-      expected(),
-    );
-    // The table keeps each event's own time.
-    const ts = await store.query(
-      "SELECT toString(max(ts)) FROM sentinel.events",
-      "TSV",
-    );
-    assert.equal(ts.trim(), "9999-12-31 23:59:59.999");
-  } finally {
-    await store.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+chdbTest(
+  import.meta.url,
+  "events, alerts and dead letters after 2106-02-07 are counted at the rollups' last minute, not in 1970",
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "sink_rollup_future_" });
+    const store = await ChdbStore.open(dir);
+    try {
+      await store.applySchema();
+      await store.insert(
+        "events",
+        pendingRows(CASES.map(([ts], i) => ({
+          ...sshFailure,
+          event_id: id(i),
+          received_at: ts,
+          ts,
+        }))),
+      );
+      await store.insert(
+        "alerts",
+        pendingRows(CASES.map(([ts], i) => ({
+          ...bruteForceAlert,
+          alert_id: id(i).replaceAll("-", ""),
+          ts,
+          detected_at: ts,
+          window: { start: ts, end: ts },
+        }))),
+      );
+      await store.insert(
+        "dead_letters",
+        pendingRows(CASES.map(([at], i) => ({
+          ...parserDeadLetter,
+          dead_letter_id: id(i).replaceAll("-", ""),
+          at,
+        }))),
+      );
+      assert.deepEqual(
+        await minutes(store, "events_per_minute", "events"),
+        expected(),
+      );
+      assert.deepEqual(
+        await minutes(store, "alerts_per_minute", "alerts"),
+        expected(),
+      );
+      assert.deepEqual(
+        await minutes(store, "dead_letters_per_minute", "dead_letters"),
+        expected(),
+      );
+      // The table keeps each event's own time.
+      const ts = await store.query(
+        "SELECT toString(max(ts)) FROM sentinel.events",
+        "TSV",
+      );
+      assert.equal(ts.trim(), "9999-12-31 23:59:59.999");
+    } finally {
+      await store.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

@@ -27,6 +27,7 @@ import {
   sudoShell,
 } from "./_fixtures.ts";
 import { queryRows, sink } from "./_run.ts";
+import { chdbTest } from "../harness/chdb_test.ts";
 
 const id = (n: number) =>
   `0b6c1d1e-2222-4333-8444-${String(n).padStart(12, "0")}`;
@@ -97,7 +98,7 @@ const TRICKY: EnrichedEvent[] = [
   },
 ];
 
-Deno.test("chDB RowBinary path", async (t) => {
+chdbTest(import.meta.url, "chDB RowBinary path", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "sink_rowbinary_" });
   const store = await ChdbStore.open(dir);
   try {

@@ -16,6 +16,7 @@ import {
 } from "../../stages/sink/mod.ts";
 import type { Logger } from "../../stages/shared/log.ts";
 import { pendingRows, sshFailure } from "./_fixtures.ts";
+import { chdbTest } from "../harness/chdb_test.ts";
 
 const id = (n: number) =>
   `0b6c1d1e-7777-4888-8999-${n.toString(16).padStart(12, "0")}`;
@@ -70,73 +71,77 @@ const FOREIGN_TTLS: Record<string, string | null> = {
   "days on the bare DateTime64 column": "inserted_at + INTERVAL 365 DAY",
 };
 
-Deno.test("an operator's TTL survives a sink start without retention flags (engine unchanged, a 60-day-old row kept through OPTIMIZE FINAL, one info line); --events-ttl-days replaces it and the warning names what it replaced", async (t) => {
-  const dir = await Deno.makeTempDir({ prefix: "sink_foreign_ttl_" });
-  const store = await ChdbStore.open(dir);
-  try {
-    await store.applySchema();
-    let n = 0;
-    for (const [form, ttl] of Object.entries(FOREIGN_TTLS)) {
-      await t.step(form, async () => {
-        const row = ++n;
-        await store.insert(
-          "events",
-          pendingRows([{
-            ...sshFailure,
-            event_id: id(row),
-            ts: new Date().toISOString(),
-          }]),
-        );
-        await store.query(
-          ttl === null
-            ? "ALTER TABLE sentinel.events REMOVE TTL"
-            : `ALTER TABLE sentinel.events MODIFY TTL ${ttl}`,
-          "TSV",
-        );
-        await store.query(
-          `ALTER TABLE sentinel.events UPDATE inserted_at = now64(3) - INTERVAL 60 DAY WHERE event_id = '${
-            id(row)
-          }' SETTINGS mutations_sync = 2`,
-          "TSV",
-        );
-        const engine = await eventsEngine(store);
+chdbTest(
+  import.meta.url,
+  "an operator's TTL survives a sink start without retention flags (engine unchanged, a 60-day-old row kept through OPTIMIZE FINAL, one info line); --events-ttl-days replaces it and the warning names what it replaced",
+  async (t) => {
+    const dir = await Deno.makeTempDir({ prefix: "sink_foreign_ttl_" });
+    const store = await ChdbStore.open(dir);
+    try {
+      await store.applySchema();
+      let n = 0;
+      for (const [form, ttl] of Object.entries(FOREIGN_TTLS)) {
+        await t.step(form, async () => {
+          const row = ++n;
+          await store.insert(
+            "events",
+            pendingRows([{
+              ...sshFailure,
+              event_id: id(row),
+              ts: new Date().toISOString(),
+            }]),
+          );
+          await store.query(
+            ttl === null
+              ? "ALTER TABLE sentinel.events REMOVE TTL"
+              : `ALTER TABLE sentinel.events MODIFY TTL ${ttl}`,
+            "TSV",
+          );
+          await store.query(
+            `ALTER TABLE sentinel.events UPDATE inserted_at = now64(3) - INTERVAL 60 DAY WHERE event_id = '${
+              id(row)
+            }' SETTINGS mutations_sync = 2`,
+            "TSV",
+          );
+          const engine = await eventsEngine(store);
 
-        const logger = recordingLogger();
-        await store.applySchema(undefined, logger); // a plain sink start
-        assert.equal(await eventsEngine(store), engine);
-        assert.ok(await stored(store, row), "the aged row was deleted");
-        const kept = logger.lines.filter((l) => l.includes("retention kept"));
-        assert.equal(kept.length, 1, logger.lines.join("\n"));
-        assert.match(kept[0], /^info /);
-        assert.ok(kept[0].includes('"object":"sentinel.events"'), kept[0]);
-        const found = / TTL (.+?) SETTINGS /.exec(engine)?.[1] ?? "(none)";
-        assert.ok(kept[0].includes(JSON.stringify(found)), kept[0]);
-        assert.ok(!logger.lines.some((l) => l.includes("schema upgraded")));
+          const logger = recordingLogger();
+          await store.applySchema(undefined, logger); // a plain sink start
+          assert.equal(await eventsEngine(store), engine);
+          assert.ok(await stored(store, row), "the aged row was deleted");
+          const kept = logger.lines.filter((l) => l.includes("retention kept"));
+          assert.equal(kept.length, 1, logger.lines.join("\n"));
+          assert.match(kept[0], /^info /);
+          assert.ok(kept[0].includes('"object":"sentinel.events"'), kept[0]);
+          const found = / TTL (.+?) SETTINGS /.exec(engine)?.[1] ?? "(none)";
+          assert.ok(kept[0].includes(JSON.stringify(found)), kept[0]);
+          assert.ok(!logger.lines.some((l) => l.includes("schema upgraded")));
 
-        // Asked for explicitly: replaced, and the log says what it was.
-        const asked = recordingLogger();
-        await store.applySchema({ events: 45 }, asked);
-        assert.match(
-          await eventsEngine(store),
-          / TTL toDateTime\(inserted_at\) \+ toIntervalDay\(45\) SETTINGS /,
-        );
-        const warning = asked.lines.find((l) =>
-          l.startsWith("warn schema upgraded") &&
-          l.includes('"object":"sentinel.events"')
-        );
-        assert.ok(warning, asked.lines.join("\n"));
-        assert.ok(
-          warning.includes(`"replaced":${JSON.stringify(found)}`),
-          warning,
-        );
-        assert.equal(await stored(store, row), false);
-      });
+          // Asked for explicitly: replaced, and the log says what it was.
+          const asked = recordingLogger();
+          await store.applySchema({ events: 45 }, asked);
+          assert.match(
+            await eventsEngine(store),
+            / TTL toDateTime\(inserted_at\) \+ toIntervalDay\(45\) SETTINGS /,
+          );
+          const warning = asked.lines.find((l) =>
+            l.startsWith("warn schema upgraded") &&
+            l.includes('"object":"sentinel.events"')
+          );
+          assert.ok(warning, asked.lines.join("\n"));
+          assert.ok(
+            warning.includes(`"replaced":${JSON.stringify(found)}`),
+            warning,
+          );
+          assert.equal(await stored(store, row), false);
+        });
+      }
+    } finally {
+      await store.close();
+      await Deno.remove(dir, { recursive: true });
     }
-  } finally {
-    await store.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  },
+);
 
 /** The events table with `ttl`, as system.tables shows it. */
 const eventsWith = (ttl: string): Map<string, ExistingObject> =>

@@ -14,6 +14,7 @@ import type { Logger } from "../../stages/shared/log.ts";
 import { ndjson, pendingRows, sshFailure } from "./_fixtures.ts";
 import { sink } from "./_run.ts";
 import { startClickHouseHttp } from "../harness/clickhouse_http.ts";
+import { chdbTest } from "../harness/chdb_test.ts";
 
 const id = (n: number) =>
   `0b6c1d1e-7777-4888-8999-${n.toString(16).padStart(12, "0")}`;
@@ -81,123 +82,132 @@ function recordingLogger(): Logger & { lines: string[] } {
   } as unknown as Logger & { lines: string[] };
 }
 
-Deno.test("a store created with 30-day retention, reopened with --events-ttl-days 90, keeps a row stored 31 days ago; a run without the flag keeps 90; 30 again removes it", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "sink_schema_ttl_" });
-  try {
-    let store = await ChdbStore.open(dir);
+chdbTest(
+  import.meta.url,
+  "a store created with 30-day retention, reopened with --events-ttl-days 90, keeps a row stored 31 days ago; a run without the flag keeps 90; 30 again removes it",
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "sink_schema_ttl_" });
     try {
-      await store.applySchema();
-      assert.equal(
-        (await ttls(store)).events,
-        "toDateTime(inserted_at) + toIntervalDay(30)",
-      );
-      await store.insert("events", pendingRows([event(1), event(2)]));
+      let store = await ChdbStore.open(dir);
+      try {
+        await store.applySchema();
+        assert.equal(
+          (await ttls(store)).events,
+          "toDateTime(inserted_at) + toIntervalDay(30)",
+        );
+        await store.insert("events", pendingRows([event(1), event(2)]));
+      } finally {
+        await store.close();
+      }
+
+      store = await ChdbStore.open(dir);
+      try {
+        const logger = recordingLogger();
+        await store.applySchema({ events: 90 }, logger);
+        const t = await ttls(store);
+        assert.equal(t.events, "toDateTime(inserted_at) + toIntervalDay(90)");
+        assert.equal(t.events_per_minute, "inserted_at + toIntervalDay(90)");
+        // Other families keep their retention.
+        assert.equal(t.alerts, "toDateTime(inserted_at) + toIntervalDay(90)");
+        assert.equal(
+          t.dead_letters,
+          "toDateTime(inserted_at) + toIntervalDay(30)",
+        );
+        assert.ok(
+          logger.lines.some((l) =>
+            l.startsWith("info schema upgraded") &&
+            l.includes("sentinel.events")
+          ),
+          logger.lines.join("\n"),
+        );
+        await age(store, 1, 31);
+        assert.deepEqual(await eventIds(store), [id(1), id(2)]);
+
+        // Applying the same again changes nothing (no ALTER, no mutation).
+        const before = await alterMarks(store);
+        await store.applySchema({ events: 90 });
+        await store.applySchema(); // no flag: the 90 days chosen earlier stay
+        assert.equal(await alterMarks(store), before);
+        assert.equal(
+          (await ttls(store)).events,
+          "toDateTime(inserted_at) + toIntervalDay(90)",
+        );
+
+        // Shortening reaches rows already stored, not only new parts.
+        await store.applySchema({ events: 30 });
+        assert.deepEqual(await eventIds(store), [id(2)]);
+      } finally {
+        await store.close();
+      }
     } finally {
-      await store.close();
+      await Deno.remove(dir, { recursive: true });
     }
-
-    store = await ChdbStore.open(dir);
-    try {
-      const logger = recordingLogger();
-      await store.applySchema({ events: 90 }, logger);
-      const t = await ttls(store);
-      assert.equal(t.events, "toDateTime(inserted_at) + toIntervalDay(90)");
-      assert.equal(t.events_per_minute, "inserted_at + toIntervalDay(90)");
-      // Other families keep their retention.
-      assert.equal(t.alerts, "toDateTime(inserted_at) + toIntervalDay(90)");
-      assert.equal(
-        t.dead_letters,
-        "toDateTime(inserted_at) + toIntervalDay(30)",
-      );
-      assert.ok(
-        logger.lines.some((l) =>
-          l.startsWith("info schema upgraded") && l.includes("sentinel.events")
-        ),
-        logger.lines.join("\n"),
-      );
-      await age(store, 1, 31);
-      assert.deepEqual(await eventIds(store), [id(1), id(2)]);
-
-      // Applying the same again changes nothing (no ALTER, no mutation).
-      const before = await alterMarks(store);
-      await store.applySchema({ events: 90 });
-      await store.applySchema(); // no flag: the 90 days chosen earlier stay
-      assert.equal(await alterMarks(store), before);
-      assert.equal(
-        (await ttls(store)).events,
-        "toDateTime(inserted_at) + toIntervalDay(90)",
-      );
-
-      // Shortening reaches rows already stored, not only new parts.
-      await store.applySchema({ events: 30 });
-      assert.deepEqual(await eventIds(store), [id(2)]);
-    } finally {
-      await store.close();
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  },
+);
 
 const OLD_INIT_SQL = new URL(
   "./fixtures/init_before_a47e285.sql",
   import.meta.url,
 );
 
-Deno.test("a store created by the schema before a47e285 (TTL on ts, rollups without inserted_at, minutes that wrap past 2106) is upgraded by the sink and keeps its rows", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "sink_schema_old_" });
-  try {
-    const store = await ChdbStore.open(dir);
+chdbTest(
+  import.meta.url,
+  "a store created by the schema before a47e285 (TTL on ts, rollups without inserted_at, minutes that wrap past 2106) is upgraded by the sink and keeps its rows",
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "sink_schema_old_" });
     try {
-      for (
-        const st of schemaStatements(await Deno.readTextFile(OLD_INIT_SQL))
-      ) await store.query(st, "TSV");
-      await store.insert("events", pendingRows([event(1)]));
-      const old = await ttls(store);
-      assert.equal(old.events, "toDateTime(ts) + toIntervalDay(30)");
-      assert.equal(old.events_per_minute, "minute + toIntervalDay(30)");
-    } finally {
-      await store.close();
-    }
+      const store = await ChdbStore.open(dir);
+      try {
+        for (
+          const st of schemaStatements(await Deno.readTextFile(OLD_INIT_SQL))
+        ) await store.query(st, "TSV");
+        await store.insert("events", pendingRows([event(1)]));
+        const old = await ttls(store);
+        assert.equal(old.events, "toDateTime(ts) + toIntervalDay(30)");
+        assert.equal(old.events_per_minute, "minute + toIntervalDay(30)");
+      } finally {
+        await store.close();
+      }
 
-    const r = await sink(
-      ["--out", `chdb:${dir}`, "--alerts-ttl-days", "120"],
-      ndjson([event(2), { ...event(3), ts: "2106-03-01T00:00:00.000Z" }]),
-    );
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /schema upgraded/);
-
-    const again = await ChdbStore.open(dir);
-    try {
-      assert.deepEqual(await ttls(again), {
-        alerts: "toDateTime(inserted_at) + toIntervalDay(120)",
-        alerts_per_minute: "inserted_at + toIntervalDay(120)",
-        dead_letters: "toDateTime(inserted_at) + toIntervalDay(30)",
-        dead_letters_per_minute: "inserted_at + toIntervalDay(30)",
-        events: "toDateTime(inserted_at) + toIntervalDay(30)",
-        events_per_minute: "inserted_at + toIntervalDay(30)",
-        raw_events: "toDateTime(inserted_at) + toIntervalDay(30)",
-      });
-      const rollup = JSON.parse(
-        await again.query(
-          "SELECT uniqMerge(events) AS events, max(inserted_at) > now() - INTERVAL 1 HOUR AS fresh, toString(max(minute)) AS last FROM sentinel.events_per_minute",
-          "JSONEachRow",
-        ),
+      const r = await sink(
+        ["--out", `chdb:${dir}`, "--alerts-ttl-days", "120"],
+        ndjson([event(2), { ...event(3), ts: "2106-03-01T00:00:00.000Z" }]),
       );
-      // The view now counts a ts past 2106-02-07 at the last minute.
-      assert.deepEqual(rollup, {
-        events: 3,
-        fresh: 1,
-        last: "2106-02-07 06:28:00",
-      });
-      assert.deepEqual(await eventIds(again), [id(1), id(2), id(3)]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /schema upgraded/);
+
+      const again = await ChdbStore.open(dir);
+      try {
+        assert.deepEqual(await ttls(again), {
+          alerts: "toDateTime(inserted_at) + toIntervalDay(120)",
+          alerts_per_minute: "inserted_at + toIntervalDay(120)",
+          dead_letters: "toDateTime(inserted_at) + toIntervalDay(30)",
+          dead_letters_per_minute: "inserted_at + toIntervalDay(30)",
+          events: "toDateTime(inserted_at) + toIntervalDay(30)",
+          events_per_minute: "inserted_at + toIntervalDay(30)",
+          raw_events: "toDateTime(inserted_at) + toIntervalDay(30)",
+        });
+        const rollup = JSON.parse(
+          await again.query(
+            "SELECT uniqMerge(events) AS events, max(inserted_at) > now() - INTERVAL 1 HOUR AS fresh, toString(max(minute)) AS last FROM sentinel.events_per_minute",
+            "JSONEachRow",
+          ),
+        );
+        // The view now counts a ts past 2106-02-07 at the last minute.
+        assert.deepEqual(rollup, {
+          events: 3,
+          fresh: 1,
+          last: "2106-02-07 06:28:00",
+        });
+        assert.deepEqual(await eventIds(again), [id(1), id(2), id(3)]);
+      } finally {
+        await again.close();
+      }
     } finally {
-      await again.close();
+      await Deno.remove(dir, { recursive: true });
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  },
+);
 
 Deno.test("over HTTP (a ClickHouse server), --create-schema upgrades a store made by the old schema to the flags' TTLs", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sink_schema_http_" });

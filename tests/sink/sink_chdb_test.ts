@@ -13,6 +13,7 @@ import {
 import { queryRows, sink } from "./_run.ts";
 import { ChdbStore, StoreWriter } from "../../stages/sink/mod.ts";
 import { createLogger } from "../../stages/shared/log.ts";
+import { chdbTest } from "../harness/chdb_test.ts";
 
 const ALL = [...EVENTS, ...ALERTS, ...DEAD_LETTERS];
 
@@ -225,47 +226,51 @@ Deno.test("schema validation (default) turns contract violations into schema dea
   }
 });
 
-Deno.test("many small batches (encoding buffers reused from flush to flush) read back equal, row for row", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "sink_chdb_batches_" });
-  // Rows of different lengths, so that a reused buffer still holding (or
-  // being overwritten under) another batch shows up as garbled rows.
-  const events = Array.from({ length: 23 }, (_, i) => ({
-    ...sshFailure,
-    event_id: `0b6c1d1e-1111-4222-8333-${String(i).padStart(12, "0")}`,
-    user: { name: "u".repeat(1 + (i * 7) % 40) },
-    payload: `${sshFailure.payload} #${"x".repeat((i * 13) % 90)}`,
-  }));
-  const all = [...EVENTS, ...events];
-  const store = await ChdbStore.open(`${dir}/store`);
-  try {
-    await store.applySchema();
-    const writer = new StoreWriter(store, createLogger("sink", "error"), {
-      maxRows: 4,
-    });
-    for (let i = 0; i < all.length; i += 3) {
-      await writer.write(
-        all.slice(i, i + 3).map((record) => ({
-          record,
-          line: JSON.stringify(record),
-          forwarded: true,
-        })),
+chdbTest(
+  import.meta.url,
+  "many small batches (encoding buffers reused from flush to flush) read back equal, row for row",
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "sink_chdb_batches_" });
+    // Rows of different lengths, so that a reused buffer still holding (or
+    // being overwritten under) another batch shows up as garbled rows.
+    const events = Array.from({ length: 23 }, (_, i) => ({
+      ...sshFailure,
+      event_id: `0b6c1d1e-1111-4222-8333-${String(i).padStart(12, "0")}`,
+      user: { name: "u".repeat(1 + (i * 7) % 40) },
+      payload: `${sshFailure.payload} #${"x".repeat((i * 13) % 90)}`,
+    }));
+    const all = [...EVENTS, ...events];
+    const store = await ChdbStore.open(`${dir}/store`);
+    try {
+      await store.applySchema();
+      const writer = new StoreWriter(store, createLogger("sink", "error"), {
+        maxRows: 4,
+      });
+      for (let i = 0; i < all.length; i += 3) {
+        await writer.write(
+          all.slice(i, i + 3).map((record) => ({
+            record,
+            line: JSON.stringify(record),
+            forwarded: true,
+          })),
+        );
+      }
+      await writer.close();
+      assert.equal(writer.stats.stored.events, all.length);
+      assert.ok(writer.stats.flushes >= 4, `${writer.stats.flushes} flushes`);
+      const rows = JSON.parse(
+        `[${
+          (await store.query(readbackSql("events"), "JSONEachRow")).trim()
+            .split("\n").join(",")
+        }]`,
+      ) as Record<string, unknown>[];
+      assert.deepEqual(
+        rows.map((r) => recordFromRow("events", r)).sort(byId),
+        all.sort(byId),
       );
+    } finally {
+      await store.close();
+      await Deno.remove(dir, { recursive: true });
     }
-    await writer.close();
-    assert.equal(writer.stats.stored.events, all.length);
-    assert.ok(writer.stats.flushes >= 4, `${writer.stats.flushes} flushes`);
-    const rows = JSON.parse(
-      `[${
-        (await store.query(readbackSql("events"), "JSONEachRow")).trim()
-          .split("\n").join(",")
-      }]`,
-    ) as Record<string, unknown>[];
-    assert.deepEqual(
-      rows.map((r) => recordFromRow("events", r)).sort(byId),
-      all.sort(byId),
-    );
-  } finally {
-    await store.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  },
+);
