@@ -62,6 +62,10 @@ kafkaTest(
           "off",
           "--suppress-window",
           "0s",
+          // The drain wait below needs every input offset committed; held-back
+          // commits for open windows would keep it waiting.
+          "--hold-back-records",
+          "0",
           "--log-level",
           "warn",
         ]);
