@@ -161,8 +161,8 @@ const RETRIED_NAMESPACES = new Set(["Connection", "BrokerPool"]);
  */
 const OUTAGE_QUIET_MS = 60_000;
 
-/** kafkajs log lines into the stage's structured log. */
-function logCreator(logger: Logger) {
+/** kafkajs log lines into the stage's structured log (exported for tests). */
+export function logCreator(logger: Logger) {
   let lastConnectionError = -Infinity;
   return () => ({ namespace, level, log }: LogEntry) => {
     const {
@@ -178,7 +178,13 @@ function logCreator(logger: Logger) {
     // "limiting retries" notice is moot because writes are retried here.
     const quiet = RETRIED_NAMESPACES.has(namespace) ||
       message.startsWith("Limiting retries for the idempotent producer");
-    if (RETRIED_NAMESPACES.has(namespace) && level === logLevel.ERROR) {
+    // "Response <Api>(…)" is a broker that answered with an error code
+    // (e.g. the group coordinator still loading after a broker start):
+    // kafkajs retries those, and it is no connection failure.
+    const answered = message.startsWith("Response ");
+    if (
+      RETRIED_NAMESPACES.has(namespace) && level === logLevel.ERROR && !answered
+    ) {
       // kafkajs retries a connection for half a minute before this adapter
       // sees the failure: say at the first one that the broker is not
       // answering, so a wrong address is not half a minute of silence.
