@@ -11,12 +11,13 @@ import { stageV8Flags, stageV8FlagsArg } from "../../stages/shared/v8_flags.ts";
 
 const root = new URL("../../", import.meta.url);
 
-Deno.test("v8 flags: every binary is compiled with its V8 flags; the detector also bounds heap growth", () => {
+Deno.test("v8 flags: every binary is compiled with its V8 flags; the detector and the sink also bound heap growth", () => {
   for (const step of compilePlan({ targets: ["all"] })) {
     assert.ok(step.args.includes(stageV8FlagsArg(step.binary)), step.output);
     assert.match(stageV8Flags(step.binary), /--max-semi-space-size=32/);
   }
   assert.match(stageV8Flags("sentinel-detector"), /--heap-growing-percent=/);
+  assert.match(stageV8Flags("sentinel-sink"), /--heap-growing-percent=50/);
   assert.doesNotMatch(stageV8Flags("sentinel-parser"), /heap-growing/);
 });
 
