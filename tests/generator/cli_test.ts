@@ -6,27 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { validateRecord } from "../../stages/shared/contracts/mod.ts";
+import { cliPath } from "../../scripts/kafka/stage_proc.ts";
+import { gen, LINUX_LOG } from "./_run.ts";
 
-const CLI = new URL("../../cli/sentinel-generator.ts", import.meta.url)
-  .pathname;
-const LINUX_LOG = new URL(
-  "../../../shared/datasets/logs/Linux_2k.log",
-  import.meta.url,
-).pathname;
-
-async function gen(args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
-}
+const CLI = cliPath("sentinel-generator");
 
 Deno.test("--count is exact, scenarios included, and every line validates", async () => {
   const r = await gen([

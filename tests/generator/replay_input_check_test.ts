@@ -4,23 +4,7 @@
  * --out file keeps its bytes (opening a file sink truncates it).
  */
 import assert from "node:assert/strict";
-
-const CLI = new URL("../../cli/sentinel-generator.ts", import.meta.url)
-  .pathname;
-
-async function gen(args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
-}
+import { gen } from "./_run.ts";
 
 Deno.test("a missing --replay file exits 2 and leaves an existing --out file untouched", async () => {
   const dir = await Deno.makeTempDir();

@@ -5,30 +5,17 @@
  * original timing, and contradictory pacing flags exit 2.
  */
 import assert from "node:assert/strict";
+import { gen as run, LINUX_LOG } from "./_run.ts";
 
-const CLI = new URL("../../cli/sentinel-generator.ts", import.meta.url)
-  .pathname;
-const LINUX_LOG = new URL(
-  "../../../shared/datasets/logs/Linux_2k.log",
-  import.meta.url,
-).pathname;
-
+/** A seeded dry run, with the events on stdout and the end-of-run summary parsed. */
 async function gen(args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, "--dry-run", "--seed", "3", ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  const stderr = dec.decode(out.stderr);
-  const summary = stderr.split("\n").filter((l) => l.startsWith("{"))
+  const r = await run(["--dry-run", "--seed", "3", ...args]);
+  const summary = r.stderr.split("\n").filter((l) => l.startsWith("{"))
     .map((l) => JSON.parse(l)).find((l) => l.msg === "summary");
   return {
-    code: out.code,
-    events: dec.decode(out.stdout).split("\n").filter(Boolean).map((l) =>
-      JSON.parse(l)
-    ),
-    stderr,
+    code: r.code,
+    events: r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l)),
+    stderr: r.stderr,
     summary,
   };
 }
@@ -114,11 +101,7 @@ Deno.test("--replay refuses --speed with --rate, and --start, with exit 2", asyn
 });
 
 Deno.test("--help says how --count, --duration and --rate apply to --replay", async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, "--help"],
-    stdout: "piped",
-  }).output();
-  const help = new TextDecoder().decode(out.stdout);
+  const help = (await run(["--help"])).stdout;
   assert.match(
     help,
     /--replay FILE \[--speed FACTOR \| --rate N\] \[--count N\]/,
