@@ -4,27 +4,10 @@
  * and warms up on live traffic, saying so at warn level.
  */
 import assert from "node:assert/strict";
-import type { Logger } from "../../../stages/shared/log.ts";
+import { type Line, recordingLogger } from "./_logger.ts";
 import { UsageError } from "../../../stages/shared/cli.ts";
 import { anomalyDetectorFromFlags } from "../../../stages/detector/anomaly/cli.ts";
 import { AnomalyDetector } from "../../../stages/detector/anomaly/detector.ts";
-
-type Line = { level: string; msg: string };
-
-function recordingLogger(lines: Line[]): Logger {
-  const at = (level: string) => (msg: string) =>
-    void lines.push({ level, msg });
-  const l: Logger = {
-    level: "debug",
-    debug: at("debug"),
-    info: at("info"),
-    warn: at("warn"),
-    error: at("error"),
-    enabled: () => true,
-    child: () => l,
-  };
-  return l;
-}
 
 const MISSING = "/nonexistent-dir/model.json";
 

@@ -4,27 +4,12 @@
  * The detector must say so at warn level, not bury it in info.
  */
 import assert from "node:assert/strict";
-import type { Logger } from "../../../stages/shared/log.ts";
+import { type Line, recordingLogger } from "./_logger.ts";
 import { anomalyDetectorFromFlags } from "../../../stages/detector/anomaly/cli.ts";
 import { AnomalyDetector } from "../../../stages/detector/anomaly/detector.ts";
 
-function recordingLogger(lines: { level: string; msg: string }[]): Logger {
-  const at = (level: string) => (msg: string) =>
-    void lines.push({ level, msg });
-  const l: Logger = {
-    level: "debug",
-    debug: at("debug"),
-    info: at("info"),
-    warn: at("warn"),
-    error: at("error"),
-    enabled: () => true,
-    child: () => l,
-  };
-  return l;
-}
-
 Deno.test("A9: training on live traffic (no --model) is a start-up warning", async () => {
-  const lines: { level: string; msg: string }[] = [];
+  const lines: Line[] = [];
   const d = await anomalyDetectorFromFlags(
     { anomaly: "auto" },
     recordingLogger(lines),
@@ -60,7 +45,7 @@ Deno.test("a model trained with an older feature spec (v2) still loads, scores a
   try {
     const path = `${dir}/v2.json`;
     await saveModel(path, model);
-    const lines: { level: string; msg: string }[] = [];
+    const lines: Line[] = [];
     const d = await anomalyDetectorFromFlags(
       { anomaly: "on", model: path },
       recordingLogger(lines),
