@@ -14,26 +14,12 @@ import {
   readInitSql,
   schemaUpgrades,
 } from "../../stages/sink/mod.ts";
-import type { Logger } from "../../stages/shared/log.ts";
+import { recordingLogger } from "./_logger.ts";
 import { pendingRows, sshFailure } from "./_fixtures.ts";
 import { chdbTest } from "../harness/chdb_test.ts";
 
 const id = (n: number) =>
   `0b6c1d1e-7777-4888-8999-${n.toString(16).padStart(12, "0")}`;
-
-/** A logger that keeps what it was told. */
-function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const log = (level: string) => (msg: string, f?: Record<string, unknown>) =>
-    void lines.push(`${level} ${msg} ${JSON.stringify(f ?? {})}`);
-  return {
-    lines,
-    debug: log("debug"),
-    info: log("info"),
-    warn: log("warn"),
-    error: log("error"),
-  } as unknown as Logger & { lines: string[] };
-}
 
 async function eventsEngine(store: ChdbStore): Promise<string> {
   return JSON.parse(

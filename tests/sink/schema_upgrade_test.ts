@@ -10,7 +10,7 @@ import {
   ChdbStore,
   schemaStatements,
 } from "../../stages/sink/mod.ts";
-import type { Logger } from "../../stages/shared/log.ts";
+import { recordingLogger } from "./_logger.ts";
 import { ndjson, pendingRows, sshFailure } from "./_fixtures.ts";
 import { sink } from "./_run.ts";
 import { startClickHouseHttp } from "../harness/clickhouse_http.ts";
@@ -66,20 +66,6 @@ async function age(store: ChdbStore, n: number, days: number) {
     }' SETTINGS mutations_sync = 2`,
     "TSV",
   );
-}
-
-/** A logger that keeps what it was told. */
-function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const log = (level: string) => (msg: string, f?: Record<string, unknown>) =>
-    void lines.push(`${level} ${msg} ${JSON.stringify(f ?? {})}`);
-  return {
-    lines,
-    debug: log("debug"),
-    info: log("info"),
-    warn: log("warn"),
-    error: log("error"),
-  } as unknown as Logger & { lines: string[] };
 }
 
 chdbTest(
