@@ -4,25 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { event } from "./_helpers.ts";
-import { runStage } from "../../../scripts/kafka/stage_proc.ts";
+import { detector as run } from "./_run.ts";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 const DENO = Deno.execPath();
 const CLI = `${ROOT}cli/sentinel-detector.ts`;
-
-async function run(
-  args: string[],
-  stdin = "",
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const r = await runStage("sentinel-detector", args, {
-    stdin: new TextEncoder().encode(stdin),
-  });
-  return {
-    code: r.code,
-    stdout: new TextDecoder().decode(r.stdout),
-    stderr: r.stderr,
-  };
-}
 
 const SUDO_RULE = `title: Sudo Used
 id: 50000000-0000-4000-8000-000000000001

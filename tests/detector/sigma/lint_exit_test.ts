@@ -6,20 +6,7 @@
  * --strict refuses to start on rejected rules (configuration, 2).
  */
 import assert from "node:assert/strict";
-import { runStage } from "../../../scripts/kafka/stage_proc.ts";
-
-async function run(
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const r = await runStage("sentinel-detector", args, {
-    stdin: new Uint8Array(),
-  });
-  return {
-    code: r.code,
-    stdout: new TextDecoder().decode(r.stdout),
-    stderr: r.stderr,
-  };
-}
+import { detector as run } from "./_run.ts";
 
 const GOOD = `title: Sudo Used
 id: 50000000-0000-4000-8000-000000000011

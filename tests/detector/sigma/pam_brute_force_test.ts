@@ -4,12 +4,7 @@
  * `sentinel-parser --in-format lines | sentinel-detector --rules ./sigma`.
  */
 import assert from "node:assert/strict";
-import { runPipe } from "../../../scripts/pipe.ts";
-
-const LINUX_2K = new URL(
-  "../../../../shared/datasets/logs/Linux_2k.log",
-  import.meta.url,
-);
+import { alertsForLines, isFile, LINUX_2K } from "./_run.ts";
 
 interface AlertOut {
   record: string;
@@ -17,19 +12,7 @@ interface AlertOut {
   group?: Record<string, string>;
 }
 
-async function alertsFor(input: string): Promise<AlertOut[]> {
-  const r = await runPipe([
-    { bin: "sentinel-parser", args: ["--in-format", "lines"] },
-    {
-      bin: "sentinel-detector",
-      args: ["--rules", "./sigma", "--anomaly", "off"],
-    },
-  ], { input: new TextEncoder().encode(input) });
-  for (const s of r.stages) assert.equal(s.code, 0, `${s.bin}: ${s.stderr}`);
-  return new TextDecoder().decode(r.stdout).split("\n")
-    .filter((l) => l.includes('"record":"alert"'))
-    .map((l) => JSON.parse(l) as AlertOut);
-}
+const alertsFor = (input: string) => alertsForLines<AlertOut>(input);
 
 function clock(s: number): string {
   const hh = String(10 + Math.floor(s / 3600)).padStart(2, "0");
@@ -122,13 +105,7 @@ Deno.test("pam_unix only, rhost logged as a host name (sshd UseDNS): a burst ale
   assert.equal(alerts.filter((a) => a.rule.title === PAM_TITLE).length, 0);
 });
 
-const available = (() => {
-  try {
-    return Deno.statSync(LINUX_2K).isFile;
-  } catch {
-    return false;
-  }
-})();
+const available = isFile(LINUX_2K);
 
 Deno.test({
   name: available

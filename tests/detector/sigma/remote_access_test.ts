@@ -4,12 +4,7 @@
  * sentinel-detector --rules ./sigma`.
  */
 import assert from "node:assert/strict";
-import { runPipe } from "../../../scripts/pipe.ts";
-
-const LINUX_2K = new URL(
-  "../../../../shared/datasets/logs/Linux_2k.log",
-  import.meta.url,
-);
+import { alertsForLines, isFile, LINUX_2K } from "./_run.ts";
 
 interface AlertOut {
   record: string;
@@ -18,19 +13,7 @@ interface AlertOut {
   evidence: { count: number };
 }
 
-async function alertsFor(input: Uint8Array): Promise<AlertOut[]> {
-  const r = await runPipe([
-    { bin: "sentinel-parser", args: ["--in-format", "lines"] },
-    {
-      bin: "sentinel-detector",
-      args: ["--rules", "./sigma", "--anomaly", "off"],
-    },
-  ], { input });
-  for (const s of r.stages) assert.equal(s.code, 0, `${s.bin}: ${s.stderr}`);
-  return new TextDecoder().decode(r.stdout).split("\n")
-    .filter((l) => l.includes('"record":"alert"'))
-    .map((l) => JSON.parse(l) as AlertOut);
-}
+const alertsFor = (input: Uint8Array) => alertsForLines<AlertOut>(input);
 
 const line = (t: string, prog: string, msg: string) =>
   `Nov 24 ${t} combo ${prog}: ${msg}`;
@@ -68,13 +51,7 @@ Deno.test("FTP: 20 connections from one address within a minute alert; 19, or 20
   );
 });
 
-const available = (() => {
-  try {
-    return Deno.statSync(LINUX_2K).isFile;
-  } catch {
-    return false;
-  }
-})();
+const available = isFile(LINUX_2K);
 
 Deno.test({
   name: available

@@ -14,6 +14,7 @@ import { newState, parseRawEvent } from "../../../stages/parser/mod.ts";
 import { SigmaDetector } from "../../../stages/detector/sigma/engine.ts";
 import { parseMappingDoc } from "../../../stages/detector/sigma/logsource.ts";
 import { event, rulesFrom } from "./_helpers.ts";
+import { isFile } from "./_run.ts";
 
 const SIGMAHQ_RULE = new URL(
   "../../../../shared/sigmahq/rules/windows/builtin/security/win_security_audit_log_cleared.yml",
@@ -94,13 +95,7 @@ function titles(ruleText: string, ev: EnrichedEvent): string[] {
   return out.map((a) => a.rule.title);
 }
 
-const available = (() => {
-  try {
-    return Deno.statSync(SIGMAHQ_RULE).isFile;
-  } catch {
-    return false;
-  }
-})();
+const available = isFile(SIGMAHQ_RULE);
 
 Deno.test({
   name: available
