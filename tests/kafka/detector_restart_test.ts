@@ -47,15 +47,19 @@ kafkaTest(
     const enriched = lines(parsed.stdout);
     assert.equal(enriched.length, 2400);
 
-    // What the uninterrupted pipe raises.
-    const pipe = await runStage("sentinel-detector", [
+    // The same rules and flags for the pipe and for the Kafka runs.
+    const detection = [
       "--rules",
       SIGMA,
       "--anomaly",
       "off",
       "--log-level",
       "warn",
-    ], { stdin: parsed.stdout });
+    ];
+    // What the uninterrupted pipe raises.
+    const pipe = await runStage("sentinel-detector", detection, {
+      stdin: parsed.stdout,
+    });
     assert.equal(pipe.code, 0, pipe.stderr);
     const expected = lines(pipe.stdout).map((l) => JSON.parse(l)).filter((
       r,
@@ -83,12 +87,7 @@ kafkaTest(
       broker.uri("events.enriched", { group: "detector", partitions: 1 }),
       "--out",
       broker.uri("", { partitions: 1 }),
-      "--rules",
-      SIGMA,
-      "--anomaly",
-      "off",
-      "--log-level",
-      "warn",
+      ...detection,
     ];
     const deadLetters = () =>
       readTopic<DeadLetter>(broker.address, "events.deadletter", 1000);
