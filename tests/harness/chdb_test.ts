@@ -23,8 +23,11 @@ export function chdbTest(
   name: string,
   fn: (t: Deno.TestContext) => Promise<void>,
 ): void {
-  if (Deno.env.get(CHILD_ENV) === name) {
-    Deno.test(name, fn);
+  const child = Deno.env.get(CHILD_ENV);
+  if (child !== undefined) {
+    // In a child, only the test it was started for runs (and no other
+    // chdbTest of the module spawns a process of its own).
+    if (child === name) Deno.test(name, fn);
     return;
   }
   Deno.test(name, async () => {
@@ -36,7 +39,9 @@ export function chdbTest(
         "--config",
         config,
         "--filter",
-        name,
+        // A regex matching this name exactly (a plain filter matches
+        // substrings, which could pick up other tests of the module).
+        `/^${name.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&")}$/`,
         new URL(moduleUrl).pathname,
       ],
       env: { [CHILD_ENV]: name, NO_COLOR: "1" },
