@@ -67,7 +67,7 @@ export interface CorrelationOptions {
 }
 
 /** Estimated bytes of one group (object, aggregate, arrays, Map slot; bench/sigma_bench.ts measures ~410 B per one-entry group including key and evidence id). */
-export const GROUP_BYTES = 320;
+export const GROUP_BYTES = 336;
 /** Estimated bytes of one stored entry. */
 export const ENTRY_BYTES = 40;
 
@@ -85,6 +85,10 @@ class GroupWindow {
   suppressedUntil = -Infinity;
   /** Window end of the group's last alert. */
   alertedAt = -Infinity;
+  /** Window start of the current incident's first alert. */
+  incidentSince = -Infinity;
+  /** Times the condition held while silenced, since the last alert. */
+  silenced = 0;
   /** Hit epoch of the last LRU re-insertion. */
   epoch = -1;
   /**
@@ -579,17 +583,19 @@ export class CorrelationEngine {
   ) {
     const end = g.ts[hi];
     const quiet = this.#suppressMs ?? spec.timespanMs;
+    const ongoing = end <= g.suppressedUntil;
     if (
-      end <= g.suppressedUntil &&
+      ongoing &&
       (this.#realertMs <= 0 || end - g.alertedAt < this.#realertMs)
     ) {
       this.counters.suppressed++;
+      g.silenced++;
       if (end + quiet > g.suppressedUntil) g.suppressedUntil = end + quiet;
       return;
     }
     g.suppressedUntil = end + quiet;
     g.alertedAt = end;
-    this.#raise(spec, g, lo, hi, measured, raise);
+    this.#raise(spec, g, lo, hi, measured, raise, ongoing);
   }
 
   /**
@@ -621,6 +627,7 @@ export class CorrelationEngine {
     hi: number,
     measured: number,
     raise: AlertSink,
+    ongoing = false,
   ) {
     const ids: string[] = [];
     let count = 0;
@@ -655,6 +662,21 @@ export class CorrelationEngine {
         if (g.starts[i] < startMs) startMs = g.starts[i];
       }
     }
+    // Re-raised while the incident goes on (--realert-interval): the
+    // window's measure alone would read like a new incident, so say since
+    // when it runs and how often the condition held in between.
+    let ongoingText = "";
+    if (ongoing && g.incidentSince > -Infinity) {
+      const n = g.silenced;
+      ongoingText = `; ongoing since ${
+        new Date(g.incidentSince).toISOString()
+      }, the condition held ${n} more ${
+        n === 1 ? "time" : "times"
+      } since the last alert`;
+    } else {
+      g.incidentSince = startMs;
+    }
+    g.silenced = 0;
     const alert = buildAlert({
       kind: "correlation",
       meta: spec.meta,
@@ -668,7 +690,7 @@ export class CorrelationEngine {
       windowEndMs: g.ts[hi],
       message: `${spec.meta.title}: ${what} within ${
         formatSpan(spec.timespanMs)
-      }${groupText ? ` for ${groupText}` : ""}`,
+      }${groupText ? ` for ${groupText}` : ""}${ongoingText}`,
       nowMs: this.#now(),
     });
     // A chained stage without `generate` only feeds the next correlation.

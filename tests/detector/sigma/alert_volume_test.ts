@@ -126,6 +126,28 @@ Deno.test("correlation: a scan still going after --realert-interval is raised ag
   // The later alert counts the full one-minute window of the ongoing scan.
   assert.equal(alerts[0].evidence.count, 20);
   assert.equal(alerts[1].evidence.count, 61);
+  // ... and says it is the same incident: since when, and how often the
+  // condition held while silenced (every port probed from 10:00:20 to
+  // 10:10:18, one per second: 599 times).
+  assert.doesNotMatch(alerts[0].message, /ongoing/);
+  assert.match(
+    alerts[1].message,
+    new RegExp(
+      `; ongoing since ${
+        at(0).replace(/[.]/g, "\\.")
+      }, the condition held 599 more times since the last alert$`,
+    ),
+  );
+});
+
+Deno.test("correlation: after a quiet spell the next scan is a new incident, not 'ongoing'", () => {
+  const set = rulesFrom(PORT_SCAN);
+  const { alerts } = runAll(set, [
+    ...scan("45.155.205.44", 0, 120),
+    ...scan("45.155.205.44", 3900, 120),
+  ], { suppressMs: 600_000, realertMs: 600_000 });
+  assert.equal(alerts.length, 2);
+  for (const a of alerts) assert.doesNotMatch(a.message, /ongoing/);
 });
 
 const LONG_LABEL = `title: DNS Query With Very Long Label
