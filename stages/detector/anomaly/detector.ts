@@ -391,9 +391,20 @@ export class AnomalyDetector implements Detector {
   }
 
   #limits: number[] = [];
+  /**
+   * Per feature, the value at which a beyond-range hit is high severity, far
+   * past anything in training: counts at four times the maximum and at
+   * least 10 above it (3 failed logins against a maximum of 1 are not
+   * high), byte sums at 16 times (log), DNS name entropy 1.5 bits above.
+   * Infinity for features without a limit.
+   */
+  #highAt = new Float64Array(0);
 
   #computeLimits(m: AnomalyModel): void {
     const out: number[] = [];
+    const highAt = new Float64Array(m.feature_spec.features.length).fill(
+      Infinity,
+    );
     m.feature_spec.features.forEach((f, k) => {
       const max = m.training.features[k].max;
       let limit: number | undefined;
@@ -411,6 +422,11 @@ export class AnomalyDetector implements Detector {
           break;
       }
       if (limit === undefined) return;
+      highAt[k] = f.kind === "window_sum"
+        ? max + Math.log(16)
+        : f.kind === "label_entropy"
+        ? max + 1.5
+        : Math.max(4 * max, max + 10);
       // Features that stand for their whole window are checked first: when
       // one is beyond range it must be the one reported and weighted, even
       // if another feature of the same event is beyond range too.
@@ -419,6 +435,7 @@ export class AnomalyDetector implements Detector {
       } else out.push(k, limit);
     });
     this.#limits = out;
+    this.#highAt = highAt;
   }
 
   #policyFor(m: AnomalyModel | undefined): AlertPolicy {
@@ -553,7 +570,11 @@ export class AnomalyDetector implements Detector {
         explanation: this.#explain(model, i, value),
       };
     });
-    const severity: Severity = score >= threshold + (1 - threshold) / 2
+    // High: a score halfway from the threshold to 1, or a value far beyond
+    // anything in training (which the score cannot show, see #beyondRange).
+    const severity: Severity = score >= threshold + (1 - threshold) / 2 ||
+        (range !== undefined &&
+          range.beyondValue! >= this.#highAt[range.beyond!])
       ? "high"
       : "medium";
     const c0 = contributions[0];

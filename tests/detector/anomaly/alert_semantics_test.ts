@@ -13,7 +13,7 @@ import type {
   EnrichedEvent,
 } from "../../../stages/shared/contracts/mod.ts";
 import { validateRecord } from "../../../stages/shared/contracts/mod.ts";
-import { at, baseline, sshLogin } from "./_events.ts";
+import { at, baseline, connection, sshLogin } from "./_events.ts";
 
 const T0 = "2026-11-24T09:00:00.000Z";
 const NOW = () => new Date("2026-11-24T12:00:00.000Z");
@@ -79,6 +79,42 @@ Deno.test("hits beyond the training range but below the threshold alert with ran
   const stats = d.stats();
   assert.equal(stats.above_threshold, 0);
   assert.ok((stats.beyond_range_below_threshold as number) >= 2);
+});
+
+Deno.test("a value far beyond the training range is high severity even when the forest scores it low; just beyond stays medium", async () => {
+  const training = baseline(3000, T0, 1);
+  const tLive = at(T0, 1600);
+  const live = baseline(1000, tLive, 2);
+  // Two uploads of 500 MB from one host: its 10-minute byte sum is about a
+  // thousand times the largest of training.
+  const EXFIL = "10.0.7.7";
+  for (let i = 0; i < 2; i++) {
+    live.push(
+      connection(at(tLive, 100 + i * 5), EXFIL, "198.51.100.20", 443, {
+        bytes: 500_000_000,
+      }),
+    );
+  }
+  live.sort((a, b) => a.ts.localeCompare(b.ts));
+  const model = await trainFromEvents(training, { params: { seed: 1 } });
+  const alerts = run(
+    new AnomalyDetector({ model, threshold: 0.99, now: NOW }),
+    live,
+  );
+  const exfil = alerts.filter((a) => a.entity.value === EXFIL);
+  assert.equal(exfil.length, 1, JSON.stringify(alerts.map((a) => a.message)));
+  assertHonest(exfil[0]);
+  assert.ok(exfil[0].score! < 0.99);
+  assert.match(exfil[0].message, /bytes this source sent/);
+  assert.equal(exfil[0].severity, "high");
+  // The brute force of the test above, just past the training maximum.
+  const bf = bruteForce();
+  const modelBf = await trainFromEvents(bf.training, { params: { seed: 1 } });
+  const [a] = run(
+    new AnomalyDetector({ model: modelBf, threshold: 0.99, now: NOW }),
+    bf.live,
+  ).filter((x) => x.entity.value === ATTACKER);
+  assert.equal(a.severity, "medium", a.message);
 });
 
 Deno.test("with the model's own threshold every alert's message agrees with its score and threshold", async () => {
