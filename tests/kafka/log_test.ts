@@ -69,3 +69,16 @@ Deno.test("kafka log: a broker answering 'coordinator is loading' is not reporte
   );
   assert.equal(lines.filter((l) => l.level === "warn").length, 1);
 });
+
+Deno.test("kafka log: an Error object as kafkajs' message is logged with its text, not a crash of the log handler", () => {
+  const { lines, entry } = capture();
+  entry(
+    "BrokerPool",
+    logLevel.ERROR,
+    new Error("SASL PLAIN authentication failed") as unknown as string,
+    { broker: "127.0.0.1:9092" },
+  );
+  const warned = lines.filter((l) => l.level === "warn");
+  assert.equal(warned.length, 1);
+  assert.equal(warned[0].error, "SASL PLAIN authentication failed");
+});

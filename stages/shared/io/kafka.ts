@@ -166,12 +166,15 @@ export function logCreator(logger: Logger) {
   let lastConnectionError = -Infinity;
   return () => ({ namespace, level, log }: LogEntry) => {
     const {
-      message,
+      message: raw,
       timestamp: _t,
       logger: _l,
       stack: _s,
       ...rest
-    } = log as Record<string, unknown> & { message: string };
+    } = log as Record<string, unknown> & { message: unknown };
+    // kafkajs sometimes logs an Error object as the message (its broker
+    // pool on a failed connect); a throw here would replace that error.
+    const message = typeof raw === "string" ? raw : errMessage(raw);
     const fields = { kafka: namespace, ...rest };
     // Failed requests and lost connections are retried by kafkajs and then
     // by this adapter, which logs what finally fails; the producer's
