@@ -13,9 +13,15 @@
  * not); in the child, the same call registers the body itself.
  */
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 
 const CHILD_ENV = "SENTINEL_CHDB_TEST_CHILD";
-const config = new URL("../../deno.json", import.meta.url).pathname;
+const config = fileURLToPath(new URL("../../deno.json", import.meta.url));
+/**
+ * A child still running after this long is stopped and the test fails with
+ * its output so far (an engine hang must not hang the whole run).
+ */
+const CHILD_TIMEOUT_MS = 10 * 60_000;
 
 /** `Deno.test(name, fn)`, run in a process of its own (see the module doc). */
 export function chdbTest(
@@ -31,6 +37,7 @@ export function chdbTest(
     return;
   }
   Deno.test(name, async () => {
+    const deadline = AbortSignal.timeout(CHILD_TIMEOUT_MS);
     const out = await new Deno.Command(Deno.execPath(), {
       args: [
         "test",
@@ -42,17 +49,22 @@ export function chdbTest(
         // A regex matching this name exactly (a plain filter matches
         // substrings, which could pick up other tests of the module).
         `/^${name.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&")}$/`,
-        new URL(moduleUrl).pathname,
+        fileURLToPath(moduleUrl),
       ],
       env: { [CHILD_ENV]: name, NO_COLOR: "1" },
       stdin: "null",
+      signal: deadline,
     }).output();
     const text = new TextDecoder().decode(out.stdout) +
       new TextDecoder().decode(out.stderr);
     const summary = text.match(/\| (\d+) passed.* \| (\d+) failed/);
     assert.ok(
       out.code === 0 && summary?.[1] === "1" && summary[2] === "0",
-      `child test process (exit ${out.code}):\n${text.slice(-6000)}`,
+      `child test process (${
+        deadline.aborted
+          ? `stopped after ${CHILD_TIMEOUT_MS / 60_000} min`
+          : `exit ${out.code}`
+      }):\n${text.slice(-6000)}`,
     );
   });
 }
