@@ -10,6 +10,7 @@ import { deadLetter } from "../shared/records.ts";
 import type { AnyRecord } from "../shared/records.ts";
 import type { Emitter, InputContext, Transform } from "../shared/stage.ts";
 import type { Detector } from "./detector.ts";
+import { IsoTimeParser } from "./iso_time.ts";
 
 /** The detector stage as a {@link Transform}. */
 export class DetectorTransform implements Transform {
@@ -23,6 +24,8 @@ export class DetectorTransform implements Transform {
   #alertsByRule = new Map<string, number>();
   /** Newest event time pushed since the last {@link checkpoint}. */
   #newestMs = -Infinity;
+  /** Per-event time parsing on the hot path: the cached canonical form. */
+  readonly #eventTimes = new IsoTimeParser();
 
   constructor(detectors: Detector[]) {
     this.#detectors = detectors;
@@ -48,7 +51,7 @@ export class DetectorTransform implements Transform {
       return;
     }
     this.#counters.events++;
-    const t = Date.parse(event.ts); // NaN (bad ts) compares false: ignored
+    const t = this.#eventTimes.parse(event.ts); // NaN compares false: ignored
     if (t > this.#newestMs) this.#newestMs = t;
     for (const d of this.#detectors) {
       try {
