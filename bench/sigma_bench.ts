@@ -3,7 +3,10 @@
  * (a) the project pack over generator traffic with all scenarios injected,
  * (b) the full SigmaHQ corpus with logsource routing over a mix of Windows
  *     Sysmon/Security EVTX JSON events and our enriched events,
- * (c) memory of 1M distinct correlation group keys.
+ * (c) memory of 1M distinct correlation group keys,
+ * (d) the runner's commit hold-back (Kafka) with 300k live correlation
+ *     groups: the detector through `runTransform` on a replayable source,
+ *     hold-back on and off.
  *
  * Run alone: `deno run -A bench/sigma_bench.ts [--quick]`.
  */
@@ -15,6 +18,11 @@ import { SigmaDetector } from "../stages/detector/sigma/engine.ts";
 import { buildRuleSet } from "../stages/detector/sigma/compile.ts";
 import { parseRuleText } from "../stages/detector/sigma/load.ts";
 import { newState, parseRawEvent } from "../stages/parser/mod.ts";
+import { runTransform } from "../stages/shared/runner.ts";
+import { createLogger } from "../stages/shared/log.ts";
+import type { InputBatch, RecordSink } from "../stages/shared/io/types.ts";
+import { DetectorTransform } from "../stages/detector/transform.ts";
+import { createSigmaDetector } from "../stages/detector/sigma/defaults.ts";
 import {
   parseInject,
   SCENARIO_NAMES,
@@ -327,7 +335,88 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
         Math.round(mem.bytes / groups)
       } B/group of V8 heap after GC; ${mem.insertsPerSec} inserts/s`,
   });
+  // (d) hold-back cost with many live groups (a scan per batch was 11 ms).
+  const live = opts.quick ? 50_000 : 300_000;
+  const rates: number[] = [];
+  for (const held of [0, 500_000]) rates.push(await holdBackRate(live, held));
+  results.push({
+    area: "sigma",
+    name: `detector through the runner, ${
+      live.toLocaleString("en")
+    } live port-scan groups, commit hold-back on (Kafka default)`,
+    value: rates[1],
+    unit: "events/s",
+    notes: `hold-back off: ${rates[0]} events/s; batches of 1000 from a ` +
+      `replayable in-memory source, output discarded`,
+  });
   return results;
+}
+
+/**
+ * Events/s of the detector (the pack) through `runTransform` on a
+ * replayable source, one distinct source address per event (a live
+ * correlation group each), with `maxHeldRecords` as given.
+ */
+async function holdBackRate(n: number, maxHeld: number): Promise<number> {
+  const set = await loadRuleSet([`${ROOT}sigma`]);
+  const t0 = Date.parse("2026-11-24T10:00:00.000Z");
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const ts = new Date(t0 + Math.floor(i * 600_000 / n)).toISOString();
+    lines.push(JSON.stringify({
+      record: "enriched_event",
+      event_id: `00000000-0000-4000-8000-${i.toString(16).padStart(12, "0")}`,
+      received_at: ts,
+      tenant: "acme",
+      source_name: "fw-edge-01",
+      transport: "kafka",
+      ingest_node: "bench",
+      format: "cef",
+      ts,
+      ts_source: "event",
+      category: "network",
+      action: "connection",
+      outcome: "failure",
+      severity: "low",
+      source: {
+        ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+        port: 40000,
+      },
+      destination: { ip: "10.0.0.5", port: 22 },
+      fields: {},
+      payload: "bench",
+    }));
+  }
+  const sink: RecordSink = {
+    describe: "discard",
+    write: () => Promise.resolve(),
+    flush: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+    ready: () => true,
+  };
+  const t = performance.now();
+  await runTransform({
+    stage: "detector",
+    transform: new DetectorTransform([createSigmaDetector(set)]),
+    logger: createLogger("detector", "warn"),
+    source: {
+      describe: "memory",
+      async *batches(): AsyncIterable<InputBatch> {
+        for (let i = 0; i < lines.length; i += 1000) {
+          yield {
+            lines: lines.slice(i, i + 1000),
+            release: () => {},
+            commit: () => Promise.resolve(),
+          };
+        }
+      },
+      close: () => Promise.resolve(),
+    },
+    sink,
+    handleSignals: false,
+    maxHeldRecords: maxHeld,
+  });
+  return Math.round(n / ((performance.now() - t) / 1000));
 }
 
 /** Heap held by `groups` distinct correlation groups (run with --expose-gc). */

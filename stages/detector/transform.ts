@@ -22,7 +22,7 @@ export class DetectorTransform implements Transform {
   };
   #counters = { events: 0, alerts: 0, detector_errors: 0 };
   #alertsByRule = new Map<string, number>();
-  /** Newest event time pushed since the last {@link checkpoint}. */
+  /** Newest event time pushed since the last {@link takeNewestMs}. */
   #newestMs = -Infinity;
   /** Per-event time parsing on the hot path: the cached canonical form. */
   readonly #eventTimes = new IsoTimeParser();
@@ -87,10 +87,15 @@ export class DetectorTransform implements Transform {
     this.#flush(out);
   }
 
-  /** See {@link Transform.checkpoint}: the least any detector still needs. */
-  checkpoint(): { newestMs: number; neededFromMs: number } {
+  /** See {@link Transform.takeNewestMs}. */
+  takeNewestMs(): number {
     const newestMs = this.#newestMs;
     this.#newestMs = -Infinity;
+    return newestMs;
+  }
+
+  /** See {@link Transform.neededFromMs}: the least any detector still needs. */
+  neededFromMs(): number {
     let neededFromMs = Infinity;
     for (const d of this.#detectors) {
       try {
@@ -100,7 +105,7 @@ export class DetectorTransform implements Transform {
         this.#counters.detector_errors++;
       }
     }
-    return { newestMs, neededFromMs };
+    return neededFromMs;
   }
 
   stats(): Record<string, unknown> {

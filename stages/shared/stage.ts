@@ -39,13 +39,20 @@ export interface Transform {
   /** Stage-specific figures merged into the end-of-run summary. */
   stats?(): Record<string, unknown>;
   /**
-   * Stateful cores (the detector's windows): called by the runner after
-   * each input batch. `newestMs` is the newest event time pushed since the
-   * previous call (-Infinity if none); `neededFromMs` the oldest event time
-   * the open state still depends on (Infinity if none). On a replayable
-   * source (Kafka) the runner commits a batch only once its newest event is
-   * older than `neededFromMs`, so a restart reads again everything the
-   * state was built from. Stateless cores leave it out.
+   * Stateful cores (the detector's windows) implement this and
+   * {@link neededFromMs}. The newest event time pushed since the previous
+   * call (-Infinity if none); called after every input batch, so it must be
+   * cheap. On a replayable source (Kafka) the runner commits a batch only
+   * once its newest event is older than what the open state still needs,
+   * so a restart reads again everything the state was built from.
+   * Stateless cores leave both out.
    */
-  checkpoint?(): { newestMs: number; neededFromMs: number };
+  takeNewestMs?(): number;
+  /**
+   * The oldest event time the open state still depends on (Infinity if
+   * none). May scan the whole state: the runner calls it after a batch only
+   * while its cost stays a small share of the run (every batch when it is
+   * cheap), and applies each answer only to the batches pushed before it.
+   */
+  neededFromMs?(): number;
 }

@@ -474,11 +474,12 @@ function windowed(): Transform {
       if (t > newest) newest = t;
       if (t > batchNewest) batchNewest = t;
     },
-    checkpoint() {
-      const cp = { newestMs: batchNewest, neededFromMs: newest - 300_000 };
+    takeNewestMs() {
+      const n = batchNewest;
       batchNewest = -Infinity;
-      return cp;
+      return n;
     },
+    neededFromMs: () => newest - 300_000,
   };
 }
 
@@ -504,6 +505,82 @@ Deno.test("a stateful core on a replayable source: a batch is committed only onc
     "commit 2",
   ]);
   assert.equal(log.filter((l) => l.startsWith("release")).length, 6);
+});
+
+/** Busy-waits `ms`: a scan of a large state, as the runner sees it. */
+function spin(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) { /* a costly scan */ }
+}
+
+Deno.test("a costly scan of the open state is spaced out, and the commits at the end are those of a scan after every batch", async () => {
+  const log: string[] = [];
+  const core = windowed();
+  let scans = 0;
+  const needed = core.neededFromMs!;
+  core.neededFromMs = () => {
+    scans++;
+    spin(5); // spaced: the next waits 20 × 5 ms
+    return needed();
+  };
+  // 30 batches at minutes 0..29: at the end the window starts at 24.
+  const batches = Array.from({ length: 30 }, (_, m) => [atMinute(m)]);
+  await runTransform({
+    stage: "detector",
+    transform: core,
+    logger: quiet,
+    source: replayableSource(batches, log),
+    sink: memorySink(),
+    handleSignals: false,
+  });
+  assert.ok(scans < 15, `${scans} scans for 30 batches`);
+  // Minutes 0..23 are committed (older than 29 - 5 = 24), 24..29 held.
+  assert.deepEqual(
+    log.filter((l) => l.startsWith("commit")),
+    Array.from({ length: 24 }, (_, b) => `commit ${b}`),
+  );
+});
+
+Deno.test("a scan's answer never frees a batch pushed after it: a window opened since is honoured", async () => {
+  const log: string[] = [];
+  // Nothing is open until an event says "open"; then the state needs
+  // everything from that event's minute on.
+  let openedAt = Infinity;
+  let batchNewest = -Infinity;
+  let scans = 0;
+  const core: Transform = {
+    accepts: ["raw_event"],
+    push(rec) {
+      const [what, m] = String((rec as RawEvent).payload).split(" ");
+      const t = Number(m) * 60_000;
+      if (t > batchNewest) batchNewest = t;
+      if (what === "open" && t < openedAt) openedAt = t;
+    },
+    takeNewestMs() {
+      const n = batchNewest;
+      batchNewest = -Infinity;
+      return n;
+    },
+    neededFromMs() {
+      scans++;
+      spin(5);
+      return openedAt;
+    },
+  };
+  const line = (p: string) => JSON.stringify({ ...raw, payload: p });
+  // The first scan (after batch 0) finds nothing open; batch 1 opens a
+  // window at minute 1 before the next scan is due. Its commit must wait
+  // for a scan that has seen it, and that scan keeps it.
+  await runTransform({
+    stage: "detector",
+    transform: core,
+    logger: quiet,
+    source: replayableSource([[line("quiet 0")], [line("open 1")]], log),
+    sink: memorySink(),
+    handleSignals: false,
+  });
+  assert.deepEqual(log.filter((l) => l.startsWith("commit")), ["commit 0"]);
+  assert.ok(scans >= 1);
 });
 
 Deno.test("held-back commits are bounded: past maxHeldRecords the oldest are committed anyway", async () => {

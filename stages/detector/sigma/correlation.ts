@@ -743,7 +743,7 @@ export class CorrelationEngine {
    * can still include (its newest less lateness and timespan), and while an
    * incident is silenced, the window of the alert that started the silence,
    * so a replay raises that same alert (same id) and stays silent after it.
-   * A scan of every group: call it once per input batch, not per event.
+   * A scan of every group: the runner spaces its calls by their cost.
    */
   neededFromMs(): number {
     let needed = Infinity;
