@@ -263,7 +263,13 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
       const forced = heldRecords > maxHeld;
       // The last scan speaks only for the batches pushed before it: a later
       // one may have opened a window (a late event) that needs it.
-      const free = h.seq <= scan.upTo && h.newestMs < scan.neededFromMs;
+      let free = h.seq <= scan.upTo && h.newestMs < scan.neededFromMs;
+      if (forced && !free && h.seq > scan.upTo) {
+        // Over the bound with a batch no scan has seen yet: look before
+        // calling it a forced commit (and warning that windows may lose it).
+        rescan(true);
+        free = h.newestMs < scan.neededFromMs;
+      }
       if (!forced && !free) break;
       if (forced && !free && !forcedWarned) {
         forcedWarned = true;

@@ -583,6 +583,89 @@ Deno.test("a scan's answer never frees a batch pushed after it: a window opened 
   assert.ok(scans >= 1);
 });
 
+Deno.test("past the hold-back bound, batches no scan has seen yet are looked at before a forced commit: nothing open, no warning", async () => {
+  const log: string[] = [];
+  const warnings: string[] = [];
+  let batchNewest = -Infinity;
+  const core: Transform = {
+    accepts: ["raw_event"],
+    push(rec) {
+      const t = Number((rec as RawEvent).payload) * 60_000;
+      if (t > batchNewest) batchNewest = t;
+    },
+    takeNewestMs() {
+      const n = batchNewest;
+      batchNewest = -Infinity;
+      return n;
+    },
+    neededFromMs() {
+      spin(5); // spaced: batches arrive between scans
+      return Infinity; // nothing open
+    },
+  };
+  await runTransform({
+    stage: "detector",
+    transform: core,
+    logger: createLogger("detector", "warn", (l) => warnings.push(l)),
+    source: replayableSource(
+      Array.from({ length: 10 }, (_, m) => [atMinute(m)]),
+      log,
+    ),
+    sink: memorySink(),
+    handleSignals: false,
+    maxHeldRecords: 3,
+  });
+  assert.equal(log.filter((l) => l.startsWith("commit")).length, 10);
+  assert.deepEqual(warnings, []);
+});
+
+Deno.test("held commits catch up while the input is quiet, even when the scan is costly", async () => {
+  const log: string[] = [];
+  const core = windowed();
+  const needed = core.neededFromMs!;
+  core.neededFromMs = () => {
+    spin(5);
+    return needed();
+  };
+  core.tick = () => {};
+  let endInput = () => {};
+  const closed = new Promise<void>((r) => endInput = r);
+  const batches = Array.from({ length: 10 }, (_, m) => [atMinute(m)]);
+  const source = replayableSource(batches, log);
+  const run = runTransform({
+    stage: "detector",
+    transform: core,
+    logger: quiet,
+    source: {
+      ...source,
+      async *batches() {
+        yield* source.batches();
+        await closed; // the topic goes quiet, the stage keeps running
+      },
+      close: () => Promise.resolve(endInput()),
+    },
+    sink: memorySink(),
+    handleSignals: false,
+    tickMs: 50,
+  });
+  // Minutes 0..3 are older than 9 - 5: committed by the ticks' scans
+  // while nothing arrives (not only by the final scan at the end).
+  const deadline = performance.now() + 5000;
+  while (
+    log.filter((l) => l.startsWith("commit")).length < 4 &&
+    performance.now() < deadline
+  ) await new Promise((r) => setTimeout(r, 20));
+  const whileQuiet = log.filter((l) => l.startsWith("commit"));
+  endInput();
+  await run;
+  assert.deepEqual(whileQuiet, [
+    "commit 0",
+    "commit 1",
+    "commit 2",
+    "commit 3",
+  ]);
+});
+
 Deno.test("held-back commits are bounded: past maxHeldRecords the oldest are committed anyway", async () => {
   const log: string[] = [];
   // All in the same minute: the window never lets go of any of them.
