@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { dirname, resolve } from "node:path";
 import {
   type CommandSpec,
   type FlagValues,
@@ -33,7 +34,13 @@ import type { Detector } from "../detector.ts";
 import { AnomalyDetector } from "./detector.ts";
 import { DEFAULT_FEATURE_SPEC } from "./features.ts";
 import { DEFAULT_FOREST_PARAMS } from "./iforest.ts";
-import { loadModel, ModelError, saveModel } from "./model.ts";
+import {
+  type AnomalyModel,
+  loadModel,
+  ModelError,
+  saveModel,
+  serializeModel,
+} from "./model.ts";
 import { DEFAULT_THRESHOLD_RULE, trainFromEvents } from "./train.ts";
 import { DEFAULT_ALERT_POLICY } from "./alerting.ts";
 import { parseDuration, storeEvents } from "./store.ts";
@@ -53,7 +60,17 @@ export const anomalyOptions: Record<string, OptionSpec> = {
       "event rate it will score: windowed counts (events, failures, bytes per source in 5 or " +
       "10 min) grow with the rate, so a model trained at 10 events/s over-alerts at 50 " +
       "(measured: 36 false alerts per 30,000 events, against about 1 per 10,000 at the " +
-      "training rate).",
+      "training rate). The same file as --model-out: used when it exists (a restart), " +
+      "else the warm-up trains the model and saves it there.",
+  },
+  "model-out": {
+    type: "string",
+    valueName: "FILE",
+    description:
+      "Save the model this detector trains itself (the warm-up's, and each --anomaly-refit) " +
+      "to FILE, replaced atomically, so a restart with --model FILE scores from its first " +
+      "event with the same model instead of warming up again (blind for " +
+      "--anomaly-warmup-span, and learning whatever runs then, an attack included, as normal).",
   },
   anomaly: {
     type: "string",
@@ -139,8 +156,18 @@ export async function anomalyDetectorFromFlags(
   const suppressS = numberOption(v, "anomaly-suppress", { min: 0 });
   const minHits = intOption(v, "anomaly-min-hits", { min: 1, max: 1000 });
   let path = stringOption(v, "model");
+  const out = stringOption(v, "model-out");
+  if (out !== undefined) checkModelOut(out);
   const log = logger.child({ detector: "anomaly" });
   let model;
+  if (path && out !== undefined && samePath(path, out) && !exists(path)) {
+    // The first start of a detector that keeps its model: nothing saved yet.
+    log.info(
+      `no saved anomaly model at ${path} yet: the warm-up trains one and saves it there`,
+      { model: path },
+    );
+    path = undefined;
+  }
   if (path) {
     try {
       model = await loadModel(path);
@@ -189,9 +216,19 @@ export async function anomalyDetectorFromFlags(
       },
     );
   }
+  if (model && out !== undefined && refitEvery === 0 && !samePath(path!, out)) {
+    log.info(
+      "--model-out: nothing will be saved (the model comes from --model and " +
+        "--anomaly-refit is 0)",
+      { model_out: out },
+    );
+  }
   return new AnomalyDetector({
     model,
     modelSource: path,
+    onModel: out === undefined ? undefined : (m, cause) => {
+      saveModelAtomically(out, m, cause, log);
+    },
     warmup,
     warmupSpanMs: warmupSpanS * 1000,
     threshold,
@@ -200,6 +237,70 @@ export async function anomalyDetectorFromFlags(
     minHits,
     logger: log,
   });
+}
+
+/** `--model-out` must name a file in an existing directory: exit 2 at start, not at the first save. */
+function checkModelOut(out: string): void {
+  const dir = dirname(resolve(out));
+  let isDir = false;
+  try {
+    isDir = Deno.statSync(dir).isDirectory;
+  } catch { /* missing */ }
+  if (!isDir) {
+    throw new UsageError(`--model-out ${out}: directory ${dir} does not exist`);
+  }
+  try {
+    if (Deno.statSync(out).isDirectory) {
+      throw new UsageError(`--model-out ${out}: is a directory, not a file`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+  }
+}
+
+function samePath(a: string, b: string): boolean {
+  return resolve(a) === resolve(b);
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes the model next to `out` and renames it over `out`, so a reader (a
+ * restart) never sees half a file. A failure is logged: detection goes on.
+ */
+function saveModelAtomically(
+  out: string,
+  m: AnomalyModel,
+  cause: "warm-up" | "re-fit",
+  log: Logger,
+): void {
+  const tmp = `${out}.tmp-${Deno.pid}`;
+  try {
+    Deno.writeTextFileSync(tmp, serializeModel(m) + "\n");
+    Deno.renameSync(tmp, out);
+    log.info("anomaly model saved", {
+      model_out: out,
+      model_version: m.model_version,
+      cause,
+    });
+  } catch (e) {
+    try {
+      Deno.removeSync(tmp);
+    } catch { /* never written */ }
+    log.warn(
+      `--model-out ${out}: could not save the anomaly model (${
+        (e as Error)?.message ?? e
+      }); detection goes on, but a restart will warm up again`,
+      { model_out: out, cause },
+    );
+  }
 }
 
 const TRAIN_SPEC: CommandSpec = {

@@ -86,6 +86,12 @@ export interface AnomalyDetectorOptions {
   /** Wall clock, for `detected_at`. */
   now?: () => Date;
   logger?: Logger;
+  /**
+   * Called with each model the detector trains itself (the warm-up's, each
+   * re-fit), after it is in use: e.g. to save it so a restart starts from
+   * it. A callback that throws is logged, not fatal.
+   */
+  onModel?: (model: AnomalyModel, cause: "warm-up" | "re-fit") => void;
 }
 
 /** Isolation-Forest anomaly detection over enriched events. */
@@ -489,6 +495,21 @@ export class AnomalyDetector implements Detector {
       threshold: this.#threshold,
       ms: Math.round(performance.now() - t0),
     });
+    this.#trained(m, "warm-up");
+  }
+
+  #trained(m: AnomalyModel, cause: "warm-up" | "re-fit"): void {
+    try {
+      this.#opts.onModel?.(m, cause);
+    } catch (e) {
+      this.#opts.logger?.warn(
+        "handling the newly trained anomaly model failed",
+        {
+          cause,
+          error: (e as Error)?.message ?? String(e),
+        },
+      );
+    }
   }
 
   #refit(lastTs: string): void {
@@ -520,6 +541,7 @@ export class AnomalyDetector implements Detector {
       model_version: m.model_version,
       threshold: this.#threshold,
     });
+    this.#trained(m, "re-fit");
   }
 
   #alert(
