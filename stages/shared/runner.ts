@@ -100,6 +100,9 @@ const SHAPE: Record<RecordType, (r: Record<string, unknown>) => string | null> =
       typeof r.reason === "string" ? null : "reason must be a string",
   };
 
+/** How long a stopped stage keeps reading a pipe its upstream is flushing into. */
+const STOP_GRACE_MS = 3000;
+
 /** A scan of a stateful core's needs cheaper than this (ms) runs after every batch. */
 const SCAN_ALWAYS_MS = 0.5;
 /** A costlier scan waits this many times its cost after the last one. */
@@ -203,13 +206,28 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
     }
     stopping = true;
     summary.ended_by = "signal";
-    logger.info("shutting down: finishing the current batch and flushing", {
-      signal: why,
-    });
-    source.close().catch((e) =>
-      logger.warn("closing the input failed", { error: e })
-    );
+    const close = () =>
+      source.close().catch((e) =>
+        logger.warn("closing the input failed", { error: e })
+      );
+    if (source.drainOnStop) {
+      // The stage upstream got the same signal and is flushing into the
+      // pipe: read until it closes, or give up after a grace period (an
+      // upstream that does not stop, e.g. `tail -f`).
+      logger.info(
+        "shutting down: reading what the upstream still sends (until the pipe closes, " +
+          `at most ${STOP_GRACE_MS / 1000} s), then flushing`,
+        { signal: why },
+      );
+      drainTimer = setTimeout(close, STOP_GRACE_MS);
+    } else {
+      logger.info("shutting down: finishing the current batch and flushing", {
+        signal: why,
+      });
+      close();
+    }
   };
+  let drainTimer: ReturnType<typeof setTimeout> | undefined;
   const signals: [Deno.Signal, () => void][] = [];
   if (opts.handleSignals !== false) {
     for (const sig of ["SIGINT", "SIGTERM"] as Deno.Signal[]) {
@@ -453,7 +471,7 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
       // A failure ends the run at once (fail closes the source).
       acknowledged.catch(fail);
       await previous.catch(() => {});
-      if (stopping || outputFailure) break;
+      if (outputFailure || (stopping && !source.drainOnStop)) break;
     }
     if (outputFailure) throw (outputFailure as { error: unknown }).error;
     await acknowledged;
@@ -481,6 +499,7 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
     throw e;
   } finally {
     if (timer !== undefined) clearInterval(timer);
+    clearTimeout(drainTimer);
     for (const [sig, h] of signals) Deno.removeSignalListener(sig, h);
     await source.close().catch(() => {});
     await sink.close().catch(() => {});

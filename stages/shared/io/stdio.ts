@@ -30,6 +30,7 @@ const READ_BYTES = 1 << 20;
 /** Reads NDJSON lines from stdin or a file. */
 export class StreamSource implements RecordSource {
   readonly describe: string;
+  readonly drainOnStop: boolean;
   readonly #open: () => Promise<ByteReader>;
   readonly #maxLineBytes: number;
   #reader: ByteReader | null = null;
@@ -39,10 +40,12 @@ export class StreamSource implements RecordSource {
     describe: string,
     open: () => Promise<ByteReader>,
     maxLineBytes: number,
+    drainOnStop = false,
   ) {
     this.describe = describe;
     this.#open = open;
     this.#maxLineBytes = maxLineBytes;
+    this.drainOnStop = drainOnStop;
   }
 
   async *batches(): AsyncIterable<InputBatch> {
@@ -201,12 +204,13 @@ export class StreamSink implements RecordSink {
   }
 }
 
-/** stdin as a source. */
+/** stdin as a source (drained on a signal unless it is a terminal). */
 export function stdinSource(maxLineBytes: number): StreamSource {
   return new StreamSource(
     "stdin",
     () => Promise.resolve(Deno.stdin),
     maxLineBytes,
+    !Deno.stdin.isTerminal(),
   );
 }
 

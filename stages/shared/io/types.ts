@@ -44,6 +44,13 @@ export interface RecordSource {
   close(): Promise<void>;
   /** Human description for logs, e.g. "stdin" or "kafka events.raw". */
   readonly describe: string;
+  /**
+   * A pipe from another process (stdin): on SIGINT/SIGTERM the upstream
+   * stage, stopped by the same signal (Ctrl-C reaches the whole pipeline),
+   * still writes its last records, so the runner reads on until the pipe
+   * closes (bounded) instead of closing the input at once and losing them.
+   */
+  readonly drainOnStop?: boolean;
 }
 
 /** One output record with its serialized line. */
