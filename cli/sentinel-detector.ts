@@ -157,7 +157,8 @@ const lintSpec: CommandSpec = {
     mapping: spec.options.mapping,
     json: {
       type: "boolean",
-      description: "One JSON object per rejected rule.",
+      description:
+        "One JSON object per rejected rule on stdout (and nothing else there); the summary goes to stderr.",
     },
     strict: {
       type: "boolean",
@@ -254,7 +255,9 @@ async function lintMain(args: string[]): Promise<number> {
   }
   const total = set.rules.length + set.correlations.length + set.filters +
     set.errors.length;
-  console.log(
+  // With --json, stdout holds only the findings (one JSON object a line),
+  // so `| jq` or a line-by-line JSON.parse works; the summary is for people.
+  (values.json ? console.error : console.log)(
     `${set.rules.length} rules, ${set.correlations.length} correlations, ${set.filters} filters compiled; ${set.errors.length} rejected (${
       total
         ? ((100 * (total - set.errors.length)) / total).toFixed(2)
