@@ -100,6 +100,19 @@ const SHAPE: Record<RecordType, (r: Record<string, unknown>) => string | null> =
       typeof r.reason === "string" ? null : "reason must be a string",
   };
 
+/**
+ * Record types that reach a stage only when the stage before it was left
+ * out of the pipe: passed on unprocessed, with a warning (once) saying so,
+ * instead of a run that silently detects nothing.
+ */
+const SKIPPED_STAGE: Partial<Record<Stage, Partial<Record<string, string>>>> = {
+  detector: {
+    raw_event:
+      "raw_event records are passed on unprocessed: the detector reads enriched " +
+      "events, so put sentinel-parser before it (… | sentinel-parser | sentinel-detector)",
+  },
+};
+
 /** How long a stopped stage keeps reading a pipe its upstream is flushing into. */
 const STOP_GRACE_MS = 3000;
 
@@ -123,6 +136,7 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
     });
   const sink = opts.sink ?? await openSink(opts.out ?? "-", { stage, logger });
   const accepts = new Set<string>(transform.accepts);
+  const hinted = new Set<string>();
   const validators = opts.validate
     ? new Map(transform.accepts.map((t) => [t, validatorFor(t)]))
     : null;
@@ -409,6 +423,10 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
               value as unknown as Record<string, unknown>,
             );
           } else {
+            if (!hinted.has(type) && SKIPPED_STAGE[stage]?.[type]) {
+              hinted.add(type);
+              logger.warn(SKIPPED_STAGE[stage]![type]!, { record: type });
+            }
             forwardLine(value, line);
           }
           continue;

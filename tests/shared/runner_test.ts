@@ -781,3 +781,24 @@ Deno.test("a record of a type the stage does not process: forwarded on a stream,
   assert.equal(validateRecord(dl), null);
   assert.equal(summary.forwarded, 0);
 });
+
+Deno.test("raw events piped into the detector (the parser left out) are passed on with one warning saying so", async () => {
+  const warnings: string[] = [];
+  const sink = memorySink();
+  const detectorCore: Transform = { accepts: ["enriched_event"], push() {} };
+  const lines = [JSON.stringify(raw), JSON.stringify(raw)];
+  await runTransform({
+    stage: "detector",
+    transform: detectorCore,
+    logger: createLogger("detector", "warn", (l) => warnings.push(l)),
+    source: replayableSource([lines], []),
+    sink,
+    handleSignals: false,
+  });
+  assert.equal(sink.out.length, 2, "forwarded unchanged");
+  assert.equal(warnings.length, 1, warnings.join("\n"));
+  assert.match(
+    warnings[0],
+    /raw_event records are passed on unprocessed: .*put sentinel-parser before it/,
+  );
+});
