@@ -64,12 +64,14 @@ export class GeoIpTable {
   }
 
   /**
-   * Adds the ranges of one CSV table. Throws with the line number on a
-   * line that is not `start,end,CC` with `start <= end` of one family.
+   * Adds the ranges of one CSV table (a header line first is skipped).
+   * Throws with the line number on a line that is not `start,end,CC` with
+   * `start <= end` of one family.
    * Call {@link seal} after the last table.
    */
   addCsv(text: string, source = "geoip"): this {
     let lineNo = 0;
+    let first = true;
     let pos = 0;
     const n = text.length;
     while (pos < n) {
@@ -88,6 +90,13 @@ export class GeoIpTable {
       const a = line.slice(0, c1).trim();
       const b = line.slice(c1 + 1, c2).trim();
       const cc = line.slice(c2 + 1).trim();
+      // A header line (`start,end,CC`, `ip_range_start,…`) before the first
+      // range: column names, not addresses.
+      if (first && family(a) === 0 && /^[A-Za-z_ ]+$/.test(a)) {
+        first = false;
+        continue;
+      }
+      first = false;
       if (!COUNTRY.test(cc)) throw bad("country is not a 2-letter code");
       const country = this.#code(cc.toUpperCase());
       const fa = family(a);

@@ -156,6 +156,23 @@ Deno.test("geoip: a broken table is refused with the file, line and reason", () 
   }
 });
 
+Deno.test("geoip: a header line before the first range is skipped, one later is refused", () => {
+  const g = table("start,end,CC\n3.2.35.0,3.2.35.63,DE\n");
+  assert.equal(g.country("3.2.35.1"), "DE");
+  assert.equal(
+    table(
+      "# comment\nip_range_start,ip_range_end,country_code\n3.2.35.0,3.2.35.63,DE",
+    )
+      .country("3.2.35.9"),
+    "DE",
+  );
+  assert.throws(
+    () =>
+      new GeoIpTable().addCsv("3.2.35.0,3.2.35.63,DE\nstart,end,CC", "t.csv"),
+    /t\.csv:2: country is not a 2-letter code|t\.csv:2: start and end/,
+  );
+});
+
 Deno.test("geoip: the bundled WHOIS table places well-known public addresses", async () => {
   const g = await loadGeoIp("builtin");
   assert.ok(g.v4Ranges > 100_000, `${g.v4Ranges} IPv4 ranges`);
