@@ -177,6 +177,28 @@ const lintSpec: CommandSpec = {
     "Exit codes: 0 every rule compiled, 1 rules rejected (the findings, listed above the summary), 2 bad usage or configuration (no PATH, PATH not found, unreadable --mapping, unknown flag).",
 };
 
+/** `sentinel-detector rules --help`: the two rule subcommands. */
+const rulesSpec: CommandSpec = {
+  name: "sentinel-detector rules",
+  summary: "Checks Sigma rules without running the detector.",
+  usage: [
+    ...lintSpec.usage,
+    "sentinel-detector rules test PATH… [--mapping FILE]…",
+  ],
+  subcommands: {
+    lint: spec.subcommands!["rules lint"],
+    test: spec.subcommands!["rules test"],
+  },
+  options: {},
+  examples: [
+    "sentinel-detector rules lint ./sigma",
+    "sentinel-detector rules lint --help",
+    "sentinel-detector rules test ./sigma",
+  ],
+  exitCodes:
+    "Exit codes: per command (see 'sentinel-detector rules lint --help', 'rules test --help'); 2 bad usage.",
+};
+
 const testSpec: CommandSpec = {
   name: "sentinel-detector rules test",
   summary: "Runs the sample events under PATH against the rules under PATH.",
@@ -187,8 +209,15 @@ const testSpec: CommandSpec = {
     "Exit codes: 0 every sample passed, 1 samples failed or rules rejected, 2 bad usage or configuration (no PATH, PATH not found, unreadable --mapping, unknown flag).",
 };
 
-/** `./sigma` from the working directory, else the pack shipped beside this file. */
-async function resolveRulePaths(paths: string[]): Promise<string[]> {
+/**
+ * `./sigma` from the working directory, else the pack shipped beside this
+ * file. `source` names where the paths came from in a not-found error: the
+ * `--rules` flag in the run mode, nothing for `rules lint|test PATH…`.
+ */
+async function resolveRulePaths(
+  paths: string[],
+  source: "--rules" | "PATH",
+): Promise<string[]> {
   const out: string[] = [];
   for (const p of paths) {
     try {
@@ -205,7 +234,9 @@ async function resolveRulePaths(paths: string[]): Promise<string[]> {
           } catch { /* fall through */ }
         }
       }
-      throw new UsageError(`--rules ${p}: not found`);
+      throw new UsageError(
+        source === "--rules" ? `--rules ${p}: not found` : `${p}: not found`,
+      );
     }
   }
   return out;
@@ -234,8 +265,9 @@ async function readMappings(
 async function loadRules(
   paths: string[],
   mappings: string[],
+  source: "--rules" | "PATH",
 ): Promise<RuleSet> {
-  return await loadRuleSet(await resolveRulePaths(paths), {
+  return await loadRuleSet(await resolveRulePaths(paths, source), {
     mappingDocs: await readMappings(mappings),
   });
 }
@@ -249,7 +281,11 @@ function errorText(e: RuleError): string {
 async function lintMain(args: string[]): Promise<number> {
   const { values, positionals } = parseCommand(lintSpec, args);
   if (positionals.length === 0) throw new UsageError("rules lint needs a PATH");
-  const set = await loadRules(positionals, listOption(values, "mapping"));
+  const set = await loadRules(
+    positionals,
+    listOption(values, "mapping"),
+    "PATH",
+  );
   for (const e of set.errors) {
     console.log(values.json ? JSON.stringify(e) : `REJECTED ${errorText(e)}`);
   }
@@ -270,7 +306,11 @@ async function lintMain(args: string[]): Promise<number> {
 async function testMain(args: string[]): Promise<number> {
   const { values, positionals } = parseCommand(testSpec, args);
   if (positionals.length === 0) throw new UsageError("rules test needs a PATH");
-  const set = await loadRules(positionals, listOption(values, "mapping"));
+  const set = await loadRules(
+    positionals,
+    listOption(values, "mapping"),
+    "PATH",
+  );
   for (const e of set.errors) console.log(`REJECTED ${errorText(e)}`);
   const report = runSamples(set);
   for (const r of report.results) {
@@ -320,7 +360,7 @@ async function runMain(args: string[]): Promise<number> {
   const mappings = listOption(values, "mapping");
   let set: RuleSet;
   try {
-    set = await loadRules(rulePaths, mappings);
+    set = await loadRules(rulePaths, mappings, "--rules");
   } catch (e) {
     if (e instanceof UsageError) throw e;
     throw new UsageError(`--rules: ${(e as Error).message}`);
@@ -374,7 +414,7 @@ async function runMain(args: string[]): Promise<number> {
     if (reloading) return;
     reloading = true;
     try {
-      const next = await loadRules(rulePaths, mappings);
+      const next = await loadRules(rulePaths, mappings, "--rules");
       const known = new Set(
         sigma.ruleSet.errors.map((e) => `${e.file}\n${e.reason}`),
       );
@@ -432,7 +472,15 @@ if (import.meta.main) {
     if (args[0] === "rules") {
       if (args[1] === "lint") return await lintMain(args.slice(2));
       if (args[1] === "test") return await testMain(args.slice(2));
-      throw new UsageError(`rules needs 'lint' or 'test'`);
+      // `rules --help` (or a bare `rules`) lists the two subcommands.
+      const { positionals } = parseCommand(rulesSpec, args.slice(1));
+      throw new UsageError(
+        `${
+          positionals.length
+            ? `unknown command 'rules ${positionals[0]}'`
+            : "rules needs a command"
+        }: 'lint' or 'test'\nRun 'sentinel-detector rules --help' for usage.`,
+      );
     }
     return await runMain(args);
   });
