@@ -239,19 +239,23 @@ export async function anomalyDetectorFromFlags(
   });
 }
 
-/** `--model-out` must name a file in an existing directory: exit 2 at start, not at the first save. */
-function checkModelOut(out: string): void {
+/**
+ * `--model-out` (and `train --model`) must name a file in an existing
+ * directory: exit 2 at start, not at the first save (after a warm-up or a
+ * whole training run).
+ */
+function checkModelOut(out: string, flag = "--model-out"): void {
   const dir = dirname(resolve(out));
   let isDir = false;
   try {
     isDir = Deno.statSync(dir).isDirectory;
   } catch { /* missing */ }
   if (!isDir) {
-    throw new UsageError(`--model-out ${out}: directory ${dir} does not exist`);
+    throw new UsageError(`${flag} ${out}: directory ${dir} does not exist`);
   }
   try {
     if (Deno.statSync(out).isDirectory) {
-      throw new UsageError(`--model-out ${out}: is a directory, not a file`);
+      throw new UsageError(`${flag} ${out}: is a directory, not a file`);
     }
   } catch (e) {
     if (e instanceof UsageError) throw e;
@@ -429,6 +433,8 @@ export async function trainMain(args: string[]): Promise<number> {
   if (!out) {
     throw new UsageError("--model FILE is required: where to write the model");
   }
+  // Before reading any input: training can take minutes, then fail to save.
+  checkModelOut(out, "--model");
   const seed = intOption(values, "seed", { min: 0, max: 0xffffffff })!;
   const trees = intOption(values, "trees", { min: 1, max: 10_000 })!;
   const subsample = intOption(values, "subsample", { min: 2, max: 1 << 20 })!;
