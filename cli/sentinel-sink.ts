@@ -198,6 +198,24 @@ function openFromFlags(
   });
 }
 
+/**
+ * {@link openFromFlags}, or null once a store that cannot be opened (e.g.
+ * a chdb: directory another process holds) was explained in one line.
+ */
+async function openOrExplain(
+  values: FlagValues,
+  logger: Logger,
+  mustExist = false,
+): Promise<RecordStore | null> {
+  try {
+    return await openFromFlags(values, logger, mustExist);
+  } catch (e) {
+    if (!(e instanceof StoreError)) throw e;
+    console.error(`error: ${e.message}`);
+    return null;
+  }
+}
+
 async function query(args: string[]): Promise<number> {
   const { values, positionals, logLevel } = parseCommand(querySpec, args);
   const logger = createLogger("sink", logLevel);
@@ -214,7 +232,8 @@ async function query(args: string[]): Promise<number> {
     );
   }
   // A query never creates a store: an empty one has nothing to find.
-  const store = await openFromFlags(values, logger, true);
+  const store = await openOrExplain(values, logger, true);
+  if (!store) return 1;
   try {
     const out = await store.query(sql, CLICKHOUSE_FORMAT[format]);
     console.log(format === "table" ? renderTable(out) : out.replace(/\n$/, ""));
@@ -263,7 +282,8 @@ async function store(args: string[]): Promise<number> {
   };
   const retention = retentionFrom(values);
   const maxLineBytes = intOption(values, "max-line-bytes", { min: 64 });
-  const st = await openFromFlags(values, logger);
+  const st = await openOrExplain(values, logger);
+  if (!st) return 1;
   const createSchema = !values["skip-schema"] &&
     (st.kind === "chdb" || values["create-schema"] === true);
   const started = performance.now();

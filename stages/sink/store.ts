@@ -400,11 +400,8 @@ export class ChdbStore implements RecordStore {
         `no store at ${dir}; write one with sentinel-sink or sentinel-demo-seed first`,
       );
     }
-    // Loaded lazily: compiled binaries cannot embed the native engine, and
-    // stdio/server runs should not pay for loading it.
-    const { Session } = await import("chdb");
     await Deno.mkdir(dir, { recursive: true });
-    const session = new Session(dir) as unknown as ChdbSession;
+    const session = await openChdbSession(dir) as unknown as ChdbSession;
     return new ChdbStore(`chdb:${dir}`, session, database);
   }
 
@@ -638,6 +635,74 @@ export class ChdbStore implements RecordStore {
       if (this.#spool) Deno.removeSync(this.#spool, { recursive: true });
     } catch { /* already gone */ }
   };
+}
+
+/**
+ * Why a chDB data directory cannot be opened while another process has it
+ * open, and what to do instead. chDB (like `clickhouse local`) locks
+ * `DIR/status` for the life of its engine: one process per directory.
+ */
+export function chdbBusyMessage(dir: string): string {
+  return `store chdb:${dir} is in use by another process (chDB allows one process per data directory): stop the sentinel-sink writing to it first, query a copy (cp -r ${dir} ${dir}-copy), or store in a ClickHouse server (--out http://…)`;
+}
+
+/**
+ * True when `e` is chDB refusing a directory another process holds (its
+ * "Cannot lock file …/status" reaches JS only as "Failed to create
+ * connection for path …", the native engine prints the rest on stderr).
+ */
+export function isChdbLockError(e: unknown): boolean {
+  const m = String((e as Error)?.message ?? e);
+  return /Cannot lock file|Another server instance|Failed to create connection for path/
+    .test(m);
+}
+
+/**
+ * True when another process holds `dir`'s chDB lock: a non-blocking
+ * exclusive flock on `DIR/status`, the file the engine keeps locked while
+ * it runs (and removes when it stops). Asked before opening a session, so
+ * that chDB never gets to print its raw lock error on stderr.
+ */
+export async function chdbDirectoryBusy(dir: string): Promise<boolean> {
+  let f: Deno.FsFile;
+  try {
+    f = await Deno.open(`${dir}/status`, { read: true });
+  } catch {
+    return false; // no status file: no engine runs on this directory
+  }
+  try {
+    const locked = await f.tryLock(true);
+    if (locked) await f.unlock();
+    return !locked;
+  } finally {
+    f.close();
+  }
+}
+
+/**
+ * Opens a chDB session on `dir` (an existing directory), or throws a
+ * {@link StoreError} with {@link chdbBusyMessage} when another process
+ * holds the directory, instead of chDB's raw lock error. For every opener
+ * of a sink store (the sink, `query`, the detector's `train --from-store`).
+ */
+export async function openChdbSession(
+  dir: string,
+): Promise<import("chdb").Session> {
+  if (await chdbDirectoryBusy(dir)) {
+    throw new StoreError(chdbBusyMessage(dir), "fatal");
+  }
+  // Loaded lazily: compiled binaries cannot embed the native engine, and
+  // stdio/server runs should not pay for loading it.
+  const { Session } = await import("chdb");
+  try {
+    return new Session(dir);
+  } catch (e) {
+    // Taken between the check and the open.
+    if (isChdbLockError(e)) {
+      throw new StoreError(chdbBusyMessage(dir), "fatal");
+    }
+    throw e;
+  }
 }
 
 /**
