@@ -402,7 +402,20 @@ export class ChdbStore implements RecordStore {
     }
     await Deno.mkdir(dir, { recursive: true });
     const session = await openChdbSession(dir) as unknown as ChdbSession;
-    return new ChdbStore(`chdb:${dir}`, session, database);
+    const store = new ChdbStore(`chdb:${dir}`, session, database);
+    // A new store has no database yet: applySchema selects it once created.
+    await store.#useDatabase().catch(() => {});
+    return store;
+  }
+
+  /**
+   * Makes the store's database the session's current one, so that a query
+   * naming `events` reads `<database>.events` (as `--database` promises;
+   * the server path sends the database with each query). Everything the
+   * sink itself runs names its database explicitly.
+   */
+  async #useDatabase(): Promise<void> {
+    await this.query(`USE ${this.#db}`, "TSV");
   }
 
   async applySchema(retention?: RetentionDays, logger?: Logger): Promise<void> {
@@ -411,6 +424,7 @@ export class ChdbStore implements RecordStore {
       exec: async (st) => void await this.query(st, "TSV"),
       select: (st) => this.query(st, "JSONEachRow"),
     }, { database: this.#db, retention, logger });
+    await this.#useDatabase();
   }
 
   encoderFor(table: TableName): Promise<RecordEncoder | null> {
@@ -753,10 +767,23 @@ export class ClickHouseServerStore implements RecordStore {
   readonly describe: string;
   readonly #client: CHClient;
   readonly #db: string;
+  /**
+   * The client for {@link query}: the same server, with the store's
+   * database as the current one (unqualified table names resolve there).
+   * Not the only client: a server refuses every request naming a database
+   * that does not exist, including the schema's CREATE DATABASE.
+   */
+  readonly #queryClient: CHClient;
 
-  private constructor(describe: string, client: CHClient, db: string) {
+  private constructor(
+    describe: string,
+    client: CHClient,
+    queryClient: CHClient,
+    db: string,
+  ) {
     this.describe = describe;
     this.#client = client;
+    this.#queryClient = queryClient;
     this.#db = db;
   }
 
@@ -784,7 +811,7 @@ export class ClickHouseServerStore implements RecordStore {
     const { createClient, ClickHouseLogLevel } = await import(
       "@clickhouse/client"
     );
-    const client = createClient({
+    const config = {
       url: `${url.protocol}//${url.host}`,
       username: user,
       password,
@@ -794,10 +821,11 @@ export class ClickHouseServerStore implements RecordStore {
       application: "sentinel-sink",
       // Failures surface as StoreErrors and are logged once by the sink.
       log: { level: ClickHouseLogLevel.OFF },
-    });
+    };
     return new ClickHouseServerStore(
       `${url.protocol}//${url.host}/${db}`,
-      client,
+      createClient(config),
+      createClient({ ...config, database: db }),
       db,
     );
   }
@@ -811,7 +839,7 @@ export class ClickHouseServerStore implements RecordStore {
           throw toStoreError(e);
         }
       },
-      select: (st) => this.query(st, "JSONEachRow"),
+      select: (st) => this.#run(this.#client, st, "JSONEachRow"),
     }, { database: this.#db, retention, logger });
   }
 
@@ -834,9 +862,13 @@ export class ClickHouseServerStore implements RecordStore {
     }
   }
 
-  async query(sql: string, format: string): Promise<string> {
+  query(sql: string, format: string): Promise<string> {
+    return this.#run(this.#queryClient, sql, format);
+  }
+
+  async #run(client: CHClient, sql: string, format: string): Promise<string> {
     try {
-      const r = await this.#client.exec({
+      const r = await client.exec({
         query: `${sql.replace(/;\s*$/, "")}\nFORMAT ${format}`,
       });
       const chunks: Uint8Array[] = [];
@@ -848,7 +880,7 @@ export class ClickHouseServerStore implements RecordStore {
   }
 
   async close(): Promise<void> {
-    await this.#client.close();
+    await Promise.all([this.#client.close(), this.#queryClient.close()]);
   }
 }
 
