@@ -54,6 +54,19 @@ const STORE_OPTIONS: CommandSpec["options"] = {
   },
 };
 
+/**
+ * The query subcommand's store flags: a query needs tables, so its --out
+ * names only the stores that have them (NDJSON output is refused).
+ */
+const QUERY_STORE_OPTIONS: CommandSpec["options"] = {
+  ...STORE_OPTIONS,
+  out: {
+    ...STORE_OPTIONS.out,
+    description:
+      "The store to query: chdb:DIR (embedded ClickHouse) or http(s)://USER:PASS@HOST:8123/DATABASE (ClickHouse server).",
+  },
+};
+
 const spec: CommandSpec = {
   name: "sentinel-sink",
   summary:
@@ -165,7 +178,7 @@ const querySpec: CommandSpec = {
     'sentinel-sink query "SELECT …" [--out chdb:DIR|http(s)://…] [--format table|json|csv]',
   ],
   options: {
-    ...STORE_OPTIONS,
+    ...QUERY_STORE_OPTIONS,
     format: {
       type: "string",
       short: "f",
