@@ -421,6 +421,7 @@ export function deferCommits(
 ): RecordSource {
   return {
     describe: source.describe,
+    drainOnStop: source.drainOnStop,
     close: () => source.close(),
     async *batches() {
       for await (const batch of source.batches()) {

@@ -96,4 +96,39 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     ]);
     assert.match(err, /"ended_by":"signal"/);
   });
+
+  Deno.test(`${signal}: the sink also stores what arrives after the signal, before its input closes`, async () => {
+    const dir = await Deno.makeTempDir({ prefix: "shutdown_sink_" });
+    try {
+      const out = `${dir}/stored.ndjson`;
+      const p = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          "--quiet",
+          `${root}cli/sentinel-sink.ts`,
+          "--out",
+          `file:${out}`,
+        ],
+        stdin: "piped",
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      const w = p.stdin.getWriter();
+      const enc = new TextEncoder();
+      await w.write(enc.encode([raw(1), raw(2), raw(3)].join("\n") + "\n"));
+      await new Promise((r) => setTimeout(r, 1000));
+      p.kill(signal);
+      await new Promise((r) => setTimeout(r, 300));
+      await w.write(enc.encode([raw(4), raw(5)].join("\n") + "\n"));
+      await w.close();
+      const status = await p.status;
+      const err = await new Response(p.stderr).text();
+      assert.equal(status.code, 0, err);
+      const stored = (await Deno.readTextFile(out)).trim().split("\n");
+      assert.equal(stored.length, 5, err);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
 }
