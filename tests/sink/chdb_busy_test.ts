@@ -68,6 +68,29 @@ Deno.test("query and a second sink on a chdb: store a sink holds: one-line 'in u
     assert.equal(second.code, 1, second.stderr);
     assertExplained(second.stderr, dir);
 
+    // The detector trains from the sink's store: same rule, same words.
+    const [cmd, ...args] = stageCommand("sentinel-detector");
+    const train = await new Deno.Command(cmd, {
+      args: [
+        ...args,
+        "train",
+        "--from-store",
+        `chdb:${dir}`,
+        "--model",
+        `${root}/model.json`,
+      ],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    const trainErr = new TextDecoder().decode(train.stderr);
+    assert.equal(train.code, 1, trainErr);
+    assert.ok(
+      trainErr.includes(`chdb:${dir} is in use by another process`),
+      trainErr,
+    );
+    assert.doesNotMatch(trainErr, /Cannot lock file|Code: 76/);
+
     const done = await holder.finish();
     assert.equal(done.code, 0, done.stderr);
     const rows = await queryRows(

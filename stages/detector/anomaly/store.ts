@@ -13,6 +13,7 @@ import { sqlIdentifier, sqlString } from "../../sink/sql.ts";
 import { UsageError } from "../../shared/cli.ts";
 import type { EnrichedEvent } from "../../shared/contracts/mod.ts";
 import { readbackSql, recordFromRow } from "../../sink/readback.ts";
+import { openChdbSession } from "../../sink/store.ts";
 
 const UNITS: Record<string, number> = {
   s: 1000,
@@ -69,9 +70,9 @@ export async function* storeEvents(
     throw new UsageError(`--from-store ${dir}: ${(e as Error).message}`);
   }
   const db = sqlIdentifier(opts.database ?? "sentinel");
-  // Loaded lazily: only this subcommand needs the native engine.
-  const { Session } = await import("chdb");
-  const session = new Session(dir) as unknown as Session;
+  // Loaded lazily (only this subcommand needs the native engine); a store a
+  // running sink holds is refused with a message saying so.
+  const session = await openChdbSession(dir) as unknown as Session;
   try {
     const exists = session.query(
       `SELECT count() FROM system.tables WHERE database = ${
