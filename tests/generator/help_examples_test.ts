@@ -13,21 +13,6 @@ import { gen } from "./_run.ts";
 /** What "within seconds" means for a pasted example. */
 const MAX_EXAMPLE_S = 30;
 
-const MONTHS = [
-  "Jan",
-  "Feb",
-  "Mar",
-  "Apr",
-  "May",
-  "Jun",
-  "Jul",
-  "Aug",
-  "Sep",
-  "Oct",
-  "Nov",
-  "Dec",
-];
-
 /** Seconds between the first and the last of the first `n` syslog lines. */
 function syslogSpanS(text: string, n = Infinity): number {
   const times: number[] = [];
@@ -36,9 +21,7 @@ function syslogSpanS(text: string, n = Infinity): number {
     const m = /^([A-Z][a-z]{2}) +(\d+) (\d\d):(\d\d):(\d\d)/.exec(line);
     if (!m) continue;
     // Syslog has no year; one year for all lines (the log has no new year).
-    times.push(
-      Date.UTC(2005, MONTHS.indexOf(m[1]), +m[2], +m[3], +m[4], +m[5]),
-    );
+    times.push(Date.parse(`${m[1]} ${m[2]} 2005 ${m[3]}:${m[4]}:${m[5]} UTC`));
   }
   assert.ok(times.length > 1, "no syslog timestamps");
   return (Math.max(...times) - Math.min(...times)) / 1000;
