@@ -39,7 +39,7 @@ import {
   loadModel,
   ModelError,
   saveModel,
-  serializeModel,
+  saveModelSync,
 } from "./model.ts";
 import { DEFAULT_THRESHOLD_RULE, trainFromEvents } from "./train.ts";
 import { DEFAULT_ALERT_POLICY } from "./alerting.ts";
@@ -157,7 +157,7 @@ export async function anomalyDetectorFromFlags(
   const minHits = intOption(v, "anomaly-min-hits", { min: 1, max: 1000 });
   let path = stringOption(v, "model");
   const out = stringOption(v, "model-out");
-  if (out !== undefined) checkModelOut(out);
+  if (out !== undefined) checkModelPath(out, "--model-out");
   const log = logger.child({ detector: "anomaly" });
   let model;
   if (path && out !== undefined && samePath(path, out) && !exists(path)) {
@@ -227,7 +227,7 @@ export async function anomalyDetectorFromFlags(
     model,
     modelSource: path,
     onModel: out === undefined ? undefined : (m, cause) => {
-      saveModelAtomically(out, m, cause, log);
+      saveTrainedModel(out, m, cause, log);
     },
     warmup,
     warmupSpanMs: warmupSpanS * 1000,
@@ -244,7 +244,7 @@ export async function anomalyDetectorFromFlags(
  * directory: exit 2 at start, not at the first save (after a warm-up or a
  * whole training run).
  */
-function checkModelOut(out: string, flag = "--model-out"): void {
+function checkModelPath(out: string, flag: "--model-out" | "--model"): void {
   const dir = dirname(resolve(out));
   let isDir = false;
   try {
@@ -276,28 +276,23 @@ function exists(path: string): boolean {
 }
 
 /**
- * Writes the model next to `out` and renames it over `out`, so a reader (a
- * restart) never sees half a file. A failure is logged: detection goes on.
+ * `--model-out`: saves a model the detector trained itself (atomically, see
+ * {@link saveModelSync}). A failure is logged: detection goes on.
  */
-function saveModelAtomically(
+function saveTrainedModel(
   out: string,
   m: AnomalyModel,
   cause: "warm-up" | "re-fit",
   log: Logger,
 ): void {
-  const tmp = `${out}.tmp-${Deno.pid}`;
   try {
-    Deno.writeTextFileSync(tmp, serializeModel(m) + "\n");
-    Deno.renameSync(tmp, out);
+    saveModelSync(out, m);
     log.info("anomaly model saved", {
       model_out: out,
       model_version: m.model_version,
       cause,
     });
   } catch (e) {
-    try {
-      Deno.removeSync(tmp);
-    } catch { /* never written */ }
     log.warn(
       `--model-out ${out}: could not save the anomaly model (${
         (e as Error)?.message ?? e
@@ -434,7 +429,7 @@ export async function trainMain(args: string[]): Promise<number> {
     throw new UsageError("--model FILE is required: where to write the model");
   }
   // Before reading any input: training can take minutes, then fail to save.
-  checkModelOut(out, "--model");
+  checkModelPath(out, "--model");
   const seed = intOption(values, "seed", { min: 0, max: 0xffffffff })!;
   const trees = intOption(values, "trees", { min: 1, max: 10_000 })!;
   const subsample = intOption(values, "subsample", { min: 2, max: 1 << 20 })!;

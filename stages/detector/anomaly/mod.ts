@@ -37,6 +37,7 @@ export {
   ModelError,
   parseModel,
   saveModel,
+  saveModelSync,
   serializeModel,
 } from "./model.ts";
 export {

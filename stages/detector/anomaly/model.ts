@@ -330,9 +330,32 @@ function parseForest(
   });
 }
 
-/** Writes a model file. */
-export async function saveModel(path: string, m: AnomalyModel): Promise<void> {
-  await Deno.writeTextFile(path, serializeModel(m) + "\n");
+/** Writes a model file (atomically, see {@link saveModelSync}). */
+export function saveModel(path: string, m: AnomalyModel): Promise<void> {
+  try {
+    saveModelSync(path, m);
+    return Promise.resolve();
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+/**
+ * Writes the model beside `path` and renames it over `path`, so a reader (a
+ * detector starting with `--model`) never sees half a file, even while
+ * `train` or a running detector's `--model-out` replaces it.
+ */
+export function saveModelSync(path: string, m: AnomalyModel): void {
+  const tmp = `${path}.tmp-${Deno.pid}`;
+  try {
+    Deno.writeTextFileSync(tmp, serializeModel(m) + "\n");
+    Deno.renameSync(tmp, path);
+  } catch (e) {
+    try {
+      Deno.removeSync(tmp);
+    } catch { /* never written */ }
+    throw e;
+  }
 }
 
 /** Reads and validates a model file; throws {@link ModelError}. */
