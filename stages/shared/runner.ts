@@ -105,7 +105,7 @@ const SHAPE: Record<RecordType, (r: Record<string, unknown>) => string | null> =
  * out of the pipe: passed on unprocessed, with a warning (once) saying so,
  * instead of a run that silently detects nothing.
  */
-const SKIPPED_STAGE: Partial<Record<Stage, Partial<Record<string, string>>>> = {
+const SKIPPED_STAGE: Partial<Record<Stage, Record<string, string>>> = {
   detector: {
     raw_event:
       "raw_event records are passed on unprocessed: the detector reads enriched " +
@@ -136,7 +136,9 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
     });
   const sink = opts.sink ?? await openSink(opts.out ?? "-", { stage, logger });
   const accepts = new Set<string>(transform.accepts);
-  const hinted = new Set<string>();
+  // Warnings still to give (each once) for record types that mean a stage
+  // is missing upstream; empty for most stages.
+  const hints = new Map(Object.entries(SKIPPED_STAGE[stage] ?? {}));
   const validators = opts.validate
     ? new Map(transform.accepts.map((t) => [t, validatorFor(t)]))
     : null;
@@ -213,6 +215,7 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
   };
 
   let stopping = false;
+  let drainTimer: ReturnType<typeof setTimeout> | undefined;
   const stop = (why: string) => {
     if (stopping) {
       logger.warn("second signal: exiting without flushing", { signal: why });
@@ -241,7 +244,6 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
       close();
     }
   };
-  let drainTimer: ReturnType<typeof setTimeout> | undefined;
   const signals: [Deno.Signal, () => void][] = [];
   if (opts.handleSignals !== false) {
     for (const sig of ["SIGINT", "SIGTERM"] as Deno.Signal[]) {
@@ -423,9 +425,10 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
               value as unknown as Record<string, unknown>,
             );
           } else {
-            if (!hinted.has(type) && SKIPPED_STAGE[stage]?.[type]) {
-              hinted.add(type);
-              logger.warn(SKIPPED_STAGE[stage]![type]!, { record: type });
+            const hint = hints.size ? hints.get(type) : undefined;
+            if (hint) {
+              hints.delete(type);
+              logger.warn(hint, { record: type });
             }
             forwardLine(value, line);
           }
