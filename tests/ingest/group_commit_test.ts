@@ -74,3 +74,64 @@ Deno.test("a stalled write times out its waiters with 503 semantics", async () =
   open();
   await w.close();
 });
+
+/** Settles with what became of `p`, or "still waiting" after `ms`. */
+async function outcomeWithin(p: Promise<void>, ms: number): Promise<string> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<string>((r) => {
+    timer = setTimeout(() => r("still waiting"), ms);
+  });
+  try {
+    return await Promise.race([
+      p.then(() => "accepted", (e: Error) => e.message),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("events queued behind a stalled write get 503 too, and are not written after it", async () => {
+  const sink = new MemorySink();
+  let open!: () => void;
+  sink.gate = new Promise((r) => open = r);
+  const w = new GroupCommitWriter(sink, { writeTimeoutMs: 20 });
+  await assert.rejects(w.submit([rec(1)]), /did not accept within 20 ms/);
+  // The first write still hangs: the next request must not wait for it
+  // without a deadline.
+  assert.match(
+    await outcomeWithin(w.submit([rec(2)]), 5000),
+    /did not accept within 20 ms/,
+  );
+  open();
+  await w.submit([rec(3)]);
+  await w.close();
+  assert.deepEqual(
+    sink.records.map((r) => (r.record as { reason: string }).reason),
+    ["r1", "r3"],
+    "the stalled write lands (it was not cancelled), the refused one never does, order kept",
+  );
+});
+
+Deno.test("the write timeout is per write, not per run of writes", async () => {
+  const sink = new MemorySink();
+  // Every write takes 60 ms: well within the timeout, five together beyond it.
+  sink.write = async function (records: OutputRecord[]) {
+    this.writes++;
+    await new Promise((r) => setTimeout(r, 60));
+    this.records.push(...records);
+  };
+  const w = new GroupCommitWriter(sink, { writeTimeoutMs: 150 });
+  // A new submission every 50 ms lands while the previous write is in
+  // flight, so the writes follow each other in one run.
+  const all: Promise<void>[] = [];
+  for (let i = 0; i < 5; i++) {
+    all.push(w.submit([rec(i)]));
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await Promise.all(all);
+  await w.close();
+  assert.equal(sink.records.length, 5);
+  assert.equal(w.failures, 0);
+  assert.ok(sink.writes >= 4, `expected one run of writes, got ${sink.writes}`);
+});
