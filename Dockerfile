@@ -31,6 +31,9 @@ COPY tools/deno/package.json tools/deno/package-lock.json ./tools/deno/
 RUN --mount=type=cache,target=/root/.npm npm install --no-audit --no-fund \
  && cd tools/deno && npm install --no-audit --no-fund
 COPY . .
+# The detector's model directory, created here because the distroless
+# runtime has no shell; see the detector target.
+RUN mkdir -p /state/model
 # deno compile downloads the runtime it embeds (denort) per target; the cache
 # mount keeps it between builds.
 RUN --mount=type=cache,target=/root/.cache/deno \
@@ -71,6 +74,9 @@ FROM runtime AS parser
 ENTRYPOINT ["/usr/local/bin/sentinel-parser"]
 
 FROM runtime AS detector
+# Owned by nonroot, so a named volume mounted here (compose: detector-model)
+# starts with that owner and the detector can save its model into it.
+COPY --from=build --chown=65532:65532 /state/ /home/nonroot/
 ENTRYPOINT ["/usr/local/bin/sentinel-detector"]
 
 FROM runtime AS sink

@@ -218,6 +218,37 @@ Deno.test("compose: ClickHouse URLs, the datasource and init.sql name the same d
   );
 });
 
+Deno.test("compose: the detector keeps its anomaly model on a volume its user owns, so a restart loads it", async () => {
+  const args = commandArgs(services.detector);
+  const [model] = flagValues(args, "model");
+  const [out] = flagValues(args, "model-out");
+  assert.ok(model, "the detector is given no --model");
+  assert.equal(out, model, "--model-out saves where --model loads");
+  const dir = model.slice(0, model.lastIndexOf("/"));
+  const mount = volumes(services.detector).find((v) => v.target === dir);
+  assert.ok(mount, `nothing is mounted at ${dir}`);
+  assert.ok(!mount.bind, "a named volume (Docker copies the owner into it)");
+  assert.ok(Object.keys(compose.volumes ?? {}).includes(mount.source));
+  // The detector image must hold the directory, owned by the distroless
+  // nonroot user (65532), for the new volume to take that owner.
+  const dockerfile = await Deno.readTextFile(new URL("Dockerfile", root));
+  const target = /^FROM\s+\S+\s+AS\s+detector\s*$([\s\S]*?)(?=^FROM\s)/m
+    .exec(dockerfile)?.[1] ?? "";
+  const copy = /^COPY\s+--from=build\s+--chown=65532:65532\s+(\S+)\s+(\S+)\s*$/m
+    .exec(target);
+  assert.ok(copy, "the detector target copies no directory owned by nonroot");
+  const [, from, to] = copy;
+  const created = /RUN mkdir -p (\S+)/.exec(dockerfile)?.[1];
+  assert.ok(
+    created !== undefined &&
+      `${to.replace(/\/$/, "")}/${
+          created.slice(from.replace(/\/$/, "").length + 1)
+        }` === dir,
+    `the image creates ${created} and copies ${from} to ${to}, not ${dir}`,
+  );
+  assert.match(dockerfile, /USER nonroot/);
+});
+
 /** Runs a stage CLI and returns its exit code and output. */
 async function runCli(
   target: string,

@@ -346,7 +346,9 @@ export function saveModel(path: string, m: AnomalyModel): Promise<void> {
  * `train` or a running detector's `--model-out` replaces it.
  */
 export function saveModelSync(path: string, m: AnomalyModel): void {
-  const tmp = `${path}.tmp-${Deno.pid}`;
+  // Unique per writer: detectors in containers sharing a volume all run as
+  // PID 1, so the PID alone would let two of them write one temp file.
+  const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   try {
     Deno.writeTextFileSync(tmp, serializeModel(m) + "\n");
     Deno.renameSync(tmp, path);
