@@ -196,7 +196,11 @@ export function createIngestApp(opts: IngestAppOptions): Hono<IngestEnv> {
   app.post(
     "/events",
     contentType(SINGLE_TYPES),
-    boundedBody({ maxBytes: maxEventBytes, onTooLarge: tooLarge }),
+    boundedBody({
+      maxBytes: maxEventBytes,
+      onTooLarge: tooLarge,
+      onUnreadable: () => metrics.error("body_unreadable"),
+    }),
     async (c) => {
       const r = await accept(
         c,
@@ -211,7 +215,11 @@ export function createIngestApp(opts: IngestAppOptions): Hono<IngestEnv> {
   app.post(
     "/events/batch",
     contentType(BATCH_TYPES),
-    boundedBody({ maxBytes: maxBatchBytes, onTooLarge: tooLarge }),
+    boundedBody({
+      maxBytes: maxBatchBytes,
+      onTooLarge: tooLarge,
+      onUnreadable: () => metrics.error("body_unreadable"),
+    }),
     async (c) => {
       const r = await accept(
         c,
