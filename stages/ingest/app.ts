@@ -195,7 +195,9 @@ export function createIngestApp(opts: IngestAppOptions): Hono<IngestEnv> {
 
   app.post(
     "/events",
-    contentType(SINGLE_TYPES),
+    contentType(SINGLE_TYPES, {
+      onRefused: () => metrics.error("unsupported_media_type"),
+    }),
     boundedBody({
       maxBytes: maxEventBytes,
       onTooLarge: tooLarge,
@@ -214,7 +216,9 @@ export function createIngestApp(opts: IngestAppOptions): Hono<IngestEnv> {
 
   app.post(
     "/events/batch",
-    contentType(BATCH_TYPES),
+    contentType(BATCH_TYPES, {
+      onRefused: () => metrics.error("unsupported_media_type"),
+    }),
     boundedBody({
       maxBytes: maxBatchBytes,
       onTooLarge: tooLarge,

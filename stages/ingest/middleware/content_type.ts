@@ -6,11 +6,22 @@ import { createMiddleware } from "hono/factory";
 import type { BodyKind } from "../event_input.ts";
 import { errorResponse, type IngestEnv } from "../http_env.ts";
 
+/** Options of {@link contentType}. */
+export interface ContentTypeOptions {
+  /** Called on every 415 (for metrics). */
+  onRefused?: () => void;
+}
+
 /**
  * Sets `bodyKind` from the Content-Type (parameters ignored except a
- * charset, which must be UTF-8), or answers 415.
+ * charset, which must be UTF-8), or answers 415 with the accepted media
+ * types in the message and in an `Accept-Post` header (as a client or
+ * tool can read them without parsing prose).
  */
-export function contentType(accepted: Record<string, BodyKind>) {
+export function contentType(
+  accepted: Record<string, BodyKind>,
+  opts: ContentTypeOptions = {},
+) {
   const list = Object.keys(accepted).join(", ");
   return createMiddleware<IngestEnv>(async (c, next) => {
     const header = c.req.raw.headers.get("content-type");
@@ -26,13 +37,17 @@ export function contentType(accepted: Record<string, BodyKind>) {
       }
     }
     if (kind === undefined) {
+      opts.onRefused?.();
+      const problem = header === null
+        ? "the request has no Content-Type"
+        : `Content-Type ${JSON.stringify(header)} is not accepted here`;
       return errorResponse(
         c,
         415,
         "unsupported_media_type",
-        `Content-Type ${
-          header === null ? "is missing" : JSON.stringify(header)
-        } is not accepted here; use one of: ${list} (UTF-8)`,
+        `${problem}; use one of: ${list} (UTF-8)`,
+        undefined,
+        { "accept-post": list },
       );
     }
     c.set("bodyKind", kind);
