@@ -28,6 +28,17 @@ function eventInputSchema(): Record<string, unknown> {
 }
 
 const errorRef = { $ref: "#/components/schemas/Error" };
+const eventBodyRef = { $ref: "#/components/schemas/EventBody" };
+
+/**
+ * Media types of `POST /events/batch` with one JSON event per line; the
+ * server's BATCH_TYPES in app.ts (a test compares the two).
+ */
+const NDJSON_TYPES = [
+  "application/x-ndjson",
+  "application/ndjson",
+  "application/jsonl",
+] as const;
 
 function errorResponse(description: string, headers?: Record<string, unknown>) {
   const r: Record<string, unknown> = {
@@ -55,11 +66,20 @@ export function openApiDocument(
     "413": errorResponse(
       "The body (or the batch's event count) is over the limit.",
     ),
-    "415": errorResponse("Content-Type not accepted."),
+    "415": errorResponse(
+      "Content-Type missing or not accepted (or a charset other than UTF-8).",
+      {
+        "Accept-Post": {
+          description: "The media types this operation accepts.",
+          schema: { type: "string" },
+        },
+      },
+    ),
     "503": errorResponse(
-      "The downstream is unavailable or ingest is shutting down; nothing was accepted.",
+      "The downstream is unavailable, ingest is shutting down, or the body stopped arriving before its end (`body_unreadable`); the `message` says whether anything may have been accepted.",
       retryAfter,
     ),
+    "500": { $ref: "#/components/responses/InternalError" },
   };
   if (limits.authRequired) {
     common4xx["401"] = errorResponse("Missing or invalid token / API key.");
@@ -103,7 +123,7 @@ export function openApiDocument(
       title: "SentinelStream ingest",
       version: VERSION,
       description:
-        "Accepts security events over HTTP and hands them, stamped with an event id, receive time, tenant and ingest node, to the events.raw stream. A 202 means the events reached the downstream.",
+        "Accepts security events over HTTP and hands them, stamped with an event id, receive time, tenant and ingest node, to the events.raw stream. A 202 means the events reached the downstream. Any path not listed here answers 404 (`NotFound`); a listed path with another method answers 405 with an `Allow` header (`MethodNotAllowed`).",
     },
     jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
     paths: {
@@ -118,19 +138,7 @@ export function openApiDocument(
             description:
               `At most ${limits.maxEventBytes} bytes, nesting at most ${limits.maxDepth} levels. A JSON object with a \`payload\` key is an envelope; any other JSON object is the payload itself; a JSON string or a text/plain body is a raw log line.`,
             content: {
-              "application/json": {
-                schema: {
-                  oneOf: [
-                    { $ref: "#/components/schemas/EventInput" },
-                    {
-                      type: "object",
-                      description:
-                        "Any JSON object, taken whole as the payload.",
-                    },
-                    { type: "string", description: "A raw log line." },
-                  ],
-                },
-              },
+              "application/json": { schema: eventBodyRef },
               "text/plain": {
                 schema: { type: "string", description: "One raw log line." },
               },
@@ -165,22 +173,16 @@ export function openApiDocument(
                   type: "array",
                   minItems: 1,
                   maxItems: limits.maxBatchEvents,
-                  items: {
-                    oneOf: [
-                      { $ref: "#/components/schemas/EventInput" },
-                      { type: "object" },
-                      { type: "string" },
-                    ],
-                  },
+                  items: eventBodyRef,
                 },
               },
-              "application/x-ndjson": {
+              ...Object.fromEntries(NDJSON_TYPES.map((t) => [t, {
                 schema: {
                   type: "string",
                   description:
-                    "One JSON event per line (as for application/json items).",
+                    "One JSON event per line (each as an application/json item).",
                 },
-              },
+              }])),
               "text/plain": {
                 schema: {
                   type: "string",
@@ -267,6 +269,23 @@ export function openApiDocument(
     components: {
       schemas: {
         EventInput: eventInputSchema(),
+        EventBody: {
+          description:
+            "One event: exactly one branch matches each body the server accepts, none matches one it refuses.",
+          oneOf: [
+            { $ref: "#/components/schemas/EventInput" },
+            {
+              type: "object",
+              // An object with `payload` is an envelope (the first branch):
+              // without this, an envelope would match both and fail oneOf,
+              // and {"payload": 42} (refused) would match this one.
+              not: { required: ["payload"] },
+              description:
+                "Any JSON object without a `payload` key, taken whole as the payload.",
+            },
+            { type: "string", description: "A raw log line." },
+          ],
+        },
         EventAccepted: {
           type: "object",
           properties: { event_id: { type: "string", format: "uuid" } },
@@ -309,6 +328,27 @@ export function openApiDocument(
             },
           },
           required: ["error", "message"],
+        },
+      },
+      responses: {
+        NotFound: {
+          description: "No route for this path.",
+          content: { "application/json": { schema: errorRef } },
+        },
+        MethodNotAllowed: {
+          description: "The path exists but not with this method.",
+          headers: {
+            Allow: {
+              description: "The methods the path serves.",
+              schema: { type: "string" },
+            },
+          },
+          content: { "application/json": { schema: errorRef } },
+        },
+        InternalError: {
+          description:
+            "An unexpected failure inside ingest (a defect; please report it with the message).",
+          content: { "application/json": { schema: errorRef } },
         },
       },
       securitySchemes: {
