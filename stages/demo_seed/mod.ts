@@ -9,6 +9,11 @@
 import { mulberry32 } from "../shared/random.ts";
 import type { Alert, EnrichedEvent } from "../shared/contracts/mod.ts";
 import { stableId, uuidFromRandom } from "../shared/ids.ts";
+import { mitreFromTags } from "../detector/sigma/alert.ts";
+import {
+  ANOMALY_RULE_ID,
+  ANOMALY_RULE_TITLE,
+} from "../detector/anomaly/detector.ts";
 
 /** Options of {@link seedRecords}. */
 export interface SeedOptions {
@@ -57,105 +62,136 @@ const privateIp = (r: Rng) =>
     ? `10.0.${r.int(0, 3)}.${r.int(2, 250)}`
     : `192.168.1.${r.int(2, 250)}`;
 
-interface RuleDef {
+/** A rule alerts are seeded for, as the detector reports it. */
+export interface SeedRule {
+  /** Rule id, title, level and tags exactly as the pack (or the anomaly detector) has them. */
   id: string;
   title: string;
   level: Alert["severity"];
   kind: Alert["kind"];
   tags: string[];
-  entity: string;
+  /**
+   * A correlation's `group-by` (its first field is the alert's entity); for
+   * a single-event rule or the anomaly model, the one entity field.
+   */
+  groupBy: string[];
+  /** The rule's file inside the pack (`rule.source` is `./sigma/<file>`). */
+  file?: string;
 }
 
-/** The rules alerts are seeded for (titles as in the project's Sigma pack). */
-export const SEED_RULES: RuleDef[] = [
+/**
+ * The rules alerts are seeded for: ids, titles, levels and tags as the
+ * project's pack (`sigma/`) and the anomaly detector report them, so a store
+ * shared with the live pipe shows each rule once (a test loads the pack
+ * with the detector's own loader and compares).
+ */
+export const SEED_RULES: SeedRule[] = [
   {
-    id: "sentinel-ssh-brute-force",
-    title: "SSH brute force attempts",
+    id: "9aacbf0a-dbd9-4cdc-bc6b-a01692468a65",
+    title: "SSH Brute Force Attempts",
     level: "high",
     kind: "correlation",
-    tags: ["attack.credential_access", "attack.t1110.001"],
-    entity: "source.ip",
+    tags: ["attack.credential-access", "attack.t1110.001"],
+    groupBy: ["source.ip", "user.name"],
+    file: "auth/ssh_brute_force.yml",
   },
   {
-    id: "sentinel-ssh-brute-force-success",
-    title: "SSH brute force followed by successful login",
+    id: "f18f82ba-b0d3-46bd-902a-3d239c7c1087",
+    title: "SSH Brute Force Followed By Successful Login",
     level: "critical",
     kind: "correlation",
     tags: [
-      "attack.credential_access",
-      "attack.initial_access",
-      "attack.t1110",
+      "attack.credential-access",
+      "attack.initial-access",
+      "attack.t1110.001",
       "attack.t1078",
     ],
-    entity: "source.ip",
+    groupBy: ["source.ip"],
+    file: "auth/ssh_brute_force.yml",
   },
   {
-    id: "sentinel-port-scan",
-    title: "Port scan from a single source",
+    id: "9da380b9-6c08-48a5-ad48-da9af3c5801c",
+    title: "Port Scan",
     level: "medium",
     kind: "correlation",
     tags: ["attack.discovery", "attack.t1046"],
-    entity: "source.ip",
+    groupBy: ["source.ip"],
+    file: "network/port_scan.yml",
   },
   {
-    id: "sentinel-password-spray",
-    title: "Password spray against many accounts",
+    id: "fce9d011-c03d-4c13-96c1-5f741cee6f84",
+    title: "Password Spraying",
     level: "high",
     kind: "correlation",
-    tags: ["attack.credential_access", "attack.t1110.003"],
-    entity: "source.ip",
+    tags: ["attack.credential-access", "attack.t1110.003"],
+    groupBy: ["source.ip"],
+    file: "auth/password_spray.yml",
   },
   {
-    id: "sentinel-dns-tunneling",
-    title: "DNS tunneling via long subdomains",
+    id: "1fde50db-6cc2-4d3f-a45a-b52e8485183f",
+    title: "DNS Tunnelling Volume",
     level: "high",
     kind: "correlation",
-    tags: ["attack.command_and_control", "attack.t1071.004"],
-    entity: "source.ip",
+    tags: [
+      "attack.exfiltration",
+      "attack.command-and-control",
+      "attack.t1071.004",
+      "attack.t1048.003",
+    ],
+    groupBy: ["source.ip"],
+    file: "dns/dns_rules.yml",
   },
   {
-    id: "sentinel-sudo-shell",
-    title: "Sudo to root with an interactive shell",
+    id: "b4e1a18c-2244-4187-b243-7db1accde002",
+    title: "Sudo Root Shell",
     level: "high",
     kind: "sigma",
-    tags: ["attack.privilege_escalation", "attack.t1548.003"],
-    entity: "user.name",
+    tags: ["attack.privilege-escalation", "attack.t1548.003"],
+    groupBy: ["user.name"],
+    file: "auth/sudo_su_root.yml",
   },
   {
-    id: "sentinel-new-local-user",
-    title: "New local user created",
+    id: "1a54bc09-4a54-4d8a-9579-8734aa8878c9",
+    title: "New Local User Created",
     level: "medium",
     kind: "sigma",
     tags: ["attack.persistence", "attack.t1136.001"],
-    entity: "user.target.name",
+    groupBy: ["user.target.name"],
+    file: "auth/local_accounts.yml",
   },
   {
-    id: "sentinel-lateral-admin-ports",
-    title: "Lateral movement on admin ports",
+    id: "a3591577-d213-49e9-a16b-e39dcd352d23",
+    title: "Lateral Movement Over Admin Protocols",
     level: "high",
     kind: "correlation",
-    tags: ["attack.lateral_movement", "attack.t1021"],
-    entity: "source.ip",
+    tags: ["attack.lateral-movement", "attack.t1021"],
+    groupBy: ["source.ip"],
+    file: "network/lateral_movement.yml",
   },
   {
-    id: "anomaly.iforest",
-    title: "Anomalous entity behaviour",
+    // Its alerts are medium or high by score, as the detector decides
+    // (anomalyLevel).
+    id: ANOMALY_RULE_ID,
+    title: ANOMALY_RULE_TITLE,
     level: "medium",
     kind: "anomaly",
     tags: [],
-    entity: "source.ip",
+    groupBy: ["source.ip"],
   },
 ];
 
-function mitre(tags: string[]): Alert["mitre"] {
-  const tactics: string[] = [];
-  const techniques: string[] = [];
-  for (const t of tags) {
-    const v = t.slice("attack.".length);
-    if (/^t\d{4}(\.\d{3})?$/.test(v)) techniques.push(v.toUpperCase());
-    else if (t.startsWith("attack.")) tactics.push(v);
-  }
-  return { tactics, techniques };
+const LATERAL_MOVEMENT = "a3591577-d213-49e9-a16b-e39dcd352d23";
+const DNS_TUNNELLING = "1fde50db-6cc2-4d3f-a45a-b52e8485183f";
+
+/**
+ * An anomaly alert's level as the detector sets it: high from halfway
+ * between the threshold and 1 on, else medium.
+ */
+export function anomalyLevel(
+  score: number,
+  threshold: number,
+): Alert["severity"] {
+  return score >= threshold + (1 - threshold) / 2 ? "high" : "medium";
 }
 
 function event(r: Rng, tenant: string, tsMs: number): EnrichedEvent {
@@ -316,6 +352,24 @@ function event(r: Rng, tenant: string, tsMs: number): EnrichedEvent {
   };
 }
 
+/** A value of `field` for an alert of `rule`. */
+function groupValue(r: Rng, rule: SeedRule, field: string): string {
+  switch (field) {
+    case "source.ip":
+      // Lateral movement and DNS tunnelling come from inside.
+      return rule.id === LATERAL_MOVEMENT || rule.id === DNS_TUNNELLING
+        ? privateIp(r)
+        : r.pick(ATTACKERS)[0];
+    case "user.target.name":
+      return r.pick(["svc-backup", "tmpadmin", "support"]);
+    default:
+      // user.name: the accounts an attacker guesses, or the operators.
+      return rule.kind === "correlation"
+        ? r.pick(["admin", "root", "oracle", "test"])
+        : r.pick(USERS);
+  }
+}
+
 /** Builds `events` enriched events and `alerts` alerts over the last `hours`. */
 export function seedRecords(
   opts: SeedOptions = {},
@@ -333,25 +387,27 @@ export function seedRecords(
   const alerts: Alert[] = [];
   const nAlerts = opts.alerts ?? 200;
   for (let i = 0; i < nAlerts; i++) {
-    // Attack rules more often than the anomaly model.
     const rule = SEED_RULES[r.u32() % SEED_RULES.length];
     const evidence = events.length ? [events[r.u32() % events.length]] : [];
     const tsMs = evidence.length
       ? Date.parse(evidence[0].ts)
       : end - Math.floor(r.float() * span);
-    const startMs = tsMs - r.int(10, 300) * 1000;
-    const value = rule.entity === "source.ip"
-      ? (rule.id === "sentinel-lateral-admin-ports" ||
-          rule.id === "sentinel-dns-tunneling"
-        ? privateIp(r)
-        : r.pick(ATTACKERS)[0])
-      : rule.entity === "user.target.name"
-      ? r.pick(["svc-backup", "tmpadmin", "support"])
-      : r.pick(USERS);
+    const startMs = rule.kind === "sigma" ? tsMs : tsMs - r.int(10, 300) * 1000;
+    // The group's values, entity first (as the detector reports them).
+    const group: Record<string, string> = {};
+    for (const field of rule.groupBy) group[field] = groupValue(r, rule, field);
+    const entity = { type: rule.groupBy[0], value: group[rule.groupBy[0]] };
+    const groupText = rule.groupBy.map((f) => `${f}=${group[f]}`).join(", ");
     const count = rule.kind === "correlation" ? r.int(10, 60) : 1;
+    const host = evidence[0]?.host?.name;
     const a: Alert = {
       record: "alert",
-      alert_id: stableId(rule.id, tenant, value, startMs),
+      alert_id: stableId(
+        rule.id,
+        tenant,
+        ...rule.groupBy.map((f) => group[f]),
+        startMs,
+      ),
       kind: rule.kind,
       tenant,
       rule: {
@@ -359,27 +415,31 @@ export function seedRecords(
         title: rule.title,
         level: rule.level,
         tags: rule.tags,
-        source: rule.kind === "anomaly"
-          ? "models/iforest.json"
-          : `sigma/${rule.id}.yml`,
+        source: rule.file ? `./sigma/${rule.file}` : "warm-up",
       },
       severity: rule.level,
-      mitre: mitre(rule.tags),
+      mitre: mitreFromTags(rule.tags),
       ts: iso(tsMs),
       detected_at: iso(tsMs + r.int(50, 2000)),
-      entity: { type: rule.entity, value },
-      group: rule.kind === "correlation" ? { [rule.entity]: value } : {},
+      entity,
+      group: rule.kind === "sigma" ? {} : group,
       evidence: { event_ids: evidence.map((e) => e.event_id), count },
-      message: `${rule.title}: ${rule.entity} ${value}${
-        count > 1 ? ` (${count} events)` : ""
-      }`,
+      window: { start: iso(startMs), end: iso(tsMs) },
+      message: rule.kind === "correlation"
+        ? `${rule.title}: ${count} events within ${
+          Math.ceil((tsMs - startMs) / 60_000)
+        }m for ${groupText}`
+        : rule.kind === "sigma"
+        ? `${rule.title} (${entity.type} ${entity.value}${
+          host ? ` on ${host}` : ""
+        })`
+        : `${entity.type} ${entity.value}: outbound bytes far above the training baseline`,
     };
-    if (rule.kind === "correlation") {
-      a.window = { start: iso(startMs), end: iso(tsMs) };
-    }
     if (rule.kind === "anomaly") {
-      a.score = Math.round((0.7 + r.float() * 0.3) * 1000) / 1000;
+      const score = Math.round((0.7 + r.float() * 0.3) * 1000) / 1000;
+      a.score = score;
       a.threshold = 0.7;
+      a.rule.level = a.severity = anomalyLevel(score, a.threshold);
       a.model_version = "iforest-demo-1";
       a.contributions = [{
         feature: "bytes_out_5m",

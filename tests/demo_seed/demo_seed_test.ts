@@ -1,6 +1,18 @@
 import assert from "node:assert/strict";
 import { validateRecord } from "../../stages/shared/contracts/mod.ts";
-import { SEED_RULES, seedRecords } from "../../stages/demo_seed/mod.ts";
+import {
+  anomalyLevel,
+  SEED_RULES,
+  seedRecords,
+} from "../../stages/demo_seed/mod.ts";
+import { fileURLToPath } from "node:url";
+import { loadRuleSet } from "../../stages/detector/sigma/load.ts";
+import type { RuleMeta } from "../../stages/detector/sigma/compile.ts";
+import { mitreFromTags } from "../../stages/detector/sigma/alert.ts";
+import {
+  ANOMALY_RULE_ID,
+  ANOMALY_RULE_TITLE,
+} from "../../stages/detector/anomaly/detector.ts";
 import { queryRows } from "../sink/_run.ts";
 
 Deno.test("demo-seed records validate, use the parser/detector vocabulary and lie within the last hours", () => {
@@ -76,4 +88,66 @@ Deno.test("sentinel-demo-seed fills a chDB store that the query command reads", 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("demo-seed alerts use the rule ids, titles, levels and tags the project's pack and the anomaly detector report", async () => {
+  // The detector's own loader over the pack it runs by default.
+  const pack = await loadRuleSet([
+    fileURLToPath(new URL("../../sigma", import.meta.url)),
+  ]);
+  assert.deepEqual(pack.errors, []);
+  const live = new Map<
+    string,
+    { meta: RuleMeta; kind: string; groupBy?: string[] }
+  >();
+  for (const r of pack.rules) {
+    if (r.generate) live.set(r.meta.id, { meta: r.meta, kind: "sigma" });
+  }
+  for (const c of pack.correlations) {
+    if (c.generate) {
+      live.set(c.meta.id, {
+        meta: c.meta,
+        kind: "correlation",
+        groupBy: c.groupBy,
+      });
+    }
+  }
+  for (const rule of SEED_RULES) {
+    if (rule.kind === "anomaly") {
+      assert.equal(rule.id, ANOMALY_RULE_ID);
+      assert.equal(rule.title, ANOMALY_RULE_TITLE);
+      assert.deepEqual(rule.tags, []);
+      continue;
+    }
+    const found = live.get(rule.id);
+    assert.ok(
+      found,
+      `${rule.id} "${rule.title}" is no alerting rule of sigma/`,
+    );
+    assert.equal(rule.title, found.meta.title);
+    assert.equal(rule.level, found.meta.level, rule.title);
+    assert.deepEqual(rule.tags, found.meta.tags, rule.title);
+    assert.equal(rule.kind, found.kind, rule.title);
+    assert.ok(found.meta.file.endsWith(`/sigma/${rule.file}`), rule.title);
+    if (found.groupBy) assert.deepEqual(rule.groupBy, found.groupBy);
+  }
+  const { alerts } = seedRecords({ alerts: 300, seed: 11, endMs: 1e12 });
+  const anomalyLevels = new Set<string>();
+  for (const a of alerts) {
+    const rule = SEED_RULES.find((r) => r.id === a.rule.id);
+    assert.ok(rule, a.rule.id);
+    assert.equal(a.rule.title, rule.title);
+    assert.equal(a.kind, rule.kind);
+    assert.deepEqual(a.rule.tags, rule.tags);
+    // Tactics spelled as the detector spells them (credential-access).
+    assert.deepEqual(a.mitre, mitreFromTags(rule.tags));
+    assert.equal(a.entity.type, rule.groupBy[0]);
+    if (rule.kind === "anomaly") {
+      assert.equal(a.severity, anomalyLevel(a.score!, a.threshold!));
+      anomalyLevels.add(a.severity);
+    } else assert.equal(a.severity, rule.level);
+    assert.equal(a.rule.level, a.severity);
+  }
+  assert.ok(alerts.some((a) => a.mitre.tactics.includes("credential-access")));
+  assert.ok(anomalyLevels.size > 0);
 });

@@ -46,6 +46,9 @@ import {
 /** Rule id of every anomaly alert. */
 export const ANOMALY_RULE_ID = "sentinel-anomaly-iforest";
 
+/** Rule title of every anomaly alert (demo-seed uses it too). */
+export const ANOMALY_RULE_TITLE = "Anomalous activity (Isolation Forest)";
+
 /** Options of {@link AnomalyDetector}. */
 export interface AnomalyDetectorOptions {
   /** A trained model; without one the detector trains on the warm-up window. */
@@ -636,7 +639,7 @@ export class AnomalyDetector implements Detector {
       tenant: event.tenant,
       rule: {
         id: ANOMALY_RULE_ID,
-        title: "Anomalous activity (Isolation Forest)",
+        title: ANOMALY_RULE_TITLE,
         level: severity,
         tags: [],
         description:
