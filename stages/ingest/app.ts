@@ -184,7 +184,9 @@ export function createIngestApp(opts: IngestAppOptions): Hono<IngestEnv> {
         c,
         503,
         "downstream_unavailable",
-        `${e.message}; nothing was accepted, retry later`,
+        e.delivery === "none"
+          ? `${e.message}; nothing was accepted, retry later`
+          : `${e.message}; the events may still be delivered, so a retry may duplicate them`,
         undefined,
         { "retry-after": String(e.retryAfterSeconds) },
       );

@@ -7,14 +7,27 @@
  */
 import type { OutputRecord, RecordSink } from "../shared/io/types.ts";
 
+/**
+ * What became of the events of a refused submission: `none` (nothing of
+ * them was written) or `unknown` (a write that did not confirm in time may
+ * still deliver them).
+ */
+export type Delivery = "none" | "unknown";
+
 /** Thrown to a waiter when its events could not be handed downstream. */
 export class DownstreamUnavailable extends Error {
   /** Seconds a client should wait before retrying. */
   readonly retryAfterSeconds: number;
-  constructor(message: string, retryAfterSeconds = 1) {
+  readonly delivery: Delivery;
+  constructor(
+    message: string,
+    retryAfterSeconds = 1,
+    delivery: Delivery = "none",
+  ) {
     super(message);
     this.name = "DownstreamUnavailable";
     this.retryAfterSeconds = retryAfterSeconds;
+    this.delivery = delivery;
   }
 }
 
@@ -27,13 +40,15 @@ export interface GroupCommitOptions {
    */
   maxPendingRecords?: number;
   /**
-   * A write taking longer than this fails its waiters with 503 (the
-   * downstream is stalled). The write itself is not cancelled; writes
-   * queued behind it get the same deadline, counted from when they were
-   * due, and are dropped if it passes (their waiters were answered 503).
+   * A write taking longer than this fails its waiters with 503, delivery
+   * unknown: the write itself cannot be cancelled and may still land. Until
+   * it ends the downstream counts as stalled: not ready, and new events are
+   * refused at once (nothing written) instead of each waiting this long.
    * @default 10000
    */
   writeTimeoutMs?: number;
+  /** Told of every failed or timed-out write (e.g. to log it). */
+  onFailure?: (error: DownstreamUnavailable, events: number) => void;
 }
 
 const noop = () => {};
@@ -48,11 +63,12 @@ export class GroupCommitWriter {
   readonly #sink: RecordSink;
   readonly #maxPending: number;
   readonly #timeoutMs: number;
+  readonly #onFailure: GroupCommitOptions["onFailure"];
   #pending: OutputRecord[] = [];
   #waiters: Waiter[] = [];
   #writing: Promise<void> | undefined;
   #closed = false;
-  /** A write that timed out and may still be running. */
+  /** A write that timed out and is still running. */
   #stalled: Promise<void> | undefined;
   /** Start of the current write, and how to expire it. */
   #since = 0;
@@ -69,11 +85,15 @@ export class GroupCommitWriter {
     this.#sink = sink;
     this.#maxPending = opts.maxPendingRecords ?? 200_000;
     this.#timeoutMs = opts.writeTimeoutMs ?? 10_000;
+    this.#onFailure = opts.onFailure;
   }
 
-  /** True when the sink is ready and this writer still accepts records. */
+  /**
+   * True when the sink is ready, no write is stalled and this writer still
+   * accepts records.
+   */
   ready(): boolean {
-    return !this.#closed && this.#sink.ready();
+    return !this.#closed && this.#stalled === undefined && this.#sink.ready();
   }
 
   /** The sink's description, e.g. "stdout". */
@@ -103,6 +123,9 @@ export class GroupCommitWriter {
         ),
       );
     }
+    if (this.#stalled !== undefined) {
+      return Promise.reject(this.#stalledError());
+    }
     if (this.#pending.length + records.length > this.#maxPending) {
       return Promise.reject(
         new DownstreamUnavailable(
@@ -126,8 +149,10 @@ export class GroupCommitWriter {
         const waiters = this.#waiters;
         this.#pending = [];
         this.#waiters = [];
-        this.writes++;
         try {
+          // Queued while a write stalled: never written.
+          if (this.#stalled !== undefined) throw this.#stalledError();
+          this.writes++;
           await this.#attempt(batch);
           this.written += batch.length;
           for (const w of waiters) w.resolve();
@@ -140,6 +165,7 @@ export class GroupCommitWriter {
                 (e as Error).message
               }`,
             );
+          this.#onFailure?.(err, batch.length);
           for (const w of waiters) w.reject(err);
         }
       }
@@ -150,30 +176,31 @@ export class GroupCommitWriter {
     }
   }
 
+  #stalledError(): DownstreamUnavailable {
+    return new DownstreamUnavailable(
+      `downstream ${this.#sink.describe} is stalled (a write has not completed within ${this.#timeoutMs} ms)`,
+    );
+  }
+
   /**
-   * One sink write, queued behind a write that timed out earlier (records
-   * never overtake each other on the way out). Rejects when the watchdog
-   * expires it; the write itself is not cancelled, and a write still queued
-   * behind a stalled one when it expires is dropped, since its waiters were
-   * already told that nothing was accepted.
+   * One sink write; rejects when the watchdog expires it. The write itself
+   * is not cancelled (a sink cannot take back bytes or messages it may have
+   * sent): it stays the stalled write until it ends.
    */
   #attempt(batch: OutputRecord[]): Promise<void> {
     this.#since = performance.now();
     return new Promise<void>((resolve, reject) => {
-      let expired = false;
-      const previous = this.#stalled;
-      const write = previous === undefined
-        ? this.#sink.write(batch)
-        : previous.then(() => expired ? undefined : this.#sink.write(batch));
+      const write = this.#sink.write(batch);
       const expire = () => {
-        expired = true;
         const stalled: Promise<void> = write.then(noop, noop).then(() => {
           if (this.#stalled === stalled) this.#stalled = undefined;
         });
         this.#stalled = stalled;
         reject(
           new DownstreamUnavailable(
-            `downstream ${this.#sink.describe} did not accept within ${this.#timeoutMs} ms`,
+            `downstream ${this.#sink.describe} did not confirm the write within ${this.#timeoutMs} ms`,
+            1,
+            "unknown",
           ),
         );
       };

@@ -70,7 +70,11 @@ Deno.test("a stalled write times out its waiters with 503 semantics", async () =
   let open!: () => void;
   sink.gate = new Promise((r) => open = r);
   const w = new GroupCommitWriter(sink, { writeTimeoutMs: 20 });
-  await assert.rejects(w.submit([rec(1)]), /did not accept within 20 ms/);
+  await assert.rejects(w.submit([rec(1)]), (e: DownstreamUnavailable) => {
+    assert.match(e.message, /did not confirm the write within 20 ms/);
+    assert.equal(e.delivery, "unknown", "the write may still land");
+    return true;
+  });
   open();
   await w.close();
 });
@@ -91,26 +95,45 @@ async function outcomeWithin(p: Promise<void>, ms: number): Promise<string> {
   }
 }
 
-Deno.test("events queued behind a stalled write get 503 too, and are not written after it", async () => {
+Deno.test("while a write is stalled the writer is not ready and refuses at once; it recovers when the write ends", async () => {
   const sink = new MemorySink();
   let open!: () => void;
   sink.gate = new Promise((r) => open = r);
-  const w = new GroupCommitWriter(sink, { writeTimeoutMs: 20 });
-  await assert.rejects(w.submit([rec(1)]), /did not accept within 20 ms/);
-  // The first write still hangs: the next request must not wait for it
-  // without a deadline.
+  const failures: string[] = [];
+  const w = new GroupCommitWriter(sink, {
+    writeTimeoutMs: 20,
+    onFailure: (e, n) => failures.push(`${n}: ${e.message}`),
+  });
+  const first = w.submit([rec(1)]);
+  // Queued behind the write that is about to stall.
+  const queued = w.submit([rec(2)]);
+  await assert.rejects(first, /did not confirm the write within 20 ms/);
+  await assert.rejects(queued, (e: DownstreamUnavailable) => {
+    assert.match(e.message, /stalled/);
+    assert.equal(e.delivery, "none");
+    return true;
+  });
+  assert.equal(w.ready(), false, "not ready while the write hangs");
+  // Refused at once, not after another timeout: settles before the gate
+  // opens (a regression would wait for the hung write).
   assert.match(
-    await outcomeWithin(w.submit([rec(2)]), 5000),
-    /did not accept within 20 ms/,
+    await outcomeWithin(w.submit([rec(3)]), 5000),
+    /stalled/,
   );
   open();
-  await w.submit([rec(3)]);
+  await new Promise((r) => setTimeout(r, 0));
+  await sink.gate;
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(w.ready(), true, "ready again once the write ended");
+  await w.submit([rec(4)]);
   await w.close();
   assert.deepEqual(
     sink.records.map((r) => (r.record as { reason: string }).reason),
-    ["r1", "r3"],
-    "the stalled write lands (it was not cancelled), the refused one never does, order kept",
+    ["r1", "r4"],
+    "the stalled write lands (it was not cancelled), the refused ones never do",
   );
+  assert.equal(failures.length, 2, failures.join("\n"));
+  assert.match(failures[0], /^1: .*did not confirm/);
 });
 
 Deno.test("the write timeout is per write, not per run of writes", async () => {
