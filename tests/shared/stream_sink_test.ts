@@ -104,3 +104,57 @@ Deno.test("stream sink: a closed pipe fails this write and every later one, with
   await assert.rejects(second, /stdout: the reader closed the pipe/);
   assert.equal(sink.ready(), false);
 });
+
+Deno.test("stream sink: a closed pipe is reported as lost for good", async () => {
+  const sink = new StreamSink("stdout", {
+    write: () => Promise.reject(new Deno.errors.BrokenPipe("EPIPE")),
+  }, false);
+  const before = sink.lost;
+  await assert.rejects(sink.writeText("x\n"));
+  assert.equal(before, null);
+  assert.match(String(sink.lost?.message), /the reader closed the pipe/);
+});
+
+Deno.test("stream sink: a file write that fails part-way (disk full) leaves no torn line, and the next write goes on once there is room", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "stream_sink_full_" });
+  const path = `${dir}/out.ndjson`;
+  const f = await Deno.open(path, { write: true, create: true });
+  try {
+    // The real file behind a device that has `room` bytes left and takes
+    // at most 8 bytes per call, then fails like a full disk.
+    let room = Infinity;
+    const full = {
+      async write(p: Uint8Array): Promise<number> {
+        if (room <= 0) throw new Error("No space left on device (os error 28)");
+        const n = await f.write(p.subarray(0, Math.min(8, room, p.length)));
+        room -= n;
+        return n;
+      },
+      truncate: (len: number) => f.truncate(len),
+      seek: (off: number, whence: Deno.SeekMode) => f.seek(off, whence),
+    };
+    const sink = new StreamSink(`file:${path}`, full, false, {
+      file: full,
+      size: 0,
+    });
+    await sink.write(lines(['{"n":1}']));
+    room = 20; // part of the next batch fits
+    await assert.rejects(
+      sink.write(lines(['{"n":2,"pad":"xxxxxxxx"}', '{"n":3}'])),
+      /No space left/,
+    );
+    assert.equal(
+      await Deno.readTextFile(path),
+      '{"n":1}\n',
+      "the failed batch is cut back whole",
+    );
+    assert.equal(sink.ready(), true, "a full disk is not a lost pipe");
+    assert.equal(sink.lost, null);
+    room = Infinity; // space freed
+    await sink.write(lines(['{"n":4}']));
+    assert.equal(await Deno.readTextFile(path), '{"n":1}\n{"n":4}\n');
+  } finally {
+    f.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

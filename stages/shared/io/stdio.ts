@@ -108,11 +108,22 @@ const OUT_BUFFER = 1 << 20;
 /** The encoding buffer grows no further: longer text is written in pieces. */
 const MAX_OUT_BUFFER = 16 << 20;
 
+/** A file a sink can cut back to where a failed write began. */
+interface Rewindable {
+  truncate(len: number): Promise<void>;
+  seek(offset: number, whence: Deno.SeekMode): Promise<number>;
+}
+
 /** Writes NDJSON lines to a byte sink (stdout or a file). */
 export class StreamSink implements RecordSink {
   readonly describe: string;
   readonly #file: { write(p: Uint8Array): Promise<number>; close?(): void };
   readonly #closeFile: boolean;
+  /** Set for a regular file: failed writes are cut back (no torn lines). */
+  readonly #rewind: Rewindable | undefined;
+  /** Bytes in the file: where the next write begins. */
+  #size: number;
+  /** Set once the reader of a pipe is gone: no write can succeed again. */
   #broken: Error | null = null;
   /** Encoding buffer, reused by every write (they are queued). */
   #buf = new Uint8Array(OUT_BUFFER);
@@ -122,10 +133,13 @@ export class StreamSink implements RecordSink {
     describe: string,
     file: { write(p: Uint8Array): Promise<number>; close?(): void },
     closeFile: boolean,
+    rewind?: { file: Rewindable; size: number },
   ) {
     this.describe = describe;
     this.#file = file;
     this.#closeFile = closeFile;
+    this.#rewind = rewind?.file;
+    this.#size = rewind?.size ?? 0;
   }
 
   async write(records: OutputRecord[]): Promise<void> {
@@ -142,13 +156,36 @@ export class StreamSink implements RecordSink {
   writeText(text: string): Promise<void> {
     const run = async () => {
       if (this.#broken) throw this.#broken;
+      const start = this.#size;
       try {
         await this.#writeEncoded(text);
       } catch (e) {
-        this.#broken = e instanceof Deno.errors.BrokenPipe
-          ? new Error(`${this.describe}: the reader closed the pipe`)
-          : e as Error;
-        throw this.#broken;
+        if (e instanceof Deno.errors.BrokenPipe) {
+          this.#broken = new Error(
+            `${this.describe}: the reader closed the pipe`,
+          );
+          throw this.#broken;
+        }
+        // E.g. a full disk part-way through: the file is cut back to where
+        // this write began, so a batch lands whole or not at all and a
+        // later write (once there is room) does not follow a torn line.
+        if (this.#rewind && this.#size > start) {
+          try {
+            await this.#rewind.truncate(start);
+            await this.#rewind.seek(start, Deno.SeekMode.Start);
+            this.#size = start;
+          } catch (cut) {
+            this.#broken = new Error(
+              `${this.describe}: a write failed (${
+                (e as Error).message
+              }) and the partial write could not be removed (${
+                (cut as Error).message
+              })`,
+            );
+            throw this.#broken;
+          }
+        }
+        throw e;
       }
     };
     const done = this.#queue.then(run, run);
@@ -179,7 +216,9 @@ export class StreamSink implements RecordSink {
   async #writeAll(bytes: Uint8Array): Promise<void> {
     let off = 0;
     while (off < bytes.length) {
-      off += await this.#file.write(bytes.subarray(off));
+      const n = await this.#file.write(bytes.subarray(off));
+      off += n;
+      this.#size += n;
     }
   }
 
@@ -201,6 +240,11 @@ export class StreamSink implements RecordSink {
 
   ready(): boolean {
     return this.#broken === null;
+  }
+
+  /** Why no write can succeed again (the pipe's reader is gone), if so. */
+  get lost(): Error | null {
+    return this.#broken;
   }
 }
 
@@ -239,5 +283,13 @@ export async function fileSink(
     truncate: !append,
     append,
   });
-  return new StreamSink(`file:${path}`, f, true);
+  // A regular file can be cut back after a failed write; a device or a
+  // named pipe cannot (and needs not: nothing is kept there).
+  const info = await f.stat();
+  return new StreamSink(
+    `file:${path}`,
+    f,
+    true,
+    info.isFile ? { file: f, size: info.size } : undefined,
+  );
 }

@@ -82,5 +82,10 @@ export interface RecordSink {
   readonly dropsForwarded?: boolean;
   /** True when the sink is ready to accept (for readiness probes). */
   ready(): boolean;
+  /**
+   * Set once the medium is gone for good (a pipe whose reader closed): no
+   * write can succeed again, so a long-running stage should stop.
+   */
+  readonly lost?: Error | null;
   readonly describe: string;
 }
