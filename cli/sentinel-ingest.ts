@@ -271,5 +271,5 @@ await main(async () => {
   });
 
   await server.finished;
-  return 0;
+  return server.lost ? 1 : 0;
 });

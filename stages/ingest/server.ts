@@ -49,6 +49,11 @@ export interface IngestServer {
   writer: GroupCommitWriter;
   /** Graceful shutdown; resolves when everything accepted is flushed. */
   shutdown(): Promise<void>;
+  /**
+   * Set when the server stopped by itself because its downstream is gone
+   * for good (the CLI then exits 1).
+   */
+  readonly lost: Error | undefined;
   /** Resolves once shutdown completed. */
   finished: Promise<void>;
 }
@@ -58,8 +63,47 @@ export async function startIngestServer(
   opts: IngestServerOptions,
 ): Promise<IngestServer> {
   const metrics = new IngestMetrics();
+  let lost: Error | undefined;
+  // Failed writes are answered 503 each; the log says so at once, then at
+  // most once a minute with what was refused since (a dead downstream
+  // under load must not flood the log).
+  let loggedAt = -Infinity;
+  let failedWrites = 0;
+  let failedEvents = 0;
+  const onFailure = (e: Error, events: number) => {
+    failedWrites++;
+    failedEvents += events;
+    const now = performance.now();
+    if (now - loggedAt >= 60_000) {
+      loggedAt = now;
+      opts.logger?.warn(
+        "downstream write failed; its requests were answered 503",
+        {
+          out: opts.sink.describe,
+          error: e.message,
+          failed_writes: failedWrites,
+          events: failedEvents,
+        },
+      );
+      failedWrites = 0;
+      failedEvents = 0;
+    }
+    // A pipe whose reader is gone never takes a write again: stop (exit 1)
+    // so a supervisor restarts the whole pipe, instead of answering 503
+    // forever while looking alive.
+    if (lost === undefined && opts.sink.lost) {
+      lost = opts.sink.lost;
+      opts.logger?.error("downstream lost for good; stopping", {
+        out: opts.sink.describe,
+        error: lost.message,
+      });
+      stopLost?.();
+    }
+  };
+  let stopLost: (() => void) | undefined;
   const writer = new GroupCommitWriter(opts.sink, {
     writeTimeoutMs: opts.writeTimeoutMs,
+    onFailure,
   });
   metrics.gauge(
     "sentinel_ingest_downstream_ready",
@@ -138,6 +182,9 @@ export async function startIngestServer(
     return shutdownPromise;
   };
 
+  stopLost = () => void shutdown();
+  if (lost !== undefined) stopLost();
+
   return {
     port,
     hostname,
@@ -146,6 +193,9 @@ export async function startIngestServer(
     metrics,
     writer,
     shutdown,
+    get lost() {
+      return lost;
+    },
     get finished() {
       return server.finished.then(() => shutdownPromise);
     },

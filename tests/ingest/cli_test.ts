@@ -161,3 +161,44 @@ Deno.test("CLI: with credentials configured it listens on all addresses by defau
   assert.equal(info.auth, "1 credential(s)");
   assert.doesNotMatch(before, NO_AUTH_WARNING);
 });
+
+Deno.test("CLI: when the reader of its stdout goes away, ingest answers 503, logs why and exits 1 (no zombie that looks alive)", async () => {
+  const child = spawn(["--port", "0", "--host", "127.0.0.1"]);
+  const { info, stderr } = await waitListening(child);
+  const url = `http://127.0.0.1:${info.port}`;
+  const post = (n: number) =>
+    fetch(`${url}/events`, {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: `${SSHD_FAILED} #${n}`,
+    }).then(async (r) => {
+      await r.body?.cancel();
+      return r.status;
+    }).catch(() => 0); // the server may be gone already
+  // Like `sentinel-ingest | head -n 1`: read one line, then close the pipe.
+  const reader = child.stdout.pipeThrough(new TextDecoderStream())
+    .getReader();
+  assert.equal(await post(1), 202);
+  let got = "";
+  while (!got.includes("\n")) got += (await reader.read()).value ?? "";
+  await reader.cancel();
+  const statuses: number[] = [];
+  for (let i = 2; i <= 4; i++) statuses.push(await post(i));
+  assert.ok(
+    !statuses.includes(202),
+    `nothing is acknowledged once the pipe is gone: ${statuses}`,
+  );
+  // Without the fix it keeps running: killed after 20 s, which fails below.
+  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  const { code, signal } = await child.status;
+  clearTimeout(timer);
+  const log = await stderr;
+  assert.equal(
+    signal,
+    null,
+    `still running 20 s after its pipe closed:\n${log}`,
+  );
+  assert.equal(code, 1, log);
+  assert.match(log, /downstream lost for good; stopping/);
+  assert.match(log, /the reader closed the pipe/);
+});
