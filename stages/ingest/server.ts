@@ -97,10 +97,11 @@ export async function startIngestServer(
         out: opts.sink.describe,
         error: lost.message,
       });
-      stopLost?.();
+      stopLost();
     }
   };
-  let stopLost: (() => void) | undefined;
+  // Until the server is up, a loss is only noted (and acted on below).
+  let stopLost = () => {};
   const writer = new GroupCommitWriter(opts.sink, {
     writeTimeoutMs: opts.writeTimeoutMs,
     onFailure,
@@ -183,6 +184,7 @@ export async function startIngestServer(
   };
 
   stopLost = () => void shutdown();
+  // Lost while starting (e.g. a syslog message failed on a dead pipe).
   if (lost !== undefined) stopLost();
 
   return {
