@@ -13,6 +13,7 @@ import type { OutputRecord } from "../shared/io/types.ts";
 import type { Logger } from "../shared/log.ts";
 import { deadLetter } from "../shared/records.ts";
 import type { GroupCommitWriter } from "./group_commit.ts";
+import { WarnThrottle } from "./log_throttle.ts";
 import type { IngestMetrics } from "./metrics.ts";
 import {
   DEFAULT_MAX_SYSLOG_BYTES,
@@ -116,6 +117,16 @@ export async function startSyslogReceivers(
     return out;
   };
 
+  // While the downstream is down every datagram fails: one warning a
+  // minute with the number of messages lost since the previous one.
+  const undelivered = new WarnThrottle();
+  const warnUndelivered = (messages: number, error: unknown) =>
+    opts.logger?.warn("syslog messages not delivered", {
+      messages,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  let lastDeliveryError: unknown;
+
   /** Hands frames downstream; false when the downstream refused them. */
   const deliver = async (frames: SyslogFrames): Promise<boolean> => {
     if (frames.messages.length === 0 && frames.rejects.length === 0) {
@@ -130,10 +141,9 @@ export async function startSyslogReceivers(
       return true;
     } catch (e) {
       opts.metrics.error("syslog_dropped", frames.messages.length);
-      opts.logger?.warn("syslog messages not delivered", {
-        messages: frames.messages.length,
-        error: (e as Error).message,
-      });
+      lastDeliveryError = e;
+      const lost = undelivered.note(frames.messages.length);
+      if (lost !== undefined) warnUndelivered(lost, e);
       return false;
     }
   };
@@ -185,7 +195,9 @@ export async function startSyslogReceivers(
     });
     result.tcpPort = (listener.addr as Deno.NetAddr).port;
     const conns = new Set<Deno.Conn>();
-    let refusedLogged = 0;
+    // A flood must not flood the log: one warning a minute, with the
+    // number of connections refused since the previous one.
+    const refused = new WarnThrottle();
     const serveConn = async (conn: Deno.Conn) => {
       conns.add(conn);
       const decoder = new SyslogFrameDecoder(max);
@@ -235,12 +247,11 @@ export async function startSyslogReceivers(
         }
         if (conns.size >= maxConns) {
           opts.metrics.error("syslog_tcp_refused");
-          // Logged at most once a minute: a flood must not flood the log.
-          const now = Date.now();
-          if (now - refusedLogged >= 60_000) {
-            refusedLogged = now;
+          const n = refused.note();
+          if (n !== undefined) {
             opts.logger?.warn("syslog TCP connection limit reached", {
               max_connections: maxConns,
+              refused_connections: n,
             });
           }
           try {
@@ -256,6 +267,13 @@ export async function startSyslogReceivers(
     closers.push(async () => {
       listener.close();
       await acceptLoop;
+      const n = refused.drain();
+      if (n > 0) {
+        opts.logger?.warn("syslog TCP connection limit reached", {
+          max_connections: maxConns,
+          refused_connections: n,
+        });
+      }
       // Half-close from our side ends pending reads; what was received is
       // still delivered by each connection's loop.
       for (const c of conns) {
@@ -271,6 +289,9 @@ export async function startSyslogReceivers(
   result.close = async () => {
     for (const close of closers) await close();
     while (inflight.size > 0) await Promise.allSettled([...inflight]);
+    // Losses since the last (throttled) warning are still told once.
+    const lost = undelivered.drain();
+    if (lost > 0) warnUndelivered(lost, lastDeliveryError);
   };
   return result;
 }
