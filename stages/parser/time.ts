@@ -471,6 +471,7 @@ function yearlessMs(
 ): number {
   const ref = refMs === refMs ? refMs : Date.now();
   const year = utcYear(ref);
+  if (mo === 1 && d === 29) return leapDayMs(year, h, mi, se, frac, ref);
   let ms = Date.UTC(year, mo, d, h, mi, se, frac);
   // More than a week in the future of the receipt time: it was last year.
   if (ms > ref + ROLLOVER_AHEAD_MS) {
@@ -481,9 +482,32 @@ function yearlessMs(
     const next = Date.UTC(year + 1, mo, d, h, mi, se, frac);
     if (next <= ref + ROLLOVER_AHEAD_MS) ms = next;
   }
-  // Feb 29 (or Feb 30) in a year without one: Date.UTC rolled it into March.
+  // Feb 30, Apr 31 (no year has them): Date.UTC rolled it into the next month.
   if (d > 28 && new Date(ms).getUTCDate() !== d) return noSuchDay();
   return ms;
+}
+
+/**
+ * Feb 29 written without its year: the latest leap year whose Feb 29 is at
+ * most ROLLOVER_AHEAD_MS after receipt (read in 2026, the line is from
+ * 2024-02-29). The usual candidates (this year, last year) may both lack the
+ * day, and Date.UTC would silently roll it into March 1; next year's Feb 29
+ * is always months ahead of receipt, so it never applies. The loop goes at
+ * most 8 years back (2100, a century not divisible by 400, is no leap year).
+ */
+function leapDayMs(
+  year: number,
+  h: number,
+  mi: number,
+  se: number,
+  frac: number,
+  ref: number,
+): number {
+  for (let y = year;; y--) {
+    if (!dayExists(y, 1, 29)) continue;
+    const ms = Date.UTC(y, 1, 29, h, mi, se, frac);
+    if (ms <= ref + ROLLOVER_AHEAD_MS) return ms;
+  }
 }
 
 /** How far ahead of receipt a year-less time may be before it is last year's. */
