@@ -58,8 +58,11 @@ export class ReplayDecoder {
   readonly #opts: ReplayOptions;
   readonly #ids: SeededRandom;
   readonly #now: () => number;
-  /** Year assumed for RFC 3164 lines (they carry none). */
-  #year: number;
+  /**
+   * Year assumed for RFC 3164 lines (they carry none): chosen by the first
+   * such line (see {@link yearClosestBefore}), then carried forward.
+   */
+  #year = NaN;
   #lastMonth = -1;
   #timeFallbacks = 0;
   #firstFallbackLine: number | undefined;
@@ -68,7 +71,6 @@ export class ReplayDecoder {
     this.#opts = opts;
     this.#ids = new SeededRandom(`${opts.seed}|replay`);
     this.#now = opts.nowMs ?? Date.now;
-    this.#year = new Date(this.#now()).getUTCFullYear();
   }
 
   /**
@@ -196,17 +198,25 @@ export class ReplayDecoder {
     if (m) {
       const month = MONTHS[m[1]];
       if (month === undefined) return undefined;
-      // Syslog files run forward; a month going back means a new year.
-      if (this.#lastMonth === 11 && month === 0) this.#year++;
+      const day = Number(m[2].trim());
+      const h = Number(m[3]), mi = Number(m[4]), se = Number(m[5]);
+      if (this.#year !== this.#year) {
+        // The first line fixes the file's year as the parser would for it:
+        // the one closest before now (a replayed "Dec 30" in November is
+        // last December's, not five weeks ahead).
+        this.#year = yearClosestBefore(month, day, h, mi, se, this.#now());
+      } else if (this.#lastMonth === 11 && month === 0) {
+        // Syslog files run forward; a month going back means a new year.
+        this.#year++;
+      }
       this.#lastMonth = month;
-      return Date.UTC(
-        this.#year,
-        month,
-        Number(m[2].trim()),
-        Number(m[3]),
-        Number(m[4]),
-        Number(m[5]),
-      );
+      // Feb 29 exists only in leap years: the line was written in one, so
+      // the file's year is the most recent leap year, not March 1 of ours
+      // (Date.UTC would roll over silently).
+      if (month === 1 && day === 29) {
+        this.#year = leapYearAtOrBefore(this.#year);
+      }
+      return Date.UTC(this.#year, month, day, h, mi, se);
     }
     m = APACHE.exec(text);
     if (m) {
@@ -230,6 +240,39 @@ export class ReplayDecoder {
     }
     return undefined;
   }
+}
+
+/** How far ahead of now a year-less time may be before it is last year's (as the parser). */
+const ROLLOVER_AHEAD_MS = 7 * 86_400_000;
+
+/**
+ * The year of a year-less syslog time (RFC 3164 `Dec 30 10:00:00`) that
+ * puts it closest before `nowMs`, at most a week ahead (a fast clock, a
+ * sender east of UTC): the parser's rule (docs/flags.md), so replayed and
+ * parsed lines agree. Feb 29 picks the most recent leap year that has it.
+ */
+function yearClosestBefore(
+  month: number,
+  day: number,
+  h: number,
+  mi: number,
+  se: number,
+  nowMs: number,
+): number {
+  const limit = nowMs + ROLLOVER_AHEAD_MS;
+  let year = new Date(limit).getUTCFullYear();
+  if (month === 1 && day === 29) year = leapYearAtOrBefore(year);
+  while (Date.UTC(year, month, day, h, mi, se) > limit) {
+    year = month === 1 && day === 29 ? leapYearAtOrBefore(year - 1) : year - 1;
+  }
+  return year;
+}
+
+/** The most recent Gregorian leap year at or before `year`. */
+function leapYearAtOrBefore(year: number): number {
+  let y = year;
+  while (!(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0))) y--;
+  return y;
 }
 
 /**
