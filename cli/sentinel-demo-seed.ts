@@ -74,6 +74,12 @@ const spec: CommandSpec = {
       valueName: "S",
       description: "Random seed (same seed and time, same data).",
     },
+    end: {
+      type: "string",
+      valueName: "TIME",
+      description:
+        "End of the time span, ISO 8601 (e.g. 2026-11-24T12:00:00Z). Default: now. The same flags and --end give the same records, ids included, so repeating a seeding replaces it; another tenant or time adds to it.",
+    },
     tenant: {
       type: "string",
       default: "default",
@@ -84,8 +90,21 @@ const spec: CommandSpec = {
   examples: [
     "sentinel-demo-seed",
     "sentinel-demo-seed --out http://default:@localhost:8123/sentinel --events 5000 --alerts 500 --hours 24",
+    "sentinel-demo-seed --tenant acme --end 2026-11-24T12:00:00Z",
   ],
 };
+
+/** `--end`: an ISO 8601 time with a date (ms), or now when not given. */
+function endOption(text: string | undefined): number {
+  if (text === undefined) return Date.now();
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
+  if (!Number.isFinite(ms)) {
+    throw new UsageError(
+      `--end ${text}: not an ISO 8601 time (e.g. 2026-11-24T12:00:00Z)`,
+    );
+  }
+  return ms;
+}
 
 if (import.meta.main) {
   await main(async () => {
@@ -98,6 +117,7 @@ if (import.meta.main) {
       hours,
       seed: intOption(values, "seed", { min: 0 })!,
       tenant: stringOption(values, "tenant")!,
+      endMs: endOption(stringOption(values, "end")),
     };
     if (!opts.tenant) throw new UsageError("--tenant must not be empty");
     const store = await openStore(stringOption(values, "out")!, {

@@ -2,7 +2,7 @@
  * Demo data: realistic enriched events and alerts spread over the last few
  * hours, in the vocabulary the parser and detector produce
  * (`/work/brief/SCENARIOS.md`), so dashboards have something to show without
- * running the pipe. Deterministic for a given seed and end time.
+ * running the pipe. Deterministic for a given seed, tenant and end time (event ids included).
  *
  * @module
  */
@@ -194,10 +194,15 @@ export function anomalyLevel(
   return score >= threshold + (1 - threshold) / 2 ? "high" : "medium";
 }
 
-function event(r: Rng, tenant: string, tsMs: number): EnrichedEvent {
+function event(
+  r: Rng,
+  eventId: string,
+  tenant: string,
+  tsMs: number,
+): EnrichedEvent {
   const base = {
     record: "enriched_event" as const,
-    event_id: uuidFromRandom(r.u32),
+    event_id: eventId,
     received_at: iso(tsMs + r.int(5, 400)),
     tenant,
     transport: "generator" as const,
@@ -352,6 +357,22 @@ function event(r: Rng, tenant: string, tsMs: number): EnrichedEvent {
   };
 }
 
+/**
+ * The `i`th seeded event's id: a UUID from the seed, the tenant and the end
+ * time, so the same seeding repeated collapses in the store while a second
+ * tenant or a later run adds events instead of replacing the first ones.
+ */
+function seedEventId(
+  seed: number,
+  tenant: string,
+  endMs: number,
+  i: number,
+): string {
+  const h = stableId("demo-seed event", seed, tenant, endMs, i);
+  let k = 0;
+  return uuidFromRandom(() => parseInt(h.slice(8 * k, 8 * ++k), 16));
+}
+
 /** A value of `field` for an alert of `rule`. */
 function groupValue(r: Rng, rule: SeedRule, field: string): string {
   switch (field) {
@@ -374,14 +395,16 @@ function groupValue(r: Rng, rule: SeedRule, field: string): string {
 export function seedRecords(
   opts: SeedOptions = {},
 ): { events: EnrichedEvent[]; alerts: Alert[] } {
-  const r = rng(opts.seed ?? 1);
+  const seed = opts.seed ?? 1;
+  const r = rng(seed);
   const tenant = opts.tenant ?? "default";
   const end = opts.endMs ?? Date.now();
   const span = (opts.hours ?? 3) * 3_600_000;
   const nEvents = opts.events ?? 600;
   const events: EnrichedEvent[] = [];
   for (let i = 0; i < nEvents; i++) {
-    events.push(event(r, tenant, end - span + Math.floor(r.float() * span)));
+    const tsMs = end - span + Math.floor(r.float() * span);
+    events.push(event(r, seedEventId(seed, tenant, end, i), tenant, tsMs));
   }
   events.sort((a, b) => a.ts.localeCompare(b.ts));
   const alerts: Alert[] = [];

@@ -151,3 +151,65 @@ Deno.test("demo-seed alerts use the rule ids, titles, levels and tags the projec
   assert.ok(alerts.some((a) => a.mitre.tactics.includes("credential-access")));
   assert.ok(anomalyLevels.size > 0);
 });
+
+Deno.test("demo-seed event ids depend on the seed, the tenant and the end time, not on the seed alone", () => {
+  const end = Date.parse("2026-11-24T12:00:00.000Z");
+  const ids = (o: { tenant?: string; endMs: number }) =>
+    seedRecords({ events: 50, alerts: 0, seed: 7, ...o }).events.map((e) =>
+      e.event_id
+    );
+  const first = ids({ endMs: end });
+  // The same seeding again: the same ids (the store collapses it).
+  assert.deepEqual(ids({ endMs: end }), first);
+  // A second tenant or a later run: none of the first run's ids.
+  for (
+    const other of [
+      ids({ tenant: "acme", endMs: end }),
+      ids({ endMs: end + 60_000 }),
+    ]
+  ) {
+    assert.equal(other.filter((id) => first.includes(id)).length, 0);
+  }
+  assert.equal(new Set(first).size, first.length);
+});
+
+Deno.test("sentinel-demo-seed for a second tenant or another time adds distinct events; repeating a seeding with the same --end replaces it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "demo_seed_tenants_" });
+  const now = Math.floor(Date.now() / 60_000) * 60_000;
+  const seed = async (tenant: string, endMs: number) => {
+    const o = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("../../cli/sentinel-demo-seed.ts", import.meta.url).pathname,
+        "--out",
+        `chdb:${dir}`,
+        "--events",
+        "100",
+        "--alerts",
+        "10",
+        "--tenant",
+        tenant,
+        "--end",
+        new Date(endMs).toISOString(),
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(o.code, 0, new TextDecoder().decode(o.stderr));
+  };
+  try {
+    await seed("default", now);
+    await seed("acme", now);
+    await seed("default", now); // the same seeding again
+    await seed("default", now - 3_600_000); // an hour earlier
+    // What the dashboards' "Events" stat counts: distinct event ids.
+    const rows = await queryRows(
+      `chdb:${dir}`,
+      "SELECT (SELECT count() FROM sentinel.events FINAL) AS rows, (SELECT uniqExact(event_id) FROM sentinel.events) AS ids, (SELECT uniqMerge(events) FROM sentinel.events_per_minute) AS events_stat",
+    );
+    assert.deepEqual(rows, [{ rows: 300, ids: 300, events_stat: 300 }]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
