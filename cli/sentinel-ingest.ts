@@ -164,7 +164,7 @@ const spec: CommandSpec = {
   ],
   notes: [
     "Routes: POST /events, POST /events/batch, GET /healthz, GET /readyz, GET /metrics, GET /openapi.json.",
-    "A 202 answer means the events reached the downstream; SIGINT/SIGTERM stop accepting, drain in-flight requests and flush.",
+    "A 202 answer means the events reached the downstream; SIGINT/SIGTERM stop accepting, finish the requests already received and flush (a request still sending its body gets 503 with Retry-After). If the output pipe closes for good, ingest stops with exit 1.",
   ],
 };
 

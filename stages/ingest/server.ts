@@ -8,6 +8,7 @@ import type { RecordSink } from "../shared/io/types.ts";
 import type { Logger } from "../shared/log.ts";
 import { createIngestApp, type IngestAppOptions } from "./app.ts";
 import { GroupCommitWriter } from "./group_commit.ts";
+import { WarnThrottle } from "./log_throttle.ts";
 import { IngestMetrics } from "./metrics.ts";
 import {
   startSyslogReceivers,
@@ -65,29 +66,23 @@ export async function startIngestServer(
   const metrics = new IngestMetrics();
   let lost: Error | undefined;
   // Failed writes are answered 503 each; the log says so at once, then at
-  // most once a minute with what was refused since (a dead downstream
+  // most once a minute with the events refused since (a dead downstream
   // under load must not flood the log).
-  let loggedAt = -Infinity;
-  let failedWrites = 0;
-  let failedEvents = 0;
+  const failed = new WarnThrottle();
+  const warnFailed = (error: string, events: number) =>
+    opts.logger?.warn(
+      "downstream writes failed; their requests were answered 503",
+      {
+        out: opts.sink.describe,
+        error,
+        events,
+      },
+    );
+  let lastError = "";
   const onFailure = (e: Error, events: number) => {
-    failedWrites++;
-    failedEvents += events;
-    const now = performance.now();
-    if (now - loggedAt >= 60_000) {
-      loggedAt = now;
-      opts.logger?.warn(
-        "downstream write failed; its requests were answered 503",
-        {
-          out: opts.sink.describe,
-          error: e.message,
-          failed_writes: failedWrites,
-          events: failedEvents,
-        },
-      );
-      failedWrites = 0;
-      failedEvents = 0;
-    }
+    lastError = e.message;
+    const due = failed.note(events);
+    if (due !== undefined) warnFailed(e.message, due);
     // A pipe whose reader is gone never takes a write again: stop (exit 1)
     // so a supervisor restarts the whole pipe, instead of answering 503
     // forever while looking alive.
@@ -174,6 +169,8 @@ export async function startIngestServer(
       await syslog?.close();
       await writer.close();
       await opts.sink.close();
+      const unreported = failed.drain();
+      if (unreported > 0) warnFailed(lastError, unreported);
       opts.logger?.info("ingest stopped", {
         events_http: metrics.eventCount("http"),
         events_syslog: metrics.eventCount("syslog"),

@@ -199,6 +199,10 @@ Deno.test("CLI: when the reader of its stdout goes away, ingest answers 503, log
     `still running 20 s after its pipe closed:\n${log}`,
   );
   assert.equal(code, 1, log);
+  assert.match(
+    log,
+    /downstream writes failed; their requests were answered 503/,
+  );
   assert.match(log, /downstream lost for good; stopping/);
   assert.match(log, /the reader closed the pipe/);
 });
