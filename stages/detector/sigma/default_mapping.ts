@@ -172,16 +172,32 @@ fieldmappings:
   server.ip: [destination.ip, payload.server.ip]
   url.full: [url.original, payload.url.full]
   user_agent.original: [http.user_agent, payload.user_agent.original]
-  # SigmaHQ webserver / proxy / dns / firewall taxonomy
+  # SigmaHQ webserver / proxy taxonomy (W3C extended log names). Proxy
+  # rules write c-uri*, c-useragent; webserver rules write the cs-* forms
+  # of the same things (cs-uri-query, cs-user-agent): both map onto what the
+  # access-log parser fills. No field here for c-uri-extension, cs-cookie,
+  # cs-content-type or cs-bytes (access logs carry none): those read only a
+  # JSON event's own keys, and rules lint says so.
   cs-method: [http.request.method]
   c-uri: [url.original]
+  cs-uri: [url.original]
   c-uri-query: [url.query]
+  cs-uri-query: [url.query]
   c-uri-stem: [url.path]
+  cs-uri-stem: [url.path]
   c-useragent: [http.user_agent]
+  cs-user-agent: [http.user_agent]
   cs-referer: [http.request.referrer]
+  cs-referrer: [http.request.referrer]
   cs-host: [url.domain]
+  r-dns: [url.domain]
+  cs-version: [fields.http.version]
+  cs-username: [user.name]
   sc-status: [http.response.status_code]
+  sc-bytes: [http.response.bytes]
   c-ip: [source.ip]
+  s-ip: [destination.ip]
+  s-port: [destination.port]
   query: [dns.question.name]
   record_type: [dns.question.type]
   answer: [dns.answers]
