@@ -39,6 +39,11 @@ export interface ParseState {
    * message classified by program, split values), so they get flat copies.
    */
   sliced: boolean;
+  /**
+   * Events a `message repeated N times: [ … ]` line stands for (N, capped
+   * at REPEAT_MAX in repeat.ts); 0 for any other line.
+   */
+  repeat: number;
 }
 
 /** A fresh scratch state. */
@@ -52,6 +57,7 @@ export function newState(): ParseState {
     act: "",
     outcome: "",
     sliced: false,
+    repeat: 0,
   };
 }
 
@@ -65,6 +71,7 @@ export function resetState(st: ParseState, refMs: number): void {
   st.act = "";
   st.outcome = "";
   st.sliced = false;
+  st.repeat = 0;
 }
 
 /** Sets `category`, `action`, `outcome` in one go. */

@@ -10,7 +10,8 @@
  * after receipt, replaced by received_at), `parser.ts_unreadable` (the
  * text of a time the record gave but that could not be trusted, such as an
  * unknown zone or an impossible date, replaced by received_at) and
- * `parser.truncated`
+ * `parser.repeats_emitted` (a repeat line's count was capped, see repeat.ts)
+ * and `parser.truncated`
  * (comma-separated keys whose values were cut to 4096 characters,
  * FIELD_VALUE_MAX in _flatten.ts; the payload keeps them whole, so rules
  * can still reach the full value there).
@@ -43,6 +44,7 @@ import { capFields, FIELD_VALUE_MAX } from "./_flatten.ts";
 import type { IndicatorLookup } from "./lookup.ts";
 import type { GeoIpTable } from "./geoip.ts";
 import { SEVERITIES } from "./severity.ts";
+import { emitRepeatCopies } from "./repeat.ts";
 import { parseSyslog } from "./syslog.ts";
 import {
   canonicalIsoMs,
@@ -510,6 +512,8 @@ export class ParserTransform implements Transform {
   #enriched = 0;
   #dead = 0;
   #unknownHints = 0;
+  #repeatLines = 0;
+  #repeatCopies = 0;
   readonly #byFormat: Record<string, number> = {};
 
   constructor(opts: ParserOptions = {}) {
@@ -528,15 +532,30 @@ export class ParserTransform implements Transform {
         r.fields["parser.format_hint"] !== undefined
       ) this.#unknownHints++;
       this.#byFormat[r.format] = (this.#byFormat[r.format] ?? 0) + 1;
-    } else this.#dead++;
+      out.emit(r);
+      // `message repeated N times: [ … ]` stands for N events (repeat.ts).
+      if (this.#st.repeat > 1) {
+        this.#repeatLines++;
+        this.#repeatCopies += emitRepeatCopies(r, this.#st.repeat, out);
+      }
+      return;
+    }
+    this.#dead++;
     out.emit(r);
   }
 
-  /** Counts for the end-of-run summary. */
+  /**
+   * Counts for the end-of-run summary. `enriched`, `dead_letters` and
+   * `by_format` count input records (enriched + dead_letters = records
+   * read); `repeat_copies` counts the extra events repeat lines gave
+   * (`repeat_lines` of them), so events written = enriched + repeat_copies.
+   */
   stats(): Record<string, unknown> {
     return {
       enriched: this.#enriched,
       dead_letters: this.#dead,
+      repeat_lines: this.#repeatLines,
+      repeat_copies: this.#repeatCopies,
       unknown_format_hints: this.#unknownHints,
       by_format: { ...this.#byFormat },
     };

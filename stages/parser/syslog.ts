@@ -2,7 +2,8 @@
  * Syslog: RFC 3164 (BSD, with or without PRI, with the classic or an ISO
  * timestamp, with or without a host name) and RFC 5424 (structured data,
  * nil values, BOM). The header is scanned by hand; the message then goes to
- * the CEF/LEEF parsers or to the program classifiers.
+ * the CEF/LEEF parsers or to the program classifiers, after unwrapping
+ * rsyslog's `message repeated N times: [ … ]` (see repeat.ts).
  */
 import {
   type Ev,
@@ -14,6 +15,7 @@ import {
 import { parseCefBody } from "./cef.ts";
 import { parseLeefBody } from "./leef.ts";
 import { classifyProgramMessage } from "./programs.ts";
+import { unwrapRepeat } from "./repeat.ts";
 import { severityFromSyslog } from "./severity.ts";
 import {
   impossibleDate,
@@ -223,7 +225,16 @@ function dispatchMessage(
   module: string,
   msg: string,
 ): string | null {
-  const c = msg.charCodeAt(0);
+  let c = msg.charCodeAt(0);
+  if (c === 109 || c === 108) { // 'm', 'l': one compare before any prefix test
+    const inner = unwrapRepeat(ev, st, msg);
+    if (inner !== null) {
+      // `last message repeated N times` names no message: other/unclassified.
+      if (inner === "") return null;
+      msg = inner;
+      c = msg.charCodeAt(0);
+    }
+  }
   if (c === 67 && msg.startsWith("CEF:")) {
     ev.format = "cef";
     return parseCefBody(ev, st, msg);
