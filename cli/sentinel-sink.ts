@@ -19,6 +19,7 @@ import {
   CLICKHOUSE_FORMAT,
   DEFAULT_STORE_URI,
   openStore,
+  QUERY_SETTINGS,
   type QueryFormat,
   type RecordStore,
   renderTable,
@@ -248,7 +249,11 @@ async function query(args: string[]): Promise<number> {
   const store = await openOrExplain(values, logger, true);
   if (!store) return 1;
   try {
-    const out = await store.query(sql, CLICKHOUSE_FORMAT[format]);
+    const out = await store.query(
+      sql,
+      CLICKHOUSE_FORMAT[format],
+      QUERY_SETTINGS[format],
+    );
     console.log(format === "table" ? renderTable(out) : out.replace(/\n$/, ""));
     return 0;
   } catch (e) {

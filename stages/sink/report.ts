@@ -72,6 +72,31 @@ export const CLICKHOUSE_FORMAT: Record<QueryFormat, string> = {
 };
 
 /**
+ * Output settings each {@link QueryFormat} is fetched with. The table is
+ * parsed in JS, whose numbers hold 53 bits: 64-bit and wider integers and
+ * decimals arrive as strings, printed as the database wrote them. JSON
+ * lines are passed through as text, exact as they are, so integers stay
+ * numbers there (`count()` is a number to a JSON consumer) on the server
+ * path too, whose default differs. Both quote NaN and ±inf ("nan", "inf"),
+ * which JSON otherwise turns into null.
+ */
+export const QUERY_SETTINGS: Record<
+  QueryFormat,
+  Record<string, number> | undefined
+> = {
+  table: {
+    output_format_json_quote_64bit_integers: 1,
+    output_format_json_quote_decimals: 1,
+    output_format_json_quote_denormals: 1,
+  },
+  json: {
+    output_format_json_quote_64bit_integers: 0,
+    output_format_json_quote_denormals: 1,
+  },
+  csv: undefined,
+};
+
+/**
  * Renders a `JSONCompact` result as aligned columns (numbers right-aligned),
  * with the row count below.
  */
@@ -87,6 +112,13 @@ export function renderTable(jsonCompact: string): string {
     /^(Nullable\()?(U?Int|Float|Decimal)/.test(m.type)
   );
   const cells = r.data.map((row) => row.map(cellText));
+  // 0/0 comes as "-nan" in JSON but "nan" in CSV and TSV: NaN has no sign
+  // worth showing.
+  for (const row of cells) {
+    for (let i = 0; i < row.length; i++) {
+      if (numeric[i] && row[i] === "-nan") row[i] = "nan";
+    }
+  }
   const widths = names.map((n, i) =>
     Math.min(80, Math.max(n.length, ...cells.map((c) => c[i].length)))
   );

@@ -219,8 +219,16 @@ export interface RecordStore {
    * with `buf`/`start`/`end` set and `record` null), or null.
    */
   encoderFor?(table: TableName): Promise<RecordEncoder | null>;
-  /** Runs SQL and returns the output in a ClickHouse `format`. */
-  query(sql: string, format: string): Promise<string>;
+  /**
+   * Runs SQL and returns the output in a ClickHouse `format`, with output
+   * `settings` for this query only (one statement; given settings, no
+   * FORMAT clause of its own).
+   */
+  query(
+    sql: string,
+    format: string,
+    settings?: Record<string, number>,
+  ): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -624,9 +632,21 @@ export class ChdbStore implements RecordStore {
     }
   }
 
-  async query(sql: string, format: string): Promise<string> {
+  async query(
+    sql: string,
+    format: string,
+    settings?: Record<string, number>,
+  ): Promise<string> {
+    // chDB's query options take no settings: a trailing FORMAT … SETTINGS
+    // clause sets them for this query alone (it may follow the query's own
+    // SETTINGS clause).
+    const text = settings
+      ? `${sql.replace(/;\s*$/, "")}\nFORMAT ${format} SETTINGS ${
+        Object.entries(settings).map(([k, v]) => `${k} = ${v}`).join(", ")
+      }`
+      : sql;
     try {
-      return (await this.#session.queryAsync(sql, { format })).text();
+      return (await this.#session.queryAsync(text, { format })).text();
     } catch (e) {
       throw toStoreError(e);
     }
@@ -862,14 +882,24 @@ export class ClickHouseServerStore implements RecordStore {
     }
   }
 
-  query(sql: string, format: string): Promise<string> {
-    return this.#run(this.#queryClient, sql, format);
+  query(
+    sql: string,
+    format: string,
+    settings?: Record<string, number>,
+  ): Promise<string> {
+    return this.#run(this.#queryClient, sql, format, settings);
   }
 
-  async #run(client: CHClient, sql: string, format: string): Promise<string> {
+  async #run(
+    client: CHClient,
+    sql: string,
+    format: string,
+    settings?: Record<string, number>,
+  ): Promise<string> {
     try {
       const r = await client.exec({
         query: `${sql.replace(/;\s*$/, "")}\nFORMAT ${format}`,
+        ...(settings ? { clickhouse_settings: settings } : {}),
       });
       const chunks: Uint8Array[] = [];
       for await (const c of r.stream) chunks.push(c as Uint8Array);
