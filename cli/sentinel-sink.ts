@@ -25,6 +25,7 @@ import {
   renderTable,
   type RetentionDays,
   runSink,
+  singleStatement,
   StoreError,
   summaryText,
 } from "../stages/sink/mod.ts";
@@ -239,7 +240,7 @@ async function query(args: string[]): Promise<number> {
       `--format: expected table, json or csv, got '${format}'`,
     );
   }
-  const sql = positionals.join(" ").trim();
+  const sql = singleStatement(positionals.join(" "));
   if (!sql) {
     throw new UsageError(
       'query: give the SQL as an argument, e.g. sentinel-sink query "SELECT 1"',

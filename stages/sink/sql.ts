@@ -26,3 +26,57 @@ export function sqlIdentifier(name: string, what = "--database"): string {
   }
   return name;
 }
+
+/**
+ * The one statement in `sql`, without its terminating `;` (and anything
+ * after it that is only whitespace or comments). More than one statement is
+ * a {@link UsageError}: query output is one result in one format, and chDB
+ * would run every statement and print their results back to back.
+ * Semicolons inside string literals, quoted identifiers and comments do not
+ * end a statement.
+ */
+export function singleStatement(sql: string): string {
+  /** Statements with content, as [start, end) offsets. */
+  const found: [number, number][] = [];
+  let start = 0;
+  let content = false;
+  const n = sql.length;
+  let i = 0;
+  while (i < n) {
+    const c = sql[i];
+    if (c === "'" || c === '"' || c === "`") {
+      // Quoted: backslash escapes the next character, a doubled quote is
+      // one quote character.
+      content = true;
+      i++;
+      while (i < n) {
+        if (sql[i] === "\\") i += 2;
+        else if (sql[i] === c) {
+          if (sql[i + 1] === c) i += 2;
+          else break;
+        } else i++;
+      }
+      i++;
+    } else if (c === "-" && sql[i + 1] === "-") {
+      const eol = sql.indexOf("\n", i);
+      i = eol < 0 ? n : eol + 1;
+    } else if (c === "/" && sql[i + 1] === "*") {
+      const close = sql.indexOf("*/", i + 2);
+      i = close < 0 ? n : close + 2;
+    } else if (c === ";") {
+      if (content) found.push([start, i]);
+      start = ++i;
+      content = false;
+    } else {
+      if (!/\s/.test(c)) content = true;
+      i++;
+    }
+  }
+  if (content) found.push([start, n]);
+  if (found.length > 1) {
+    throw new UsageError(
+      `query: one statement per query, got ${found.length} (separated by ';'); run them one at a time`,
+    );
+  }
+  return found.length ? sql.slice(found[0][0], found[0][1]).trim() : "";
+}

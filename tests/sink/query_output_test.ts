@@ -1,14 +1,48 @@
 /**
  * `sentinel-sink query` prints what the database computed: 64-bit integers
  * and wide decimals exactly (not rounded through a JS number), NaN and
- * infinities as such (not NULL).
+ * infinities as such (not NULL), and refuses more than one statement with a
+ * usage error in every format (the table format crashed with a JSON parse
+ * error, json and csv printed two results run together).
  */
 import assert from "node:assert/strict";
-import { renderTable } from "../../stages/sink/mod.ts";
+import { UsageError } from "../../stages/shared/cli.ts";
+import { renderTable, singleStatement } from "../../stages/sink/mod.ts";
 import { sink } from "./_run.ts";
 
 const EXACT =
   "SELECT cityHash64('a') AS h, 0/0 AS n, 1/0 AS i, -1/0 AS ni, toDecimal128('12345678901234567890.125', 3) AS d, toUInt64(3) AS c";
+
+Deno.test("singleStatement keeps one statement and refuses two, whatever the quoting and comments", () => {
+  assert.equal(singleStatement("SELECT 1"), "SELECT 1");
+  assert.equal(singleStatement("  SELECT 1 ;  \n"), "SELECT 1");
+  assert.equal(singleStatement("SELECT 1; -- done; really"), "SELECT 1");
+  assert.equal(singleStatement("SELECT 1; /* a; b */"), "SELECT 1");
+  assert.equal(singleStatement(";;SELECT 1;;"), "SELECT 1");
+  for (
+    const one of [
+      "SELECT 'a;b'",
+      "SELECT 'it''s;' AS x",
+      "SELECT 'a\\';b'",
+      'SELECT 1 AS "x;y"',
+      "SELECT 1 AS `x;y`",
+      "SELECT 1 -- a; b\n, 2",
+      "SELECT /* ; */ 1",
+    ]
+  ) {
+    assert.equal(singleStatement(one), one, one);
+  }
+  for (
+    const two of [
+      "SELECT 1 a; SELECT 2 b",
+      "SELECT 'a;b'; SELECT 2",
+      "SELECT 1; /* c */ SELECT 2;",
+    ]
+  ) {
+    assert.throws(() => singleStatement(two), UsageError, two);
+    assert.throws(() => singleStatement(two), /one statement per query/);
+  }
+});
 
 Deno.test("renderTable prints quoted 64-bit integers and NaN as the database wrote them", () => {
   const text = renderTable(JSON.stringify({
@@ -19,7 +53,7 @@ Deno.test("renderTable prints quoted 64-bit integers and NaN as the database wro
   assert.match(text, /2603192927274642682\s+nan\n/);
 });
 
-Deno.test("query prints exact integers, decimals, nan and inf in every format", async () => {
+Deno.test("query prints exact integers, decimals, nan and inf in every format; two statements are a usage error in every format", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sink_query_output_" });
   const out = `chdb:${dir}`;
   try {
@@ -56,6 +90,26 @@ Deno.test("query prints exact integers, decimals, nan and inf in every format", 
       r.stdout.trim().split("\n")[1],
       "2603192927274642682,nan,inf,-inf,12345678901234567890.125,3",
     );
+
+    for (const format of ["table", "json", "csv"]) {
+      r = await sink([
+        "query",
+        "--out",
+        out,
+        "--format",
+        format,
+        "SELECT 1 a; SELECT 2 b",
+      ]);
+      assert.equal(r.code, 2, `${format}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, /one statement per query/, format);
+      assert.doesNotMatch(r.stderr, /fatal|JSON/, format);
+      assert.equal(r.stdout, "", format);
+    }
+
+    // A semicolon in a string and a trailing comment are one statement.
+    r = await sink(["query", "--out", out, "SELECT 'a;b' AS s; -- done"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^a;b$/m);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
