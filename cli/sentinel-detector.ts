@@ -21,6 +21,7 @@ import {
 } from "../stages/detector/sigma/mod.ts";
 import { DetectorTransform } from "../stages/detector/transform.ts";
 import { correlationsSplitByPartitioning } from "../stages/detector/sigma/partitioning.ts";
+import { unknownFieldWarnings } from "../stages/detector/sigma/lint.ts";
 import {
   type CommandSpec,
   type FlagValues,
@@ -289,6 +290,12 @@ async function lintMain(args: string[]): Promise<number> {
   for (const e of set.errors) {
     console.log(values.json ? JSON.stringify(e) : `REJECTED ${errorText(e)}`);
   }
+  // Compiled but reading fields nothing fills: a warning, not a rejection
+  // (stderr with --json, whose stdout holds only rejections).
+  const warnings = await unknownFieldWarnings(set);
+  for (const w of warnings) {
+    (values.json ? console.error : console.log)(`WARNING ${errorText(w)}`);
+  }
   const total = set.rules.length + set.correlations.length + set.filters +
     set.errors.length;
   // With --json, stdout holds only the findings (one JSON object a line),
@@ -298,7 +305,11 @@ async function lintMain(args: string[]): Promise<number> {
       total
         ? ((100 * (total - set.errors.length)) / total).toFixed(2)
         : "100.00"
-    }% ok)`,
+    }% ok)${
+      warnings.length
+        ? `; ${warnings.length} rules read fields nothing fills (WARNING above)`
+        : ""
+    }`,
   );
   return set.errors.length ? 1 : 0;
 }
