@@ -16,6 +16,8 @@ import type { RetentionDays } from "./schema.ts";
 import type { RecordStore } from "./store.ts";
 import {
   deferCommits,
+  INPUT_LINE,
+  type LineMarked,
   type StoreStats,
   StoreWriter,
   type WriterOptions,
@@ -58,7 +60,8 @@ export interface SinkResult {
 /** Every record type passes through unchanged, to be stored. */
 const storeAll: Transform = {
   accepts: RECORD_TYPES,
-  push(record, out) {
+  push(record, out, ctx) {
+    if (ctx.line) (record as LineMarked)[INPUT_LINE] = ctx.line;
     out.forward(record);
   },
 };

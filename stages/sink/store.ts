@@ -49,6 +49,8 @@ export interface PendingRow {
   end?: number;
   /** For encoded events: the category (the summary counts it). */
   note?: string;
+  /** The input line the record was read from, when known (for dead letters). */
+  at?: number;
 }
 
 /** How a failed store operation should be handled. */

@@ -22,6 +22,17 @@ import {
 } from "./store.ts";
 import { ByteWriter, type RecordEncoder } from "./row_binary.ts";
 
+/**
+ * Where the sink's transform notes a record's input line on the record
+ * itself (a symbol key: invisible to JSON and to the encoders), so a row
+ * the store refuses later becomes a dead letter naming its line, like one
+ * the runner refused. The runner hands the writer records, not line numbers.
+ */
+export const INPUT_LINE: unique symbol = Symbol("sentinel.sink.inputLine");
+
+/** A record that may carry its input line (see {@link INPUT_LINE}). */
+export type LineMarked = { [INPUT_LINE]?: number };
+
 /** Batching and retry settings. */
 export interface WriterOptions {
   /** Flush when this many rows are buffered. @default 20000 */
@@ -149,6 +160,7 @@ export class StoreWriter implements RecordSink {
     if (b.count === 0 && records.length) b.since = performance.now();
     for (let i = 0; i < records.length; i++) {
       const { record, line } = records[i];
+      const at = (record as LineMarked)[INPUT_LINE];
       const table = TABLE_OF[record.record];
       let enc = this.#encoders[table];
       if (enc === undefined) {
@@ -171,11 +183,12 @@ export class StoreWriter implements RecordSink {
             start,
             end: bin.pos,
             note: (record as { category?: string }).category,
+            at,
           });
           continue;
         }
       }
-      b.rows[table].push({ line, record, buf: null, start: 0, end: 0 });
+      b.rows[table].push({ line, record, buf: null, start: 0, end: 0, at });
     }
     if (b.count >= this.#maxRows || b.bytes >= this.#maxBytes) {
       // Pipelined: the store works on this batch (chDB on its own thread,
@@ -324,17 +337,22 @@ export class StoreWriter implements RecordSink {
           alert_id?: string;
           tenant?: unknown;
         };
+        // Like every other dead letter: the input line, in the reason too.
+        const at = rows[0].at;
         return [
           deadLetter(
             "sink",
             "rejected_by_store",
-            `${this.#store.describe} refused the ${record.record}: ${err.message}`,
+            `${
+              at ? `line ${at}: ` : ""
+            }${this.#store.describe} refused the ${record.record}: ${err.message}`,
             rows[0].line,
             {
               event_id: rec.event_id ?? rec.alert_id,
               tenant: typeof rec.tenant === "string" && rec.tenant
                 ? rec.tenant
                 : undefined,
+              line: at,
             },
           ),
         ];
