@@ -355,7 +355,10 @@ function deadContext(
 
 /**
  * Parses one RawEvent. `st` is reusable scratch (see {@link newState}).
- * Never throws for bad data: returns a dead letter instead.
+ * Never throws for bad data: returns a dead letter instead. For a
+ * `message repeated N times` line this is the line's own (first) event;
+ * `st.repeat` then says how many it stands for, and
+ * {@link ParserTransform} emits the other copies (repeat.ts).
  */
 export function parseRawEvent(
   raw: RawEvent,
