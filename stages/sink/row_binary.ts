@@ -271,9 +271,13 @@ export function compileType(type: string): ValueEncoder | null {
       if (!m || m[1].includes("\\")) return null;
       codes.set(m[1], Number(m[2]));
     }
+    const refuse = enumRefusal("value", [...codes.keys()]);
     return (w, v) => {
       const c = typeof v === "string" ? codes.get(v) : undefined;
-      if (c === undefined) return false;
+      if (c === undefined) {
+        if (v !== undefined && typeof v !== "string") refuse(w, v);
+        return false;
+      }
       w.u8(c & 0xff);
       return true;
     };
@@ -472,9 +476,32 @@ export interface RecordEncoder {
   readonly structure: string;
   /**
    * Appends one row; returns false (and restores `w`) when the record must
-   * take the JSONEachRow path instead.
+   * take the JSONEachRow path instead. Throws {@link RefusedValue} (and
+   * restores `w`) for a value no path may store.
    */
   encode(w: ByteWriter, record: AnyRecord, line: string): boolean;
+}
+
+/**
+ * A value the store must refuse although ClickHouse would take it: a
+ * non-string for an Enum8 column, which JSONEachRow reads as the value's
+ * index (`"severity": 5` stored as 'critical'). Only with --trust-input
+ * does one get this far; schema validation refuses it otherwise.
+ */
+export class RefusedValue extends Error {
+  override name = "RefusedValue";
+}
+
+/** A leaf "encoder" that throws the {@link RefusedValue} for `path`. */
+function enumRefusal(path: string, values: string[]): ValueEncoder {
+  const allowed = values.map((x) => `'${x}'`).join(", ");
+  return (_w, v) => {
+    throw new RefusedValue(
+      `${path}: ${
+        JSON.stringify(v) ?? String(v)
+      } is not one of the Enum8 values ${allowed} (a number is not taken as the value's index)`,
+    );
+  };
 }
 
 /** Columns the database fills itself. */
@@ -528,10 +555,11 @@ export function compileTable(
   const element = (
     type: string,
     x: string,
+    path: string,
   ): { sub: string; each: number } | null => {
     const outer = fixed + 1; // the empty container's length byte
     fixed = 0;
-    const sub = gen(type, x);
+    const sub = gen(type, x, path);
     const each = fixed;
     fixed = Math.max(outer, each);
     return sub === null ? null : { sub, each };
@@ -542,12 +570,14 @@ export function compileTable(
    * written in place: no per-value function dispatch, and fixed-size values
    * without bounds checks (see {@link ByteWriter.slack}).
    */
-  const gen = (type: string, v: string): string | null => {
+  const gen = (type: string, v: string, path: string): string | null => {
     let t: string | null;
-    if ((t = inner(type, "LowCardinality")) !== null) return gen(t.trim(), v);
+    if ((t = inner(type, "LowCardinality")) !== null) {
+      return gen(t.trim(), v, path);
+    }
     if ((t = inner(type, "Nullable")) !== null) {
       fixed += 1;
-      const sub = gen(t.trim(), v);
+      const sub = gen(t.trim(), v, path);
       if (sub === null) return null;
       return `if (${v} == null) w.buf[w.pos++] = 1;
 else {\nw.buf[w.pos++] = 0;\n${sub}}\n`;
@@ -563,7 +593,11 @@ else {\nw.buf[w.pos++] = 0;\n${sub}}\n`;
         const sp = el.indexOf(" ");
         if (sp < 0) return null;
         const x = `v${vars++}`;
-        const sub = gen(el.slice(sp + 1).trim(), x);
+        const sub = gen(
+          el.slice(sp + 1).trim(),
+          x,
+          `${path}.${el.slice(0, sp)}`,
+        );
         if (sub === null) return null;
         body += `const ${x} = ${v}[${lit(el.slice(0, sp))}];\n${sub}`;
       }
@@ -594,20 +628,28 @@ w.view.setFloat64(w.pos, ${v}, true); w.pos += 8;\n`;
     }
     if ((t = inner(type, "Enum8")) !== null) {
       let cases = "";
+      const values: string[] = [];
       for (const item of splitTop(t)) {
         const m = /^'((?:[^'\\]|\\.)*)'\s*=\s*(-?\d+)$/.exec(item);
         if (!m || m[1].includes("\\")) return null;
+        values.push(m[1]);
         cases += `case ${lit(m[1])}: w.buf[w.pos++] = ${
           Number(m[2]) & 0xff
         }; break;\n`;
       }
       fixed += 1;
-      return `switch (${v}) {\n${cases}default: return false;\n}\n`;
+      // A string not among the values takes the JSON path (ClickHouse
+      // refuses it with its own message); anything else is refused here,
+      // since JSONEachRow would take a number as the value's index.
+      const refusal = leaf.push(enumRefusal(path, values)) - 1;
+      return `switch (${v}) {\n${cases}default:
+if (${v} !== undefined && typeof ${v} !== "string") E[${refusal}](w, ${v});
+return false;\n}\n`;
     }
     if ((t = inner(type, "Array")) !== null) {
       const x = `v${vars++}`;
       const i = `i${vars++}`;
-      const el = element(t.trim(), x);
+      const el = element(t.trim(), x, `${path}[]`);
       if (el === null) return null;
       const { sub, each } = el;
       return `if (${v} == null) w.buf[w.pos++] = 0;
@@ -624,7 +666,7 @@ ${each ? `w.ensure(${each});\n` : ""}${sub}}
       if (k !== "String") return null;
       const key = `k${vars++}`;
       const x = `v${vars++}`;
-      const el = element(val.trim(), x);
+      const el = element(val.trim(), x, `${path}{}`);
       if (el === null) return null;
       const { sub, each } = el;
       const n = `n${vars++}`;
@@ -661,7 +703,7 @@ ${each ? `w.ensure(${each});\n` : ""}${sub}}
     structure.push(`\`${col.name}\` ${type}`);
     const v = `v${vars++}`;
     const read = columnRead(col.name, type, v);
-    const body = gen(type, v);
+    const body = gen(type, v, col.name);
     if (body === null) return null;
     code += read + body;
   }
@@ -681,7 +723,12 @@ w.slack = ${fixed};\nw.ensure(0);\n${code}return true;\n};`,
     structure: structure.join(", "),
     encode(w, record, line) {
       const start = w.pos;
-      if (row(w, record, line)) return true;
+      try {
+        if (row(w, record, line)) return true;
+      } catch (e) {
+        w.pos = start;
+        throw e;
+      }
       w.pos = start;
       return false;
     },

@@ -13,6 +13,7 @@ import {
   type ColumnType,
   compileTable,
   type RecordEncoder,
+  RefusedValue,
   wellFormedJsonText,
 } from "./row_binary.ts";
 import {
@@ -473,7 +474,17 @@ export class ChdbStore implements RecordStore {
         if (r.buf) {
           w.put(r.buf.buf.subarray(r.start!, r.end!));
           ok = true;
-        } else ok = enc.encode(w, r.record!, r.line);
+        } else {
+          try {
+            ok = enc.encode(w, r.record!, r.line);
+          } catch (e) {
+            // A value no path may store: the writer dead-letters the row.
+            if (e instanceof RefusedValue) {
+              throw new StoreError(e.message, "rejected");
+            }
+            throw e;
+          }
+        }
         if (!ok) {
           if (!declined) {
             declined = [];

@@ -20,7 +20,7 @@ import {
   TABLE_OF,
   type TableName,
 } from "./store.ts";
-import { ByteWriter, type RecordEncoder } from "./row_binary.ts";
+import { ByteWriter, type RecordEncoder, RefusedValue } from "./row_binary.ts";
 
 /**
  * Where the sink's transform notes a record's input line on the record
@@ -175,7 +175,15 @@ export class StoreWriter implements RecordSink {
         // GC) instead of surviving in the batch until the flush.
         const bin = b.bins[table] ??= this.#spareWriter();
         const start = bin.pos;
-        if (enc.encode(bin, record, line)) {
+        let encoded = false;
+        try {
+          encoded = enc.encode(bin, record, line);
+        } catch (e) {
+          // Refused: kept as a record, the store refuses it again at the
+          // insert and the row becomes a dead letter with the reason.
+          if (!(e instanceof RefusedValue)) throw e;
+        }
+        if (encoded) {
           b.rows[table].push({
             line,
             record: null,
