@@ -103,6 +103,7 @@ const spec: CommandSpec = {
   notes: [
     "Lookup CSV example:\n  indicator,asset.owner,threat.list\n  10.0.0.5,alice,\n  203.0.113.0/24,,known-scanners\n  evil.example,,malware-c2",
     "RFC 3164 times carry no year or zone: the year is the one closest before received_at, the zone UTC.",
+    "A syslog 'message repeated N times: [ MSG ]' line becomes N events, each classified as MSG alone (the first keeps the line's event_id, the others get ids derived from it, stable on replay; at most 1000), with fields syslog.repeated and syslog.repeat_index, so rules count every attempt.",
   ],
 };
 
