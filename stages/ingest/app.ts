@@ -21,6 +21,7 @@ import {
 } from "./group_commit.ts";
 import { errorResponse, type IngestEnv } from "./http_env.ts";
 import { DEFAULT_MAX_JSON_DEPTH } from "./json_depth.ts";
+import { BATCH_TYPES, SINGLE_TYPES } from "./media_types.ts";
 import { IngestMetrics } from "./metrics.ts";
 import {
   auth,
@@ -74,19 +75,6 @@ export const INGEST_ROUTES = [
   "/metrics",
   "/openapi.json",
 ] as const;
-
-const SINGLE_TYPES: Record<string, BodyKind> = {
-  "application/json": "json",
-  "text/plain": "text",
-};
-
-const BATCH_TYPES: Record<string, BodyKind> = {
-  "application/json": "json",
-  "application/x-ndjson": "ndjson",
-  "application/ndjson": "ndjson",
-  "application/jsonl": "ndjson",
-  "text/plain": "text",
-};
 
 /** Builds the ingest Hono app. */
 export function createIngestApp(opts: IngestAppOptions): Hono<IngestEnv> {

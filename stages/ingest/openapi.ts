@@ -6,6 +6,7 @@
 import common from "../../schemas/common.schema.json" with { type: "json" };
 import inputSchema from "./event_input.schema.json" with { type: "json" };
 import { VERSION } from "../shared/version.ts";
+import { BATCH_TYPES } from "./media_types.ts";
 
 /** Limits shown in the document. */
 export interface OpenApiLimits {
@@ -30,15 +31,10 @@ function eventInputSchema(): Record<string, unknown> {
 const errorRef = { $ref: "#/components/schemas/Error" };
 const eventBodyRef = { $ref: "#/components/schemas/EventBody" };
 
-/**
- * Media types of `POST /events/batch` with one JSON event per line; the
- * server's BATCH_TYPES in app.ts (a test compares the two).
- */
-const NDJSON_TYPES = [
-  "application/x-ndjson",
-  "application/ndjson",
-  "application/jsonl",
-] as const;
+/** Media types of `POST /events/batch` with one JSON event per line. */
+const NDJSON_TYPES = Object.keys(BATCH_TYPES).filter((t) =>
+  BATCH_TYPES[t] === "ndjson"
+);
 
 function errorResponse(description: string, headers?: Record<string, unknown>) {
   const r: Record<string, unknown> = {
