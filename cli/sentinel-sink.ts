@@ -246,6 +246,16 @@ async function query(args: string[]): Promise<number> {
       'query: give the SQL as an argument, e.g. sentinel-sink query "SELECT 1"',
     );
   }
+  // The output format is --format's: a FORMAT clause of its own would
+  // clash with it (a syntax error from ClickHouse, far from the cause).
+  const own = /\bFORMAT\s+(\w+)\s*$/i.exec(sql);
+  if (own) {
+    throw new UsageError(
+      `query: leave out 'FORMAT ${
+        own[1]
+      }'; choose the output with --format table, json or csv`,
+    );
+  }
   // A query never creates a store: an empty one has nothing to find.
   const store = await openOrExplain(values, logger, true);
   if (!store) return 1;

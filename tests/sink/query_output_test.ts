@@ -106,6 +106,18 @@ Deno.test("query prints exact integers, decimals, nan and inf in every format; t
       assert.equal(r.stdout, "", format);
     }
 
+    // A FORMAT clause of the query's own is a usage error naming --format
+    // (it used to be a ClickHouse syntax error); the word in a string is not.
+    r = await sink(["query", "--out", out, "SELECT 1 AS n FORMAT CSV;"]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(
+      r.stderr,
+      /leave out 'FORMAT CSV'; choose the output with --format/,
+    );
+    r = await sink(["query", "--out", out, "SELECT 'x FORMAT CSV' AS s"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^x FORMAT CSV$/m);
+
     // A semicolon in a string and a trailing comment are one statement.
     r = await sink(["query", "--out", out, "SELECT 'a;b' AS s; -- done"]);
     assert.equal(r.code, 0, r.stderr);
