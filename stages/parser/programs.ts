@@ -18,13 +18,22 @@ import {
 } from "./_event.ts";
 import { applyKey } from "./_keys.ts";
 
+// The user name is the client's to choose and may itself hold " from 10.0.0.1
+// port 22 ssh2"; sshd appends the real " from <ip> port <n>" after it. So
+// the user part is greedy: the match is the LAST " from <host> port <n>"
+// (the port-less form, old sshd, is tried only when no port follows any).
 const SSHD_AUTH =
-  /^(Failed|Accepted) (\S+) for (invalid user )?(.*?) from (\S+)(?: port (\d+))?(?: (ssh\d?))?/;
-const SSHD_INVALID = /^[Ii]nvalid user (.*?) from (\S+)(?: port (\d+))?/;
+  /^(Failed|Accepted) (\S+) for (invalid user )?(.*) from (\S+) port (\d+)/;
+const SSHD_AUTH_NO_PORT =
+  /^(Failed|Accepted) (\S+) for (invalid user )?(.*) from (\S+)/;
+const SSHD_INVALID = /^[Ii]nvalid user (.*) from (\S+)(?: port (\d+))?/;
 const SSHD_DISCONNECT =
-  /^(?:Received disconnect from|Disconnected from|Connection closed by|Connection reset by)(?: (?:invalid |authenticating )?user (\S+))? (\S+?)(?::| port (\d+)|$)/;
+  /^(?:Received disconnect from|Disconnected from|Connection closed by|Connection reset by) (\S+?)(?::| port (\d+)| \[preauth\]|$)/;
+/** Same, naming a user: greedy up to the last "<ip> port <n>" (see SSHD_AUTH). */
+const SSHD_DISCONNECT_USER =
+  /^(?:Disconnected from|Connection closed by|Connection reset by) (?:invalid |authenticating )?user (.*) (\S+) port (\d+)/;
 const SSHD_MAX_AUTH =
-  /^(?:error: )?maximum authentication attempts exceeded for (invalid user )?(\S+) from (\S+) port (\d+)/;
+  /^(?:error: )?maximum authentication attempts exceeded for (invalid user )?(.*) from (\S+) port (\d+)/;
 const SSHD_BREAK_IN_IP =
   /(?:getaddrinfo for \S+ \[([^\]]+)\]|^Address (\S+) maps to)/;
 const PAM_HEAD = /^pam_unix\(([^:)]+)(?::(\w+))?\): ?/;
@@ -148,7 +157,7 @@ function sshdMessage(ev: Ev, st: ParseState, msg: string): void {
   setProtocol(ev, "ssh");
   const c = msg.charCodeAt(0);
   if (c === 70 || c === 65) { // Failed / Accepted
-    const m = SSHD_AUTH.exec(msg);
+    const m = SSHD_AUTH.exec(msg) ?? SSHD_AUTH_NO_PORT.exec(msg);
     if (m !== null) {
       const ok = m[1] === "Accepted";
       // "Failed none" is the client asking which methods are allowed, logged
@@ -203,12 +212,18 @@ function sshdMessage(ev: Ev, st: ParseState, msg: string): void {
     return;
   }
   if (c === 82 || c === 68 || c === 67) { // Received / Disconnected / Connection
-    const m = SSHD_DISCONNECT.exec(msg);
+    const u = msg.indexOf(" user ") > 0 ? SSHD_DISCONNECT_USER.exec(msg) : null;
+    const m = u ?? SSHD_DISCONNECT.exec(msg);
     if (m !== null) {
       classify(ev, "auth", "ssh_disconnect", "unknown");
-      if (m[1] !== undefined) setUser(ev, m[1]);
-      setIp(ev, "source", m[2]);
-      if (m[3] !== undefined) setPort(ev, "source", m[3]);
+      if (u !== null) {
+        setUser(ev, u[1]);
+        setIp(ev, "source", u[2]);
+        setPort(ev, "source", u[3]);
+      } else {
+        setIp(ev, "source", m[1]);
+        if (m[2] !== undefined) setPort(ev, "source", m[2]);
+      }
       if (msg.endsWith("[preauth]")) ev.fields["ssh.preauth"] = "true";
       return;
     }
@@ -309,10 +324,15 @@ function pamKeyValues(
       case "rhost":
         setIp(ev, "source", value);
         break;
-      case "user":
-        if (service === "su" || service === "sudo") setTargetUser(ev, value);
-        else setUser(ev, value);
-        break;
+      case "user": {
+        // pam_unix writes user= last, and the name is the client's to
+        // choose: all of the rest is the name, so a name holding
+        // " rhost=10.0.0.1" cannot override the real rhost before it.
+        const name = msg.slice(eq + 1).trimEnd();
+        if (service === "su" || service === "sudo") setTargetUser(ev, name);
+        else setUser(ev, name);
+        return;
+      }
       case "ruser":
         if (service === "su" || service === "sudo") setUser(ev, value);
         else ev.fields["pam.ruser"] = value;

@@ -1,0 +1,147 @@
+/**
+ * Real-world lines from public repositories that the parser got wrong
+ * (reviewer run, scratch/reviewer-fmt/). Each table row names the line's
+ * source (repository + path) and the fields a SOC user would look at.
+ */
+import assert from "node:assert/strict";
+import type {
+  DeadLetter,
+  EnrichedEvent,
+} from "../../stages/shared/contracts/mod.ts";
+import { validateRecord } from "../../stages/shared/contracts/mod.ts";
+import { parseOne, pick } from "./_helpers.ts";
+
+function enriched(r: EnrichedEvent | DeadLetter): EnrichedEvent {
+  assert.equal(r.record, "enriched_event", JSON.stringify(r).slice(0, 300));
+  assert.equal(validateRecord(r), null);
+  return r as EnrichedEvent;
+}
+
+interface Row {
+  /** Where the line comes from (repository + path), or what it shows. */
+  source: string;
+  line: string;
+  /** The parts of the event asserted (deep; only the keys named). */
+  expect: Record<string, unknown>;
+  /** received_at, when the row depends on it. */
+  receivedAt?: string;
+}
+
+function runTable(rows: Row[]): void {
+  for (const row of rows) {
+    const ev = enriched(
+      parseOne(
+        row.line,
+        row.receivedAt ? { received_at: row.receivedAt } : {},
+      ),
+    );
+    assert.deepEqual(pick(ev, row.expect), row.expect, row.source);
+  }
+}
+
+const F2B = "fail2ban/fail2ban fail2ban/tests/files/logs/sshd";
+
+Deno.test("sshd: a user name holding ' from <ip> port <n>' cannot choose the source IP (log injection)", () => {
+  runTable([
+    {
+      source: F2B,
+      line:
+        "Nov 11 08:04:52 redbamboo sshd[2737]: Failed password for invalid user test from 10.10.1.2 port 55555 ssh2 from 127.0.0.1 port 58946 ssh2",
+      expect: {
+        action: "ssh_login",
+        outcome: "failure",
+        user: { name: "test from 10.10.1.2 port 55555 ssh2" },
+        source: { ip: "127.0.0.1", port: 58946 },
+      },
+    },
+    {
+      source: F2B,
+      line:
+        "Nov 11 08:04:51 redbamboo sshd[2737]: Failed password for invalid user from 10.10.1.1 from 127.0.0.1 port 58946 ssh2",
+      expect: {
+        user: { name: "from 10.10.1.1" },
+        source: { ip: "127.0.0.1", port: 58946 },
+      },
+    },
+    {
+      source: `${F2B} (ssh1 ruser trailer after the real address)`,
+      line:
+        "Sep 29 17:15:02 spaceman sshd[12946]: Failed password for user from 127.0.0.1 port 20000 ssh1: ruser from 1.2.3.4",
+      expect: { user: { name: "user" }, source: { ip: "127.0.0.1" } },
+    },
+    {
+      source: `${F2B} (publickey, fingerprint after the address)`,
+      line:
+        "Jul 05 18:22:44 mercury sshd[4669]: Failed publickey for invalid user graysky from 127.0.0.1 port 37954 ssh2: RSA SHA256:v3dpapGleDaUKf$4V1vKyR9ZyUgjaJAmoCTcb2PLljI",
+      expect: {
+        user: { name: "graysky" },
+        source: { ip: "127.0.0.1", port: 37954 },
+      },
+    },
+    {
+      source: `${F2B} (old sshd: no port)`,
+      line:
+        "Feb 25 14:34:11 belka sshd[31603]: Failed password for invalid user ROOT from aaaa:bbbb:cccc:1234::1:1",
+      expect: {
+        user: { name: "ROOT" },
+        source: { ip: "aaaa:bbbb:cccc:1234::1:1" },
+      },
+    },
+    {
+      source: "injected 'Invalid user' (brief s9 #1)",
+      line:
+        "Nov 11 08:04:52 h sshd[1]: Invalid user admin from 8.8.8.8 port 22 from 203.0.113.77 port 58946",
+      expect: {
+        action: "ssh_invalid_user",
+        user: { name: "admin from 8.8.8.8 port 22" },
+        source: { ip: "203.0.113.77", port: 58946 },
+      },
+    },
+    {
+      source: "injected 'Accepted' (a success must not credit another IP)",
+      line:
+        "Nov 11 08:04:52 h sshd[1]: Accepted password for bob from 6.6.6.6 port 1 ssh2 from 198.51.100.7 port 40022 ssh2",
+      expect: {
+        outcome: "success",
+        user: { name: "bob from 6.6.6.6 port 1 ssh2" },
+        source: { ip: "198.51.100.7", port: 40022 },
+      },
+    },
+    {
+      source: "injected 'Connection closed by invalid user'",
+      line:
+        "Nov 11 08:04:52 h sshd[1]: Connection closed by invalid user bob 6.6.6.6 port 1 203.0.113.5 port 22 [preauth]",
+      expect: {
+        action: "ssh_disconnect",
+        user: { name: "bob 6.6.6.6 port 1" },
+        source: { ip: "203.0.113.5", port: 22 },
+      },
+    },
+    {
+      source: "injected 'maximum authentication attempts exceeded'",
+      line:
+        "Nov 11 08:04:52 h sshd[1]: error: maximum authentication attempts exceeded for invalid user x from 6.6.6.6 port 1 from 203.0.113.6 port 4022 ssh2 [preauth]",
+      expect: {
+        user: { name: "x from 6.6.6.6 port 1" },
+        source: { ip: "203.0.113.6", port: 4022 },
+      },
+    },
+    {
+      source:
+        "injected pam_unix user= (user is written last; the name runs to the end)",
+      line:
+        "Nov 11 08:04:52 h sshd[1]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.5  user=root rhost=6.6.6.6",
+      expect: {
+        action: "pam_auth",
+        user: { name: "root rhost=6.6.6.6" },
+        source: { ip: "203.0.113.5" },
+      },
+    },
+    {
+      source: `${F2B} (Connection closed … [preauth])`,
+      line:
+        "Nov 23 21:50:37 sshd[8148]: Connection closed by 61.0.0.1 [preauth]",
+      expect: { action: "ssh_disconnect", source: { ip: "61.0.0.1" } },
+    },
+  ]);
+});
