@@ -13,6 +13,7 @@ import {
   setProcessName,
 } from "./_event.ts";
 import { parseCefBody } from "./cef.ts";
+import { keyStartsAt, parseKv } from "./kv.ts";
 import { parseLeefBody } from "./leef.ts";
 import { classifyProgramMessage } from "./programs.ts";
 import { unwrapRepeat } from "./repeat.ts";
@@ -82,6 +83,8 @@ export function parseSyslog(
       ev.format = "rfc3164";
       return dispatchMessage(ev, st, "", "", line.slice(i));
     }
+    // FortiGate (and other appliances) send key=value right after the PRI.
+    if (kvShaped(line, i)) return kvMessage(ev, st, line.slice(i));
   }
   ev.format = "rfc3164";
   return parse3164(ev, st, line, i);
@@ -151,7 +154,11 @@ function parse3164(
   if (sp < 0) sp = line.length;
   const last = line.charCodeAt(sp - 1);
   const bracket = line.indexOf("[", i);
-  if (last !== 58 && !(bracket >= 0 && bracket < sp)) {
+  // A token holding '=' is no host name: key=value content with no host.
+  const eq = line.indexOf("=", i);
+  if (
+    last !== 58 && !(bracket >= 0 && bracket < sp) && !(eq >= 0 && eq < sp)
+  ) {
     setHostName(ev, line.slice(i, sp));
     i = sp + 1;
   }
@@ -174,6 +181,9 @@ function readTagAndMessage(
   ) {
     return dispatchMessage(ev, st, "", "", line.slice(i));
   }
+  // key=value with no program tag (FortiGate through rsyslog: `Apr 23
+  // 01:16:08 10.0.0.1 date=… srcip=…`). A tag never holds '='.
+  if (kvShaped(line, i)) return kvMessage(ev, st, line.slice(i));
   let j = i;
   while (j < n) {
     const c = line.charCodeAt(j);
@@ -216,6 +226,34 @@ function readTagAndMessage(
   }
   const msg = msgStart === 0 ? line : line.slice(msgStart);
   return dispatchMessage(ev, st, program, module, msg);
+}
+
+/**
+ * True when key=value pairs start at `i`: a key, '=', and at least one more
+ * '=' after it (one pair alone is more likely prose, `a=b was set`).
+ */
+function kvShaped(line: string, i: number): boolean {
+  if (!keyStartsAt(line, i)) return false;
+  return line.indexOf("=", line.indexOf("=", i) + 1) > 0;
+}
+
+/**
+ * A syslog message made of key=value pairs: parsed as kv, keeping the PRI
+ * fields and host the header gave. The device's own time (`eventtime=`,
+ * `date= time= tz=`) is the event time; the header's (a relay's, often)
+ * stands in when the pairs give none.
+ */
+function kvMessage(ev: Ev, st: ParseState, msg: string): string | null {
+  const headerMs = st.tsMs;
+  const headerHost = ev.host?.name;
+  st.tsMs = NaN;
+  ev.format = "kv";
+  const failure = parseKv(ev, st, msg);
+  if (st.tsMs !== st.tsMs) st.tsMs = headerMs;
+  if (headerHost !== undefined && ev.host?.name !== headerHost) {
+    ev.fields["syslog.hostname"] = headerHost;
+  }
+  return failure;
 }
 
 function dispatchMessage(

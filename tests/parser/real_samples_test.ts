@@ -145,3 +145,71 @@ Deno.test("sshd: a user name holding ' from <ip> port <n>' cannot choose the sou
     },
   ]);
 });
+
+const BEATS_FORTI =
+  "elastic/beats x-pack/filebeat/module/fortinet/firewall/test/traffic.log";
+const FORTI_PAIRS =
+  'date=2020-04-23 time=01:16:08 devname="testswitch1" srcip=10.10.10.10 srcport=60899 dstip=175.16.199.1 dstport=161 proto=17 action="deny"';
+
+Deno.test("FortiGate key=value over syslog (PRI, rsyslog file prefix, no host) keeps every field", () => {
+  const pairs = {
+    format: "kv",
+    ts: "2020-04-23T01:16:08.000Z",
+    category: "network",
+    outcome: "failure",
+    host: { name: "testswitch1" },
+    source: { ip: "10.10.10.10", port: 60899 },
+    destination: { ip: "175.16.199.1", port: 161 },
+    network: { transport: "udp" },
+    fields: { action: "deny" },
+  };
+  runTable([
+    {
+      source: `${BEATS_FORTI} (as sent over syslog)`,
+      line: `<189>${FORTI_PAIRS}`,
+      expect: {
+        ...pairs,
+        fields: {
+          action: "deny",
+          "syslog.priority": "189",
+          "syslog.facility": "local7",
+        },
+      },
+    },
+    {
+      source: `${BEATS_FORTI} (written by rsyslog: time and relay host first)`,
+      line: `Apr 23 01:16:08 10.0.0.1 ${FORTI_PAIRS}`,
+      expect: {
+        ...pairs,
+        fields: { action: "deny", "syslog.hostname": "10.0.0.1" },
+      },
+    },
+    {
+      source: `${BEATS_FORTI} (syslog time, no host)`,
+      line: `Apr 23 01:16:08 ${FORTI_PAIRS}`,
+      expect: pairs,
+    },
+    {
+      source: `${BEATS_FORTI} (no header: plain kv, unchanged)`,
+      line: FORTI_PAIRS,
+      expect: pairs,
+    },
+    {
+      source: "syslog header time stands in when the pairs carry none",
+      line: "<134>Nov 24 09:00:00 fw1 src=203.0.113.4 dst=10.0.0.5 act=block",
+      expect: {
+        format: "kv",
+        ts: "2026-11-24T09:00:00.000Z",
+        host: { name: "fw1" },
+        source: { ip: "203.0.113.4" },
+        destination: { ip: "10.0.0.5" },
+      },
+    },
+    {
+      source: "a tagged program message is not read as key=value",
+      line:
+        "Nov 24 09:00:00 web1 sshd[12]: Failed password for root from 203.0.113.9 port 22 ssh2",
+      expect: { format: "rfc3164", action: "ssh_login" },
+    },
+  ]);
+});
