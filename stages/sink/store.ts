@@ -961,13 +961,21 @@ export class NdjsonStore implements RecordStore {
     };
     let text = "";
     for (let i = 0; i < rows.length; i++) text += rows[i].line + "\n";
-    if (out.writeText) await out.writeText(text);
-    else {
-      await out.write(rows.map((r) => ({
-        record: JSON.parse(r.line),
-        line: r.line,
-        forwarded: true,
-      })));
+    try {
+      if (out.writeText) await out.writeText(text);
+      else {
+        await out.write(rows.map((r) => ({
+          record: JSON.parse(r.line),
+          line: r.line,
+          forwarded: true,
+        })));
+      }
+    } catch (e) {
+      // A pipe whose reader is gone takes no retry: stop at once instead
+      // of backing off for half a minute (`… --out - | head`).
+      const lost = this.#sink.lost;
+      if (lost) throw new StoreError(lost.message, "fatal");
+      throw e;
     }
   }
 

@@ -213,3 +213,32 @@ Deno.test("sentinel-demo-seed for a second tenant or another time adds distinct 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("sentinel-demo-seed --out - | head: a closed pipe stops it at once (exit 1, the reason), with no retries", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("../../cli/sentinel-demo-seed.ts", import.meta.url).pathname,
+      "--out",
+      "-",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  // Like `head -n 1`: one line, then the pipe closes.
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let got = "";
+  while (!got.includes("\n")) got += (await reader.read()).value ?? "";
+  await reader.cancel();
+  // Before the fix it backed off 9 times (~25 s) before giving up.
+  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+  const { code, signal } = await child.status;
+  clearTimeout(timer);
+  const log = await stderr;
+  assert.equal(signal, null, `still retrying after 15 s:\n${log}`);
+  assert.equal(code, 1, log);
+  assert.match(log, /the reader closed the pipe/);
+  assert.doesNotMatch(log, /retrying/);
+});
