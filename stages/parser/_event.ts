@@ -155,15 +155,48 @@ export function setPackets(
   if (n >= 0) endpoint(ev, which).packets = n;
 }
 
-/** Sets `<which>.geo.country_iso_code`. */
+/**
+ * Sets `<which>.geo.country_iso_code` from a 2-letter code, or
+ * `geo.country_name` from a country's name (FortiGate writes
+ * `dstcountry="Netherlands"`, which is no ISO code). Placeholders such as
+ * FortiGate's "Reserved" (private ranges) name no country. Returns whether
+ * the value was taken (the caller keeps it in fields otherwise).
+ */
 export function setCountry(
   ev: Ev,
   which: "source" | "destination",
-  code: string,
-): void {
-  if (code === "" || code === "-") return;
-  const e = endpoint(ev, which);
-  (e.geo ??= {}).country_iso_code = code.toUpperCase();
+  text: string,
+): boolean {
+  const n = text.length;
+  if (n === 2 && isLetter(text.charCodeAt(0)) && isLetter(text.charCodeAt(1))) {
+    (endpoint(ev, which).geo ??= {}).country_iso_code = text.toUpperCase();
+    return true;
+  }
+  if (n < 3 || !isLetter(text.charCodeAt(0)) || NOT_A_COUNTRY.has(text)) {
+    return false;
+  }
+  (endpoint(ev, which).geo ??= {}).country_name = text;
+  return true;
+}
+
+/** Country values that name none (FortiGate, Palo Alto, GeoIP tools). */
+const NOT_A_COUNTRY = new Set([
+  "Reserved",
+  "reserved",
+  "RESERVED",
+  "Unknown",
+  "unknown",
+  "UNKNOWN",
+  "None",
+  "none",
+  "N/A",
+  "n/a",
+  "Private",
+  "private",
+]);
+
+function isLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
 /**

@@ -30,6 +30,7 @@ import {
   setTransport,
   setUrl,
   setUser,
+  toInt,
 } from "./_event.ts";
 import { severityFromText } from "./severity.ts";
 import { parseTimestamp } from "./time.ts";
@@ -76,7 +77,8 @@ const SRC_IP = 1,
   RESP_BYTES = 40,
   MD5 = 41,
   SHA1 = 42,
-  SHA256 = 43;
+  SHA256 = 43,
+  TRANSPORT_NAME = 44;
 
 const TABLE: [number, string[]][] = [
   [SRC_IP, [
@@ -133,7 +135,9 @@ const TABLE: [number, string[]][] = [
     "dest_port",
     "id.resp_p",
   ]],
-  [TRANSPORT, ["proto", "protocol", "transport", "ip_proto"]],
+  [TRANSPORT, ["proto", "protocol", "ip_proto"]],
+  // A name only: FortiGate's transport=60964 is the NAT port.
+  [TRANSPORT_NAME, ["transport"]],
   [APP_PROTO, ["app", "service", "application_protocol"]],
   [USER, [
     "suser",
@@ -292,9 +296,22 @@ function applySlot(ev: Ev, st: ParseState, slot: number, v: string): boolean {
       return portOk(v) && (setPort(ev, "source", v), true);
     case DST_PORT:
       return portOk(v) && (setPort(ev, "destination", v), true);
-    case TRANSPORT:
+    case TRANSPORT: {
+      // A number is an IANA protocol number (proto=17 is udp), at most 255.
+      const c = v.charCodeAt(0);
+      if (c >= 48 && c <= 57 && !(toInt(v) <= 255 && toInt(v) >= 0)) {
+        return false;
+      }
       setTransport(ev, v);
       return true;
+    }
+    case TRANSPORT_NAME: {
+      // A number here is no protocol (FortiGate: the NAT source port).
+      const c = v.charCodeAt(0);
+      if (c >= 48 && c <= 57) return false;
+      setTransport(ev, v);
+      return true;
+    }
     case APP_PROTO:
       setProtocol(ev, v);
       return true;
@@ -418,11 +435,9 @@ function applySlot(ev: Ev, st: ParseState, slot: number, v: string): boolean {
       (ev.destination ??= {}).domain = v.toLowerCase();
       return true;
     case SRC_COUNTRY:
-      setCountry(ev, "source", v);
-      return true;
+      return setCountry(ev, "source", v);
     case DST_COUNTRY:
-      setCountry(ev, "destination", v);
-      return true;
+      return setCountry(ev, "destination", v);
   }
   return false;
 }

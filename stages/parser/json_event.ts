@@ -406,7 +406,9 @@ function endpoint(
         for (const gk in g) {
           const gv = g[gk];
           if (gk === "country_iso_code" && typeof gv === "string") {
-            setCountry(ev, which, gv);
+            if (!setCountry(ev, which, gv)) {
+              ev.fields[`${which}.geo.country_iso_code`] = gv;
+            }
           } else if (
             (gk === "country_name" || gk === "city_name") &&
             typeof gv === "string"

@@ -213,3 +213,49 @@ Deno.test("FortiGate key=value over syslog (PRI, rsyslog file prefix, no host) k
     },
   ]);
 });
+
+Deno.test("FortiGate entities: transport=<NAT port> is no protocol; a country name is no ISO code", () => {
+  const nopri =
+    "scratch/reviewer-fmt/forti_nopri.log, from elastic/beats x-pack/filebeat/module/fortinet/firewall/test/traffic.log";
+  runTable([
+    {
+      source: `${nopri} line 3`,
+      line:
+        'date=2020-04-23 time=12:11:51 devname="newfirewall" devid="newrouterid" logid="0000000020" type="traffic" subtype="forward" level="notice" vd="root" eventtime=1587229911390385486 tz="-0500" srcip=175.16.199.1 srcport=6000 srcintf="port1" srcintfrole="lan" dstip=8.6.4.7 dstport=6000 dstintf="wan1" dstintfrole="wan" sessionid=4352 proto=17 action="accept" policyid=3426 policytype="policy" poluuid="1765de8-5a13-765da73fdsfa1c" policyname="newruleelastic" service="portname" dstcountry="Netherlands" srccountry="Reserved" trandisp="snat" transip=67.43.156.12 transport=60964 appcat="unknown"',
+      expect: {
+        network: { transport: "udp" },
+        destination: { geo: { country_name: "Netherlands" } },
+        source: { ip: "175.16.199.1", geo: undefined },
+        fields: {
+          transport: "60964",
+          transip: "67.43.156.12",
+          srccountry: "Reserved",
+          dstcountry: undefined,
+        },
+      },
+    },
+    {
+      source: "a NAT port that is a small number is no protocol either",
+      line: "srcip=10.0.0.1 proto=6 transport=17",
+      expect: { network: { transport: "tcp" }, fields: { transport: "17" } },
+    },
+    {
+      source: "a 2-letter code still goes to country_iso_code",
+      line: "srcip=203.0.113.1 srccountry=nl dstcountry=US",
+      expect: {
+        source: { geo: { country_iso_code: "NL" } },
+        destination: { geo: { country_iso_code: "US" } },
+      },
+    },
+    {
+      source: "an IANA protocol number still names the transport",
+      line: "src=10.0.0.1 dst=10.0.0.2 proto=58",
+      expect: { network: { transport: "ipv6-icmp" } },
+    },
+    {
+      source: "a named transport key still names the transport",
+      line: "src=10.0.0.1 dst=10.0.0.2 transport=udp",
+      expect: { network: { transport: "udp" } },
+    },
+  ]);
+});
