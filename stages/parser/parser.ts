@@ -48,6 +48,7 @@ import { emitRepeatCopies } from "./repeat.ts";
 import { parseSyslog } from "./syslog.ts";
 import {
   canonicalIsoMs,
+  CLOCK_SKEW_MS,
   impossibleDate,
   isoFromMs,
   monthAt,
@@ -61,8 +62,11 @@ import { isZeek, parseZeek } from "./zeek.ts";
  * epoch or a bare number read as a time. The store refuses 1970 outright.
  */
 const TS_MIN_MS = 946684800000;
-/** Event times more than a day after receipt are implausible too. */
-const TS_AHEAD_MAX_MS = 86_400_000;
+/**
+ * Event times more than a day after receipt are implausible too (the same
+ * allowance the year guess of year-less times uses).
+ */
+const TS_AHEAD_MAX_MS = CLOCK_SKEW_MS;
 /**
  * Field holding an implausible event time (ISO) that was replaced by
  * received_at (ts_source "received_at").

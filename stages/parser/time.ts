@@ -458,7 +458,7 @@ export function parseRfc3164At(s: string, i: number, refMs: number): number {
 
 /**
  * UTC ms of a time written without its year: the year that puts it closest
- * before `refMs` (receipt), at most a week ahead of it.
+ * before `refMs` (receipt), at most {@link CLOCK_SKEW_MS} ahead of it.
  */
 function yearlessMs(
   mo: number,
@@ -473,12 +473,13 @@ function yearlessMs(
   const year = utcYear(ref);
   if (mo === 1 && d === 29) return leapDayMs(year, h, mi, se, frac, ref);
   let ms = Date.UTC(year, mo, d, h, mi, se, frac);
-  // More than a week in the future of the receipt time: it was last year.
+  // Further in the future of the receipt time than clock skew explains: it
+  // was last year (Nov 28 read on Nov 24 is last November's).
   if (ms > ref + ROLLOVER_AHEAD_MS) {
     ms = Date.UTC(year - 1, mo, d, h, mi, se, frac);
   } else if (ms < ref - ROLLOVER_NEXT_MS) {
     // Near a year's end, a line stamped early January (a sender east of UTC,
-    // a fast clock) belongs to next year when that is under a week ahead.
+    // a fast clock) belongs to next year when that is within the skew.
     const next = Date.UTC(year + 1, mo, d, h, mi, se, frac);
     if (next <= ref + ROLLOVER_AHEAD_MS) ms = next;
   }
@@ -510,14 +511,22 @@ function leapDayMs(
   }
 }
 
+/**
+ * Clock skew allowed between a sender and the receiver: an event time at
+ * most this far after receipt is plausible (the parser's check), and a
+ * year-less time further ahead is last year's (the year guess). One value
+ * for both, so a time the guess places in this year is never then rejected
+ * as implausible.
+ */
+export const CLOCK_SKEW_MS = 86_400_000;
 /** How far ahead of receipt a year-less time may be before it is last year's. */
-const ROLLOVER_AHEAD_MS = 7 * 86400000;
+const ROLLOVER_AHEAD_MS = CLOCK_SKEW_MS;
 /**
  * A year-less time this far behind receipt may be next year's (only then is
- * next year's candidate, a year later, within ROLLOVER_AHEAD_MS): one
- * compare keeps the common case free.
+ * next year's candidate, at least 365 days later, within ROLLOVER_AHEAD_MS):
+ * one compare keeps the common case free.
  */
-const ROLLOVER_NEXT_MS = 358 * 86400000;
+const ROLLOVER_NEXT_MS = 365 * 86400000 - ROLLOVER_AHEAD_MS;
 
 // UTC year of the last reference time asked for, valid in [yearFrom, yearTo).
 let yearFrom = NaN;

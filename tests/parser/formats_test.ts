@@ -529,7 +529,7 @@ const REVIEW_CASES: Case[] = [
   },
   {
     name:
-      "2: RFC 3164 New Year: a Jan 10 line received Dec 31 is over a week ahead, so this year's",
+      "2: RFC 3164 New Year: a Jan 10 line received Dec 31 is over a day ahead, so this year's",
     payload: "<13>Jan 10 00:30:00 host app: x",
     receivedAt: "2026-12-31T23:30:00.000Z",
     expect: { ts: "2026-01-10T00:30:00.000Z", ts_source: "event" },

@@ -1,7 +1,7 @@
 /**
  * Syslog lines stamped Feb 29 carry no year: the year is the one closest
  * before receipt that has the day, i.e. the most recent leap year whose
- * Feb 29 is not after received_at (plus the parser's week of clock slack).
+ * Feb 29 is not after received_at (plus the parser's day of clock skew).
  * Before the fix, a common receipt year made Date.UTC roll the day into
  * March 1 and the event lost its time (ts fell back to received_at).
  */

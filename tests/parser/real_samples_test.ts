@@ -259,3 +259,39 @@ Deno.test("FortiGate entities: transport=<NAT port> is no protocol; a country na
     },
   ]);
 });
+
+Deno.test("a year-less syslog time 1–7 days after received_at is last year's, not a lost time", () => {
+  const line =
+    "Nov 28 09:16:05 srv sshd[32310]: Failed password for root from 203.0.113.9 port 22 ssh2";
+  runTable([
+    {
+      source:
+        `reviewer line, time of ${F2B} "srv sshd[32310]" (4 days after receipt)`,
+      line,
+      receivedAt: "2026-11-24T10:00:00.000Z",
+      expect: {
+        ts: "2025-11-28T09:16:05.000Z",
+        ts_source: "event",
+        fields: { "parser.ts_implausible": undefined },
+      },
+    },
+    {
+      source: "7 days ahead: last year too",
+      line: line.replace("Nov 28", "Dec  1"),
+      receivedAt: "2026-11-24T10:00:00.000Z",
+      expect: { ts: "2025-12-01T09:16:05.000Z", ts_source: "event" },
+    },
+    {
+      source: "within a day ahead (a fast sender clock): this year",
+      line: line.replace("Nov 28 09:16:05", "Nov 24 20:00:00"),
+      receivedAt: "2026-11-24T10:00:00.000Z",
+      expect: { ts: "2026-11-24T20:00:00.000Z", ts_source: "event" },
+    },
+    {
+      source: "New Year: Jan 1 received Dec 31 late is next year's",
+      line: line.replace("Nov 28 09:16:05", "Jan  1 00:05:00"),
+      receivedAt: "2026-12-31T23:55:00.000Z",
+      expect: { ts: "2027-01-01T00:05:00.000Z", ts_source: "event" },
+    },
+  ]);
+});
