@@ -53,6 +53,17 @@ function attr(node: unknown, name: string): string | null {
   return text(a?.[name] ?? o[`@${name}`] ?? o[name]);
 }
 
+/**
+ * An attribute of the System child `node` (`Provider`, `TimeCreated`, …):
+ * inside the node (`#attributes`, `$`, `@Name`), or in the sibling
+ * `<node>_attributes` object that evtx_dump --separate-json-attributes and
+ * hayabusa write (`"TimeCreated_attributes": {"SystemTime": …}`).
+ */
+function systemAttr(sys: Obj, node: string, name: string): string | null {
+  return attr(sys[node], name) ??
+    text(obj(sys[`${node}_attributes`])?.[name]);
+}
+
 /** The `System` node when `o` is a Windows event, else null. */
 export function windowsSystem(o: Obj): Obj | null {
   const ev = obj(o.Event);
@@ -111,7 +122,7 @@ export function parseWindows(
     return "windows event: System.EventID missing or not a number";
   }
   const channel = text(sys.Channel) ?? "";
-  const provider = attr(sys.Provider, "Name") ?? "";
+  const provider = systemAttr(sys, "Provider", "Name") ?? "";
   f.EventID = String(eventId);
   if (channel !== "") f.Channel = channel;
   if (provider !== "") f.Provider = provider;
@@ -128,7 +139,15 @@ export function parseWindows(
     const v = text(sys[k]);
     if (v !== null) f[k] = v;
   }
-  const when = attr(sys.TimeCreated, "SystemTime");
+  // The process and account that wrote the event (for Security events the
+  // audit service, not the subject: kept apart from process.pid/user).
+  const writerPid = systemAttr(sys, "Execution", "ProcessID");
+  if (writerPid !== null) f["Execution.ProcessID"] = writerPid;
+  const writerTid = systemAttr(sys, "Execution", "ThreadID");
+  if (writerTid !== null) f["Execution.ThreadID"] = writerTid;
+  const writerSid = systemAttr(sys, "Security", "UserID");
+  if (writerSid !== null) f["Security.UserID"] = writerSid;
+  const when = systemAttr(sys, "TimeCreated", "SystemTime");
   if (when !== null) {
     const ms = parseTimestamp(when, st.refMs);
     if (ms === ms) st.tsMs = ms;

@@ -295,3 +295,95 @@ Deno.test("a year-less syslog time 1–7 days after received_at is last year's, 
     },
   ]);
 });
+
+Deno.test("EVTX JSON in the separate-attributes layout (evtx_dump --separate-json-attributes, hayabusa) keeps time and provider", () => {
+  const src =
+    "scratch/reviewer-fmt/win.ndjson line 5 (MalSeclogon 4688, separate-attributes layout)";
+  const separate = {
+    Event: {
+      System: {
+        Provider_attributes: { Name: "Microsoft-Windows-Security-Auditing" },
+        EventID: 4688,
+        TimeCreated_attributes: { SystemTime: "2021-12-07T17:33:01.619364Z" },
+        Execution_attributes: { ProcessID: 4, ThreadID: 1204 },
+        Channel: "Security",
+        Computer: "MSEDGEWIN10",
+      },
+      EventData: {
+        SubjectUserName: "MSEDGEWIN10$",
+        SubjectDomainName: "WORKGROUP",
+        NewProcessId: "0x17b8",
+        NewProcessName:
+          "\\Device\\Mup\\VBoxSvr\\Users\\bouss\\Downloads\\MalSeclogon-master\\x64\\Debug\\MalSeclogon.exe",
+        ProcessId: "0x27c",
+        ParentProcessName: "C:\\Windows\\System32\\lsass.exe",
+      },
+    },
+  };
+  const nested = {
+    Event: {
+      System: {
+        Provider: {
+          "#attributes": { Name: "Microsoft-Windows-Security-Auditing" },
+        },
+        EventID: 4688,
+        TimeCreated: {
+          "#attributes": { SystemTime: "2021-12-07T17:33:01.619364Z" },
+        },
+        Execution: { "#attributes": { ProcessID: 4, ThreadID: 1204 } },
+        Channel: "Security",
+        Computer: "MSEDGEWIN10",
+      },
+      EventData: separate.Event.EventData,
+    },
+  };
+  const expect = {
+    format: "windows_evtx",
+    ts: "2021-12-07T17:33:01.619Z",
+    ts_source: "event",
+    action: "process_start",
+    host: { name: "MSEDGEWIN10" },
+    fields: {
+      Provider: "Microsoft-Windows-Security-Auditing",
+      "Execution.ProcessID": "4",
+      "Execution.ThreadID": "1204",
+    },
+  };
+  for (const [name, payload] of [[src, separate], ["#attributes", nested]]) {
+    const ev = enriched(parseOne(payload as Record<string, unknown>));
+    assert.deepEqual(pick(ev, expect), expect, name as string);
+  }
+  const sysmon = {
+    Event: {
+      System: {
+        Provider_attributes: { Name: "Microsoft-Windows-Sysmon" },
+        EventID: 1,
+        TimeCreated_attributes: { SystemTime: "2021-12-07T17:33:01.636384Z" },
+        Channel: "Microsoft-Windows-Sysmon/Operational",
+        Computer: "MSEDGEWIN10",
+      },
+      EventData: {
+        ProcessId: 6072,
+        Image: "C:\\Tools\\MalSeclogon.exe",
+        CommandLine: "MalSeclogon.exe  -p 636 -d 2 -l 1",
+        User: "MSEDGEWIN10\\IEUser",
+      },
+    },
+  };
+  const ev = enriched(parseOne(sysmon));
+  assert.deepEqual(
+    pick(ev, {
+      ts: "",
+      ts_source: "",
+      user: { name: "", domain: "" },
+      process: { pid: 0 },
+    }),
+    {
+      ts: "2021-12-07T17:33:01.636Z",
+      ts_source: "event",
+      user: { name: "IEUser", domain: "MSEDGEWIN10" },
+      process: { pid: 6072 },
+    },
+    "scratch/reviewer-fmt/win.ndjson line 6 (Sysmon 1, separate-attributes layout)",
+  );
+});
