@@ -228,6 +228,13 @@ function readTagAndMessage(
   return dispatchMessage(ev, st, program, module, msg);
 }
 
+/** True when a CEF or LEEF header starts at `i`. */
+function cefOrLeefAt(line: string, i: number): boolean {
+  const c = line.charCodeAt(i);
+  return (c === 67 && line.startsWith("CEF:", i)) ||
+    (c === 76 && line.startsWith("LEEF:", i));
+}
+
 /**
  * True when key=value pairs start at `i`: a key, '=', and at least one more
  * '=' after it (one pair alone is more likely prose, `a=b was set`).
@@ -314,6 +321,12 @@ function parse5424(
   const host = token(line, i);
   if (host === null) return "rfc5424: header truncated after TIMESTAMP";
   i = tokEnd;
+  // QRadar's documented shape: `<13>1 TIMESTAMP HOST LEEF:…` (CEF too), the
+  // event right after the host, with no APP-NAME … STRUCTURED-DATA.
+  if (cefOrLeefAt(line, i)) {
+    if (host !== "-") setHostName(ev, host);
+    return dispatchMessage(ev, st, "", "", line.slice(i));
+  }
   const app = token(line, i);
   if (app === null) return "rfc5424: header truncated after HOSTNAME";
   i = tokEnd;

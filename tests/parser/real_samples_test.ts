@@ -387,3 +387,45 @@ Deno.test("EVTX JSON in the separate-attributes layout (evtx_dump --separate-jso
     "scratch/reviewer-fmt/win.ndjson line 6 (Sysmon 1, separate-attributes layout)",
   );
 });
+
+Deno.test("LEEF/CEF right after an RFC 5424 TIMESTAMP HOST (IBM QRadar's documented shape) is parsed, not a dead letter", () => {
+  runTable([
+    {
+      source:
+        "IBM QRadar LEEF documentation sample (scratch/reviewer-fmt/leef.log)",
+      line:
+        "<13>1 2019-01-18T11:07:53.520Z 192.168.1.1 LEEF:1.0|Microsoft|MSExchange|4.0 SP1|15345|src=192.0.2.0\tsev=5",
+      expect: {
+        format: "leef",
+        ts: "2019-01-18T11:07:53.520Z",
+        host: { name: "192.168.1.1" },
+        source: { ip: "192.0.2.0" },
+        fields: { "syslog.priority": "13" },
+      },
+    },
+    {
+      source: "scratch/reviewer-fmt/leef.log line 10 (LEEF 2.0, '^' delimiter)",
+      line:
+        "<13>1 2019-01-18T11:07:53.520+07:00 myhostname LEEF:2.0|Lancope|StealthWatch|1.0|41|^|src=192.0.2.0^dst=172.50.123.1^sev=5^cat=anomaly^srcPort=81^dstPort=21^usrName=joe.black",
+      expect: {
+        format: "leef",
+        ts: "2019-01-18T04:07:53.520Z",
+        host: { name: "myhostname" },
+        user: { name: "joe.black" },
+        source: { ip: "192.0.2.0", port: 81 },
+        destination: { ip: "172.50.123.1", port: 21 },
+      },
+    },
+    {
+      source: "same shape with CEF",
+      line:
+        "<134>1 2019-01-18T11:07:53.520Z fw01 CEF:0|Elastic|Vaporware|1.0.0-alpha|18|Authentication|low|src=1.128.3.4 spt=33876 suser=bob",
+      expect: {
+        format: "cef",
+        host: { name: "fw01" },
+        user: { name: "bob" },
+        source: { ip: "1.128.3.4", port: 33876 },
+      },
+    },
+  ]);
+});
