@@ -34,6 +34,12 @@ const SSHD_DISCONNECT_USER =
   /^(?:Disconnected from|Connection closed by|Connection reset by) (?:invalid |authenticating )?user (.*) (\S+) port (\d+)/;
 const SSHD_MAX_AUTH =
   /^(?:error: )?maximum authentication attempts exceeded for (invalid user )?(.*) from (\S+) port (\d+)/;
+/** OpenSSH ≥ 7.x names the peer; older ones only the user (`for git [preauth]`). */
+const SSHD_TOO_MANY =
+  /^Disconnecting(?::| (?:invalid |authenticating )?user (.*) (\S+) port (\d+):) Too many authentication failures(?: for (?:invalid user )?(.*?))?(?: \[preauth\])?$/;
+/** The reason is sshd's own text after the user's name: greedy up to it. */
+const SSHD_NOT_ALLOWED = /^User (.*) from (\S+) not allowed because (.*)$/;
+const SSHD_ROOT_REFUSED = /^ROOT LOGIN REFUSED FROM (\S+)(?: port (\d+))?/;
 const SSHD_BREAK_IN_IP =
   /(?:getaddrinfo for \S+ \[([^\]]+)\]|^Address (\S+) maps to)/;
 const PAM_HEAD = /^pam_unix\(([^:)]+)(?::(\w+))?\): ?/;
@@ -44,6 +50,8 @@ const SU_DEBIAN = /^\(to (\S+)\) (\S+) on (\S+)/;
 const SU_DEBIAN_FAILED = /^FAILED SU \(to (\S+)\) (\S+) on (\S+)/;
 const SU_REDHAT = /^(Successful|FAILED) su for (\S+) by (\S+)/;
 const SU_SHORT = /^([+-]) (\S+) (\S+?):(\S+)/;
+/** BSD su, as in RFC 3164/5424's examples: `'su root' failed for lonvick on /dev/pts/8`. */
+const SU_BSD = /^'su (\S+)' (failed|succeeded) for (\S+) on (\S+)/;
 const USERMOD_GROUP = /^add '([^']+)' to (?:shadow )?group '([^']+)'/;
 const GPASSWD_GROUP =
   /^(?:user (\S+) added by (\S+) to group (\S+)|members of group (\S+) set by (\S+) to (\S+))/;
@@ -210,6 +218,47 @@ function sshdMessage(ev: Ev, st: ParseState, msg: string): void {
     if (m !== null) setIp(ev, "source", m[1] ?? m[2]);
     st.floor = 2;
     return;
+  }
+  if (c === 68 && msg.startsWith("Disconnecting")) {
+    const m = SSHD_TOO_MANY.exec(msg);
+    if (m !== null) {
+      // sshd gives up on the connection after MaxAuthTries: a summary of
+      // failures logged one by one (like "PAM N more authentication
+      // failures"), so not counted as another ssh_login failure.
+      classify(ev, "auth", "ssh_auth_failures", "failure");
+      ev.fields["ssh.max_auth_exceeded"] = "true";
+      const user = m[1] ?? m[4];
+      if (user !== undefined) setUser(ev, user);
+      if (m[2] !== undefined) setIp(ev, "source", m[2]);
+      if (m[3] !== undefined) setPort(ev, "source", m[3]);
+      if (msg.endsWith("[preauth]")) ev.fields["ssh.preauth"] = "true";
+      st.floor = 1;
+      return;
+    }
+  }
+  if (c === 85 && msg.startsWith("User ")) {
+    const m = SSHD_NOT_ALLOWED.exec(msg);
+    if (m !== null) {
+      // AllowUsers/DenyUsers/groups refused the account before any password.
+      classify(ev, "auth", "ssh_user_denied", "failure");
+      setUser(ev, m[1]);
+      setIp(ev, "source", m[2]);
+      ev.fields["ssh.reason"] = m[3];
+      st.floor = 1;
+      return;
+    }
+  }
+  if (c === 82 && msg.startsWith("ROOT LOGIN REFUSED")) {
+    const m = SSHD_ROOT_REFUSED.exec(msg);
+    if (m !== null) {
+      // PermitRootLogin no: a root login attempt refused.
+      classify(ev, "auth", "ssh_root_refused", "failure");
+      setUser(ev, "root");
+      setIp(ev, "source", m[1]);
+      if (m[2] !== undefined) setPort(ev, "source", m[2]);
+      st.floor = 1;
+      return;
+    }
   }
   if (c === 82 || c === 68 || c === 67) { // Received / Disconnected / Connection
     const u = msg.indexOf(" user ") > 0 ? SSHD_DISCONNECT_USER.exec(msg) : null;
@@ -413,6 +462,18 @@ function suMessage(ev: Ev, st: ParseState, msg: string): void {
     setUser(ev, m[3]);
     if (!ok) st.floor = 1;
     return;
+  }
+  if (msg.charCodeAt(0) === 39) { // '
+    m = SU_BSD.exec(msg);
+    if (m !== null) {
+      const ok = m[2] === "succeeded";
+      classify(ev, "auth", "su", ok ? "success" : "failure");
+      setTargetUser(ev, m[1]);
+      setUser(ev, m[3]);
+      ev.fields["su.tty"] = m[4];
+      if (!ok) st.floor = 1;
+      return;
+    }
   }
   m = SU_SHORT.exec(msg);
   if (m !== null) {

@@ -429,3 +429,76 @@ Deno.test("LEEF/CEF right after an RFC 5424 TIMESTAMP HOST (IBM QRadar's documen
     },
   ]);
 });
+
+Deno.test("sshd refusals and BSD su failures are auth failures with user and source", () => {
+  runTable([
+    {
+      source: F2B,
+      line:
+        "Nov 28 09:16:05 srv sshd[32310]: Disconnecting: Too many authentication failures for git [preauth]",
+      expect: {
+        category: "auth",
+        action: "ssh_auth_failures",
+        outcome: "failure",
+        user: { name: "git" },
+        fields: { "ssh.preauth": "true" },
+      },
+    },
+    {
+      source: "OpenSSH ≥ 7.x form naming the peer",
+      line:
+        "Nov 28 09:16:05 srv sshd[32310]: Disconnecting invalid user admin 203.0.113.8 port 41234: Too many authentication failures [preauth]",
+      expect: {
+        action: "ssh_auth_failures",
+        user: { name: "admin" },
+        source: { ip: "203.0.113.8", port: 41234 },
+      },
+    },
+    {
+      source: F2B,
+      line:
+        "Apr 16 22:01:15 al-ribat sshd[5154]: User root from 46.45.128.3 not allowed because listed in DenyUsers",
+      expect: {
+        category: "auth",
+        action: "ssh_user_denied",
+        outcome: "failure",
+        user: { name: "root" },
+        source: { ip: "46.45.128.3" },
+        fields: { "ssh.reason": "listed in DenyUsers" },
+      },
+    },
+    {
+      source: F2B,
+      line:
+        "Jan  5 01:31:41 www sshd[1643]: ROOT LOGIN REFUSED FROM 1.2.3.4 port 12345 [preauth]",
+      expect: {
+        action: "ssh_root_refused",
+        outcome: "failure",
+        user: { name: "root" },
+        source: { ip: "1.2.3.4", port: 12345 },
+      },
+    },
+    {
+      source: "RFC 3164 section 5.4 example 1 (scratch/reviewer-fmt/rfc.log)",
+      line:
+        "<34>Oct 11 22:14:15 mymachine su: 'su root' failed for lonvick on /dev/pts/8",
+      expect: {
+        category: "auth",
+        action: "su",
+        outcome: "failure",
+        user: { name: "lonvick", target: { name: "root" } },
+        fields: { "su.tty": "/dev/pts/8" },
+      },
+    },
+    {
+      source: "RFC 5424 section 6.5 example 1 (BOM before the message)",
+      line:
+        "<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - \uFEFF'su root' failed for lonvick on /dev/pts/8",
+      expect: {
+        action: "su",
+        outcome: "failure",
+        user: { name: "lonvick", target: { name: "root" } },
+      },
+    },
+  ]);
+});
