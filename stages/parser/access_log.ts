@@ -40,10 +40,31 @@ export function parseAccessLog(
 ): string | null {
   let m = ACCESS.exec(line);
   let vhostEnd = -1;
+  let chain = "";
+  let vhost = "";
   if (m === null) {
     // vhost_combined (Debian/Ubuntu's stock format): "%v:%p " first.
     vhostEnd = vhostPrefixEnd(line);
     if (vhostEnd > 0) m = ACCESS.exec(line.slice(vhostEnd + 1));
+    else {
+      const sp = line.indexOf(" ");
+      if (line.charCodeAt(sp - 1) === 44) { // ','
+        // An X-Forwarded-For chain as the client (`10.0.0.2, 10.0.0.1,
+        // 127.0.0.1 - - [`): the last entry stands where %h does.
+        let last = sp + 1;
+        for (;;) {
+          const next = line.indexOf(" ", last);
+          if (next < 0 || line.charCodeAt(next - 1) !== 44) break;
+          last = next + 1;
+        }
+        m = ACCESS.exec(line.slice(last));
+        if (m !== null) chain = line.slice(0, last) + m[1];
+      } else if (sp > 0) {
+        // "%v %h …" (vhost without its port, as some distributions log).
+        m = ACCESS.exec(line.slice(sp + 1));
+        if (m !== null) vhost = line.slice(0, sp);
+      }
+    }
     if (m === null) {
       return "access log: line does not match the common/combined layout (truncated?)";
     }
@@ -51,7 +72,12 @@ export function parseAccessLog(
   const ms = parseClfAt(m[4], 0);
   if (ms !== ms) return `access log: unreadable time [${m[4]}]`;
   st.tsMs = ms;
-  setIp(ev, "source", m[1]);
+  if (chain !== "") {
+    // The first entry is the client as the proxies report it (what Elastic
+    // reads too); the whole chain is kept, as it is spoofable at its start.
+    ev.fields["http.forwarded_for"] = chain;
+    setIp(ev, "source", chain.slice(0, chain.indexOf(",")));
+  } else setIp(ev, "source", m[1]);
   if (m[2] !== "-") ev.fields["http.ident"] = m[2];
   setUser(ev, m[3]);
   const request = unescapeQuoted(m[5]);
@@ -78,6 +104,11 @@ export function parseAccessLog(
     (ev.http ??= {}).user_agent = unescapeQuoted(m[9]);
   }
   if (vhostEnd > 0) setVhost(ev, line, vhostEnd);
+  else if (vhost !== "") {
+    setIp(ev, "destination", vhost);
+    const u = ev.url;
+    if (u !== undefined && u.domain === undefined) u.domain = vhost;
+  }
   if (m[10] !== "") ev.fields["http.extra"] = m[10].trim();
   (ev.network ??= {}).protocol = "http";
   const status = ev.http?.response?.status_code;

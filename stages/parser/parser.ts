@@ -191,8 +191,18 @@ function sniff(s: string): number {
     if (colon >= 0 && colon < 6 && s.indexOf(" [") > 0) return ACCESS;
   }
   if (keyStartsAt(s, 0)) return KV;
-  if (isVhostAccess(s)) return ACCESS;
+  if (isVhostAccess(s) || hasClfTime(s)) return ACCESS;
   return UNKNOWN;
+}
+
+/**
+ * An access line whose client is a host name, or behind a vhost without
+ * port (`monitoring-server - - [29/May/2017:…`): ` [dd/Mon/` early on.
+ */
+function hasClfTime(s: string): boolean {
+  const b = s.indexOf(" [");
+  return b > 0 && b < 512 && s.charCodeAt(b + 4) === 47 &&
+    s.charCodeAt(b + 8) === 47;
 }
 
 /**

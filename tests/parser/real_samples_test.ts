@@ -502,3 +502,46 @@ Deno.test("sshd refusals and BSD su failures are auth failures with user and sou
     },
   ]);
 });
+
+Deno.test("access logs: host-name client, vhost without port, X-Forwarded-For chain are read, not dead letters", () => {
+  const nginx = "elastic/beats filebeat/module/nginx/access/test/test.log";
+  const apache = "elastic/beats filebeat/module/apache/access/test/test.log";
+  runTable([
+    {
+      source: `${nginx} (client logged as a host name)`,
+      line:
+        'monitoring-server - - [29/May/2017:19:02:48 +0000] "GET /status HTTP/1.1" 200 612 "-" "Mozilla/5.0" "-"',
+      expect: {
+        format: "apache_access",
+        ts: "2017-05-29T19:02:48.000Z",
+        source: { domain: "monitoring-server" },
+        url: { path: "/status" },
+        http: { response: { status_code: 200 } },
+      },
+    },
+    {
+      source: `${apache} (vhost without :port)`,
+      line:
+        'vhost1.domaine.fr 123.123.123.123 - - [04/Jul/2019:09:20:46 +0200] "GET / HTTP/1.1" 200 32953 "-" "Mozilla/5.0 (X11; Linux x86_64)"',
+      expect: {
+        format: "apache_access",
+        ts: "2019-07-04T07:20:46.000Z",
+        source: { ip: "123.123.123.123" },
+        destination: { domain: "vhost1.domaine.fr" },
+        url: { domain: "vhost1.domaine.fr" },
+      },
+    },
+    {
+      source: `${nginx} (X-Forwarded-For chain as the client)`,
+      line:
+        '10.0.0.2, 10.0.0.1, 127.0.0.1 - - [07/Dec/2016:11:05:07 +0100] "GET /ocelot HTTP/1.1" 200 571 "-" "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.12; rv:49.0) Gecko/20100101 Firefox/49.0"',
+      expect: {
+        format: "apache_access",
+        ts: "2016-12-07T10:05:07.000Z",
+        source: { ip: "10.0.0.2" },
+        url: { path: "/ocelot" },
+        fields: { "http.forwarded_for": "10.0.0.2, 10.0.0.1, 127.0.0.1" },
+      },
+    },
+  ]);
+});
