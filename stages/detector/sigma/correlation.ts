@@ -175,6 +175,8 @@ export class CorrelationEngine {
   /** Counters for the run summary. */
   readonly counters = {
     hits: 0,
+    /** Hits of an event already in its group (redelivered), not counted. */
+    duplicates: 0,
     late_dropped: 0,
     evicted_groups: 0,
     evicted_entries: 0,
@@ -342,6 +344,19 @@ export class CorrelationEngine {
       // Insert keeping event-time order (late hits go back a few places).
       at = g.ts.length;
       while (at > 0 && g.ts[at - 1] > ts) at--;
+      // The same event again (at-least-once delivery: Kafka re-reading
+      // held-back input after a rebalance, a producer's retry) must not
+      // count twice. A copy has the same time, so it sits among the
+      // entries just before `at`: usually none, so this costs one compare.
+      for (let k = at - 1; k >= 0 && g.ts[k] === ts; k--) {
+        if (
+          sameIds(g.ids[k], ids) &&
+          (g.refs == null || g.refs[k] === c.pos)
+        ) {
+          this.counters.duplicates++;
+          return;
+        }
+      }
       if (at === g.ts.length) {
         g.ts.push(ts);
         g.newest = ts;
@@ -828,4 +843,13 @@ function numberKey(v: number): string {
 /** A value_sum/avg/percentile field as a number; NaN when it is none. */
 function numericValue(v: string | number | undefined): number {
   return typeof v === "number" ? v : typeof v === "string" ? Number(v) : NaN;
+}
+
+/** True when two hits carry the same event (or the same feeding alert's events). */
+function sameIds(a: string | string[], b: string | string[]): boolean {
+  if (a === b) return true;
+  if (typeof a === "string" || typeof b === "string") return false;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
