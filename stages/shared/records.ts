@@ -105,7 +105,8 @@ export function deadLetter(
  * position (`topic[partition]@offset`) names the input for every stage that
  * reads it, so its id leaves the stage out: one bad message on
  * events.enriched, rejected by both the detector and the sink for the same
- * reason, is one row in the store (ReplacingMergeTree on the id), not two.
+ * reason, counts once in unique-id totals (the dashboards'), while the
+ * table keeps a row per rejecting stage (its sort key has the stage).
  * Line numbers are only this stage's view of a pipe, so they keep the stage.
  */
 function deadLetterId(
