@@ -69,6 +69,8 @@ export interface RunSummary {
   ended_by: "eof" | "signal" | "error";
   /** Stage-specific figures from `Transform.stats`. */
   stage_stats?: Record<string, unknown>;
+  /** Source figures from `RecordSource.stats` (Kafka: replays skipped). */
+  source_stats?: Record<string, unknown>;
 }
 
 /** Records of this type get a cheap shape check before reaching the core. */
@@ -529,6 +531,7 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
       summary.lines_in / Math.max(summary.seconds, 1e-9),
     );
     if (transform.stats) summary.stage_stats = transform.stats();
+    if (source.stats) summary.source_stats = source.stats();
     logger.info("summary", summary as unknown as Record<string, unknown>);
   }
   return summary;

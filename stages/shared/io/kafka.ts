@@ -10,7 +10,8 @@
  * that the consumer stops fetching, so consumption is back-pressured by the
  * slowest output and offsets never run ahead of acknowledged output. Records
  * never committed (crash, rebalance, shutdown mid-batch) are delivered
- * again, to this or another group member.
+ * again, to another group member or a new process; a running process skips
+ * the records it already handed to its stage (see `#handedUpTo`).
  *
  * Sink: an idempotent producer with `acks=-1`; `write()` resolves only when
  * the broker acknowledged every record, retrying with back-off while the
@@ -386,7 +387,11 @@ export async function createTopics(
  * after its database insert — can still pipeline several batches, while a
  * slow output back-pressures consumption and offsets never run ahead of
  * acknowledged output. Batches handed out but never committed (crash,
- * shutdown, lost partition) are delivered again from the last commit.
+ * shutdown, lost partition) are delivered again from the last commit, but
+ * never twice to the same process: when the group starts over (broker
+ * restart, rebalance) the records this process handed out before are
+ * skipped, since its stage already has them, and counted
+ * (`redelivered_skipped` in the run summary).
  */
 class KafkaSource implements RecordSource {
   readonly describe: string;
@@ -422,6 +427,23 @@ class KafkaSource implements RecordSource {
   #closing: Promise<void> | null = null;
   /** Partitions this member owns ("topic/partition"); commits elsewhere are dropped. */
   #assigned = new Set<string>();
+  /**
+   * Per "topic/partition", the offset after the last record this process
+   * handed to the stage. When the group session starts over (a broker
+   * restart, a rebalance, a consumer restarted after a crash), fetching
+   * resumes from the committed offsets, which a stage that holds commits
+   * back (the detector's open windows) keeps behind what it has read: the
+   * records before this offset are already in the stage's state, so they
+   * are skipped instead of counted twice. Kept across rebalances (a
+   * partition given back still has its records in the state); a new
+   * process starts empty and reads from the commits, as the hold-back
+   * intends.
+   */
+  #handedUpTo = new Map<string, bigint>();
+  /** Records fetched again that this process had handed out: skipped. */
+  #skipped = 0;
+  /** Partitions whose replay was logged at info since the group last joined. */
+  #skipLogged = new Set<string>();
   #idleTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
@@ -489,6 +511,7 @@ class KafkaSource implements RecordSource {
       );
       this.#lastActivity = Date.now();
       this.#joined = true;
+      this.#skipLogged.clear();
       this.#logger.info("kafka consumer joined group", {
         member: ev.payload.memberId,
         leader: ev.payload.isLeader,
@@ -604,7 +627,24 @@ class KafkaSource implements RecordSource {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = p;
     const { topic, partition } = batch;
     const msgs = batch.messages;
-    for (let i = 0; i < msgs.length; i += this.#s.maxBatch) {
+    const tp = `${topic}/${partition}`;
+    // Offsets only grow within a partition's batch, so what this process
+    // handed out before is a prefix: skipped, and resolved so that
+    // fetching moves on. Its commit is the business of the batches that
+    // carried it (or of any later one: offsets are cumulative).
+    let start = 0;
+    const handed = this.#handedUpTo.get(tp);
+    if (handed !== undefined) {
+      while (start < msgs.length && BigInt(msgs[start].offset) < handed) {
+        start++;
+      }
+      if (start > 0) {
+        this.#skip(topic, partition, msgs[0].offset, msgs[start - 1].offset);
+        this.#skipped += start;
+        resolveOffset(msgs[start - 1].offset);
+      }
+    }
+    for (let i = start; i < msgs.length; i += this.#s.maxBatch) {
       // Too much handed out and not committed: wait for the stage.
       while (
         this.#inflight >= this.#s.maxInflight && !this.#closed && isRunning()
@@ -658,12 +698,37 @@ class KafkaSource implements RecordSource {
         ...this.#acknowledger(topic, partition, next, n),
       };
       this.#queue.push({ batch, n });
+      this.#handedUpTo.set(tp, next);
       this.#inflight += n;
       this.#lastActivity = Date.now();
       // Fetching moves on; committing is left to the batch's commit().
       resolveOffset(lastOffset);
       this.#wakeUp();
     }
+  }
+
+  /**
+   * Logs records fetched again that were handed out before: at info once
+   * per partition and group session (an operator sees that the group
+   * started over and its replay was skipped), at debug after that.
+   */
+  #skip(topic: string, partition: number, from: string, to: string): void {
+    const tp = `${topic}/${partition}`;
+    const fields = { topic, partition, from_offset: from, to_offset: to };
+    if (this.#skipLogged.has(tp)) {
+      this.#logger.debug("kafka: skipped records fetched again", fields);
+      return;
+    }
+    this.#skipLogged.add(tp);
+    this.#logger.info(
+      "kafka: records fetched again from the group's committed offsets were handed to the stage before in this process; skipping them",
+      { ...fields, handed_up_to: String(this.#handedUpTo.get(tp)) },
+    );
+  }
+
+  /** Figures for the run summary. */
+  stats(): Record<string, unknown> {
+    return { redelivered_skipped: this.#skipped };
   }
 
   /**
@@ -840,6 +905,11 @@ class KafkaSource implements RecordSource {
     const deadline = Date.now() + 5_000;
     while (this.#inflight > 0 && Date.now() < deadline) await sleep(25);
     while (this.#commitLoop) await this.#commitLoop;
+    if (this.#skipped > 0) {
+      this.#logger.info("kafka: records fetched again and skipped", {
+        redelivered_skipped: this.#skipped,
+      });
+    }
     try {
       await this.#consumer.disconnect();
     } catch (e) {

@@ -45,6 +45,11 @@ export interface RecordSource {
   /** Human description for logs, e.g. "stdin" or "kafka events.raw". */
   readonly describe: string;
   /**
+   * Source figures for the end-of-run summary (Kafka: `redelivered_skipped`,
+   * records fetched again that this process had already handed out).
+   */
+  stats?(): Record<string, unknown>;
+  /**
    * A pipe from another process (stdin): on SIGINT/SIGTERM the upstream
    * stage, stopped by the same signal (Ctrl-C reaches the whole pipeline),
    * still writes its last records, so the runner reads on until the pipe
