@@ -132,7 +132,7 @@ const spec: CommandSpec = {
     "trust-input": {
       type: "boolean",
       description:
-        "Skip JSON Schema validation of incoming records (faster; the database still refuses bad values).",
+        "Skip JSON Schema validation of incoming records (faster). The database still refuses what it cannot store, but not every contract breach: into chDB events, a number for an enum column is refused; into alerts, or any table of a ClickHouse server, it is stored as that enum value.",
     },
     "events-ttl-days": {
       type: "string",
@@ -246,16 +246,6 @@ async function query(args: string[]): Promise<number> {
       'query: give the SQL as an argument, e.g. sentinel-sink query "SELECT 1"',
     );
   }
-  // The output format is --format's: a FORMAT clause of its own would
-  // clash with it (a syntax error from ClickHouse, far from the cause).
-  const own = /\bFORMAT\s+(\w+)\s*$/i.exec(sql);
-  if (own) {
-    throw new UsageError(
-      `query: leave out 'FORMAT ${
-        own[1]
-      }'; choose the output with --format table, json or csv`,
-    );
-  }
   // A query never creates a store: an empty one has nothing to find.
   const store = await openOrExplain(values, logger, true);
   if (!store) return 1;
@@ -270,6 +260,18 @@ async function query(args: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof StoreError) {
       console.error(`error: ${e.message}`);
+      // The output format is --format's: a FORMAT clause of the query's own
+      // clashes with the one query appends (a syntax error about it). Said
+      // only once the database refused the SQL: a column named format
+      // ("ORDER BY format DESC") is no FORMAT clause.
+      const own = /\bFORMAT\s+(\w+)\s*$/i.exec(sql);
+      if (e.code === 62 && own) {
+        console.error(
+          `hint: leave out 'FORMAT ${
+            own[1]
+          }'; choose the output with --format table, json or csv`,
+        );
+      }
       return e.code !== undefined ? 2 : 1; // the database refused the SQL: bad usage
     }
     throw e;

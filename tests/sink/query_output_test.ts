@@ -106,8 +106,9 @@ Deno.test("query prints exact integers, decimals, nan and inf in every format; t
       assert.equal(r.stdout, "", format);
     }
 
-    // A FORMAT clause of the query's own is a usage error naming --format
-    // (it used to be a ClickHouse syntax error); the word in a string is not.
+    // A FORMAT clause of the query's own is refused (exit 2) with a hint
+    // naming --format; a column named format, or the word in a string or a
+    // comment, is SQL like any other.
     r = await sink(["query", "--out", out, "SELECT 1 AS n FORMAT CSV;"]);
     assert.equal(r.code, 2, r.stderr);
     assert.match(
@@ -117,6 +118,15 @@ Deno.test("query prints exact integers, decimals, nan and inf in every format; t
     r = await sink(["query", "--out", out, "SELECT 'x FORMAT CSV' AS s"]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^x FORMAT CSV$/m);
+    r = await sink([
+      "query",
+      "--out",
+      out,
+      "SELECT 'a' AS format ORDER BY format DESC",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    r = await sink(["query", "--out", out, "SELECT 1 AS x -- FORMAT JSON"]);
+    assert.equal(r.code, 0, r.stderr);
 
     // A semicolon in a string and a trailing comment are one statement.
     r = await sink(["query", "--out", out, "SELECT 'a;b' AS s; -- done"]);
