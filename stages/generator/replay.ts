@@ -9,6 +9,7 @@ import type { DeadLetter, RawEvent } from "../shared/contracts/mod.ts";
 import { validateRecord } from "../shared/contracts/mod.ts";
 import { uuidFromRandom } from "../shared/ids.ts";
 import { deadLetter } from "../shared/records.ts";
+import { yearlessMs } from "../parser/time.ts";
 import { SeededRandom } from "./prng.ts";
 import { isoTime, rfc3339Representable } from "./formats.ts";
 
@@ -60,7 +61,7 @@ export class ReplayDecoder {
   readonly #now: () => number;
   /**
    * Year assumed for RFC 3164 lines (they carry none): chosen by the first
-   * such line (see {@link yearClosestBefore}), then carried forward.
+   * such line (the parser's rule, {@link yearlessMs}), then carried forward.
    */
   #year = NaN;
   #lastMonth = -1;
@@ -204,7 +205,9 @@ export class ReplayDecoder {
         // The first line fixes the file's year as the parser would for it:
         // the one closest before now (a replayed "Dec 30" in November is
         // last December's, not five weeks ahead).
-        this.#year = yearClosestBefore(month, day, h, mi, se, this.#now());
+        const first = yearlessMs(month, day, h, mi, se, 0, this.#now());
+        if (first !== first) return undefined; // Feb 30: no such day
+        this.#year = new Date(first).getUTCFullYear();
       } else if (this.#lastMonth === 11 && month === 0) {
         // Syslog files run forward; a month going back means a new year.
         this.#year++;
@@ -240,32 +243,6 @@ export class ReplayDecoder {
     }
     return undefined;
   }
-}
-
-/** How far ahead of now a year-less time may be before it is last year's (as the parser). */
-const ROLLOVER_AHEAD_MS = 7 * 86_400_000;
-
-/**
- * The year of a year-less syslog time (RFC 3164 `Dec 30 10:00:00`) that
- * puts it closest before `nowMs`, at most a week ahead (a fast clock, a
- * sender east of UTC): the parser's rule (docs/flags.md), so replayed and
- * parsed lines agree. Feb 29 picks the most recent leap year that has it.
- */
-function yearClosestBefore(
-  month: number,
-  day: number,
-  h: number,
-  mi: number,
-  se: number,
-  nowMs: number,
-): number {
-  const limit = nowMs + ROLLOVER_AHEAD_MS;
-  let year = new Date(limit).getUTCFullYear();
-  if (month === 1 && day === 29) year = leapYearAtOrBefore(year);
-  while (Date.UTC(year, month, day, h, mi, se) > limit) {
-    year = month === 1 && day === 29 ? leapYearAtOrBefore(year - 1) : year - 1;
-  }
-  return year;
 }
 
 /** The most recent Gregorian leap year at or before `year`. */

@@ -458,9 +458,11 @@ export function parseRfc3164At(s: string, i: number, refMs: number): number {
 
 /**
  * UTC ms of a time written without its year: the year that puts it closest
- * before `refMs` (receipt), at most {@link CLOCK_SKEW_MS} ahead of it.
+ * before `refMs` (receipt), at most {@link CLOCK_SKEW_MS} ahead of it. NaN
+ * for a day no year has (Feb 30). Also the generator's replay rule, so
+ * replayed and parsed lines get the same year.
  */
-function yearlessMs(
+export function yearlessMs(
   mo: number,
   d: number,
   h: number,

@@ -31,12 +31,15 @@ Deno.test("a syslog line dated after today is last year's, not weeks ahead", () 
   ]);
 });
 
-Deno.test("a syslog line from earlier this year, or within the parser's week of clock skew, keeps this year", () => {
+Deno.test("a syslog line from earlier this year, or within the parser's day of clock skew, keeps this year; further ahead is last year's, as the parser reads it", () => {
   assert.deepEqual(replayedAt("2026-11-24T12:00:00Z", ["Nov 24 09:00:00"]), [
     "2026-11-24T09:00:00.000Z",
   ]);
+  assert.deepEqual(replayedAt("2026-11-24T12:00:00Z", ["Nov 25 09:00:00"]), [
+    "2026-11-25T09:00:00.000Z",
+  ]);
   assert.deepEqual(replayedAt("2026-11-24T12:00:00Z", ["Nov 30 09:00:00"]), [
-    "2026-11-30T09:00:00.000Z",
+    "2025-11-30T09:00:00.000Z",
   ]);
   assert.deepEqual(replayedAt("2026-11-24T12:00:00Z", ["Jun 14 15:16:01"]), [
     "2026-06-14T15:16:01.000Z",
@@ -56,10 +59,14 @@ Deno.test("a file crossing New Year runs forward from the year its first line ge
       "2026-03-03T08:00:00.000Z",
     ],
   );
-  // Early January stamped just before a late-December clock: next year's,
-  // as the parser reads it (within a week ahead).
+  // Early January stamped just before a late-December clock: next year's
+  // within the parser's day of skew, else last January, as the parser
+  // reads it.
+  assert.deepEqual(replayedAt("2026-12-31T23:00:00Z", ["Jan  1 00:30:00"]), [
+    "2027-01-01T00:30:00.000Z",
+  ]);
   assert.deepEqual(replayedAt("2026-12-30T12:00:00Z", ["Jan  2 00:00:00"]), [
-    "2027-01-02T00:00:00.000Z",
+    "2026-01-02T00:00:00.000Z",
   ]);
 });
 
