@@ -13,6 +13,7 @@ import { mitreFromTags } from "../detector/sigma/alert.ts";
 import {
   ANOMALY_RULE_ID,
   ANOMALY_RULE_TITLE,
+  anomalySeverity,
 } from "../detector/anomaly/detector.ts";
 
 /** Options of {@link seedRecords}. */
@@ -170,7 +171,7 @@ export const SEED_RULES: SeedRule[] = [
   },
   {
     // Its alerts are medium or high by score, as the detector decides
-    // (anomalyLevel).
+    // (anomalySeverity).
     id: ANOMALY_RULE_ID,
     title: ANOMALY_RULE_TITLE,
     level: "medium",
@@ -182,17 +183,6 @@ export const SEED_RULES: SeedRule[] = [
 
 const LATERAL_MOVEMENT = "a3591577-d213-49e9-a16b-e39dcd352d23";
 const DNS_TUNNELLING = "1fde50db-6cc2-4d3f-a45a-b52e8485183f";
-
-/**
- * An anomaly alert's level as the detector sets it: high from halfway
- * between the threshold and 1 on, else medium.
- */
-export function anomalyLevel(
-  score: number,
-  threshold: number,
-): Alert["severity"] {
-  return score >= threshold + (1 - threshold) / 2 ? "high" : "medium";
-}
 
 function event(
   r: Rng,
@@ -462,7 +452,7 @@ export function seedRecords(
       const score = Math.round((0.7 + r.float() * 0.3) * 1000) / 1000;
       a.score = score;
       a.threshold = 0.7;
-      a.rule.level = a.severity = anomalyLevel(score, a.threshold);
+      a.rule.level = a.severity = anomalySeverity(score, a.threshold);
       a.model_version = "iforest-demo-1";
       a.contributions = [{
         feature: "bytes_out_5m",

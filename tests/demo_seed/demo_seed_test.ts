@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
 import { validateRecord } from "../../stages/shared/contracts/mod.ts";
-import {
-  anomalyLevel,
-  SEED_RULES,
-  seedRecords,
-} from "../../stages/demo_seed/mod.ts";
+import { SEED_RULES, seedRecords } from "../../stages/demo_seed/mod.ts";
 import { fileURLToPath } from "node:url";
 import { loadRuleSet } from "../../stages/detector/sigma/load.ts";
 import type { RuleMeta } from "../../stages/detector/sigma/compile.ts";
@@ -12,6 +8,7 @@ import { mitreFromTags } from "../../stages/detector/sigma/alert.ts";
 import {
   ANOMALY_RULE_ID,
   ANOMALY_RULE_TITLE,
+  anomalySeverity,
 } from "../../stages/detector/anomaly/detector.ts";
 import { queryRows } from "../sink/_run.ts";
 
@@ -143,7 +140,7 @@ Deno.test("demo-seed alerts use the rule ids, titles, levels and tags the projec
     assert.deepEqual(a.mitre, mitreFromTags(rule.tags));
     assert.equal(a.entity.type, rule.groupBy[0]);
     if (rule.kind === "anomaly") {
-      assert.equal(a.severity, anomalyLevel(a.score!, a.threshold!));
+      assert.equal(a.severity, anomalySeverity(a.score!, a.threshold!));
       anomalyLevels.add(a.severity);
     } else assert.equal(a.severity, rule.level);
     assert.equal(a.rule.level, a.severity);

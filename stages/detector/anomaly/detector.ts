@@ -595,13 +595,11 @@ export class AnomalyDetector implements Detector {
         explanation: this.#explain(model, i, value),
       };
     });
-    // High: a score halfway from the threshold to 1, or a value far beyond
-    // anything in training (which the score cannot show, see #beyondRange).
-    const severity: Severity = score >= threshold + (1 - threshold) / 2 ||
-        (range !== undefined &&
-          range.beyondValue! >= this.#highAt[range.beyond!])
-      ? "high"
-      : "medium";
+    const severity = anomalySeverity(
+      score,
+      threshold,
+      range !== undefined && range.beyondValue! >= this.#highAt[range.beyond!],
+    );
     const c0 = contributions[0];
     const first = hits[0];
     const span = Math.round((last.t - first.t) / 1000);
@@ -701,4 +699,19 @@ function fmt(x: number): string {
 /** `x` rounded to one decimal (figures for people). */
 function round1(x: number): number {
   return Math.round(x * 10) / 10;
+}
+
+/**
+ * An anomaly alert's severity: high from a score halfway between the
+ * threshold and 1 on, or for a value far beyond anything in training
+ * (which the score cannot show); else medium. Also what demo-seed stores.
+ */
+export function anomalySeverity(
+  score: number,
+  threshold: number,
+  farBeyondTraining = false,
+): Severity {
+  return score >= threshold + (1 - threshold) / 2 || farBeyondTraining
+    ? "high"
+    : "medium";
 }
