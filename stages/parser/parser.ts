@@ -201,8 +201,16 @@ function sniff(s: string): number {
  */
 function hasClfTime(s: string): boolean {
   const b = s.indexOf(" [");
+  // `[04/Dec/2005:04:47:44`: digits, '/', month, '/', a year, ':'. Only the
+  // slashes would take any bracketed `[ab/cde/fg]` for an access log.
   return b > 0 && b < 512 && s.charCodeAt(b + 4) === 47 &&
-    s.charCodeAt(b + 8) === 47;
+    s.charCodeAt(b + 8) === 47 && isDigit(s.charCodeAt(b + 2)) &&
+    isDigit(s.charCodeAt(b + 3)) && isDigit(s.charCodeAt(b + 9)) &&
+    s.charCodeAt(b + 13) === 58;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
 }
 
 /**

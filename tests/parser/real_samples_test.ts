@@ -545,3 +545,9 @@ Deno.test("access logs: host-name client, vhost without port, X-Forwarded-For ch
     },
   ]);
 });
+
+Deno.test("a bracketed [ab/cde/fg] is no access-log time: the line is an unknown format, not a truncated access log", () => {
+  const r = parseOne("app01 [ab/cde/fg] worker restarted") as DeadLetter;
+  assert.equal(r.record, "dead_letter");
+  assert.equal(r.reason_code, "unknown_format");
+});
