@@ -6,7 +6,8 @@
 import common from "../../schemas/common.schema.json" with { type: "json" };
 import inputSchema from "./event_input.schema.json" with { type: "json" };
 import { VERSION } from "../shared/version.ts";
-import { BATCH_TYPES } from "./media_types.ts";
+import type { BodyKind } from "./event_input.ts";
+import { BATCH_TYPES, SINGLE_TYPES } from "./media_types.ts";
 
 /** Limits shown in the document. */
 export interface OpenApiLimits {
@@ -31,10 +32,17 @@ function eventInputSchema(): Record<string, unknown> {
 const errorRef = { $ref: "#/components/schemas/Error" };
 const eventBodyRef = { $ref: "#/components/schemas/EventBody" };
 
-/** Media types of `POST /events/batch` with one JSON event per line. */
-const NDJSON_TYPES = Object.keys(BATCH_TYPES).filter((t) =>
-  BATCH_TYPES[t] === "ndjson"
-);
+/** A request body's `content`: each media type the route accepts, with the schema of how it frames the body. */
+function contentOf(
+  types: Readonly<Record<string, BodyKind>>,
+  schemas: Partial<Record<BodyKind, unknown>>,
+): Record<string, { schema: unknown }> {
+  const content: Record<string, { schema: unknown }> = {};
+  for (const [type, kind] of Object.entries(types)) {
+    content[type] = { schema: schemas[kind] };
+  }
+  return content;
+}
 
 function errorResponse(description: string, headers?: Record<string, unknown>) {
   const r: Record<string, unknown> = {
@@ -133,12 +141,10 @@ export function openApiDocument(
             required: true,
             description:
               `At most ${limits.maxEventBytes} bytes, nesting at most ${limits.maxDepth} levels. A JSON object with a \`payload\` key is an envelope; any other JSON object is the payload itself; a JSON string or a text/plain body is a raw log line.`,
-            content: {
-              "application/json": { schema: eventBodyRef },
-              "text/plain": {
-                schema: { type: "string", description: "One raw log line." },
-              },
-            },
+            content: contentOf(SINGLE_TYPES, {
+              json: eventBodyRef,
+              text: { type: "string", description: "One raw log line." },
+            }),
           },
           responses: {
             "202": {
@@ -163,29 +169,23 @@ export function openApiDocument(
             required: true,
             description:
               `At most ${limits.maxBatchBytes} bytes and ${limits.maxBatchEvents} events. One invalid event refuses the whole batch.`,
-            content: {
-              "application/json": {
-                schema: {
-                  type: "array",
-                  minItems: 1,
-                  maxItems: limits.maxBatchEvents,
-                  items: eventBodyRef,
-                },
+            content: contentOf(BATCH_TYPES, {
+              json: {
+                type: "array",
+                minItems: 1,
+                maxItems: limits.maxBatchEvents,
+                items: eventBodyRef,
               },
-              ...Object.fromEntries(NDJSON_TYPES.map((t) => [t, {
-                schema: {
-                  type: "string",
-                  description:
-                    "One JSON event per line (each as an application/json item).",
-                },
-              }])),
-              "text/plain": {
-                schema: {
-                  type: "string",
-                  description: "One raw log line per line.",
-                },
+              ndjson: {
+                type: "string",
+                description:
+                  "One JSON event per line (each as an application/json item).",
               },
-            },
+              text: {
+                type: "string",
+                description: "One raw log line per line.",
+              },
+            }),
           },
           responses: {
             "202": {

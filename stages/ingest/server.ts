@@ -71,7 +71,7 @@ export async function startIngestServer(
   const failed = new WarnThrottle();
   const warnFailed = (error: string, events: number) =>
     opts.logger?.warn(
-      "downstream writes failed; their requests were answered 503",
+      "downstream writes failed; their events were refused (HTTP: 503; syslog: dropped)",
       {
         out: opts.sink.describe,
         error,

@@ -201,7 +201,7 @@ Deno.test("CLI: when the reader of its stdout goes away, ingest answers 503, log
   assert.equal(code, 1, log);
   assert.match(
     log,
-    /downstream writes failed; their requests were answered 503/,
+    /downstream writes failed; their events were refused/,
   );
   assert.match(log, /downstream lost for good; stopping/);
   assert.match(log, /the reader closed the pipe/);
