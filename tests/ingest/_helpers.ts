@@ -6,6 +6,12 @@ import {
   type IngestServerOptions,
   startIngestServer,
 } from "../../stages/ingest/server.ts";
+import {
+  createIngestApp,
+  type IngestAppOptions,
+} from "../../stages/ingest/app.ts";
+import { GroupCommitWriter } from "../../stages/ingest/group_commit.ts";
+import { IngestMetrics } from "../../stages/ingest/metrics.ts";
 
 /** A sink that keeps records in memory, can be made unready, failing or slow. */
 export class MemorySink implements RecordSink {
@@ -86,3 +92,18 @@ export async function post(
 /** An SSH failure line as sshd writes it. */
 export const SSHD_FAILED =
   "Nov 24 10:00:00 web-01 sshd[1234]: Failed password for invalid user admin from 203.0.113.9 port 52311 ssh2";
+
+/** The real ingest app (no server) writing to a memory sink, with its metrics. */
+export function appWithMemorySink(
+  opts: Partial<Omit<IngestAppOptions, "writer" | "metrics">> = {},
+) {
+  const sink = new MemorySink();
+  const metrics = new IngestMetrics();
+  const app = createIngestApp({
+    ingestNode: "ingest-test-01",
+    ...opts,
+    writer: new GroupCommitWriter(sink),
+    metrics,
+  });
+  return { app, sink, metrics };
+}

@@ -5,10 +5,7 @@
  * the limit is still 413. Through the real app with app.request.
  */
 import assert from "node:assert/strict";
-import { createIngestApp } from "../../stages/ingest/app.ts";
-import { GroupCommitWriter } from "../../stages/ingest/group_commit.ts";
-import { IngestMetrics } from "../../stages/ingest/metrics.ts";
-import { MemorySink, SSHD_FAILED } from "./_helpers.ts";
+import { appWithMemorySink, SSHD_FAILED } from "./_helpers.ts";
 
 /** A body whose first chunk arrives, then the connection breaks. */
 function bodyBrokenMidway(firstChunk: string): ReadableStream<Uint8Array> {
@@ -21,20 +18,8 @@ function bodyBrokenMidway(firstChunk: string): ReadableStream<Uint8Array> {
   });
 }
 
-function ingestApp(maxBatchBytes?: number) {
-  const sink = new MemorySink();
-  const metrics = new IngestMetrics();
-  const app = createIngestApp({
-    writer: new GroupCommitWriter(sink),
-    ingestNode: "ingest-test-01",
-    metrics,
-    maxBatchBytes,
-  });
-  return { app, sink, metrics };
-}
-
 function postStream(
-  app: ReturnType<typeof ingestApp>["app"],
+  app: ReturnType<typeof appWithMemorySink>["app"],
   path: string,
   body: ReadableStream<Uint8Array>,
   headers: Record<string, string>,
@@ -64,7 +49,7 @@ for (
   ] as const
 ) {
   Deno.test(`${name}: a body broken mid-way is 503 body_unreadable with Retry-After, counted, nothing written`, async () => {
-    const { app, sink, metrics } = ingestApp();
+    const { app, sink, metrics } = appWithMemorySink();
     const res = await postStream(
       app,
       path,
@@ -88,7 +73,7 @@ for (
 }
 
 Deno.test("a streamed body over the limit is still 413, and a whole one is still 202", async () => {
-  const { app, sink, metrics } = ingestApp(64);
+  const { app, sink, metrics } = appWithMemorySink({ maxBatchBytes: 64 });
   let sent = 0;
   const endless = new ReadableStream<Uint8Array>({
     pull(ctrl) {

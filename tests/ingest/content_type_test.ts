@@ -4,25 +4,11 @@
  * missing or wrong, and the accepted types in Accept-Post.
  */
 import assert from "node:assert/strict";
-import { createIngestApp } from "../../stages/ingest/app.ts";
-import { GroupCommitWriter } from "../../stages/ingest/group_commit.ts";
-import { IngestMetrics } from "../../stages/ingest/metrics.ts";
-import { MemorySink, SSHD_FAILED } from "./_helpers.ts";
-
-function ingestApp() {
-  const sink = new MemorySink();
-  const metrics = new IngestMetrics();
-  const app = createIngestApp({
-    writer: new GroupCommitWriter(sink),
-    ingestNode: "ingest-test-01",
-    metrics,
-  });
-  return { app, sink, metrics };
-}
+import { appWithMemorySink, SSHD_FAILED } from "./_helpers.ts";
 
 /** POSTs `body` with exactly these headers (none added). */
 function post(
-  app: ReturnType<typeof ingestApp>["app"],
+  app: ReturnType<typeof appWithMemorySink>["app"],
   path: string,
   headers: Record<string, string>,
 ) {
@@ -35,7 +21,7 @@ function post(
 }
 
 Deno.test("415 without a Content-Type says it is missing, lists the accepted types, and is counted", async () => {
-  const { app, sink, metrics } = ingestApp();
+  const { app, sink, metrics } = appWithMemorySink();
   const res = await post(app, "/events", {});
   assert.equal(res.status, 415);
   const body = await res.json();
@@ -50,7 +36,7 @@ Deno.test("415 without a Content-Type says it is missing, lists the accepted typ
 });
 
 Deno.test("415 with a wrong Content-Type names it, and every refusal is counted in the metrics", async () => {
-  const { app, metrics } = ingestApp();
+  const { app, metrics } = appWithMemorySink();
   const xml = await post(app, "/events/batch", {
     "content-type": "application/xml",
   });
