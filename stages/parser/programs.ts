@@ -40,6 +40,13 @@ const SSHD_TOO_MANY =
 /** The reason is sshd's own text after the user's name: greedy up to it. */
 const SSHD_NOT_ALLOWED = /^User (.*) from (\S+) not allowed because (.*)$/;
 const SSHD_ROOT_REFUSED = /^ROOT LOGIN REFUSED FROM (\S+)(?: port (\d+))?/;
+/**
+ * sshd's PAM conversation failing (keyboard-interactive/PAM, FreeBSD, macOS,
+ * SSSD): `error: PAM: Authentication failure for [illegal user ]X from IP`.
+ * The user is greedy up to the last " from " (see SSHD_AUTH).
+ */
+const SSHD_PAM_ERROR =
+  /^error: PAM: ([^:]+?) for (illegal user |invalid user )?(.*) from (\S+)$/;
 const SSHD_BREAK_IN_IP =
   /(?:getaddrinfo for \S+ \[([^\]]+)\]|^Address (\S+) maps to)/;
 const PAM_HEAD = /^pam_unix\(([^:)]+)(?::(\w+))?\): ?/;
@@ -274,6 +281,21 @@ function sshdMessage(ev: Ev, st: ParseState, msg: string): void {
         if (m[2] !== undefined) setPort(ev, "source", m[2]);
       }
       if (msg.endsWith("[preauth]")) ev.fields["ssh.preauth"] = "true";
+      return;
+    }
+  }
+  if (c === 101 && msg.startsWith("error: PAM: ")) {
+    const m = SSHD_PAM_ERROR.exec(msg);
+    if (m !== null) {
+      // The same attempt is logged again as "Failed keyboard-interactive/pam
+      // … port N ssh2", which counts as the ssh_login failure: its own action
+      // here, so it is not counted twice (as ssh_invalid_user).
+      classify(ev, "auth", "ssh_pam_failure", "failure");
+      ev.fields["ssh.pam_error"] = m[1];
+      if (m[2] !== undefined) ev.fields["ssh.invalid_user"] = "true";
+      setUser(ev, m[3]);
+      setIp(ev, "source", m[4]);
+      st.floor = 1;
       return;
     }
   }

@@ -551,3 +551,42 @@ Deno.test("a bracketed [ab/cde/fg] is no access-log time: the line is an unknown
   assert.equal(r.record, "dead_letter");
   assert.equal(r.reason_code, "unknown_format");
 });
+
+Deno.test("sshd 'error: PAM: Authentication failure for X from IP' is an auth failure with user and source, not an unclassified line", () => {
+  runTable([
+    {
+      // The shape ConfigServer Firewall (csf, lfd) counts as a failed SSH
+      // login; here from an SSSD setup quoted in a public forum thread.
+      source: "sshd keyboard-interactive/PAM failure (FreeBSD, macOS, SSSD)",
+      line:
+        "Jun  9 18:07:28 ftpcharts2 sshd[19822]: error: PAM: Authentication failure for ryayoung from 10.70.47.161",
+      expect: {
+        category: "auth",
+        action: "ssh_pam_failure",
+        outcome: "failure",
+        user: { name: "ryayoung" },
+        source: { ip: "10.70.47.161" },
+      },
+    },
+    {
+      source: "the same for a user that does not exist",
+      line:
+        "Sep 30 01:14:20 linuxforge sshd[4300]: error: PAM: Authentication failure for illegal user admin from 203.0.113.4",
+      expect: {
+        action: "ssh_pam_failure",
+        user: { name: "admin" },
+        source: { ip: "203.0.113.4" },
+        fields: { "ssh.invalid_user": "true" },
+      },
+    },
+    {
+      source: "a user name holding ' from <ip>' cannot choose the source",
+      line:
+        "Sep 30 01:14:20 linuxforge sshd[4300]: error: PAM: Authentication failure for x from 10.0.0.9 from 198.51.100.3",
+      expect: {
+        user: { name: "x from 10.0.0.9" },
+        source: { ip: "198.51.100.3" },
+      },
+    },
+  ]);
+});
