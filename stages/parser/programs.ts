@@ -92,6 +92,12 @@ export function classifyProgramMessage(
       return;
     }
   }
+  // PAM 0.79 (Debian/Ubuntu until about 2009) put the module after the
+  // program's colon: `sshd[1]: (pam_unix) authentication failure; …`.
+  if (msg.startsWith("(pam_unix) ")) {
+    pamMessage(ev, st, program, "", msg.slice(11));
+    return;
+  }
   switch (program) {
     case "sshd":
       sshdMessage(ev, st, msg);

@@ -590,3 +590,31 @@ Deno.test("sshd 'error: PAM: Authentication failure for X from IP' is an auth fa
     },
   ]);
 });
+
+Deno.test("old PAM (0.79) lines with the module after the colon, '(pam_unix) authentication failure; …', are pam_auth failures", () => {
+  runTable([
+    {
+      source:
+        "fail2ban pam-generic filter test (pure-ftpd), as ported in public filter suites",
+      line:
+        "Feb  7 15:10:42 example pure-ftpd: (pam_unix) authentication failure; logname= uid=0 euid=0 tty=pure-ftpd ruser=sample-user rhost=192.168.1.1",
+      expect: {
+        category: "auth",
+        action: "pam_auth",
+        outcome: "failure",
+        source: { ip: "192.168.1.1" },
+      },
+    },
+    {
+      source: "Ubuntu 2000s sshd auth.log, quoted in public forum threads",
+      line:
+        "Jun 18 21:46:50 ubuntu-server sshd[7918]: (pam_unix) authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.81.23.9  user=root",
+      expect: {
+        action: "pam_auth",
+        outcome: "failure",
+        user: { name: "root" },
+        source: { ip: "203.81.23.9" },
+      },
+    },
+  ]);
+});
