@@ -203,21 +203,23 @@ function sysmonEvent(
       }
       return;
     }
-    case 3:
+    case 3: {
       classify(ev, "network", "connection", "success");
       setIp(ev, "source", d.get("SourceIp") ?? "");
       setPort(ev, "source", d.get("SourcePort") ?? "");
       setIp(ev, "destination", d.get("DestinationIp") ?? "");
       setPort(ev, "destination", d.get("DestinationPort") ?? "");
       setTransport(ev, d.get("Protocol") ?? "");
-      if (d.get("DestinationHostname")) {
-        (ev.destination ??= {}).domain = d.get("DestinationHostname")!
-          .toLowerCase();
+      // "-" is Sysmon's "no name resolved", not a host called "-".
+      const host = d.get("DestinationHostname");
+      if (host && host !== "-") {
+        (ev.destination ??= {}).domain = host.toLowerCase();
       }
       if (d.get("Initiated") === "true") {
         (ev.network ??= {}).direction = "outbound";
       }
       return;
+    }
     case 5:
       classify(ev, "process", "process_end", "success");
       return;
@@ -271,14 +273,33 @@ function sysmonEvent(
       setQuery(ev, d.get("QueryName") ?? "");
       setProtocol(ev, "dns");
       const results = d.get("QueryResults");
-      if (results) {
-        (ev.dns ??= {}).answers = results.split(";").map((s) => s.trim())
-          .filter((s) => s !== "");
+      if (results && results !== "-") {
+        const answers = sysmonAnswers(results);
+        if (answers.length > 0) (ev.dns ??= {}).answers = answers;
       }
       return;
     }
   }
   classify(ev, "other", `sysmon_${id}`, "unknown");
+}
+
+/**
+ * Sysmon 22's `QueryResults`, e.g. `type:  5 edge.example.net;::ffff:1.2.3.4;`:
+ * a record other than A/AAAA is written `type:  N NAME` (5 is a CNAME), an
+ * IPv4 address as IPv4-mapped IPv6. The answers are the names and addresses
+ * themselves: `edge.example.net`, `1.2.3.4`.
+ */
+const SYSMON_RECORD_TYPE = /^type:\s*\d+\s*/;
+
+function sysmonAnswers(results: string): string[] {
+  const out: string[] = [];
+  for (const raw of results.split(";")) {
+    let a = raw.trim();
+    if (a.startsWith("type:")) a = a.replace(SYSMON_RECORD_TYPE, "");
+    if (a.startsWith("::ffff:") && a.indexOf(".") > 0) a = a.slice(7);
+    if (a !== "") out.push(a);
+  }
+  return out;
 }
 
 function parent(ev: Ev, image?: string, pid?: string, cmd?: string): void {

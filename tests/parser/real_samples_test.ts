@@ -618,3 +618,51 @@ Deno.test("old PAM (0.79) lines with the module after the colon, '(pam_unix) aut
     },
   ]);
 });
+
+Deno.test("Sysmon 22 answers are the names and addresses (no 'type:  5' prefix, IPv4 unmapped); Sysmon 3's '-' host name is no domain", () => {
+  const system = (id: number) => ({
+    Provider: { "#attributes": { Name: "Microsoft-Windows-Sysmon" } },
+    EventID: id,
+    TimeCreated: {
+      "#attributes": { SystemTime: "2024-02-13T10:00:00.000000Z" },
+    },
+    Channel: "Microsoft-Windows-Sysmon/Operational",
+    Computer: "DESKTOP-UNIT42",
+  });
+  // The QueryResults shape Sysmon writes (HTB Sherlock Unit42 Sysmon log,
+  // reviewer sample): a CNAME as "type:  5 NAME", A records IPv4-mapped.
+  const dns = enriched(parseOne({
+    Event: {
+      System: system(22),
+      EventData: {
+        QueryName: "uc2f030016253ec53f4953980a4e.dl.dropboxusercontent.com",
+        QueryStatus: "0",
+        QueryResults:
+          "type:  5 edge-block-www-env.dropbox-dns.com;::ffff:162.125.81.15;198.51.100.7;2001:db8::1;",
+        Image: "C:\\Program Files\\Mozilla Firefox\\firefox.exe",
+      },
+    },
+  }));
+  assert.deepEqual(dns.dns?.answers, [
+    "edge-block-www-env.dropbox-dns.com",
+    "162.125.81.15",
+    "198.51.100.7",
+    "2001:db8::1",
+  ]);
+  const conn = enriched(parseOne({
+    Event: {
+      System: system(3),
+      EventData: {
+        SourceIp: "172.17.79.132",
+        SourcePort: "61177",
+        DestinationIp: "93.184.216.34",
+        DestinationPort: "80",
+        DestinationHostname: "-",
+        Protocol: "tcp",
+        Initiated: "true",
+      },
+    },
+  }));
+  assert.equal(conn.destination?.ip, "93.184.216.34");
+  assert.equal(conn.destination?.domain, undefined);
+});
