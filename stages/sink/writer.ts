@@ -175,13 +175,19 @@ export class StoreWriter implements RecordSink {
         // GC) instead of surviving in the batch until the flush.
         const bin = b.bins[table] ??= this.#spareWriter();
         const start = bin.pos;
-        let encoded = false;
+        let encoded: boolean;
         try {
           encoded = enc.encode(bin, record, line);
         } catch (e) {
-          // Refused: kept as a record, the store refuses it again at the
-          // insert and the row becomes a dead letter with the reason.
           if (!(e instanceof RefusedValue)) throw e;
+          // A value no path may store (a number for an enum): its dead
+          // letter now, rather than an insert that fails and a bisection of
+          // the whole batch to find the row.
+          this.stats.rejected++;
+          b.rows.dead_letters.push(
+            this.#ownRow(this.#refusal(record, line, at, e.message)),
+          );
+          continue;
         }
         if (encoded) {
           b.rows[table].push({
@@ -313,6 +319,38 @@ export class StoreWriter implements RecordSink {
     return row;
   }
 
+  /**
+   * The dead letter of a record the store refuses (`why`), with its input
+   * line when known, in the reason too, like every other dead letter.
+   */
+  #refusal(
+    record: AnyRecord,
+    line: string,
+    at: number | undefined,
+    why: string,
+  ): DeadLetter {
+    const rec = record as {
+      event_id?: string;
+      alert_id?: string;
+      tenant?: unknown;
+    };
+    return deadLetter(
+      "sink",
+      "rejected_by_store",
+      `${
+        at ? `line ${at}: ` : ""
+      }${this.#store.describe} refused the ${record.record}: ${why}`,
+      line,
+      {
+        event_id: rec.event_id ?? rec.alert_id,
+        tenant: typeof rec.tenant === "string" && rec.tenant
+          ? rec.tenant
+          : undefined,
+        line: at,
+      },
+    );
+  }
+
   /** Inserts rows; on a data rejection splits the batch to find the bad rows. Returns their dead letters. */
   async #insertOrBisect(
     table: TableName,
@@ -339,31 +377,9 @@ export class StoreWriter implements RecordSink {
       if (rows.length === 1) {
         this.stats.rejected++;
         // An encoded row gave its decoded record up: decode it again (rare).
-        const record = rows[0].record ?? JSON.parse(rows[0].line) as AnyRecord;
-        const rec = record as {
-          event_id?: string;
-          alert_id?: string;
-          tenant?: unknown;
-        };
-        // Like every other dead letter: the input line, in the reason too.
-        const at = rows[0].at;
-        return [
-          deadLetter(
-            "sink",
-            "rejected_by_store",
-            `${
-              at ? `line ${at}: ` : ""
-            }${this.#store.describe} refused the ${record.record}: ${err.message}`,
-            rows[0].line,
-            {
-              event_id: rec.event_id ?? rec.alert_id,
-              tenant: typeof rec.tenant === "string" && rec.tenant
-                ? rec.tenant
-                : undefined,
-              line: at,
-            },
-          ),
-        ];
+        const r = rows[0];
+        const record = r.record ?? JSON.parse(r.line) as AnyRecord;
+        return [this.#refusal(record, r.line, r.at, err.message)];
       }
       const mid = rows.length >> 1;
       const left = await this.#insertOrBisect(table, rows.slice(0, mid));
