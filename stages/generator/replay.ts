@@ -9,7 +9,7 @@ import type { DeadLetter, RawEvent } from "../shared/contracts/mod.ts";
 import { validateRecord } from "../shared/contracts/mod.ts";
 import { uuidFromRandom } from "../shared/ids.ts";
 import { deadLetter } from "../shared/records.ts";
-import { yearlessMs } from "../parser/time.ts";
+import { dayExists, yearlessMs } from "../parser/time.ts";
 import { SeededRandom } from "./prng.ts";
 import { isoTime, rfc3339Representable } from "./formats.ts";
 
@@ -217,7 +217,7 @@ export class ReplayDecoder {
       // the file's year is the most recent leap year, not March 1 of ours
       // (Date.UTC would roll over silently).
       if (month === 1 && day === 29) {
-        this.#year = leapYearAtOrBefore(this.#year);
+        while (!dayExists(this.#year, 1, 29)) this.#year--;
       }
       return Date.UTC(this.#year, month, day, h, mi, se);
     }
@@ -243,13 +243,6 @@ export class ReplayDecoder {
     }
     return undefined;
   }
-}
-
-/** The most recent Gregorian leap year at or before `year`. */
-function leapYearAtOrBefore(year: number): number {
-  let y = year;
-  while (!(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0))) y--;
-  return y;
 }
 
 /**

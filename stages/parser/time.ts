@@ -208,7 +208,7 @@ export let impossibleDate = false;
  * True when day `d` (1–31) exists in month `mo` (0–11) of year `y`. Days up
  * to 28 always do, so the common case is one compare.
  */
-function dayExists(y: number, mo: number, d: number): boolean {
+export function dayExists(y: number, mo: number, d: number): boolean {
   if (d <= 28) return true;
   if (mo === 1) {
     return d === 29 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
