@@ -299,8 +299,9 @@ function applySlot(ev: Ev, st: ParseState, slot: number, v: string): boolean {
     case TRANSPORT: {
       // A number is an IANA protocol number (proto=17 is udp), at most 255.
       const c = v.charCodeAt(0);
-      if (c >= 48 && c <= 57 && !(toInt(v) <= 255 && toInt(v) >= 0)) {
-        return false;
+      if (c >= 48 && c <= 57) {
+        const n = toInt(v);
+        if (!(n >= 0 && n <= 255)) return false;
       }
       setTransport(ev, v);
       return true;

@@ -155,9 +155,8 @@ function parse3164(
   const last = line.charCodeAt(sp - 1);
   const bracket = line.indexOf("[", i);
   // A token holding '=' is no host name: key=value content with no host.
-  const eq = line.indexOf("=", i);
   if (
-    last !== 58 && !(bracket >= 0 && bracket < sp) && !(eq >= 0 && eq < sp)
+    last !== 58 && !(bracket >= 0 && bracket < sp) && !hasEquals(line, i, sp)
   ) {
     setHostName(ev, line.slice(i, sp));
     i = sp + 1;
@@ -226,6 +225,12 @@ function readTagAndMessage(
   }
   const msg = msgStart === 0 ? line : line.slice(msgStart);
   return dispatchMessage(ev, st, program, module, msg);
+}
+
+/** True when `line[from, to)` holds '=' (a short token: no scan past it). */
+function hasEquals(line: string, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) if (line.charCodeAt(k) === 61) return true;
+  return false;
 }
 
 /** True when a CEF or LEEF header starts at `i`. */

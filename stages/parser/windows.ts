@@ -283,14 +283,15 @@ function sysmonEvent(
   classify(ev, "other", `sysmon_${id}`, "unknown");
 }
 
+/** The `type:  N ` that leads a non-A/AAAA record in Sysmon's QueryResults. */
+const SYSMON_RECORD_TYPE = /^type:\s*\d+\s*/;
+
 /**
  * Sysmon 22's `QueryResults`, e.g. `type:  5 edge.example.net;::ffff:1.2.3.4;`:
  * a record other than A/AAAA is written `type:  N NAME` (5 is a CNAME), an
  * IPv4 address as IPv4-mapped IPv6. The answers are the names and addresses
  * themselves: `edge.example.net`, `1.2.3.4`.
  */
-const SYSMON_RECORD_TYPE = /^type:\s*\d+\s*/;
-
 function sysmonAnswers(results: string): string[] {
   const out: string[] = [];
   for (const raw of results.split(";")) {
