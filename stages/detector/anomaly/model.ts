@@ -332,12 +332,7 @@ function parseForest(
 
 /** Writes a model file (atomically, see {@link saveModelSync}). */
 export function saveModel(path: string, m: AnomalyModel): Promise<void> {
-  try {
-    saveModelSync(path, m);
-    return Promise.resolve();
-  } catch (e) {
-    return Promise.reject(e);
-  }
+  return Promise.resolve().then(() => saveModelSync(path, m));
 }
 
 /**
