@@ -12,6 +12,25 @@ import {
 } from "../../stages/detector/anomaly/detector.ts";
 import { queryRows } from "../sink/_run.ts";
 
+/** `sentinel-demo-seed ARGS` as a subprocess with piped output. */
+function demoSeedCommand(args: string[]): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("../../cli/sentinel-demo-seed.ts", import.meta.url).pathname,
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+/** Runs `sentinel-demo-seed ARGS` to completion. */
+function demoSeed(args: string[]): Promise<Deno.CommandOutput> {
+  return demoSeedCommand(args).output();
+}
+
 Deno.test("demo-seed records validate, use the parser/detector vocabulary and lie within the last hours", () => {
   const end = Date.parse("2026-11-24T12:00:00.000Z");
   const { events, alerts } = seedRecords({
@@ -59,23 +78,16 @@ Deno.test("demo-seed records validate, use the parser/detector vocabulary and li
 Deno.test("sentinel-demo-seed fills a chDB store that the query command reads", async () => {
   const dir = await Deno.makeTempDir({ prefix: "demo_seed_" });
   try {
-    const o = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        new URL("../../cli/sentinel-demo-seed.ts", import.meta.url).pathname,
-        "--out",
-        `chdb:${dir}`,
-        "--events",
-        "300",
-        "--alerts",
-        "50",
-        "--seed",
-        "3",
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    const o = await demoSeed([
+      "--out",
+      `chdb:${dir}`,
+      "--events",
+      "300",
+      "--alerts",
+      "50",
+      "--seed",
+      "3",
+    ]);
     assert.equal(o.code, 0, new TextDecoder().decode(o.stderr));
     const rows = await queryRows(
       `chdb:${dir}`,
@@ -174,25 +186,18 @@ Deno.test("sentinel-demo-seed for a second tenant or another time adds distinct 
   const dir = await Deno.makeTempDir({ prefix: "demo_seed_tenants_" });
   const now = Math.floor(Date.now() / 60_000) * 60_000;
   const seed = async (tenant: string, endMs: number) => {
-    const o = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        new URL("../../cli/sentinel-demo-seed.ts", import.meta.url).pathname,
-        "--out",
-        `chdb:${dir}`,
-        "--events",
-        "100",
-        "--alerts",
-        "10",
-        "--tenant",
-        tenant,
-        "--end",
-        new Date(endMs).toISOString(),
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    const o = await demoSeed([
+      "--out",
+      `chdb:${dir}`,
+      "--events",
+      "100",
+      "--alerts",
+      "10",
+      "--tenant",
+      tenant,
+      "--end",
+      new Date(endMs).toISOString(),
+    ]);
     assert.equal(o.code, 0, new TextDecoder().decode(o.stderr));
   };
   try {
@@ -212,17 +217,7 @@ Deno.test("sentinel-demo-seed for a second tenant or another time adds distinct 
 });
 
 Deno.test("sentinel-demo-seed --out - | head: a closed pipe stops it at once (exit 1, the reason), with no retries", async () => {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      new URL("../../cli/sentinel-demo-seed.ts", import.meta.url).pathname,
-      "--out",
-      "-",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = demoSeedCommand(["--out", "-"]).spawn();
   const stderr = new Response(child.stderr).text();
   // Like `head -n 1`: one line, then the pipe closes.
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
