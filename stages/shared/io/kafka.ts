@@ -420,7 +420,7 @@ class KafkaSource implements RecordSource {
   /** Offsets acknowledged by the stage and not yet sent to the broker. */
   #pending = new Map<
     string,
-    { topic: string; partition: number; offset: bigint }
+    { topic: string; partition: number; offset: bigint; generation: number }
   >();
   /** The running commit loop, if any. */
   #commitLoop: Promise<void> | null = null;
@@ -440,8 +440,19 @@ class KafkaSource implements RecordSource {
    * intends.
    */
   #handedUpTo = new Map<string, bigint>();
+  /**
+   * Per "topic/partition", which log of it this process reads: bumped when
+   * the partition's log turns out not to be the one read before (topic
+   * deleted and recreated, log truncated; see {@link #logReplaced}). A
+   * batch's commit carries the generation it was handed out under, and a
+   * commit of a log that is gone is dropped: its offsets mean other records
+   * in the new log, and committing them would skip those on a restart.
+   */
+  #logGeneration = new Map<string, number>();
   /** Records fetched again that this process had handed out: skipped. */
   #skipped = 0;
+  /** Partitions whose log was found replaced, and their state forgotten. */
+  #partitionsReset = 0;
   /** Partitions whose replay was logged at info since the group last joined. */
   #skipLogged = new Set<string>();
   #idleTimer: ReturnType<typeof setInterval> | undefined;
@@ -633,7 +644,9 @@ class KafkaSource implements RecordSource {
     // fetching moves on. Its commit is the business of the batches that
     // carried it (or of any later one: offsets are cumulative).
     let start = 0;
-    const handed = this.#handedUpTo.get(tp);
+    const handed = this.#logReplaced(batch)
+      ? undefined
+      : this.#handedUpTo.get(tp);
     if (handed !== undefined) {
       while (start < msgs.length && BigInt(msgs[start].offset) < handed) {
         start++;
@@ -695,7 +708,13 @@ class KafkaSource implements RecordSource {
           `${topic}[${partition}]@${
             chunk[chunkIndex ? chunkIndex[j] : j].offset
           }`,
-        ...this.#acknowledger(topic, partition, next, n),
+        ...this.#acknowledger(
+          topic,
+          partition,
+          next,
+          n,
+          this.#logGeneration.get(tp) ?? 0,
+        ),
       };
       this.#queue.push({ batch, n });
       this.#handedUpTo.set(tp, next);
@@ -705,6 +724,90 @@ class KafkaSource implements RecordSource {
       resolveOffset(lastOffset);
       this.#wakeUp();
     }
+  }
+
+  /**
+   * True when `batch` shows that its partition's log is not the one this
+   * process read before, after forgetting what it knew of that log: the
+   * offset handed out (so nothing of the new log is skipped as a replay),
+   * the offset committed and any commit not yet sent (so the new log's
+   * progress can be committed although its offsets are lower), with one
+   * warning and `partitions_reset` in the stats. It happens when an
+   * operator deletes and recreates a topic under a running stage (offsets
+   * start again at 0; the broker drops the group's offsets with the
+   * topic) or an unclean leader election truncates the log.
+   *
+   * Sound signals only; each can hand over too much (a duplicate, which
+   * the stages absorb as they absorb a new process's re-read), never too
+   * little:
+   * - The high watermark is below the offset this process handed out: the
+   *   log ends before records the stage already has, so it is shorter
+   *   than the one read. (On a truncation the records below the cut are
+   *   the old ones and are handed again. In a multi-broker cluster a new
+   *   leader can report, for one replication round, a high watermark
+   *   behind the old leader's; a replay fetched in that moment is handed
+   *   again.)
+   * - The batch starts below the offset this process itself committed: a
+   *   consumer resumes from the group's committed offset, which only moves
+   *   forward from ours, so records below it come from an offset reset
+   *   (kafkajs' reset after OFFSET_OUT_OF_RANGE, or the group's offsets
+   *   gone with the deleted topic).
+   *
+   * What still escapes (no signal reaches this process; kafkajs 2.2.4 does
+   * not read topic ids, which would tell the two logs apart):
+   * - A topic recreated and refilled past kafkajs' fetch position before
+   *   its next fetch (e.g. deleted, down for seconds, recreated and fed
+   *   more records than were read): kafkajs keeps its position, fetches
+   *   on from there (no error, no rejoin) and never fetches the new
+   *   records below it; they are lost to this process.
+   * - Likewise, if the group rejoins and resumes the new log from its
+   *   start while nothing of the old log was committed by this process
+   *   (a stage holding all its commits back) and the new log already
+   *   reaches the offset handed out: its first records are skipped as a
+   *   replay.
+   * - With `from=latest` kafkajs resets an out-of-range position to the
+   *   log's end, so records of the new log written before that fetch are
+   *   never fetched.
+   */
+  #logReplaced(batch: EachBatchPayload["batch"]): boolean {
+    const tp = `${batch.topic}/${batch.partition}`;
+    const handed = this.#handedUpTo.get(tp);
+    const committed = this.#committed.get(tp);
+    if (
+      (handed === undefined && committed === undefined) ||
+      batch.messages.length === 0
+    ) {
+      return false;
+    }
+    const first = BigInt(batch.messages[0].offset);
+    const highWatermark = BigInt(batch.highWatermark);
+    let seen: string;
+    if (handed !== undefined && highWatermark < handed) {
+      seen = "the partition's log ends before the offset handed out";
+    } else if (committed !== undefined && first < committed) {
+      seen = "records below the offset this process committed";
+    } else {
+      return false;
+    }
+    this.#handedUpTo.delete(tp);
+    this.#committed.delete(tp);
+    this.#pending.delete(tp);
+    this.#skipLogged.delete(tp);
+    this.#logGeneration.set(tp, (this.#logGeneration.get(tp) ?? 0) + 1);
+    this.#partitionsReset++;
+    this.#logger.warn(
+      "kafka: partition's log is not the one read before (topic deleted and recreated, or truncated); reading it as new: nothing skipped, earlier offsets forgotten",
+      {
+        topic: batch.topic,
+        partition: batch.partition,
+        seen,
+        handed_up_to: handed === undefined ? undefined : String(handed),
+        committed: committed === undefined ? undefined : String(committed),
+        first_offset: String(first),
+        high_watermark: batch.highWatermark,
+      },
+    );
+    return true;
   }
 
   /**
@@ -728,7 +831,10 @@ class KafkaSource implements RecordSource {
 
   /** Figures for the run summary. */
   stats(): Record<string, unknown> {
-    return { redelivered_skipped: this.#skipped };
+    return {
+      redelivered_skipped: this.#skipped,
+      partitions_reset: this.#partitionsReset,
+    };
   }
 
   /**
@@ -741,6 +847,7 @@ class KafkaSource implements RecordSource {
     partition: number,
     next: bigint,
     n: number,
+    generation: number,
   ): Pick<InputBatch, "commit" | "release"> {
     let released = false;
     let committed = false;
@@ -764,21 +871,31 @@ class KafkaSource implements RecordSource {
       commit: () => {
         if (committed) return Promise.resolve();
         committed = true;
-        this.#requestCommit(topic, partition, next);
+        this.#requestCommit(topic, partition, next, generation);
         release();
         return Promise.resolve();
       },
     };
   }
 
-  /** Queues `offset` (the next one to read) of one partition for commit. */
-  #requestCommit(topic: string, partition: number, offset: bigint): void {
+  /**
+   * Queues `offset` (the next one to read) of one partition for commit,
+   * unless it belongs to a log of the partition that has since been
+   * replaced (`generation`).
+   */
+  #requestCommit(
+    topic: string,
+    partition: number,
+    offset: bigint,
+    generation: number,
+  ): void {
     const tp = `${topic}/${partition}`;
     if (!this.#assigned.has(tp)) return; // lost in a rebalance: redelivered
+    if ((this.#logGeneration.get(tp) ?? 0) !== generation) return;
     const known = this.#pending.get(tp)?.offset ?? this.#committed.get(tp) ??
       -1n;
     if (offset <= known) return;
-    this.#pending.set(tp, { topic, partition, offset });
+    this.#pending.set(tp, { topic, partition, offset, generation });
     this.#kickCommits();
   }
 
@@ -793,9 +910,11 @@ class KafkaSource implements RecordSource {
   /** Sends queued offsets until none are left. */
   async #runCommits(): Promise<void> {
     while (this.#pending.size > 0) {
-      const todo = [...this.#pending.values()].filter((o) =>
-        this.#assigned.has(`${o.topic}/${o.partition}`)
-      );
+      const todo = [...this.#pending.values()].filter((o) => {
+        const tp = `${o.topic}/${o.partition}`;
+        return this.#assigned.has(tp) &&
+          (this.#logGeneration.get(tp) ?? 0) === o.generation;
+      });
       this.#pending.clear();
       if (todo.length === 0) continue;
       try {
@@ -818,6 +937,10 @@ class KafkaSource implements RecordSource {
         );
         for (const o of todo) {
           const tp = `${o.topic}/${o.partition}`;
+          // The log was replaced while this commit was on its way: the
+          // offset is not the new log's progress (the next commit of the
+          // new log, queued behind it, overwrites it on the broker).
+          if ((this.#logGeneration.get(tp) ?? 0) !== o.generation) continue;
           if ((this.#committed.get(tp) ?? -1n) < o.offset) {
             this.#committed.set(tp, o.offset);
           }
