@@ -21,10 +21,12 @@ import { stableId } from "../../shared/ids.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { AlertSink, Detector } from "../detector.ts";
 import {
+  coldWindowFloors,
   DEFAULT_FEATURE_SPEC,
   FeatureExtractor,
   type FeatureSpec,
   isoTimeMs,
+  raiseColdWindows,
 } from "./features.ts";
 import type { ForestParams } from "./iforest.ts";
 import type { AnomalyModel } from "./model.ts";
@@ -186,6 +188,7 @@ export class AnomalyDetector implements Detector {
       return;
     }
     this.#scored++;
+    if (this.#fx.watchedMs < this.#coldUntilMs) this.#floorColdWindows(v);
     // Only a score at or above the threshold matters here, so the forest
     // may stop walking once the threshold is out of reach (most events).
     const threshold = this.#threshold;
@@ -375,6 +378,7 @@ export class AnomalyDetector implements Detector {
       beyond_range_below_threshold: this.#beyondOnly,
       alerts: this.#alerts,
       merged_alerts: this.#merged,
+      cold_windows_raised: this.#coldRaised,
       suppressed: this.#alerter.suppressed,
       min_hits: this.#policy.min_hits,
       refits: this.#refits,
@@ -400,6 +404,31 @@ export class AnomalyDetector implements Detector {
   }
 
   #limits: number[] = [];
+
+  /** See {@link raiseColdWindows}; the longest of their windows (ms). */
+  #coldFloors: number[] = [];
+  #coldUntilMs = -Infinity;
+  /** Events scored with a partial window raised to the training median. */
+  #coldRaised = 0;
+
+  #floorColdWindows(v: Float64Array): void {
+    if (raiseColdWindows(v, 0, this.#fx.watchedMs, this.#coldFloors)) {
+      this.#coldRaised++;
+    }
+  }
+
+  #computeColdFloors(m: AnomalyModel): void {
+    this.#coldFloors = coldWindowFloors(
+      m.feature_spec,
+      m.training.features.map((f) => f.p50),
+    );
+    let until = -Infinity;
+    for (let j = 1; j < this.#coldFloors.length; j += 3) {
+      until = Math.max(until, this.#coldFloors[j]);
+    }
+    this.#coldUntilMs = until;
+  }
+
   /**
    * Per feature, the value at which a beyond-range hit is high severity, far
    * past anything in training: counts at four times the maximum and at
@@ -465,6 +494,7 @@ export class AnomalyDetector implements Detector {
     this.#model = m;
     this.#threshold = this.#opts.threshold ?? m.threshold;
     this.#computeLimits(m);
+    this.#computeColdFloors(m);
     const p = this.#policyFor(m);
     if (
       first || p.min_hits !== this.#policy.min_hits ||
@@ -486,7 +516,7 @@ export class AnomalyDetector implements Detector {
       params: this.#opts.params,
       threshold: this.#opts.thresholdRule,
       policy: this.#policyFor(undefined),
-      calibration: h,
+      calibration: { ...h, startMs: this.#fx.startMs },
       from: this.#warmFrom,
       to: lastTs,
     });

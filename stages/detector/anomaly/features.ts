@@ -786,6 +786,14 @@ export class FeatureExtractor {
   readonly #seenOuter = new Map<string, number>();
   readonly #rarity = new Map<string, RarityTable>();
   #lastTime = 0;
+  /** Event time of the first event extracted (NaN before it). */
+  #startTime = NaN;
+  /**
+   * Per feature, the length of its window in ms (0 for features without
+   * one). A window is only full once the stream has been watched for that
+   * long: see {@link watchedMs}.
+   */
+  readonly windowMs: Float64Array;
   /** Entity fields whose state is per tenant (spec `tenant_scoped`). */
   readonly #tenantScoped: ReadonlySet<string>;
   /**
@@ -802,6 +810,14 @@ export class FeatureExtractor {
     this.names = spec.features.map((f) => f.name);
     this.dim = spec.features.length;
     this.added = new Uint8Array(this.dim).fill(1);
+    this.windowMs = new Float64Array(
+      spec.features.map((f) =>
+        f.kind === "window_count" || f.kind === "window_distinct" ||
+          f.kind === "window_sum"
+          ? f.window_s * 1000
+          : 0
+      ),
+    );
     spec.features.forEach((f, i) => this.#steps.push(this.#compile(f, i)));
     this.#tableList = [...this.#tables.values()];
   }
@@ -814,6 +830,7 @@ export class FeatureExtractor {
     let t = isoTimeMs(e.ts);
     if (Number.isNaN(t)) t = this.#lastTime; // schema-valid events always parse
     else this.#lastTime = t;
+    if (this.#startTime !== this.#startTime) this.#startTime = t; // NaN: the first event
     // Each entity is looked up (and moved to the recent end) once per
     // event, however many windowed features follow it.
     const tables = this.#tableList;
@@ -830,6 +847,22 @@ export class FeatureExtractor {
     }
     const steps = this.#steps;
     for (let i = 0; i < steps.length; i++) steps[i](e, t, out, off + i);
+  }
+
+  /**
+   * Event time from the first event extracted to the last one: how long
+   * this extractor has watched the stream. A window longer than that holds
+   * only part of what happened in it, because the events before the first
+   * were never seen (a detector just started), not because there were
+   * none; its value can only be too low.
+   */
+  get watchedMs(): number {
+    return this.#lastTime - this.#startTime;
+  }
+
+  /** Event time of the first event extracted (NaN before it). */
+  get startMs(): number {
+    return this.#startTime;
   }
 
   /** The entity feature `i` is about in event `e`, when it follows one. */
@@ -1102,6 +1135,55 @@ export class FeatureExtractor {
       }
     }
   }
+}
+
+/**
+ * What {@link raiseColdWindows} needs of a model: for each windowed feature
+ * whose training median is above 0, [feature index, window ms, median].
+ */
+export function coldWindowFloors(
+  spec: FeatureSpec,
+  medians: readonly number[],
+): number[] {
+  const out: number[] = [];
+  spec.features.forEach((f, k) => {
+    if (
+      (f.kind === "window_count" || f.kind === "window_distinct" ||
+        f.kind === "window_sum") && medians[k] > 0
+    ) out.push(k, f.window_s * 1000, medians[k]);
+  });
+  return out;
+}
+
+/**
+ * A window longer than the stream watched so far (`watchedMs`: event time
+ * since the first event) holds only what arrived since, because the events
+ * before were never seen, not because there were none: its value is a
+ * lower bound. A detector that has just started would find every entity
+ * quieter than ever (a workstation that queries a dozen DNS names every 5
+ * minutes has "2" in its first minute, its bytes sent in 10 minutes start
+ * at 0), and the forest scores such values as anomalous: each restart
+ * raised a burst of false alerts about ordinary sources. So while a window
+ * is partial, a value below the training median says nothing and is raised
+ * to the median; values above it (a port scan in the first minute) stay.
+ * `floors` from {@link coldWindowFloors}; the vector starts at `v[off]`.
+ * Returns whether any value was raised.
+ */
+export function raiseColdWindows(
+  v: Float64Array,
+  off: number,
+  watchedMs: number,
+  floors: readonly number[],
+): boolean {
+  let raised = false;
+  for (let j = 0; j < floors.length; j += 3) {
+    const at = off + floors[j];
+    if (watchedMs < floors[j + 1] && v[at] < floors[j + 2]) {
+      v[at] = floors[j + 2];
+      raised = true;
+    }
+  }
+  return raised;
 }
 
 const eventTimes = new IsoTimeParser();

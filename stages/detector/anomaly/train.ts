@@ -8,9 +8,11 @@
 import type { EnrichedEvent } from "../../shared/contracts/mod.ts";
 import { createHash } from "node:crypto";
 import {
+  coldWindowFloors,
   DEFAULT_FEATURE_SPEC,
   FeatureExtractor,
   type FeatureSpec,
+  raiseColdWindows,
 } from "./features.ts";
 import {
   DEFAULT_FOREST_PARAMS,
@@ -69,6 +71,13 @@ export interface OrderedHistory {
   n: number;
   times: Float64Array;
   actors: string[][];
+  /**
+   * Event time of the first event of the stream the history comes from
+   * (the ring may have dropped it): rows within a window's length of it
+   * had that window partial, and are calibrated as the detector scores
+   * them (see raiseColdWindows). Unknown: rows are taken as they are.
+   */
+  startMs?: number;
 }
 
 /** Least training history (event time) from which hour-of-day features are learned: one day. */
@@ -126,6 +135,7 @@ export function trainModel(
     }
   }
   const forest = fitIsolationForest(fitRows, n, dim, params);
+  const stats = featureStats(rows, n, spec);
   const scores = forest.scoreBatch(fitRows, n, new Float64Array(n));
   const sorted = scores.slice().sort();
   const q = (p: number) => quantile(sorted, p);
@@ -147,6 +157,7 @@ export function trainModel(
     const c = calibrateThreshold(forest, opts.calibration, inactive, {
       rule,
       policy,
+      coldFloors: coldWindowFloors(spec, stats.map((f) => f.p50)),
     });
     threshold = c.threshold;
     thresholdRule = {
@@ -169,7 +180,7 @@ export function trainModel(
       rows: n,
       ...(opts.from ? { from: opts.from } : {}),
       ...(opts.to ? { to: opts.to } : {}),
-      features: featureStats(rows, n, spec),
+      features: stats,
       inactive_features: inactive.map(({ f }) => f.name),
       score_quantiles: {
         p50: q(0.5),
@@ -200,15 +211,28 @@ export function calibrateThreshold(
   forest: IsolationForest,
   history: OrderedHistory,
   inactive: { k: number }[],
-  opts: { rule: ThresholdRule; policy: AlertPolicy },
+  opts: {
+    rule: ThresholdRule;
+    policy: AlertPolicy;
+    /** {@link coldWindowFloors} of the model, applied as the detector does. */
+    coldFloors?: readonly number[];
+  },
 ): { threshold: number; events: number; alerts: number } {
   const { rule, policy } = opts;
   const dim = forest.nFeatures;
   let rows = history.rows;
-  if (inactive.length) {
+  const start = history.startMs;
+  const floors = opts.coldFloors ?? [];
+  const cold = start !== undefined && floors.length > 0;
+  if (inactive.length || cold) {
     rows = rows.slice(0, history.n * dim);
     for (const { k } of inactive) {
       for (let i = 0; i < history.n; i++) rows[i * dim + k] = 0;
+    }
+    if (cold) {
+      for (let i = 0; i < history.n; i++) {
+        raiseColdWindows(rows, i * dim, history.times[i] - start, floors);
+      }
     }
   }
   const scores = forest.scoreBatch(
@@ -445,7 +469,7 @@ export async function trainFromEvents(
     from: opts.from ?? from,
     to: opts.to ?? to,
     eventsSeen: res.seen,
-    calibration: opts.calibration ?? ring.history(),
+    calibration: opts.calibration ?? { ...ring.history(), startMs: fx.startMs },
   });
   model.state = fx.exportState();
   return model;
