@@ -391,7 +391,9 @@ export async function createTopics(
  * never twice to the same process: when the group starts over (broker
  * restart, rebalance) the records this process handed out before are
  * skipped, since its stage already has them, and counted
- * (`redelivered_skipped` in the run summary).
+ * (`redelivered_skipped` in the run summary). A partition whose log was
+ * replaced under it (topic recreated, log truncated) is read as new, not
+ * skipped (`partitions_reset`; see `#logReplaced`).
  */
 class KafkaSource implements RecordSource {
   readonly describe: string;
