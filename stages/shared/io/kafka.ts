@@ -739,16 +739,19 @@ class KafkaSource implements RecordSource {
    * start again at 0; the broker drops the group's offsets with the
    * topic) or an unclean leader election truncates the log.
    *
-   * Sound signals only; each can hand over too much (a duplicate, which
-   * the stages absorb as they absorb a new process's re-read), never too
-   * little:
+   * Two signals, both sound in the direction that matters: a false alarm
+   * hands over too much (a duplicate, which the stages absorb as they
+   * absorb a new process's re-read), never too little:
    * - The high watermark is below the offset this process handed out: the
    *   log ends before records the stage already has, so it is shorter
-   *   than the one read. (On a truncation the records below the cut are
-   *   the old ones and are handed again. In a multi-broker cluster a new
-   *   leader can report, for one replication round, a high watermark
-   *   behind the old leader's; a replay fetched in that moment is handed
-   *   again.)
+   *   than the one read. This is what a recreation looks like when the new
+   *   log is still shorter than what was read: kafkajs' fetch at its old
+   *   position is OFFSET_OUT_OF_RANGE, it resets to the earliest offset
+   *   (committing -2 for the group) and fetches from 0. (On a truncation
+   *   the records below the cut are the old ones and are handed again. In
+   *   a multi-broker cluster a new leader can report, for one replication
+   *   round, a high watermark behind the old leader's; a replay fetched in
+   *   that moment is handed again.)
    * - The batch starts below the offset this process itself committed: a
    *   consumer resumes from the group's committed offset, which only moves
    *   forward from ours, so records below it come from an offset reset
@@ -758,10 +761,13 @@ class KafkaSource implements RecordSource {
    * What still escapes (no signal reaches this process; kafkajs 2.2.4 does
    * not read topic ids, which would tell the two logs apart):
    * - A topic recreated and refilled past kafkajs' fetch position before
-   *   its next fetch (e.g. deleted, down for seconds, recreated and fed
-   *   more records than were read): kafkajs keeps its position, fetches
-   *   on from there (no error, no rejoin) and never fetches the new
-   *   records below it; they are lost to this process.
+   *   its next fetch (e.g. deleted, gone for seconds, recreated and fed
+   *   more records than were read). Seen with Kafka 3.9: while the topic
+   *   is gone kafkajs retries its fetch (UNKNOWN_TOPIC_OR_PARTITION, at
+   *   debug level; no CRASH, no GROUP_JOIN) and keeps its position; when
+   *   the topic is back it fetches on from there, in range, and never
+   *   fetches the new records below it: they are lost to this process
+   *   (and its commits then skip them for the group).
    * - Likewise, if the group rejoins and resumes the new log from its
    *   start while nothing of the old log was committed by this process
    *   (a stage holding all its commits back) and the new log already
