@@ -788,12 +788,6 @@ export class FeatureExtractor {
   #lastTime = 0;
   /** Event time of the first event extracted (NaN before it). */
   #startTime = NaN;
-  /**
-   * Per feature, the length of its window in ms (0 for features without
-   * one). A window is only full once the stream has been watched for that
-   * long: see {@link watchedMs}.
-   */
-  readonly windowMs: Float64Array;
   /** Entity fields whose state is per tenant (spec `tenant_scoped`). */
   readonly #tenantScoped: ReadonlySet<string>;
   /**
@@ -810,14 +804,6 @@ export class FeatureExtractor {
     this.names = spec.features.map((f) => f.name);
     this.dim = spec.features.length;
     this.added = new Uint8Array(this.dim).fill(1);
-    this.windowMs = new Float64Array(
-      spec.features.map((f) =>
-        f.kind === "window_count" || f.kind === "window_distinct" ||
-          f.kind === "window_sum"
-          ? f.window_s * 1000
-          : 0
-      ),
-    );
     spec.features.forEach((f, i) => this.#steps.push(this.#compile(f, i)));
     this.#tableList = [...this.#tables.values()];
   }
@@ -1147,12 +1133,18 @@ export function coldWindowFloors(
 ): number[] {
   const out: number[] = [];
   spec.features.forEach((f, k) => {
-    if (
-      (f.kind === "window_count" || f.kind === "window_distinct" ||
-        f.kind === "window_sum") && medians[k] > 0
-    ) out.push(k, f.window_s * 1000, medians[k]);
+    const w = windowMsOf(f);
+    if (w > 0 && medians[k] > 0) out.push(k, w, medians[k]);
   });
   return out;
+}
+
+/** The length of a feature's window in ms; 0 for a feature without one. */
+function windowMsOf(f: FeatureDef): number {
+  return f.kind === "window_count" || f.kind === "window_distinct" ||
+      f.kind === "window_sum"
+    ? f.window_s * 1000
+    : 0;
 }
 
 /**
