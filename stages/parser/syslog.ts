@@ -79,7 +79,7 @@ export function parseSyslog(
       ev.format = "rfc5424";
       return parse5424(ev, st, line, i + 2);
     }
-    if (line.startsWith("CEF:", i) || line.startsWith("LEEF:", i)) {
+    if (cefOrLeefAt(line, i)) {
       ev.format = "rfc3164";
       return dispatchMessage(ev, st, "", "", line.slice(i));
     }
@@ -173,11 +173,7 @@ function readTagAndMessage(
 ): string | null {
   const n = line.length;
   // CEF/LEEF right after the header: no program tag.
-  const c0 = line.charCodeAt(i);
-  if (
-    (c0 === 67 && line.startsWith("CEF:", i)) ||
-    (c0 === 76 && line.startsWith("LEEF:", i))
-  ) {
+  if (cefOrLeefAt(line, i)) {
     return dispatchMessage(ev, st, "", "", line.slice(i));
   }
   // key=value with no program tag (FortiGate through rsyslog: `Apr 23
