@@ -424,6 +424,13 @@ class KafkaSource implements RecordSource {
     string,
     { topic: string; partition: number; offset: bigint; generation: number }
   >();
+  /**
+   * Offsets on their way to the broker (taken from `#pending`, not yet
+   * answered): a commit acknowledged meanwhile compares against them too,
+   * or an older batch's offset would follow a newer one and move the
+   * group back.
+   */
+  #sending = new Map<string, bigint>();
   /** The running commit loop, if any. */
   #commitLoop: Promise<void> | null = null;
   #closing: Promise<void> | null = null;
@@ -732,7 +739,7 @@ class KafkaSource implements RecordSource {
    * True when `batch` shows that its partition's log is not the one this
    * process read before, after forgetting what it knew of that log: the
    * offset handed out (so nothing of the new log is skipped as a replay),
-   * the offset committed and any commit not yet sent (so the new log's
+   * the offset committed and any commit not yet answered (so the new log's
    * progress can be committed although its offsets are lower), with one
    * warning and `partitions_reset` in the stats. It happens when an
    * operator deletes and recreates a topic under a running stage (offsets
@@ -800,6 +807,7 @@ class KafkaSource implements RecordSource {
     this.#handedUpTo.delete(tp);
     this.#committed.delete(tp);
     this.#pending.delete(tp);
+    this.#sending.delete(tp);
     this.#skipLogged.delete(tp);
     this.#logGeneration.set(tp, (this.#logGeneration.get(tp) ?? 0) + 1);
     this.#partitionsReset++;
@@ -900,8 +908,8 @@ class KafkaSource implements RecordSource {
     const tp = `${topic}/${partition}`;
     if (!this.#assigned.has(tp)) return; // lost in a rebalance: redelivered
     if ((this.#logGeneration.get(tp) ?? 0) !== generation) return;
-    const known = this.#pending.get(tp)?.offset ?? this.#committed.get(tp) ??
-      -1n;
+    const known = this.#pending.get(tp)?.offset ?? this.#sending.get(tp) ??
+      this.#committed.get(tp) ?? -1n;
     if (offset <= known) return;
     this.#pending.set(tp, { topic, partition, offset, generation });
     this.#kickCommits();
@@ -925,6 +933,9 @@ class KafkaSource implements RecordSource {
       });
       this.#pending.clear();
       if (todo.length === 0) continue;
+      for (const o of todo) {
+        this.#sending.set(`${o.topic}/${o.partition}`, o.offset);
+      }
       try {
         await withRetry(
           "offset commit",
@@ -963,6 +974,8 @@ class KafkaSource implements RecordSource {
             error: errMessage(e),
           },
         );
+      } finally {
+        for (const o of todo) this.#sending.delete(`${o.topic}/${o.partition}`);
       }
     }
   }
