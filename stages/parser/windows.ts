@@ -25,6 +25,7 @@ import {
   toInt,
 } from "./_event.ts";
 import { flattenInto, scalarText } from "./_flatten.ts";
+import { canonicalIp } from "./ip.ts";
 import { severityFromWindowsLevel } from "./severity.ts";
 import { parseTimestamp } from "./time.ts";
 
@@ -290,15 +291,15 @@ const SYSMON_RECORD_TYPE = /^type:\s*\d+\s*/;
  * Sysmon 22's `QueryResults`, e.g. `type:  5 edge.example.net;::ffff:1.2.3.4;`:
  * a record other than A/AAAA is written `type:  N NAME` (5 is a CNAME), an
  * IPv4 address as IPv4-mapped IPv6. The answers are the names and addresses
- * themselves: `edge.example.net`, `1.2.3.4`.
+ * themselves, addresses in the text every IP field gets (canonicalIp):
+ * `edge.example.net`, `1.2.3.4`.
  */
 function sysmonAnswers(results: string): string[] {
   const out: string[] = [];
   for (const raw of results.split(";")) {
     let a = raw.trim();
     if (a.startsWith("type:")) a = a.replace(SYSMON_RECORD_TYPE, "");
-    if (a.startsWith("::ffff:") && a.indexOf(".") > 0) a = a.slice(7);
-    if (a !== "") out.push(a);
+    if (a !== "") out.push(canonicalIp(a) ?? a);
   }
   return out;
 }
