@@ -104,13 +104,15 @@ const spec: CommandSpec = {
       type: "string",
       default: String(DEFAULT_MAX_EVENT_BYTES),
       valueName: "N",
-      description: "Largest POST /events body (413 beyond).",
+      description:
+        "Largest POST /events body, compressed and decompressed (413 beyond).",
     },
     "max-batch-bytes": {
       type: "string",
       default: String(DEFAULT_MAX_BATCH_BYTES),
       valueName: "N",
-      description: "Largest POST /events/batch body (413 beyond).",
+      description:
+        "Largest POST /events/batch body, compressed and decompressed (413 beyond).",
     },
     "max-batch-events": {
       type: "string",
@@ -161,9 +163,11 @@ const spec: CommandSpec = {
     "sentinel-ingest --syslog-udp 5514 --syslog-tcp 5514 --out kafka://localhost:9092/events.raw",
     "SENTINEL_AUTH_TOKENS=acme:s3cr3t-token-0001 sentinel-ingest --rate-limit 500",
     "curl -s -XPOST localhost:8080/events -H 'content-type: text/plain' --data 'Nov 24 10:00:00 web-01 sshd[1]: Failed password for root from 203.0.113.9 port 22 ssh2'",
+    "gzip -c /var/log/auth.log | curl -s -XPOST localhost:8080/events/batch -H 'content-type: text/plain' -H 'content-encoding: gzip' --data-binary @-",
   ],
   notes: [
     "Routes: POST /events, POST /events/batch, GET /healthz, GET /readyz, GET /metrics, GET /openapi.json.",
+    "Bodies may be compressed (Content-Encoding gzip, deflate or br, as log shippers send them); the size limits hold for the decompressed body too.",
     "A 202 answer means the events reached the downstream; SIGINT/SIGTERM stop accepting, finish the requests already received and flush (a request still sending its body gets 503 with Retry-After). If the output pipe closes for good, ingest stops with exit 1.",
   ],
 };

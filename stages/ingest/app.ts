@@ -192,6 +192,8 @@ export function createIngestApp(opts: IngestAppOptions): Hono<IngestEnv> {
       maxBytes: maxEventBytes,
       onTooLarge: tooLarge,
       onUnreadable: () => metrics.error("body_unreadable"),
+      onUnsupportedEncoding: () => metrics.error("unsupported_encoding"),
+      onUndecodable: () => metrics.error("undecodable_body"),
     }),
     async (c) => {
       const r = await accept(
@@ -213,6 +215,8 @@ export function createIngestApp(opts: IngestAppOptions): Hono<IngestEnv> {
       maxBytes: maxBatchBytes,
       onTooLarge: tooLarge,
       onUnreadable: () => metrics.error("body_unreadable"),
+      onUnsupportedEncoding: () => metrics.error("unsupported_encoding"),
+      onUndecodable: () => metrics.error("undecodable_body"),
     }),
     async (c) => {
       const r = await accept(

@@ -8,6 +8,7 @@ import inputSchema from "./event_input.schema.json" with { type: "json" };
 import { VERSION } from "../shared/version.ts";
 import type { BodyKind } from "./event_input.ts";
 import { BATCH_TYPES, SINGLE_TYPES } from "./media_types.ts";
+import { ACCEPTED_ENCODINGS, CONTENT_CODINGS } from "./content_encoding.ts";
 
 /** Limits shown in the document. */
 export interface OpenApiLimits {
@@ -65,16 +66,22 @@ export function openApiDocument(
   };
   const common4xx: Record<string, unknown> = {
     "400": errorResponse(
-      "Malformed JSON, nesting deeper than the limit, or an invalid event (field-level messages in `details`).",
+      "Malformed JSON, nesting deeper than the limit, an invalid event (field-level messages in `details`), or a compressed body that does not decode, truncated ones included (`undecodable_body`).",
     ),
     "413": errorResponse(
-      "The body (or the batch's event count) is over the limit.",
+      "The body, compressed or decompressed, (or the batch's event count) is over the limit.",
     ),
     "415": errorResponse(
-      "Content-Type missing or not accepted (or a charset other than UTF-8).",
+      "Content-Type missing or not accepted (or a charset other than UTF-8), or a Content-Encoding other than " +
+        `${ACCEPTED_ENCODINGS} (\`unsupported_encoding\`).`,
       {
         "Accept-Post": {
           description: "The media types this operation accepts.",
+          schema: { type: "string" },
+        },
+        "Accept-Encoding": {
+          description:
+            "With `unsupported_encoding`: the content codings accepted.",
           schema: { type: "string" },
         },
       },
@@ -98,6 +105,13 @@ export function openApiDocument(
     );
   }
   const headerParams = [
+    {
+      name: "Content-Encoding",
+      in: "header",
+      description:
+        "Compression of the body, as log shippers send it (e.g. Vector `compression`, Fluent Bit `compress gzip`). The size limits apply to the decompressed body too.",
+      schema: { type: "string", enum: ["identity", ...CONTENT_CODINGS] },
+    },
     {
       name: "X-Source-Name",
       in: "header",

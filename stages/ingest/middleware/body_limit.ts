@@ -6,9 +6,21 @@
  * connection broke mid-body, or the server began shutting down while the
  * client was still sending) is 503 with Retry-After: nothing was accepted
  * and the client may send it again, which a 500 would not tell it.
+ *
+ * A body with a `Content-Encoding` (gzip, deflate, br) is decoded here,
+ * within the same limit for its decoded size (see content_encoding.ts);
+ * another coding is 415 with `Accept-Encoding` (RFC 7694), and a body that
+ * does not decode is 400 `undecodable_body`.
  */
 import { createMiddleware } from "hono/factory";
 import { errorResponse, type IngestEnv } from "../http_env.ts";
+import {
+  ACCEPTED_ENCODINGS,
+  concat,
+  decodeBody,
+  DecodedTooLarge,
+  parseContentEncoding,
+} from "../content_encoding.ts";
 
 /** Options of {@link boundedBody}. */
 export interface BodyLimitOptions {
@@ -17,6 +29,10 @@ export interface BodyLimitOptions {
   onTooLarge?: () => void;
   /** Called when the body could not be read to its end (for metrics). */
   onUnreadable?: () => void;
+  /** Called on a 415 for a Content-Encoding not supported (for metrics). */
+  onUnsupportedEncoding?: () => void;
+  /** Called on a 400 for a body that does not decode (for metrics). */
+  onUndecodable?: () => void;
   /**
    * Retry-After (seconds) of the 503 answered for an unreadable body.
    * @default 1
@@ -36,7 +52,15 @@ export async function readBounded(
   body: ReadableStream<Uint8Array> | null,
   maxBytes: number,
 ): Promise<string> {
-  if (body === null) return "";
+  return new TextDecoder().decode(await readBoundedBytes(body, maxBytes));
+}
+
+/** The bytes of {@link readBounded}, not decoded. */
+async function readBoundedBytes(
+  body: ReadableStream<Uint8Array> | null,
+  maxBytes: number,
+): Promise<Uint8Array> {
+  if (body === null) return new Uint8Array(0);
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -50,14 +74,7 @@ export async function readBounded(
     }
     chunks.push(value);
   }
-  if (chunks.length === 1) return new TextDecoder().decode(chunks[0]);
-  const all = new Uint8Array(total);
-  let off = 0;
-  for (const ch of chunks) {
-    all.set(ch, off);
-    off += ch.byteLength;
-  }
-  return new TextDecoder().decode(all);
+  return concat(chunks, total);
 }
 
 /**
@@ -88,13 +105,66 @@ export function boundedBody(opts: BodyLimitOptions) {
       { "retry-after": retryAfter },
     );
   };
+  /** Reads and decodes a body sent with a Content-Encoding. */
+  const decoded = async (
+    c: Parameters<typeof errorResponse>[0],
+    encoding: string,
+    declared: string | null,
+  ): Promise<string | Response> => {
+    const parsed = parseContentEncoding(encoding);
+    if ("unsupported" in parsed) {
+      opts.onUnsupportedEncoding?.();
+      return errorResponse(
+        c,
+        415,
+        "unsupported_encoding",
+        `Content-Encoding ${
+          JSON.stringify(parsed.unsupported)
+        } is not supported; send the body as is or in one of: ${ACCEPTED_ENCODINGS}`,
+        undefined,
+        { "accept-encoding": ACCEPTED_ENCODINGS },
+      );
+    }
+    let raw: Uint8Array;
+    try {
+      raw = declared !== null
+        ? new Uint8Array(await c.req.raw.arrayBuffer())
+        : await readBoundedBytes(c.req.raw.body, opts.maxBytes);
+    } catch (e) {
+      if (e instanceof BodyTooLarge) return tooLarge(c, "(streamed)");
+      return unreadable(c, e);
+    }
+    try {
+      return new TextDecoder().decode(
+        await decodeBody(raw, parsed.codings, opts.maxBytes),
+      );
+    } catch (e) {
+      if (e instanceof DecodedTooLarge) {
+        return tooLarge(c, `decompressed from ${(e as Error).message}`);
+      }
+      opts.onUndecodable?.();
+      return errorResponse(
+        c,
+        400,
+        "undecodable_body",
+        `${(e as Error).message}; nothing was accepted`,
+      );
+    }
+  };
   return createMiddleware<IngestEnv>(async (c, next) => {
     const req = c.req.raw;
     const declared = req.headers.get("content-length");
-    let body: string;
     if (declared !== null) {
       const n = Number(declared);
       if (n > opts.maxBytes) return tooLarge(c, `(${n} bytes)`);
+    }
+    const encoding = req.headers.get("content-encoding");
+    let body: string;
+    if (encoding !== null) {
+      const r = await decoded(c, encoding, declared);
+      if (r instanceof Response) return r;
+      body = r;
+    } else if (declared !== null) {
       // The HTTP server frames the body by Content-Length, so it cannot
       // exceed what was announced: the fast path is safe.
       try {

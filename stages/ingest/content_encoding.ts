@@ -1,0 +1,147 @@
+/**
+ * Compressed request bodies (`Content-Encoding`), as log shippers send
+ * them: Vector's `compression = "gzip"` / `"zlib"`, Fluent Bit's
+ * `compress gzip`, Logstash's `http_compression`, the OpenTelemetry
+ * collector. Without this a gzip body was taken for text: a single event
+ * was accepted (202) with binary junk for a payload, and a batch was
+ * refused as malformed JSON, so the shipper retried it forever.
+ *
+ * The limits hold for what comes out as well as what goes in: the
+ * compressed body is read within the route's byte limit, and decoding stops
+ * (413) as soon as the output passes the same limit, so a small body that
+ * expands to gigabytes (a "zip bomb") costs at most the limit. A body that
+ * does not decode, truncated ones included, is refused (400): a truncated
+ * stream must not become a shorter batch accepted as whole.
+ */
+import { gunzipSync, inflateSync } from "node:zlib";
+
+/** Thrown by {@link decodeBody} when the body is not valid in its coding. */
+export class UndecodableBody extends Error {}
+
+/** Thrown by {@link decodeBody} when the decoded body passes the limit. */
+export class DecodedTooLarge extends Error {}
+
+type Decoder = (body: Uint8Array, maxBytes: number) => Promise<Uint8Array>;
+
+/**
+ * Decodes with node:zlib, whose gzip and zlib readers check the trailer
+ * (a truncated body is an error), read a gzip body of several members as
+ * `gunzip` does, and stop at `maxOutputLength`. The web
+ * DecompressionStream does neither of the first two (it refuses a second
+ * gzip member, and passes a truncated zlib stream as a shorter body).
+ */
+function zlibDecoder(
+  decode: (b: Uint8Array, o: { maxOutputLength: number }) => Uint8Array,
+): Decoder {
+  return (body, maxBytes) => {
+    try {
+      return Promise.resolve(decode(body, { maxOutputLength: maxBytes + 1 }));
+    } catch (e) {
+      if ((e as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
+        throw new DecodedTooLarge();
+      }
+      throw new UndecodableBody((e as Error).message);
+    }
+  };
+}
+
+/**
+ * Decodes through a web DecompressionStream, stopping past `maxBytes`. For
+ * brotli, whose node:zlib reader passes a truncated stream as a shorter
+ * body while this one reports it.
+ */
+function streamDecoder(format: CompressionFormat): Decoder {
+  return async (body, maxBytes) => {
+    const reader = new Blob([body as Uint8Array<ArrayBuffer>]).stream()
+      .pipeThrough(new DecompressionStream(format)).getReader();
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        total += value.byteLength;
+        if (total > maxBytes) {
+          await reader.cancel().catch(() => {});
+          throw new DecodedTooLarge();
+        }
+        chunks.push(value);
+      }
+    } catch (e) {
+      if (e instanceof DecodedTooLarge) throw e;
+      throw new UndecodableBody((e as Error).message);
+    }
+    return concat(chunks, total);
+  };
+}
+
+const gzip = zlibDecoder(gunzipSync);
+
+/** Decoders by coding name. HTTP's `deflate` is the zlib format (RFC 9110 §8.4.1.2). */
+const DECODERS: Readonly<Record<string, Decoder>> = {
+  gzip,
+  "x-gzip": gzip,
+  deflate: zlibDecoder(inflateSync),
+  br: streamDecoder("brotli" as CompressionFormat),
+};
+
+/** Every `Content-Encoding` coding decoded (`x-gzip` is gzip's old name). */
+export const CONTENT_CODINGS: readonly string[] = Object.keys(DECODERS);
+
+/** The codings accepted, as sent in `Accept-Encoding` with a 415. */
+export const ACCEPTED_ENCODINGS = CONTENT_CODINGS
+  .filter((c) => c !== "x-gzip").join(", ");
+
+/**
+ * The codings of a `Content-Encoding` header in the order they were
+ * applied (`identity` dropped), or the first one not supported.
+ */
+export function parseContentEncoding(
+  header: string,
+): { codings: string[] } | { unsupported: string } {
+  const codings: string[] = [];
+  for (const part of header.split(",")) {
+    const c = part.trim().toLowerCase();
+    if (c === "" || c === "identity") continue;
+    if (DECODERS[c] === undefined) return { unsupported: part.trim() };
+    codings.push(c);
+  }
+  return { codings };
+}
+
+/**
+ * Undoes `codings` (as listed in the header: the last applied is undone
+ * first), each step's output limited to `maxBytes`. Throws
+ * {@link DecodedTooLarge} (its message: the coding) or
+ * {@link UndecodableBody} (naming the coding and what is wrong).
+ */
+export async function decodeBody(
+  body: Uint8Array,
+  codings: readonly string[],
+  maxBytes: number,
+): Promise<Uint8Array> {
+  let out = body;
+  for (let i = codings.length - 1; i >= 0; i--) {
+    try {
+      out = await DECODERS[codings[i]](out, maxBytes);
+    } catch (e) {
+      if (e instanceof DecodedTooLarge) throw new DecodedTooLarge(codings[i]);
+      throw new UndecodableBody(
+        `the request body is not valid ${codings[i]} (${(e as Error).message})`,
+      );
+    }
+  }
+  return out;
+}
+
+/** `chunks` (of `total` bytes together) as one array. */
+export function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const all = new Uint8Array(total);
+  let off = 0;
+  for (const ch of chunks) {
+    all.set(ch, off);
+    off += ch.byteLength;
+  }
+  return all;
+}
