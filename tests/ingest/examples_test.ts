@@ -7,10 +7,15 @@ import { withServer } from "./_helpers.ts";
 
 const EXAMPLES = new URL("../../examples/", import.meta.url).pathname;
 
-async function runScript(name: string, url: string) {
+async function runScript(
+  name: string,
+  url: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+) {
   const out = await new Deno.Command("bash", {
-    args: [`${EXAMPLES}curl/${name}`],
-    env: { INGEST_URL: url },
+    args: [`${EXAMPLES}curl/${name}`, ...args],
+    env: { INGEST_URL: url, ...env },
   }).output();
   const dec = new TextDecoder();
   return {
@@ -62,6 +67,34 @@ Deno.test("brute-force-ssh.sh: 12 failed sshd logins from one address, then an a
     );
     assert.ok(sink.events().every((e) => e.source_name === "sshd"));
   });
+});
+
+Deno.test("post-log-file.sh ships a real log file gzip-compressed in batches of 5,000 lines: every line arrives, in order", async () => {
+  const log = await Deno.readTextFile(
+    new URL("../../../shared/datasets/logs/Linux_2k.log", import.meta.url),
+  );
+  // Three copies: 5,997 lines, so two batches.
+  const lines = log.split(/\r?\n/).filter((l) => l !== "");
+  const all = [...lines, ...lines, ...lines];
+  const file = await Deno.makeTempFile({ suffix: ".log" });
+  try {
+    await Deno.writeTextFile(file, all.join("\n") + "\n");
+    await withServer({}, async (_s, url, sink) => {
+      const r = await runScript("post-log-file.sh", url, [file], {
+        SOURCE_NAME: "linux-host",
+      });
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      assert.deepEqual(r.stdout.trim().split("\n"), [
+        '202 "accepted":5000',
+        `202 "accepted":${all.length - 5000}`,
+      ]);
+      const events = sink.events();
+      assert.deepEqual(events.map((e) => e.payload), all);
+      assert.ok(events.every((e) => e.source_name === "linux-host"));
+    });
+  } finally {
+    await Deno.remove(file);
+  }
 });
 
 Deno.test("port-scan.sh: 25 distinct destination ports of one host from one address, mostly denied", async () => {
