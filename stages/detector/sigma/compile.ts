@@ -148,7 +148,9 @@ const LEVELS: ReadonlySet<string> = new Set([
 /** Parses a Sigma timespan: `30s`, `5m`, `1h`, `2d`, `1w`, `1M`, `1y`. */
 export function parseTimespan(v: unknown): number {
   const m = /^(\d+)\s*([smhdwMy])$/.exec(String(v ?? "").trim());
-  if (!m) throw new Error(`timespan '${v}' must look like 30s, 5m, 1h, 2d`);
+  if (!m) {
+    throw new Error(`timespan ${shown(v)} must look like 30s, 5m, 1h, 2d`);
+  }
   const unit: Record<string, number> = {
     s: 1e3,
     m: 60e3,
@@ -159,7 +161,7 @@ export function parseTimespan(v: unknown): number {
     y: 365 * 86400e3,
   };
   const ms = Number(m[1]) * unit[m[2]];
-  if (ms <= 0) throw new Error(`timespan '${v}' must be positive`);
+  if (ms <= 0) throw new Error(`timespan ${shown(v)} must be positive`);
   return ms;
 }
 
@@ -167,6 +169,11 @@ type Doc = Record<string, unknown>;
 
 function isMap(v: unknown): v is Doc {
   return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** A YAML value as a rule author would recognise it in a message (not `[object Object]`). */
+function shown(v: unknown): string {
+  return typeof v === "string" ? `'${v}'` : JSON.stringify(v) ?? String(v);
 }
 
 function metaOf(d: Doc, file: string, index: number): RuleMeta {
@@ -177,8 +184,10 @@ function metaOf(d: Doc, file: string, index: number): RuleMeta {
   const id = typeof d.id === "string" && d.id !== ""
     ? d.id
     : stableId("rule", file, index, title);
-  const level = d.level === undefined ? "medium" : String(d.level);
-  if (!LEVELS.has(level)) throw new Error(`unknown level '${level}'`);
+  const level = d.level === undefined ? "medium" : d.level;
+  if (typeof level !== "string" || !LEVELS.has(level)) {
+    throw new Error(`unknown level ${shown(level)}`);
+  }
   const tags = d.tags === undefined ? [] : d.tags;
   if (!Array.isArray(tags)) throw new Error(`tags must be a list`);
   return {
@@ -273,7 +282,13 @@ function logsourceOf(d: Doc): Logsource {
   if (!isMap(ls)) throw new Error(`logsource must be a map`);
   const out: Logsource = {};
   for (const k of ["product", "category", "service"] as const) {
-    if (ls[k] !== undefined && ls[k] !== null) out[k] = String(ls[k]);
+    const v = ls[k];
+    if (v === undefined || v === null) continue;
+    // A list or map here would route the rule nowhere, silently.
+    if (typeof v === "object") {
+      throw new Error(`logsource.${k} must be a single name, got ${shown(v)}`);
+    }
+    out[k] = String(v);
   }
   return out;
 }
@@ -442,7 +457,9 @@ export function buildRuleSet(
         ? rules.filter((r) => logsourceCovers(logsourceOf(d), r.logsource))
         : refs.map((ref) => {
           const r = byRef.get(String(ref));
-          if (!r) throw new Error(`filter references unknown rule '${ref}'`);
+          if (!r) {
+            throw new Error(`filter references unknown rule ${shown(ref)}`);
+          }
           return r;
         });
       for (const r of targets) {
@@ -587,9 +604,9 @@ function compileCorrelation(
   const meta = metaOf(d, sd.file, sd.index);
   const c = d.correlation;
   if (!isMap(c)) throw new Error(`correlation must be a map`);
-  const type = String(c.type ?? "");
-  if (!CORR_TYPES.has(type)) {
-    throw new Error(`unknown correlation type '${type}'`);
+  const type = c.type;
+  if (typeof type !== "string" || !CORR_TYPES.has(type)) {
+    throw new Error(`unknown correlation type ${shown(type ?? "")}`);
   }
   const refsRaw = Array.isArray(c.rules)
     ? c.rules
@@ -597,6 +614,12 @@ function compileCorrelation(
     ? []
     : [c.rules];
   if (refsRaw.length === 0) throw new Error(`correlation.rules is empty`);
+  const odd = refsRaw.find((r) => typeof r === "object");
+  if (odd !== undefined) {
+    throw new Error(
+      `correlation.rules lists rule names or ids, not ${shown(odd)}`,
+    );
+  }
   const refNames = refsRaw.map(String);
   // Per ref, the names an alias may key it by: aliases are keyed by rule
   // `name` (correlation spec, Field Name Aliases) while `rules:` may list

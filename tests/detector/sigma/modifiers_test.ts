@@ -894,3 +894,21 @@ condition: sel`));
     true,
   );
 });
+
+Deno.test("sigma spec: a list or map where one name belongs is refused, shown as written (it used to read [object Object], or to route the rule nowhere)", () => {
+  const rule = (head: string) =>
+    `title: Odd Head\nid: 11111111-1111-4111-8111-111111111111\n${head}\ndetection:\n  sel:\n    a: x\n  condition: sel\n`;
+  const cases: [string, RegExp][] = [
+    [
+      "logsource:\n  product: [windows, linux]",
+      /^logsource\.product must be a single name, got \["windows","linux"\]$/,
+    ],
+    ["logsource: {}\nlevel: [high]", /^unknown level \["high"\]$/],
+    ["logsource: {}\nlevel: {x: 1}", /^unknown level \{"x":1\}$/],
+  ];
+  for (const [head, reason] of cases) {
+    const set = rulesFrom(rule(head), "odd.yml");
+    assert.equal(set.rules.length, 0, head);
+    assert.match(set.errors[0]?.reason ?? "", reason);
+  }
+});
