@@ -172,7 +172,7 @@ Deno.test("kafka URI: mistakes are usage errors that name the culprit", () => {
     ["kafka://k:1/t?grup=x", /unknown parameter 'grup'/],
     ["kafka://k:1/t?partitions=0", /partitions must be an integer >= 1/],
     ["kafka://k:1/t?from=middle", /from must be earliest or latest/],
-    ["kafka://k:1/t?compression=lz4", /compression must be none or gzip/],
+    ["kafka://k:1/t?compression=lz4", /compression must be none, gzip or zstd/],
     ["kafka://k:1/t?sasl=kerberos", /sasl must be plain/],
     ["kafka://k:1/t?sasl=plain", /SASL needs a user name/],
     ["kafka://k/t", /broker 'k' must be HOST:PORT/],

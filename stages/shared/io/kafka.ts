@@ -24,6 +24,8 @@
  */
 // First: kafkajs' CRC module must be swapped before kafkajs loads it.
 import "./kafka_speedups.ts";
+// snappy, lz4 and zstd, which kafkajs lacks (it ships gzip only).
+import "./kafka_codecs.ts";
 import {
   type Admin,
   CompressionTypes,
@@ -65,6 +67,13 @@ export {
   partitionKey,
 } from "./kafka_config.ts";
 export type { KafkaSettings } from "./kafka_config.ts";
+
+/** kafkajs' compression type of each `compression=` value. */
+const PRODUCED_COMPRESSION = {
+  none: CompressionTypes.None,
+  gzip: CompressionTypes.GZIP,
+  zstd: CompressionTypes.ZSTD,
+} as const;
 
 /** Kafka errors after which retrying the same call cannot help. */
 const FATAL_TYPES = new Set([
@@ -1240,9 +1249,7 @@ class KafkaSink implements RecordSink {
       topic,
       messages,
     }));
-    const compression = this.#s.compression === "gzip"
-      ? CompressionTypes.GZIP
-      : CompressionTypes.None;
+    const compression = PRODUCED_COMPRESSION[this.#s.compression];
     let failures = 0;
     try {
       await withRetry(

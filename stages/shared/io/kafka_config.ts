@@ -24,7 +24,8 @@
  * - `idle_exit_ms=N` end the source after N ms without new records (batch
  *   runs and tests; default 0 = run until stopped)
  * - `session_timeout_ms` (default 10000), `heartbeat_ms` (default 1000)
- * - `compression=none|gzip` of produced batches (default none)
+ * - `compression=none|gzip|zstd` of produced batches (default none); any
+ *   of gzip, snappy, lz4 and zstd is read (kafka_codecs.ts)
  * - `max_request_bytes=N` most record bytes per produce request (default
  *   1 MiB; larger writes are split)
  * - `retry_ms=N` how long the sink keeps retrying an unacknowledged write
@@ -99,7 +100,7 @@ export interface KafkaSettings {
   idleExitMs: number;
   sessionTimeoutMs: number;
   heartbeatMs: number;
-  compression: "none" | "gzip";
+  compression: "none" | "gzip" | "zstd";
   maxRequestBytes: number;
   retryMs: number;
   tls?: KafkaTls;
@@ -284,9 +285,11 @@ export function kafkaSettings(
     );
   }
   const compression = q.get("compression") ?? "none";
-  if (compression !== "none" && compression !== "gzip") {
+  if (
+    compression !== "none" && compression !== "gzip" && compression !== "zstd"
+  ) {
     throw new KafkaConfigError(
-      `kafka URI: compression must be none or gzip, got '${compression}'`,
+      `kafka URI: compression must be none, gzip or zstd, got '${compression}'`,
     );
   }
 
