@@ -37,7 +37,7 @@ const spec: CommandSpec = {
   summary:
     "HTTP and syslog receiver: stamps incoming events and writes RawEvents downstream.",
   usage: [
-    "sentinel-ingest [--port 8080] [--out -|file:PATH|kafka://HOST:PORT/TOPIC] [--syslog-udp PORT] [--syslog-tcp PORT]",
+    "sentinel-ingest [--port 8080] [--out -|file:PATH|kafka://HOST:PORT/TOPIC] [--syslog-udp PORT] [--syslog-tcp PORT] [--tls-cert FILE --tls-key FILE [--syslog-tls PORT]]",
   ],
   options: {
     out: {
@@ -69,6 +69,23 @@ const spec: CommandSpec = {
       valueName: "PORT",
       description:
         "Receive syslog over TCP on PORT (LF or RFC 6587 octet-counted framing).",
+    },
+    "syslog-tls": {
+      type: "string",
+      valueName: "PORT",
+      description:
+        "Receive syslog over TLS on PORT (RFC 5425, e.g. 6514; the TCP framings), with --tls-cert/--tls-key.",
+    },
+    "tls-cert": {
+      type: "string",
+      valueName: "FILE",
+      description:
+        "Certificate chain (PEM): the HTTP API is served over HTTPS only, and --syslog-tls uses it. With --tls-key.",
+    },
+    "tls-key": {
+      type: "string",
+      valueName: "FILE",
+      description: "Private key (PEM) of --tls-cert.",
     },
     tenant: {
       type: "string",
@@ -196,6 +213,41 @@ async function loadCredentials(
   }
 }
 
+/** The certificate and key of --tls-cert/--tls-key (both or neither). */
+async function loadTls(
+  values: Record<string, unknown>,
+): Promise<{ cert: string; key: string } | undefined> {
+  const certFile = stringOption(values as never, "tls-cert");
+  const keyFile = stringOption(values as never, "tls-key");
+  if (certFile === undefined && keyFile === undefined) {
+    if (values["syslog-tls"] !== undefined) {
+      throw new UsageError("--syslog-tls needs --tls-cert and --tls-key");
+    }
+    return undefined;
+  }
+  if (certFile === undefined || keyFile === undefined) {
+    throw new UsageError("--tls-cert and --tls-key go together");
+  }
+  const read = async (flag: string, file: string) => {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(file);
+    } catch (e) {
+      throw new UsageError(
+        `cannot read ${flag} ${file}: ${(e as Error).message}`,
+      );
+    }
+    if (!text.includes("-----BEGIN ")) {
+      throw new UsageError(`${flag} ${file} is not a PEM file`);
+    }
+    return text;
+  };
+  return {
+    cert: await read("--tls-cert", certFile),
+    key: await read("--tls-key", keyFile),
+  };
+}
+
 /** True for addresses only this machine can reach. */
 function isLoopback(host: string): boolean {
   const h = host.toLowerCase().replace(/^\[|\]$/g, "");
@@ -226,19 +278,28 @@ await main(async () => {
       { host },
     );
   }
+  const tls = await loadTls(values);
+  if (credentials && !tls && !isLoopback(host)) {
+    logger.warn(
+      "credentials and events travel in clear text: serve HTTPS with --tls-cert/--tls-key, or put a TLS-terminating proxy in front",
+      { host },
+    );
+  }
   const rate = numberOption(values, "rate-limit", { min: 0.001 });
   const burst = numberOption(values, "rate-burst", { min: 1 });
   const sink = await openSink(stringOption(values, "out")!, {
     stage: "ingest",
     logger,
   });
-  const server = await startIngestServer({
+  const serverOptions = {
     sink,
     logger,
     hostname: host,
     port: portOption(values, "port"),
     syslogUdpPort: portOption(values, "syslog-udp"),
     syslogTcpPort: portOption(values, "syslog-tcp"),
+    syslogTlsPort: portOption(values, "syslog-tls"),
+    tls,
     ingestNode: stringOption(values, "node") ?? Deno.hostname(),
     defaultTenant: stringOption(values, "tenant"),
     credentials,
@@ -257,7 +318,19 @@ await main(async () => {
     syslogTcpIdleTimeoutMs: intOption(values, "syslog-idle-timeout-ms", {
       min: 1,
     }),
-  });
+  };
+  let server;
+  try {
+    server = await startIngestServer(serverOptions);
+  } catch (e) {
+    // A certificate or key the TLS stack refuses is a configuration error.
+    if (tls && !(e instanceof Deno.errors.AddrInUse)) {
+      throw new UsageError(
+        `--tls-cert/--tls-key cannot be used: ${(e as Error).message}`,
+      );
+    }
+    throw e;
+  }
   // Before "listening": a supervisor may signal as soon as it reads it.
   const stop = (signal: string) => {
     logger.info("shutting down", { signal });
@@ -266,10 +339,11 @@ await main(async () => {
   Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
   Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
   logger.info("listening", {
-    http: `http://${server.hostname}:${server.port}`,
+    http: `${server.scheme}://${server.hostname}:${server.port}`,
     port: server.port,
     syslog_udp: server.syslogUdpPort,
     syslog_tcp: server.syslogTcpPort,
+    syslog_tls: server.syslogTlsPort,
     out: sink.describe,
     auth: credentials ? `${credentials.size} credential(s)` : "off",
   });

@@ -28,6 +28,13 @@ export interface IngestServerOptions
   syslogUdpPort?: number;
   /** Syslog TCP port (omit: no TCP receiver). */
   syslogTcpPort?: number;
+  /** Syslog TLS port (RFC 5425; omit: none). Needs `tls`. */
+  syslogTlsPort?: number;
+  /**
+   * Certificate chain and private key (PEM): the HTTP API is served over
+   * HTTPS only, and the syslog TLS receiver uses them.
+   */
+  tls?: { cert: string; key: string };
   /** Largest syslog message. @default 64 KiB */
   maxSyslogBytes?: number;
   /** Most syslog TCP connections open at once. @default 1024 */
@@ -46,6 +53,9 @@ export interface IngestServer {
   hostname: string;
   syslogUdpPort?: number;
   syslogTcpPort?: number;
+  syslogTlsPort?: number;
+  /** "https" with `tls`, else "http". */
+  scheme: "http" | "https";
   metrics: IngestMetrics;
   writer: GroupCommitWriter;
   /** Graceful shutdown; resolves when everything accepted is flushed. */
@@ -121,10 +131,15 @@ export async function startIngestServer(
 
   const hostname = opts.hostname ?? "127.0.0.1";
   let syslog: SyslogReceivers | undefined;
-  if (opts.syslogUdpPort !== undefined || opts.syslogTcpPort !== undefined) {
+  if (
+    opts.syslogUdpPort !== undefined || opts.syslogTcpPort !== undefined ||
+    opts.syslogTlsPort !== undefined
+  ) {
     syslog = await startSyslogReceivers({
       udpPort: opts.syslogUdpPort,
       tcpPort: opts.syslogTcpPort,
+      tlsPort: opts.syslogTlsPort,
+      tls: opts.tls,
       hostname,
       writer,
       metrics,
@@ -142,6 +157,7 @@ export async function startIngestServer(
   const server = Deno.serve({
     hostname,
     port: opts.port ?? 8080,
+    ...(opts.tls ? { cert: opts.tls.cert, key: opts.tls.key } : {}),
     onListen: (addr) => resolveListening(addr.port),
     onError: (e) => {
       metrics.error("internal");
@@ -189,6 +205,8 @@ export async function startIngestServer(
     hostname,
     syslogUdpPort: syslog?.udpPort,
     syslogTcpPort: syslog?.tcpPort,
+    syslogTlsPort: syslog?.tlsPort,
+    scheme: opts.tls ? "https" : "http",
     metrics,
     writer,
     shutdown,

@@ -1,6 +1,7 @@
 /**
- * Syslog receivers: UDP (one message a datagram, RFC 5426) and TCP (RFC
- * 6587 octet counting or LF framing). Each message becomes a RawEvent with
+ * Syslog receivers: UDP (one message a datagram, RFC 5426), TCP (RFC 6587
+ * octet counting or LF framing) and TLS (RFC 5425: the same framing over
+ * TLS, as rsyslog's gtls/ossl drivers and syslog-ng's tls() send it). Each message becomes a RawEvent with
  * transport `syslog` and the line as payload; frames that cannot be
  * delivered become dead letters. TCP reads wait for the downstream, so a
  * slow downstream slows the sender instead of growing memory.
@@ -28,6 +29,10 @@ export interface SyslogReceiverOptions {
   udpPort?: number;
   /** TCP port to listen on (0 = any free port); omit for no TCP receiver. */
   tcpPort?: number;
+  /** TLS port to listen on (0 = any free port); needs `tls`. */
+  tlsPort?: number;
+  /** Certificate chain and private key (PEM) of the TLS receiver. */
+  tls?: { cert: string; key: string };
   /** @default "127.0.0.1" */
   hostname?: string;
   writer: GroupCommitWriter;
@@ -63,8 +68,10 @@ export interface SyslogReceivers {
   udpPort?: number;
   /** Bound TCP port, when listening. */
   tcpPort?: number;
+  /** Bound TLS port, when listening. */
+  tlsPort?: number;
   /**
-   * Stops listening, ends open TCP connections (delivering what they
+   * Stops listening, ends open TCP and TLS connections (delivering what they
    * sent), and waits until every received message was handed downstream.
    */
   close(): Promise<void>;
@@ -187,13 +194,12 @@ export async function startSyslogReceivers(
     closers.push(() => new Promise<void>((r) => socket.close(() => r())));
   }
 
-  if (opts.tcpPort !== undefined) {
-    const listener = Deno.listen({
-      transport: "tcp",
-      hostname,
-      port: opts.tcpPort,
-    });
-    result.tcpPort = (listener.addr as Deno.NetAddr).port;
+  /**
+   * Serves a stream listener (TCP or TLS): connections beyond the limit are
+   * closed at accept, silent ones after the idle timeout; a TLS handshake
+   * that fails ends its connection like a reset.
+   */
+  const serveStream = (listener: Deno.Listener, transport: "TCP" | "TLS") => {
     const conns = new Set<Deno.Conn>();
     // A flood must not flood the log: one warning a minute, with the
     // number of connections refused since the previous one.
@@ -249,7 +255,7 @@ export async function startSyslogReceivers(
           opts.metrics.error("syslog_tcp_refused");
           const n = refused.note();
           if (n !== undefined) {
-            opts.logger?.warn("syslog TCP connection limit reached", {
+            opts.logger?.warn(`syslog ${transport} connection limit reached`, {
               max_connections: maxConns,
               refused_connections: n,
             });
@@ -269,7 +275,7 @@ export async function startSyslogReceivers(
       await acceptLoop;
       const n = refused.drain();
       if (n > 0) {
-        opts.logger?.warn("syslog TCP connection limit reached", {
+        opts.logger?.warn(`syslog ${transport} connection limit reached`, {
           max_connections: maxConns,
           refused_connections: n,
         });
@@ -284,6 +290,29 @@ export async function startSyslogReceivers(
         }
       }
     });
+  };
+
+  if (opts.tcpPort !== undefined) {
+    const listener = Deno.listen({
+      transport: "tcp",
+      hostname,
+      port: opts.tcpPort,
+    });
+    result.tcpPort = (listener.addr as Deno.NetAddr).port;
+    serveStream(listener, "TCP");
+  }
+  if (opts.tlsPort !== undefined) {
+    if (opts.tls === undefined) {
+      throw new Error("a syslog TLS port needs a certificate and key");
+    }
+    const listener = Deno.listenTls({
+      hostname,
+      port: opts.tlsPort,
+      cert: opts.tls.cert,
+      key: opts.tls.key,
+    });
+    result.tlsPort = (listener.addr as Deno.NetAddr).port;
+    serveStream(listener, "TLS");
   }
 
   result.close = async () => {

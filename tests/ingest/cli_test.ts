@@ -135,6 +135,7 @@ async function startAndStop(args: string[], env: Record<string, string> = {}) {
 }
 
 const NO_AUTH_WARNING = /NO AUTHENTICATION on a non-loopback address/;
+const CLEAR_TEXT_WARNING = /credentials and events travel in clear text/;
 
 Deno.test("CLI: without credentials and without --host it listens on loopback only, no warning", async () => {
   const { info, before } = await startAndStop([], {
@@ -160,6 +161,23 @@ Deno.test("CLI: with credentials configured it listens on all addresses by defau
   assert.match(info.http, /^http:\/\/0\.0\.0\.0:\d+$/);
   assert.equal(info.auth, "1 credential(s)");
   assert.doesNotMatch(before, NO_AUTH_WARNING);
+  // Tokens over plain HTTP on a reachable address: said once at start.
+  assert.match(before, CLEAR_TEXT_WARNING);
+});
+
+Deno.test("CLI: with --tls-cert/--tls-key it serves HTTPS, and credentials raise no clear-text warning", async () => {
+  const tls = new URL("../fixtures/tls/", import.meta.url).pathname;
+  const { info, before } = await startAndStop([
+    "--tls-cert",
+    `${tls}cert.pem`,
+    "--tls-key",
+    `${tls}key.pem`,
+    "--syslog-tls",
+    "0",
+  ], { SENTINEL_AUTH_TOKENS: "acme:s3cr3t-token-0001" });
+  assert.match(info.http, /^https:\/\/0\.0\.0\.0:\d+$/);
+  assert.ok(info.syslog_tls > 0);
+  assert.doesNotMatch(before, CLEAR_TEXT_WARNING);
 });
 
 Deno.test("CLI: when the reader of its stdout goes away, ingest answers 503, logs why and exits 1 (no zombie that looks alive)", async () => {
