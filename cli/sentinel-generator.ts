@@ -90,6 +90,12 @@ const spec: CommandSpec = {
       description:
         "Retries of a failed request (network error, 429, 5xx) with exponential back-off.",
     },
+    ca: {
+      type: "string",
+      valueName: "FILE",
+      description:
+        "With an https:// --target: trust this CA certificate (PEM), e.g. the one that issued ingest's --tls-cert, besides the system's.",
+    },
     token: {
       type: "string",
       valueName: "SECRET",
@@ -416,8 +422,31 @@ main(async () => {
         `--target: unsupported scheme '${url.protocol}' in '${target}'; expected an http:// or https:// URL of sentinel-ingest`,
       );
     }
+    const caFile = stringOption(values, "ca");
+    let caFetch: typeof fetch | undefined;
+    if (caFile !== undefined) {
+      if (url.protocol !== "https:") {
+        throw new UsageError("--ca applies to an https:// --target only");
+      }
+      let pem: string;
+      try {
+        pem = await Deno.readTextFile(caFile);
+      } catch (e) {
+        throw new UsageError(
+          `cannot read --ca ${caFile}: ${(e as Error).message}`,
+        );
+      }
+      let client: Deno.HttpClient;
+      try {
+        client = Deno.createHttpClient({ caCerts: [pem] });
+      } catch (e) {
+        throw new UsageError(`--ca ${caFile}: ${(e as Error).message}`);
+      }
+      caFetch = (input, init) => fetch(input, { ...init, client });
+    }
     http = new HttpTargetSink({
       url: target,
+      fetch: caFetch,
       concurrency,
       batchSize,
       retries,
@@ -433,7 +462,7 @@ main(async () => {
     });
     sink = http;
   } else {
-    for (const flag of ["token", "tenant-tokens"]) {
+    for (const flag of ["token", "tenant-tokens", "ca"]) {
       // A warning, not an error: the env twin may be exported for a shell.
       if (stringOption(values, flag) !== undefined) {
         logger.warn(`--${flag} is ignored without --target`);

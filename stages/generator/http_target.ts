@@ -174,7 +174,12 @@ export class HttpTargetSink implements RecordSink {
         const ra = Number(res.headers.get("retry-after"));
         if (Number.isFinite(ra) && ra > 0) delay = Math.min(30_000, ra * 1000);
       } catch (e) {
-        lastError = `request failed: ${(e as Error).message}`;
+        // fetch says only "fetch failed"; why (refused, certificate not
+        // trusted, …) is in its cause.
+        const cause = (e as Error).cause as Error | undefined;
+        lastError = `request failed: ${(e as Error).message}${
+          cause?.message ? ` (${cause.message})` : ""
+        }`;
       }
       if (attempt < this.#retries) await this.#sleep(Math.min(delay, 10_000));
     }

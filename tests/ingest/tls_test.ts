@@ -147,3 +147,41 @@ Deno.test("CLI: TLS flags that cannot work exit 2 with the reason before listeni
     await Deno.remove(bad);
   }
 });
+
+Deno.test("sentinel-generator --ca: posts to an HTTPS ingest whose certificate a private CA issued; without it the failure names the untrusted certificate", async () => {
+  const GEN = new URL("../../cli/sentinel-generator.ts", import.meta.url)
+    .pathname;
+  const gen = async (args: string[]) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", GEN, "--count", "300", "--rate", "0", ...args],
+      env: { SENTINEL_TARGET: "", SENTINEL_OUT: "" },
+      stdin: "null",
+    }).output();
+    return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+  };
+  await withServer({ tls }, async (s, _url, sink) => {
+    const target = `https://localhost:${s.port}`;
+    const ok = await gen([
+      "--target",
+      target,
+      "--ca",
+      new URL("ca.pem", FIXTURES).pathname,
+      "--seed",
+      "tls",
+    ]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(sink.events().length, 300);
+    const untrusted = await gen(["--target", target, "--retries", "0"]);
+    assert.equal(untrusted.code, 1, untrusted.stderr);
+    assert.match(untrusted.stderr, /invalid peer certificate: UnknownIssuer/);
+    assert.equal(sink.events().length, 300);
+    const plain = await gen([
+      "--target",
+      `http://localhost:${s.port}`,
+      "--ca",
+      new URL("ca.pem", FIXTURES).pathname,
+    ]);
+    assert.equal(plain.code, 2);
+    assert.match(plain.stderr, /--ca applies to an https:\/\/ --target only/);
+  });
+});
