@@ -50,6 +50,12 @@ const spec: CommandSpec = {
       valueName: "NAME",
       description: "Database. Default: sentinel.",
     },
+    ca: {
+      type: "string",
+      valueName: "FILE",
+      description:
+        "With an https:// ClickHouse server: trust this CA certificate (PEM) besides the system's.",
+    },
     events: {
       type: "string",
       default: "600",
@@ -125,6 +131,7 @@ if (import.meta.main) {
       user: stringOption(values, "user"),
       password: stringOption(values, "password"),
       database: stringOption(values, "database"),
+      caFile: stringOption(values, "ca"),
     });
     try {
       await store.applySchema(undefined, logger);

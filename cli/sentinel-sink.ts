@@ -54,6 +54,12 @@ const STORE_OPTIONS: CommandSpec["options"] = {
     valueName: "NAME",
     description: "Database (overrides the URL path). Default: sentinel.",
   },
+  ca: {
+    type: "string",
+    valueName: "FILE",
+    description:
+      "With an https:// ClickHouse server: trust this CA certificate (PEM) besides the system's.",
+  },
 };
 
 /**
@@ -209,6 +215,7 @@ function openFromFlags(
     user: stringOption(values, "user"),
     password: stringOption(values, "password"),
     database: stringOption(values, "database"),
+    caFile: stringOption(values, "ca"),
     mustExist,
   });
 }

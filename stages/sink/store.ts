@@ -3,6 +3,7 @@
  * ClickHouse server over HTTP (`http(s)://user:pass@host:8123/database`)
  * and NDJSON (`-`, `file:PATH`). One interface, chosen from `--out`.
  */
+import { Buffer } from "node:buffer";
 import type { AnyRecord, RecordType } from "../shared/records.ts";
 import { openSink } from "../shared/io/mod.ts";
 import type { RecordSink } from "../shared/io/types.ts";
@@ -176,6 +177,20 @@ export function classifyCode(code: number | undefined): FailureKind {
   return "rejected";
 }
 
+/**
+ * TLS failures of an https:// server's certificate (node's codes): no retry
+ * makes them pass, so they stop the sink at once, saying what helps.
+ */
+const CERTIFICATE_ERRORS = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
 /** Wraps anything thrown by a store client into a {@link StoreError}. */
 export function toStoreError(e: unknown): StoreError {
   if (e instanceof StoreError) return e;
@@ -185,6 +200,12 @@ export function toStoreError(e: unknown): StoreError {
     clickhouseCode?: unknown;
   };
   const message = cleanMessage(String(err?.message ?? e));
+  if (typeof err?.code === "string" && CERTIFICATE_ERRORS.has(err.code)) {
+    return new StoreError(
+      `${message} (${err.code}): the server's TLS certificate is not trusted; if a private CA issued it, give that CA with --ca FILE`,
+      "fatal",
+    );
+  }
   let code: number | undefined;
   if (typeof err?.clickhouseCode === "number") code = err.clickhouseCode;
   else if (typeof err?.code === "string" && /^\d+$/.test(err.code)) {
@@ -297,6 +318,11 @@ export interface StoreOptions {
    * creating one there: a query cannot find anything in a new store.
    */
   mustExist?: boolean;
+  /**
+   * A CA certificate file (PEM) an https:// server's certificate may chain
+   * to, besides the system's (a self-hosted ClickHouse behind a private CA).
+   */
+  caFile?: string;
 }
 
 /** The default embedded store. */
@@ -307,6 +333,11 @@ export async function openStore(
   uri: string,
   opts: StoreOptions,
 ): Promise<RecordStore> {
+  if (opts.caFile !== undefined && !uri.startsWith("https://")) {
+    throw new UsageError(
+      `--ca applies to an https:// ClickHouse server only, not '${uri}'`,
+    );
+  }
   if (uri.startsWith("chdb:")) {
     const dir = uri.slice("chdb:".length);
     if (!dir) {
@@ -841,10 +872,21 @@ export class ClickHouseServerStore implements RecordStore {
         ? "--out (database in the URL path)"
         : "--database",
     );
+    let caCert: Uint8Array | undefined;
+    if (opts.caFile !== undefined) {
+      try {
+        caCert = await Deno.readFile(opts.caFile);
+      } catch (e) {
+        throw new UsageError(
+          `cannot read --ca ${opts.caFile}: ${(e as Error).message}`,
+        );
+      }
+    }
     const { createClient, ClickHouseLogLevel } = await import(
       "@clickhouse/client"
     );
     const config = {
+      ...(caCert ? { tls: { ca_cert: Buffer.from(caCert) } } : {}),
       url: `${url.protocol}//${url.host}`,
       username: user,
       password,

@@ -50,7 +50,14 @@ export interface HarnessOptions {
   dir: string;
   user?: string;
   password?: string;
+  /**
+   * Serve HTTPS with the test certificate (tests/fixtures/tls, issued for
+   * localhost by the fixture CA, ca.pem); `url` is then https://localhost.
+   */
+  tls?: boolean;
 }
+
+const TLS_FIXTURES = new URL("../fixtures/tls/", import.meta.url);
 
 /** Starts the harness in a child process. */
 export async function startClickHouseHttp(
@@ -68,6 +75,7 @@ export async function startClickHouseHttp(
       opts.dir,
       user,
       password,
+      opts.tls ? "tls" : "",
     ],
     stdin: "piped",
     stdout: "piped",
@@ -80,7 +88,14 @@ export async function startClickHouseHttp(
     throw new Error("clickhouse_http harness exited before listening");
   }
   const { port } = JSON.parse(first.value) as { port: number };
-  const url = `http://127.0.0.1:${port}`;
+  const url = opts.tls
+    ? `https://localhost:${port}`
+    : `http://127.0.0.1:${port}`;
+  const client = opts.tls
+    ? Deno.createHttpClient({
+      caCerts: [await Deno.readTextFile(new URL("ca.pem", TLS_FIXTURES))],
+    })
+    : undefined;
   const auth = "Basic " + btoa(`${user}:${password}`);
   const ask = async (cmd: string): Promise<string> => {
     await writer.write(new TextEncoder().encode(cmd + "\n"));
@@ -100,6 +115,7 @@ export async function startClickHouseHttp(
         method: "POST",
         body: query,
         headers: { authorization: auth },
+        client,
       });
       const body = await res.text();
       if (!res.ok) throw new Error(body);
@@ -113,6 +129,7 @@ export async function startClickHouseHttp(
       if (!r.startsWith("ok")) throw new Error(`harness: ${r}`);
     },
     async close() {
+      client?.close();
       await writer.close().catch(() => {});
       await child.status;
     },
@@ -183,7 +200,18 @@ export function httpStatusFor(code: number): number {
   return 500;
 }
 
-async function serve(dir: string, user: string, password: string) {
+async function serve(
+  dir: string,
+  user: string,
+  password: string,
+  tls: boolean,
+) {
+  const certs = tls
+    ? {
+      cert: await Deno.readTextFile(new URL("cert.pem", TLS_FIXTURES)),
+      key: await Deno.readTextFile(new URL("key.pem", TLS_FIXTURES)),
+    }
+    : {};
   const { Session, version } = await import("chdb");
   const chVersion = version().libchdb.replaceAll('"', "");
   const session = new Session(dir);
@@ -317,7 +345,7 @@ async function serve(dir: string, user: string, password: string) {
     for (let attempt = 0;; attempt++) {
       try {
         server = Deno.serve(
-          { hostname: "127.0.0.1", port, onListen: () => {} },
+          { hostname: "127.0.0.1", port, onListen: () => {}, ...certs },
           handler,
         );
         break;
@@ -405,7 +433,7 @@ function credentials(req: Request, p: URLSearchParams): [string, string] {
 }
 
 if (import.meta.main) {
-  const [dir, user = "default", password = ""] = Deno.args;
-  await serve(dir, user, password);
+  const [dir, user = "default", password = "", tls = ""] = Deno.args;
+  await serve(dir, user, password, tls === "tls");
   Deno.exit(0);
 }
