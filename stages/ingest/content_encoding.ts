@@ -14,6 +14,7 @@
  * stream must not become a shorter batch accepted as whole.
  */
 import { gunzipSync, inflateSync } from "node:zlib";
+import { readAllBounded } from "../shared/bytes.ts";
 
 /** Thrown by {@link decodeBody} when the body is not valid in its coding. */
 export class UndecodableBody extends Error {}
@@ -52,26 +53,18 @@ function zlibDecoder(
  */
 function streamDecoder(format: CompressionFormat): Decoder {
   return async (body, maxBytes) => {
-    const reader = new Blob([body as Uint8Array<ArrayBuffer>]).stream()
-      .pipeThrough(new DecompressionStream(format)).getReader();
-    const chunks: Uint8Array[] = [];
-    let total = 0;
+    const decoded = new Blob([body as Uint8Array<ArrayBuffer>]).stream()
+      .pipeThrough(new DecompressionStream(format));
     try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        total += value.byteLength;
-        if (total > maxBytes) {
-          await reader.cancel().catch(() => {});
-          throw new DecodedTooLarge();
-        }
-        chunks.push(value);
-      }
+      return await readAllBounded(
+        decoded,
+        maxBytes,
+        () => new DecodedTooLarge(),
+      );
     } catch (e) {
       if (e instanceof DecodedTooLarge) throw e;
       throw new UndecodableBody((e as Error).message);
     }
-    return concat(chunks, total);
   };
 }
 
@@ -132,16 +125,4 @@ export async function decodeBody(
     }
   }
   return out;
-}
-
-/** `chunks` (of `total` bytes together) as one array. */
-export function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const all = new Uint8Array(total);
-  let off = 0;
-  for (const ch of chunks) {
-    all.set(ch, off);
-    off += ch.byteLength;
-  }
-  return all;
 }

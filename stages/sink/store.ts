@@ -4,6 +4,7 @@
  * and NDJSON (`-`, `file:PATH`). One interface, chosen from `--out`.
  */
 import { Buffer } from "node:buffer";
+import { concatBytes } from "../shared/bytes.ts";
 import type { AnyRecord, RecordType } from "../shared/records.ts";
 import { openSink } from "../shared/io/mod.ts";
 import type { RecordSink } from "../shared/io/types.ts";
@@ -958,7 +959,7 @@ export class ClickHouseServerStore implements RecordStore {
       });
       const chunks: Uint8Array[] = [];
       for await (const c of r.stream) chunks.push(c as Uint8Array);
-      return new TextDecoder().decode(concatAll(chunks));
+      return new TextDecoder().decode(concatBytes(chunks));
     } catch (e) {
       throw toStoreError(e);
     }
@@ -967,18 +968,6 @@ export class ClickHouseServerStore implements RecordStore {
   async close(): Promise<void> {
     await Promise.all([this.#client.close(), this.#queryClient.close()]);
   }
-}
-
-function concatAll(chunks: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const c of chunks) n += c.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
 }
 
 /** NDJSON out (`-` or `file:PATH`): records are written unchanged. */

@@ -14,9 +14,9 @@
  */
 import { createMiddleware } from "hono/factory";
 import { errorResponse, type IngestEnv } from "../http_env.ts";
+import { readAllBounded } from "../../shared/bytes.ts";
 import {
   ACCEPTED_ENCODINGS,
-  concat,
   decodeBody,
   DecodedTooLarge,
   parseContentEncoding,
@@ -56,25 +56,16 @@ export async function readBounded(
 }
 
 /** The bytes of {@link readBounded}, not decoded. */
-async function readBoundedBytes(
+function readBoundedBytes(
   body: ReadableStream<Uint8Array> | null,
   maxBytes: number,
 ): Promise<Uint8Array> {
-  if (body === null) return new Uint8Array(0);
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw new BodyTooLarge(`body exceeds ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  return concat(chunks, total);
+  if (body === null) return Promise.resolve(new Uint8Array(0));
+  return readAllBounded(
+    body,
+    maxBytes,
+    () => new BodyTooLarge(`body exceeds ${maxBytes} bytes`),
+  );
 }
 
 /**

@@ -20,6 +20,7 @@
 import { Buffer } from "node:buffer";
 import { zstdCompressSync, zstdDecompressSync } from "node:zlib";
 import { CompressionCodecs, CompressionTypes } from "kafkajs";
+import { concatBytes } from "../bytes.ts";
 
 /** A decoded or encoded batch, as a Buffer over the same memory. */
 function asBuffer(b: Uint8Array): Buffer {
@@ -136,19 +137,16 @@ export function snappyDecode(b: Uint8Array): Uint8Array {
     }
     p += n;
   }
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const part of parts) {
-    out.set(part, off);
-    off += part.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 // ---- lz4 ------------------------------------------------------------------
 
 const LZ4_MAGIC = 0x184d2204;
+
+function lz4Error(why: string): CorruptBatch {
+  return new CorruptBatch(`lz4: ${why}`);
+}
 
 /** A growable output buffer; matches may reach back into earlier blocks. */
 class Output {
@@ -174,33 +172,34 @@ class Output {
 /** Decodes one LZ4 block (`src[from, to)`) onto `out`. */
 function lz4Block(src: Uint8Array, from: number, to: number, out: Output) {
   let s = from;
-  const bad = (why: string) => new CorruptBatch(`lz4: ${why}`);
   while (s < to) {
     const token = src[s++];
     let lit = token >>> 4;
     if (lit === 15) {
       let b: number;
       do {
-        if (s >= to) throw bad("truncated literal length");
+        if (s >= to) throw lz4Error("truncated literal length");
         b = src[s++];
         lit += b;
       } while (b === 255);
     }
-    if (s + lit > to) throw bad("literals run past the block");
+    if (s + lit > to) throw lz4Error("literals run past the block");
     out.room(lit);
     out.bytes.set(src.subarray(s, s + lit), out.n);
     out.n += lit;
     s += lit;
     if (s === to) return; // the last sequence has literals only
-    if (s + 2 > to) throw bad("truncated match offset");
+    if (s + 2 > to) throw lz4Error("truncated match offset");
     const offset = src[s] | (src[s + 1] << 8);
     s += 2;
-    if (offset === 0 || offset > out.n) throw bad("match offset out of range");
+    if (offset === 0 || offset > out.n) {
+      throw lz4Error("match offset out of range");
+    }
     let len = (token & 15) + 4;
     if ((token & 15) === 15) {
       let b: number;
       do {
-        if (s >= to) throw bad("truncated match length");
+        if (s >= to) throw lz4Error("truncated match length");
         b = src[s++];
         len += b;
       } while (b === 255);
@@ -220,32 +219,31 @@ function lz4Block(src: Uint8Array, from: number, to: number, out: Output) {
 export function lz4Decode(src: Uint8Array): Uint8Array {
   const view = new DataView(src.buffer, src.byteOffset, src.byteLength);
   const out = new Output(src.length * 4);
-  const bad = (why: string) => new CorruptBatch(`lz4: ${why}`);
   let p = 0;
   while (p < src.length) {
-    if (p + 4 > src.length) throw bad("truncated frame");
+    if (p + 4 > src.length) throw lz4Error("truncated frame");
     const magic = view.getUint32(p, true);
     if ((magic & 0xfffffff0) === 0x184d2a50) { // skippable frame
-      if (p + 8 > src.length) throw bad("truncated skippable frame");
+      if (p + 8 > src.length) throw lz4Error("truncated skippable frame");
       p += 8 + view.getUint32(p + 4, true);
       continue;
     }
-    if (magic !== LZ4_MAGIC) throw bad("not an LZ4 frame");
-    if (p + 7 > src.length) throw bad("truncated frame header");
+    if (magic !== LZ4_MAGIC) throw lz4Error("not an LZ4 frame");
+    if (p + 7 > src.length) throw lz4Error("truncated frame header");
     const flg = src[p + 4];
-    if ((flg >>> 6) !== 1) throw bad("unknown frame version");
+    if ((flg >>> 6) !== 1) throw lz4Error("unknown frame version");
     const blockChecksum = (flg & 0x10) !== 0;
     const contentSize = (flg & 0x08) !== 0;
     const contentChecksum = (flg & 0x04) !== 0;
     const dictId = (flg & 0x01) !== 0;
     p += 6 + (contentSize ? 8 : 0) + (dictId ? 4 : 0) + 1; // ... + HC
     for (;;) {
-      if (p + 4 > src.length) throw bad("truncated block size");
+      if (p + 4 > src.length) throw lz4Error("truncated block size");
       const word = view.getUint32(p, true);
       p += 4;
       if (word === 0) break; // end mark
       const size = word & 0x7fffffff;
-      if (p + size > src.length) throw bad("block runs past the batch");
+      if (p + size > src.length) throw lz4Error("block runs past the batch");
       if (word & 0x80000000) { // stored uncompressed
         out.room(size);
         out.bytes.set(src.subarray(p, p + size), out.n);
