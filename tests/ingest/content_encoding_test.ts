@@ -10,12 +10,17 @@
 import assert from "node:assert/strict";
 import {
   brotliCompressSync,
+  constants,
   deflateRawSync,
   deflateSync,
   gzipSync,
 } from "node:zlib";
 import { appWithMemorySink, SSHD_FAILED, withServer } from "./_helpers.ts";
-import { CONTENT_CODINGS } from "../../stages/ingest/content_encoding.ts";
+import {
+  CONTENT_CODINGS,
+  decodeBody,
+  DecodedTooLarge,
+} from "../../stages/ingest/content_encoding.ts";
 
 const enc = new TextEncoder();
 const NDJSON = [
@@ -203,6 +208,38 @@ Deno.test("a small body that decompresses past the limit is 413 (each coding), a
   );
   assert.equal(metrics.errorCount("payload_too_large"), 3);
   assert.equal(sink.records.length, 0);
+});
+
+Deno.test("a decoded body of exactly the limit passes and one byte more is 413, as for a plain body (each coding)", async () => {
+  for (
+    const [coding, compress] of [
+      ["gzip", gzipSync],
+      ["deflate", deflateSync],
+      ["br", brotliCompressSync],
+    ] as const
+  ) {
+    const { app, sink } = appWithMemorySink({ maxEventBytes: 1000 });
+    const send = (n: number) =>
+      post(app, "/events", compress(enc.encode("a".repeat(n))), {
+        "content-type": "text/plain",
+        "content-encoding": coding,
+      });
+    assert.equal((await send(1000)).status, 202, coding);
+    assert.equal((await send(1001)).status, 413, coding);
+    assert.equal(sink.events().length, 1);
+  }
+});
+
+Deno.test("a small brotli body of 256 MiB of zeros is refused without decoding it: memory stays within reach of the limit", async () => {
+  const bomb = brotliCompressSync(new Uint8Array(256 << 20), {
+    params: { [constants.BROTLI_PARAM_QUALITY]: 1 },
+  });
+  assert.ok(bomb.length < 100_000);
+  const before = Deno.memoryUsage().rss;
+  await assert.rejects(decodeBody(bomb, ["br"], 1 << 20), DecodedTooLarge);
+  // The web decoder alone held all 256 MiB before its size was checked.
+  const grown = Deno.memoryUsage().rss - before;
+  assert.ok(grown < 64 << 20, `rss grew ${grown} bytes`);
 });
 
 Deno.test("the OpenAPI document lists the codings the server decodes", async () => {
