@@ -22,9 +22,15 @@ fi
 chunks="$(mktemp -d)"
 trap 'rm -rf "$chunks"' EXIT
 split -l 5000 -- "$file" "$chunks/part-"
+shopt -s nullglob
+parts=("$chunks"/part-*)
+if ((${#parts[@]} == 0)); then
+  echo "$file is empty: nothing sent" >&2
+  exit 0
+fi
 
 failed=0
-for part in "$chunks"/part-*; do
+for part in "${parts[@]}"; do
   gzip -c "$part" >"$part.gz"
   out="$(curl -sS -o /dev/stderr -w '%{http_code}' -X POST "${INGEST_URL}/events/batch" \
     "${headers[@]}" --data-binary "@$part.gz" 2>&1)" || true

@@ -201,6 +201,12 @@ export function toStoreError(e: unknown): StoreError {
     clickhouseCode?: unknown;
   };
   const message = cleanMessage(String(err?.message ?? e));
+  if (err?.code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+    return new StoreError(
+      `${message}: the server's TLS certificate does not name the host in the URL; connect by a name the certificate lists`,
+      "fatal",
+    );
+  }
   if (typeof err?.code === "string" && CERTIFICATE_ERRORS.has(err.code)) {
     return new StoreError(
       `${message} (${err.code}): the server's TLS certificate is not trusted; if a private CA issued it, give that CA with --ca FILE`,

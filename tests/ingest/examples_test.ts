@@ -97,6 +97,20 @@ Deno.test("post-log-file.sh ships a real log file gzip-compressed in batches of 
   }
 });
 
+Deno.test("post-log-file.sh with an empty file sends nothing and exits 0", async () => {
+  const file = await Deno.makeTempFile({ suffix: ".log" });
+  try {
+    await withServer({}, async (_s, url, sink) => {
+      const r = await runScript("post-log-file.sh", url, [file]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /is empty: nothing sent/);
+      assert.equal(sink.events().length, 0);
+    });
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
 Deno.test("port-scan.sh: 25 distinct destination ports of one host from one address, mostly denied", async () => {
   await withServer({}, async (_s, url, sink) => {
     const r = await runScript("port-scan.sh", url);

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { startClickHouseHttp } from "../harness/clickhouse_http.ts";
 import { EVENTS, ndjson } from "./_fixtures.ts";
 import { sink } from "./_run.ts";
+import { toStoreError } from "../../stages/sink/store.ts";
 
 const CA = new URL("../fixtures/tls/ca.pem", import.meta.url).pathname;
 
@@ -73,4 +74,21 @@ Deno.test("sink --ca with a store that is not https:// is a usage error", async 
       /--ca applies to an https:\/\/ ClickHouse server only/,
     );
   }
+});
+
+Deno.test("a certificate that does not name the host says so (not --ca, which cannot help); both stop the sink", () => {
+  const named = Object.assign(new Error("Hostname/IP does not match"), {
+    code: "ERR_TLS_CERT_ALTNAME_INVALID",
+  });
+  const e = toStoreError(named);
+  assert.equal(e.kind, "fatal");
+  assert.match(e.message, /does not name the host in the URL/);
+  assert.doesNotMatch(e.message, /--ca/);
+  const untrusted = toStoreError(
+    Object.assign(new Error("self-signed certificate in certificate chain"), {
+      code: "SELF_SIGNED_CERT_IN_CHAIN",
+    }),
+  );
+  assert.equal(untrusted.kind, "fatal");
+  assert.match(untrusted.message, /--ca FILE/);
 });

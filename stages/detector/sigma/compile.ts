@@ -173,7 +173,14 @@ function isMap(v: unknown): v is Doc {
 
 /** A YAML value as a rule author would recognise it in a message (not `[object Object]`). */
 function shown(v: unknown): string {
-  return typeof v === "string" ? `'${v}'` : JSON.stringify(v) ?? String(v);
+  if (typeof v === "string") return `'${v}'`;
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return Array.isArray(v)
+      ? "a list that contains itself"
+      : "a self-referencing map";
+  }
 }
 
 function metaOf(d: Doc, file: string, index: number): RuleMeta {

@@ -12,7 +12,8 @@
  * - lz4: the LZ4 frame format (Kafka record batches, magic v2), decoded
  *   here: bounds-checked, linked or independent blocks, checksums skipped
  *   (the batch has its own CRC).
- * - zstd: node:zlib (built into the runtime).
+ * - zstd: node:zlib (built into the runtime), one frame per batch, output
+ *   capped like the others.
  *
  * Producing: gzip (kafkajs) and zstd; snappy and lz4 are read only.
  * Imported for its effect by `kafka.ts`.
@@ -290,8 +291,10 @@ function codec(
 const codecs = CompressionCodecs as Record<number, () => unknown>;
 codecs[CompressionTypes.Snappy] = codec("snappy", snappyDecode);
 codecs[CompressionTypes.LZ4] = codec("lz4", lz4Decode);
+// One frame per batch, as Java (zstd-jni) and librdkafka write them: the
+// runtime's decoder reads only the first of several concatenated frames.
 codecs[CompressionTypes.ZSTD] = codec(
   "zstd",
-  (b) => zstdDecompressSync(b),
+  (b) => zstdDecompressSync(b, { maxOutputLength: MAX_DECODED }),
   (b) => zstdCompressSync(b),
 );

@@ -905,6 +905,11 @@ Deno.test("sigma spec: a list or map where one name belongs is refused, shown as
     ],
     ["logsource: {}\nlevel: [high]", /^unknown level \["high"\]$/],
     ["logsource: {}\nlevel: {x: 1}", /^unknown level \{"x":1\}$/],
+    // A YAML anchor that contains itself: named, not a JSON stack dump.
+    [
+      "logsource: {}\nlevel: &a [*a]",
+      /^unknown level a list that contains itself$/,
+    ],
   ];
   for (const [head, reason] of cases) {
     const set = rulesFrom(rule(head), "odd.yml");
