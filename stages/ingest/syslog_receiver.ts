@@ -7,6 +7,8 @@
  * slow downstream slows the sender instead of growing memory.
  */
 import dgram from "node:dgram";
+import net from "node:net";
+import tls from "node:tls";
 import type { Buffer } from "node:buffer";
 import type { RawEvent } from "../shared/contracts/mod.ts";
 import { randomEventId } from "../shared/ids.ts";
@@ -75,6 +77,69 @@ export interface SyslogReceivers {
    * sent), and waits until every received message was handed downstream.
    */
   close(): Promise<void>;
+}
+
+/** One accepted stream connection (TCP, or TLS over TCP). */
+interface StreamConn {
+  /**
+   * The next bytes received (valid until the next call), or null once the
+   * connection ended: closed by either side, reset, or a failed handshake.
+   */
+  read(): Promise<Uint8Array | null>;
+  /** Closes the connection from our side; a pending read ends. */
+  close(): void;
+}
+
+/** A plain TCP connection. */
+function denoConn(conn: Deno.Conn): StreamConn {
+  const buf = new Uint8Array(64 * 1024);
+  return {
+    async read() {
+      try {
+        const n = await conn.read(buf);
+        return n === null ? null : buf.subarray(0, n);
+      } catch {
+        return null; // reset, or closed by us (idle, shutdown)
+      }
+    },
+    close() {
+      try {
+        conn.close();
+      } catch {
+        // already closed
+      }
+    },
+  };
+}
+
+/**
+ * A TLS connection over a node socket. Deno's own TLS connections cannot be
+ * closed while their handshake is pending: a client that connected and
+ * never handshook kept its socket past the idle timeout and the connection
+ * limit, so a few hundred of them used up the process's files and took
+ * ingest down. Closing the TCP socket underneath works at any point.
+ */
+function tlsConn(raw: net.Socket, context: tls.SecureContext): StreamConn {
+  const socket = new tls.TLSSocket(raw, {
+    isServer: true,
+    secureContext: context,
+  });
+  socket.on("error", () => {}); // a failed handshake ends the read below
+  const chunks = socket[Symbol.asyncIterator]();
+  return {
+    async read() {
+      try {
+        const r = await chunks.next();
+        return r.done ? null : r.value as Uint8Array;
+      } catch {
+        return null;
+      }
+    },
+    close() {
+      socket.destroy();
+      raw.destroy();
+    },
+  };
 }
 
 /** Starts the configured receivers. */
@@ -195,101 +260,70 @@ export async function startSyslogReceivers(
   }
 
   /**
-   * Serves a stream listener (TCP or TLS): connections beyond the limit are
-   * closed at accept, silent ones after the idle timeout; a TLS handshake
-   * that fails ends its connection like a reset.
+   * Connections of one stream transport (TCP or TLS): beyond the limit they
+   * are closed at once; a connection that sends nothing for the idle
+   * timeout is closed (a TLS one also before its handshake ends).
    */
-  const serveStream = (listener: Deno.Listener, transport: "TCP" | "TLS") => {
-    const conns = new Set<Deno.Conn>();
+  const streamServer = (transport: "TCP" | "TLS") => {
+    const conns = new Set<StreamConn>();
     // A flood must not flood the log: one warning a minute, with the
     // number of connections refused since the previous one.
     const refused = new WarnThrottle();
-    const serveConn = async (conn: Deno.Conn) => {
+    const warnRefused = (n: number) =>
+      opts.logger?.warn(`syslog ${transport} connection limit reached`, {
+        max_connections: maxConns,
+        refused_connections: n,
+      });
+    const serveConn = async (conn: StreamConn) => {
       conns.add(conn);
       const decoder = new SyslogFrameDecoder(max);
-      const buf = new Uint8Array(64 * 1024);
       // Armed only while waiting for the sender (not while the downstream
       // is slow): a silent connection is closed, which ends the read.
       let idle: ReturnType<typeof setTimeout> | undefined;
       const onIdle = () => {
         opts.metrics.error("syslog_tcp_idle_closed");
-        try {
-          conn.close();
-        } catch {
-          // already closed
-        }
+        conn.close();
       };
       try {
         for (;;) {
-          let n: number | null;
           idle = setTimeout(onIdle, idleMs);
+          let bytes: Uint8Array | null;
           try {
-            n = await conn.read(buf);
-          } catch {
-            n = null; // reset, idle or closed by shutdown: deliver what we have
+            bytes = await conn.read();
           } finally {
             clearTimeout(idle);
           }
-          if (n === null) break;
-          if (!await deliver(decoder.push(buf.subarray(0, n)))) return;
+          if (bytes === null) break;
+          if (!await deliver(decoder.push(bytes))) return;
         }
         await deliver(decoder.end());
       } finally {
         conns.delete(conn);
-        try {
-          conn.close();
-        } catch {
-          // already closed
-        }
+        conn.close();
       }
     };
-    const acceptLoop = (async () => {
-      for (;;) {
-        let conn: Deno.Conn;
-        try {
-          conn = await listener.accept();
-        } catch {
-          return; // listener closed
-        }
+    return {
+      /** Serves `conn`, or closes it when the limit is reached. */
+      admit(conn: StreamConn): void {
         if (conns.size >= maxConns) {
           opts.metrics.error("syslog_tcp_refused");
           const n = refused.note();
-          if (n !== undefined) {
-            opts.logger?.warn(`syslog ${transport} connection limit reached`, {
-              max_connections: maxConns,
-              refused_connections: n,
-            });
-          }
-          try {
-            conn.close();
-          } catch {
-            // already closed
-          }
-          continue;
+          if (n !== undefined) warnRefused(n);
+          conn.close();
+          return;
         }
         track(serveConn(conn));
-      }
-    })();
-    closers.push(async () => {
-      listener.close();
-      await acceptLoop;
-      const n = refused.drain();
-      if (n > 0) {
-        opts.logger?.warn(`syslog ${transport} connection limit reached`, {
-          max_connections: maxConns,
-          refused_connections: n,
-        });
-      }
-      // Half-close from our side ends pending reads; what was received is
-      // still delivered by each connection's loop.
-      for (const c of conns) {
-        try {
-          c.close();
-        } catch {
-          // already closed
-        }
-      }
-    });
+      },
+      /**
+       * Closes every connection from our side, which ends pending reads;
+       * what was received is still delivered by each connection's loop.
+       */
+      closeAll(): void {
+        const n = refused.drain();
+        if (n > 0) warnRefused(n);
+        for (const c of conns) c.close();
+      },
+    };
   };
 
   if (opts.tcpPort !== undefined) {
@@ -299,20 +333,49 @@ export async function startSyslogReceivers(
       port: opts.tcpPort,
     });
     result.tcpPort = (listener.addr as Deno.NetAddr).port;
-    serveStream(listener, "TCP");
+    const server = streamServer("TCP");
+    const acceptLoop = (async () => {
+      for (;;) {
+        let conn: Deno.Conn;
+        try {
+          conn = await listener.accept();
+        } catch {
+          return; // listener closed
+        }
+        server.admit(denoConn(conn));
+      }
+    })();
+    closers.push(async () => {
+      listener.close();
+      await acceptLoop;
+      server.closeAll();
+    });
   }
   if (opts.tlsPort !== undefined) {
     if (opts.tls === undefined) {
       throw new Error("a syslog TLS port needs a certificate and key");
     }
-    const listener = Deno.listenTls({
-      hostname,
-      port: opts.tlsPort,
-      cert: opts.tls.cert,
-      key: opts.tls.key,
+    const context = tls.createSecureContext(opts.tls);
+    const server = streamServer("TLS");
+    const listener = net.createServer((raw) => {
+      raw.on("error", () => {}); // a reset ends the connection's read
+      server.admit(tlsConn(raw, context));
     });
-    result.tlsPort = (listener.addr as Deno.NetAddr).port;
-    serveStream(listener, "TLS");
+    await new Promise<void>((resolve, reject) => {
+      listener.once("error", reject);
+      listener.listen(opts.tlsPort, hostname, () => {
+        listener.off("error", reject);
+        resolve();
+      });
+    });
+    result.tlsPort = (listener.address() as net.AddressInfo).port;
+    closers.push(() => {
+      // Stops accepting; close()'s callback would wait for every
+      // connection, which closeAll ends.
+      listener.close();
+      server.closeAll();
+      return Promise.resolve();
+    });
   }
 
   result.close = async () => {

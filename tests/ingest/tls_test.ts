@@ -185,3 +185,46 @@ Deno.test("sentinel-generator --ca: posts to an HTTPS ingest whose certificate a
     assert.match(plain.stderr, /--ca applies to an https:\/\/ --target only/);
   });
 });
+
+Deno.test("syslog over TLS: connections that never start the handshake are closed by the idle timeout, and those beyond the limit at once; real senders still get through", async () => {
+  await withServer({
+    tls,
+    syslogTlsPort: 0,
+    syslogTcpIdleTimeoutMs: 300,
+    maxSyslogTcpConnections: 3,
+  }, async (s, _url, sink) => {
+    const silent = await Promise.all(
+      Array.from(
+        { length: 5 },
+        () => Deno.connect({ hostname: "127.0.0.1", port: s.syslogTlsPort! }),
+      ),
+    );
+    // Each read ends (EOF or reset) once the server closes the connection;
+    // before, Deno's TLS connections could not be closed mid-handshake and
+    // these stayed open past both limits.
+    const ended = await Promise.all(silent.map((c) =>
+      Promise.race([
+        c.read(new Uint8Array(16)).then(() => true, () => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), 10_000)),
+      ])
+    ));
+    for (const c of silent) {
+      try {
+        c.close();
+      } catch {
+        // closed by the server
+      }
+    }
+    assert.deepEqual(ended, [true, true, true, true, true]);
+    assert.equal(s.metrics.errorCount("syslog_tcp_refused"), 2);
+    assert.equal(s.metrics.errorCount("syslog_tcp_idle_closed"), 3);
+    const conn = await Deno.connectTls({
+      hostname: "localhost",
+      port: s.syslogTlsPort!,
+      caCerts: [ca],
+    });
+    await conn.write(enc("<13>Nov 24 10:00:00 h app: after the flood\n"));
+    conn.close();
+    await until(() => sink.events().length === 1, "the real sender's event");
+  });
+});
