@@ -87,6 +87,11 @@ Deno.test("lz4: every truncation of a frame, and a match before the start, are r
     /match offset out of range/,
   );
   assert.throws(() => lz4Decode(bytes("not lz4 at all")), /not an LZ4 frame/);
+  // A skippable frame claiming more bytes than the batch has.
+  assert.throws(
+    () => lz4Decode(bytes(frame(HELLO_BLOCK), le32(0x184d2a50), le32(99), [1])),
+    /truncated skippable frame/,
+  );
 });
 
 /** "abcabcabcabcX": literal "abc", a 9-byte overlapping copy at offset 3 (1-byte offset form), literal "X". */

@@ -227,6 +227,7 @@ export function lz4Decode(src: Uint8Array): Uint8Array {
     if ((magic & 0xfffffff0) === 0x184d2a50) { // skippable frame
       if (p + 8 > src.length) throw lz4Error("truncated skippable frame");
       p += 8 + view.getUint32(p + 4, true);
+      if (p > src.length) throw lz4Error("truncated skippable frame");
       continue;
     }
     if (magic !== LZ4_MAGIC) throw lz4Error("not an LZ4 frame");
