@@ -107,3 +107,12 @@ export function appWithMemorySink(
   });
   return { app, sink, metrics };
 }
+
+/** Waits until `cond` holds (polling every 10 ms); fails after 5 s naming `what`. */
+export async function until(cond: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

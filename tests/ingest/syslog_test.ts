@@ -7,19 +7,11 @@ import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import { validatorFor } from "../../stages/shared/contracts/mod.ts";
 import type { DeadLetter } from "../../stages/shared/contracts/mod.ts";
-import { MemorySink, SSHD_FAILED, withServer } from "./_helpers.ts";
+import { MemorySink, SSHD_FAILED, until, withServer } from "./_helpers.ts";
 
 const validRaw = validatorFor("raw_event");
 const validDead = validatorFor("dead_letter");
 const enc = (s: string) => new TextEncoder().encode(s);
-
-async function until(cond: () => boolean, what: string) {
-  const deadline = Date.now() + 5000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 Deno.test("syslog over UDP: one datagram, one RawEvent with the line as payload", async () => {
   await withServer(

@@ -7,7 +7,7 @@
  * certificate is a test fixture for localhost / 127.0.0.1 (tests/fixtures/tls).
  */
 import assert from "node:assert/strict";
-import { SSHD_FAILED, withServer } from "./_helpers.ts";
+import { SSHD_FAILED, until, withServer } from "./_helpers.ts";
 
 const FIXTURES = new URL("../fixtures/tls/", import.meta.url);
 const tls = {
@@ -18,14 +18,6 @@ const tls = {
 const ca = await Deno.readTextFile(new URL("ca.pem", FIXTURES));
 const enc = (s: string) => new TextEncoder().encode(s);
 const CLI = new URL("../../cli/sentinel-ingest.ts", import.meta.url).pathname;
-
-async function until(cond: () => boolean, what: string) {
-  const deadline = Date.now() + 5000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 Deno.test("HTTPS: a client trusting the certificate posts events (202); plain HTTP on the same port gets no answer", async () => {
   await withServer({ tls }, async (s, _url, sink) => {
