@@ -57,9 +57,9 @@ function zlibDecoder(
  * reports. So: node:zlib first, bounded; then, its output known to fit,
  * the web decoder to check the stream is whole.
  */
+const brotliBounded = zlibDecoder(brotliDecompressSync);
 const brotliDecoder: Decoder = async (body, maxBytes) => {
-  const bounded = zlibDecoder(brotliDecompressSync);
-  await bounded(body, maxBytes);
+  await brotliBounded(body, maxBytes);
   const whole = new Blob([body as Uint8Array<ArrayBuffer>]).stream()
     .pipeThrough(new DecompressionStream("brotli" as CompressionFormat));
   try {

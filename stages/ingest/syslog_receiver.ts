@@ -90,11 +90,15 @@ interface StreamConn {
   close(): void;
 }
 
-/** A plain TCP connection. */
+/**
+ * A plain TCP connection. Its read buffer is made at the first read, so a
+ * connection refused at the limit costs nothing.
+ */
 function denoConn(conn: Deno.Conn): StreamConn {
-  const buf = new Uint8Array(64 * 1024);
+  let buf: Uint8Array | undefined;
   return {
     async read() {
+      buf ??= new Uint8Array(64 * 1024);
       try {
         const n = await conn.read(buf);
         return n === null ? null : buf.subarray(0, n);
@@ -120,23 +124,29 @@ function denoConn(conn: Deno.Conn): StreamConn {
  * ingest down. Closing the TCP socket underneath works at any point.
  */
 function tlsConn(raw: net.Socket, context: tls.SecureContext): StreamConn {
-  const socket = new tls.TLSSocket(raw, {
-    isServer: true,
-    secureContext: context,
-  });
-  socket.on("error", () => {}); // a failed handshake ends the read below
-  const chunks = socket[Symbol.asyncIterator]();
+  // TLS starts at the first read: a connection refused at the limit is
+  // closed without a handshake begun.
+  let socket: tls.TLSSocket | undefined;
+  let chunks: AsyncIterator<Uint8Array> | undefined;
   return {
     async read() {
+      if (chunks === undefined) {
+        socket = new tls.TLSSocket(raw, {
+          isServer: true,
+          secureContext: context,
+        });
+        socket.on("error", () => {}); // a failed handshake ends the read
+        chunks = socket[Symbol.asyncIterator]();
+      }
       try {
         const r = await chunks.next();
-        return r.done ? null : r.value as Uint8Array;
+        return r.done ? null : r.value;
       } catch {
         return null;
       }
     },
     close() {
-      socket.destroy();
+      socket?.destroy();
       raw.destroy();
     },
   };

@@ -57,6 +57,7 @@ import {
   type KafkaSettings,
   kafkaSettings,
   partitionKey,
+  type ProducedCompression,
 } from "./kafka_config.ts";
 
 export {
@@ -69,7 +70,7 @@ export {
 export type { KafkaSettings } from "./kafka_config.ts";
 
 /** kafkajs' compression type of each `compression=` value. */
-const PRODUCED_COMPRESSION = {
+const PRODUCED_COMPRESSION: Record<ProducedCompression, CompressionTypes> = {
   none: CompressionTypes.None,
   gzip: CompressionTypes.GZIP,
   zstd: CompressionTypes.ZSTD,
@@ -731,7 +732,7 @@ class KafkaSource implements RecordSource {
           partition,
           next,
           n,
-          this.#logGeneration.get(tp) ?? 0,
+          this.#logGenerationOf(tp),
         ),
       };
       this.#queue.push({ batch, n });
@@ -818,7 +819,7 @@ class KafkaSource implements RecordSource {
     this.#pending.delete(tp);
     this.#sending.delete(tp);
     this.#skipLogged.delete(tp);
-    this.#logGeneration.set(tp, (this.#logGeneration.get(tp) ?? 0) + 1);
+    this.#logGeneration.set(tp, this.#logGenerationOf(tp) + 1);
     this.#partitionsReset++;
     this.#logger.warn(
       "kafka: partition's log is not the one read before (topic deleted and recreated, or truncated); reading it as new: nothing skipped, earlier offsets forgotten",
@@ -833,6 +834,16 @@ class KafkaSource implements RecordSource {
       },
     );
     return true;
+  }
+
+  /** Which log of partition `tp` this process reads now (0: the first). */
+  #logGenerationOf(tp: string): number {
+    return this.#logGeneration.get(tp) ?? 0;
+  }
+
+  /** False when a batch of log `generation` of `tp` is of a log since replaced. */
+  #isCurrentLog(tp: string, generation: number): boolean {
+    return this.#logGenerationOf(tp) === generation;
   }
 
   /**
@@ -916,7 +927,7 @@ class KafkaSource implements RecordSource {
   ): void {
     const tp = `${topic}/${partition}`;
     if (!this.#assigned.has(tp)) return; // lost in a rebalance: redelivered
-    if ((this.#logGeneration.get(tp) ?? 0) !== generation) return;
+    if (!this.#isCurrentLog(tp, generation)) return;
     const known = this.#pending.get(tp)?.offset ?? this.#sending.get(tp) ??
       this.#committed.get(tp) ?? -1n;
     if (offset <= known) return;
@@ -937,8 +948,7 @@ class KafkaSource implements RecordSource {
     while (this.#pending.size > 0) {
       const todo = [...this.#pending.values()].filter((o) => {
         const tp = `${o.topic}/${o.partition}`;
-        return this.#assigned.has(tp) &&
-          (this.#logGeneration.get(tp) ?? 0) === o.generation;
+        return this.#assigned.has(tp) && this.#isCurrentLog(tp, o.generation);
       });
       this.#pending.clear();
       if (todo.length === 0) continue;
@@ -968,7 +978,7 @@ class KafkaSource implements RecordSource {
           // The log was replaced while this commit was on its way: the
           // offset is not the new log's progress (the next commit of the
           // new log, queued behind it, overwrites it on the broker).
-          if ((this.#logGeneration.get(tp) ?? 0) !== o.generation) continue;
+          if (!this.#isCurrentLog(tp, o.generation)) continue;
           if ((this.#committed.get(tp) ?? -1n) < o.offset) {
             this.#committed.set(tp, o.offset);
           }

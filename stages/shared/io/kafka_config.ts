@@ -82,6 +82,10 @@ export interface KafkaSasl {
   password: string;
 }
 
+/** The `compression=` values a sink may produce with. */
+export const PRODUCED_COMPRESSIONS = ["none", "gzip", "zstd"] as const;
+export type ProducedCompression = typeof PRODUCED_COMPRESSIONS[number];
+
 /** Everything the adapter needs, resolved from URI + environment. */
 export interface KafkaSettings {
   brokers: string[];
@@ -100,7 +104,7 @@ export interface KafkaSettings {
   idleExitMs: number;
   sessionTimeoutMs: number;
   heartbeatMs: number;
-  compression: "none" | "gzip" | "zstd";
+  compression: ProducedCompression;
   maxRequestBytes: number;
   retryMs: number;
   tls?: KafkaTls;
@@ -284,10 +288,8 @@ export function kafkaSettings(
       `kafka URI: from must be earliest or latest, got '${from}'`,
     );
   }
-  const compression = q.get("compression") ?? "none";
-  if (
-    compression !== "none" && compression !== "gzip" && compression !== "zstd"
-  ) {
+  const compression = (q.get("compression") ?? "none") as ProducedCompression;
+  if (!PRODUCED_COMPRESSIONS.includes(compression)) {
     throw new KafkaConfigError(
       `kafka URI: compression must be none, gzip or zstd, got '${compression}'`,
     );
