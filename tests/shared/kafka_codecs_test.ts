@@ -15,7 +15,9 @@ import {
   lz4Decode,
   snappyBlock,
   snappyDecode,
+  zstdDecode,
 } from "../../stages/shared/io/kafka_codecs.ts";
+import { constants, zstdCompressSync } from "node:zlib";
 import { mulberry32 } from "../../stages/shared/random.ts";
 
 const enc = new TextEncoder();
@@ -160,6 +162,10 @@ Deno.test("the registered codecs settle on random bytes and on flipped bits of v
   const valid: Record<number, Uint8Array> = {
     [CompressionTypes.LZ4]: frame(HELLO_BLOCK, HELLO_BLOCK),
     [CompressionTypes.Snappy]: LONG_BLOCK,
+    [CompressionTypes.ZSTD]: bytes(
+      zstdCompressSync(enc.encode("hello ".repeat(50))),
+      zstdCompressSync(enc.encode("world")),
+    ),
   };
   const codecs = CompressionCodecs as Record<
     number,
@@ -189,4 +195,47 @@ Deno.test("the registered codecs settle on random bytes and on flipped bits of v
       `${type}: most damaged input refused (${refused})`,
     );
   }
+});
+
+Deno.test("zstd: every frame of a payload is decoded, skippable frames skipped; a damaged or cut later frame is refused, not dropped", () => {
+  const a = enc.encode("hello ".repeat(1000));
+  const b = enc.encode("world");
+  const za = zstdCompressSync(a);
+  const zb = zstdCompressSync(b);
+  const skippable = bytes(le32(0x184d2a53), le32(3), [1, 2, 3]);
+  // The runtime's own decoder gives "hello …" alone for the first two.
+  assert.equal(dec.decode(zstdDecode(bytes(za, zb))), dec.decode(a) + "world");
+  assert.equal(
+    dec.decode(zstdDecode(bytes(skippable, za, skippable, zb))),
+    dec.decode(a) + "world",
+  );
+  assert.equal(dec.decode(zstdDecode(za)), dec.decode(a));
+  // A frame as streaming compressors write it: no content size, a window
+  // byte, a raw and an RLE block; then one with a content checksum, whose
+  // 4 bytes the walker must step over to find the frame after it.
+  const streamed = bytes(
+    [0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x58], // FHD 0, window descriptor
+    [0x18, 0x00, 0x00],
+    "abc", // raw block of 3
+    [0x13, 0x00, 0x00],
+    "z", // last block: RLE, 2 × "z"
+  );
+  assert.equal(dec.decode(zstdDecode(bytes(streamed, zb))), "abczzworld");
+  const checked = zstdCompressSync(b, {
+    params: { [constants.ZSTD_c_checksumFlag]: 1 },
+  });
+  assert.ok(checked[4] & 4, "the frame carries a checksum");
+  assert.equal(
+    dec.decode(zstdDecode(bytes(checked, za))),
+    "world" + dec.decode(a),
+  );
+  for (const cut of [1, 3, 4, zb.length - 1]) {
+    assert.throws(
+      () => zstdDecode(bytes(za, zb.subarray(0, cut))),
+      /truncated|zstd/,
+      `second frame cut to ${cut} bytes`,
+    );
+  }
+  assert.throws(() => zstdDecode(bytes(za, [1, 2, 3, 4, 5])), /no frame/);
+  assert.throws(() => zstdDecode(new Uint8Array(0)), /no frame/);
 });

@@ -12,8 +12,8 @@
  * - lz4: the LZ4 frame format (Kafka record batches, magic v2), decoded
  *   here: bounds-checked, linked or independent blocks, checksums skipped
  *   (the batch has its own CRC).
- * - zstd: node:zlib (built into the runtime), one frame per batch, output
- *   capped like the others.
+ * - zstd: node:zlib (built into the runtime), frame by frame (it reads only
+ *   a payload's first frame), output capped like the others.
  *
  * Producing: gzip (kafkajs) and zstd; snappy and lz4 are read only.
  * Imported for its effect by `kafka.ts`.
@@ -292,10 +292,80 @@ function codec(
 const codecs = CompressionCodecs as Record<number, () => unknown>;
 codecs[CompressionTypes.Snappy] = codec("snappy", snappyDecode);
 codecs[CompressionTypes.LZ4] = codec("lz4", lz4Decode);
-// One frame per batch, as Java (zstd-jni) and librdkafka write them: the
-// runtime's decoder reads only the first of several concatenated frames.
 codecs[CompressionTypes.ZSTD] = codec(
   "zstd",
-  (b) => zstdDecompressSync(b, { maxOutputLength: MAX_DECODED }),
+  zstdDecode,
   (b) => zstdCompressSync(b),
 );
+
+const ZSTD_MAGIC = 0xfd2fb528;
+
+/**
+ * Decodes a zstd payload frame by frame. Java (zstd-jni) and librdkafka
+ * write one frame per batch, but the format allows several (and skippable
+ * frames between them), and the runtime's decoder reads only the first and
+ * ignores the rest, even a damaged rest: a batch of two frames came back
+ * half, with no error. Each frame's extent is read from its header and
+ * block headers; each is decoded alone, and the output is capped like the
+ * other codecs'.
+ */
+export function zstdDecode(src: Uint8Array): Uint8Array {
+  const view = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  const parts: Uint8Array[] = [];
+  let decoded = 0;
+  for (let at = 0; at < src.length;) {
+    const end = zstdFrameEnd(src, view, at);
+    if ((view.getUint32(at, true) & 0xfffffff0) === 0x184d2a50) {
+      at = end; // skippable frame
+      continue;
+    }
+    if (decoded >= MAX_DECODED) {
+      throw new CorruptBatch(`zstd: decodes to more than ${MAX_DECODED} bytes`);
+    }
+    const out = zstdDecompressSync(src.subarray(at, end), {
+      maxOutputLength: MAX_DECODED - decoded,
+    });
+    decoded += out.length;
+    parts.push(out);
+    at = end;
+  }
+  if (parts.length === 0) throw new CorruptBatch("zstd: no frame");
+  return parts.length === 1 ? parts[0] : concatBytes(parts);
+}
+
+/** Where the zstd (or skippable) frame starting at `at` ends. */
+function zstdFrameEnd(src: Uint8Array, view: DataView, at: number): number {
+  const need = (n: number) => {
+    if (at + n > src.length) throw new CorruptBatch("zstd: truncated frame");
+  };
+  need(4);
+  const magic = view.getUint32(at, true);
+  if ((magic & 0xfffffff0) === 0x184d2a50) {
+    need(8);
+    const end = at + 8 + view.getUint32(at + 4, true);
+    if (end > src.length) throw new CorruptBatch("zstd: truncated frame");
+    return end;
+  }
+  if (magic !== ZSTD_MAGIC) {
+    throw new CorruptBatch(
+      `zstd: no frame at byte ${at} (magic ${magic.toString(16)})`,
+    );
+  }
+  need(5);
+  const fhd = src[at + 4];
+  const single = (fhd >> 5) & 1;
+  const fcsBytes = [single, 2, 4, 8][fhd >> 6];
+  const header = 1 + (single ? 0 : 1) + [0, 1, 2, 4][fhd & 3] + fcsBytes;
+  let p = at + 4 + header;
+  for (;;) {
+    if (p + 3 > src.length) throw new CorruptBatch("zstd: truncated frame");
+    const bh = src[p] | (src[p + 1] << 8) | (src[p + 2] << 16);
+    const type = (bh >> 1) & 3;
+    if (type === 3) throw new CorruptBatch("zstd: reserved block type");
+    p += 3 + (type === 1 ? 1 : bh >>> 3);
+    if (bh & 1) break;
+  }
+  if (fhd & 4) p += 4; // content checksum
+  if (p > src.length) throw new CorruptBatch("zstd: truncated frame");
+  return p;
+}
