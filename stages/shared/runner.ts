@@ -353,7 +353,18 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
         const n = numbers?.[i];
         return n && n > 0 ? { line: n } : { position: positionOf?.(i) };
       };
-      summary.lines_in += lines.length + (batch.oversize?.length ?? 0);
+      summary.lines_in += lines.length + (batch.oversize?.length ?? 0) +
+        (batch.undecodable?.length ?? 0);
+      for (const u of batch.undecodable ?? []) {
+        reject(
+          "undecodable",
+          u.reason,
+          "",
+          { position: u.position },
+          {},
+          u.bytes,
+        );
+      }
       for (const o of batch.oversize ?? []) {
         reject(
           "oversize",
@@ -475,7 +486,8 @@ export async function runTransform(opts: RunOptions): Promise<RunSummary> {
       // from instead of starting them empty.
       const previous = acknowledged;
       const written = flushPending();
-      const n = lines.length + (batch.oversize?.length ?? 0);
+      const n = lines.length + (batch.oversize?.length ?? 0) +
+        (batch.undecodable?.length ?? 0);
       // The checkpoint is taken now, after this batch and before the next.
       const ack = stateful && batch.release
         ? (() => {

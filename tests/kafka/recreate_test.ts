@@ -169,6 +169,7 @@ kafkaTest(
       assert.deepEqual(src.stats!(), {
         redelivered_skipped: 0,
         partitions_reset: 1,
+        undecodable_batches: 0,
       });
       await waitFor(
         "the new log's progress to be committed",

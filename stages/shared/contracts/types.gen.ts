@@ -270,7 +270,8 @@ export type DeadLetter = {
     | "unknown_format"
     | "rejected_by_store"
     | "processing_error"
-    | "unexpected_record";
+    | "unexpected_record"
+    | "undecodable";
   /** Readable reason, e.g. 'line 12: expected a JSON object, got an array'. */
   reason: string;
   at: Timestamp;

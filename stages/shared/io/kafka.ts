@@ -24,6 +24,13 @@
  */
 // First: kafkajs' CRC module must be swapped before kafkajs loads it.
 import "./kafka_speedups.ts";
+// After the speedups (it loads the batch decoder, which takes their record
+// decoder): a batch that cannot be decoded becomes a dead letter.
+import {
+  type FetchedRecord,
+  UNDECODABLE_BATCH,
+  type UndecodableBatch,
+} from "./kafka_batch_guard.ts";
 // snappy, lz4 and zstd, which kafkajs lacks (it ships gzip only).
 import "./kafka_codecs.ts";
 import {
@@ -472,6 +479,8 @@ class KafkaSource implements RecordSource {
   #skipped = 0;
   /** Partitions whose log was found replaced, and their state forgotten. */
   #partitionsReset = 0;
+  /** Batches that could not be decoded (each one dead letter). */
+  #undecodableBatches = 0;
   /** Partitions whose replay was logged at info since the group last joined. */
   #skipLogged = new Set<string>();
   #idleTimer: ReturnType<typeof setInterval> | undefined;
@@ -701,11 +710,16 @@ class KafkaSource implements RecordSource {
       const lastOffset = chunk[chunk.length - 1].offset;
       const lines: string[] = [];
       const oversize: NonNullable<InputBatch["oversize"]> = [];
+      const undecodable: NonNullable<InputBatch["undecodable"]> = [];
       // Index in `chunk` of each line, kept only once a message was left out.
       let chunkIndex: number[] | null = null;
       for (let k = 0; k < chunk.length; k++) {
         const v = chunk[k].value;
-        if (v && v.length > this.#maxLineBytes) {
+        const bad = (chunk[k] as unknown as FetchedRecord)[UNDECODABLE_BATCH];
+        if (bad) {
+          chunkIndex ??= Array.from({ length: lines.length }, (_, j) => j);
+          undecodable.push(this.#undecodable(topic, partition, bad));
+        } else if (v && v.length > this.#maxLineBytes) {
           chunkIndex ??= Array.from({ length: lines.length }, (_, j) => j);
           oversize.push({
             line: 0,
@@ -723,6 +737,7 @@ class KafkaSource implements RecordSource {
       const batch: InputBatch = {
         lines,
         oversize: oversize.length ? oversize : undefined,
+        undecodable: undecodable.length ? undecodable : undefined,
         positionOf: (j) =>
           `${topic}[${partition}]@${
             chunk[chunkIndex ? chunkIndex[j] : j].offset
@@ -865,11 +880,44 @@ class KafkaSource implements RecordSource {
     );
   }
 
+  /**
+   * The dead-letter entry of a batch the consumer could not decode (see
+   * kafka_batch_guard.ts), with a warning: its records are lost, and an
+   * operator should look at the broker's disk or the producer.
+   */
+  #undecodable(
+    topic: string,
+    partition: number,
+    bad: UndecodableBatch,
+  ): NonNullable<InputBatch["undecodable"]>[number] {
+    this.#undecodableBatches++;
+    const fields = {
+      topic,
+      partition,
+      first_offset: bad.firstOffset,
+      last_offset: bad.lastOffset,
+      records: bad.records,
+      compression: bad.compression,
+      error: bad.error,
+    };
+    this.#logger.warn(
+      "kafka: a record batch could not be decoded; its records are lost and it becomes one dead letter",
+      fields,
+    );
+    return {
+      reason:
+        `record batch of ${bad.records} records at offsets ${bad.firstOffset}-${bad.lastOffset} (${bad.bytes} bytes, ${bad.compression}) could not be decoded: ${bad.error}`,
+      bytes: bad.bytes,
+      position: `${topic}[${partition}]@${bad.firstOffset}-${bad.lastOffset}`,
+    };
+  }
+
   /** Figures for the run summary. */
   stats(): Record<string, unknown> {
     return {
       redelivered_skipped: this.#skipped,
       partitions_reset: this.#partitionsReset,
+      undecodable_batches: this.#undecodableBatches,
     };
   }
 

@@ -16,6 +16,13 @@ export interface InputBatch {
    */
   oversize?: { line: number; bytes: number; head: string; position?: string }[];
   /**
+   * Record batches that arrived whole but could not be decoded (Kafka: a
+   * compressed payload its codec refuses). The runner turns each into one
+   * dead letter with the reason; the batch's records are lost with their
+   * bytes.
+   */
+  undecodable?: { reason: string; bytes: number; position: string }[];
+  /**
    * Where line `i` of {@link lines} was read, for sources that cannot
    * number lines (Kafka: `topic[partition]@offset`). Called only for lines
    * that become dead letters: it names them and keeps identical bad
