@@ -56,6 +56,7 @@ import {
 } from "./time.ts";
 import { parseWindows, windowsSystem } from "./windows.ts";
 import { isZeek, parseZeek } from "./zeek.ts";
+import { isJournald, parseJournald } from "./journald.ts";
 
 /**
  * Event times before this (2000-01-01) are implausible: a clock reset to the
@@ -355,6 +356,7 @@ function parseObject(
     return "format hint 'windows_evtx' but no Event.System in the object";
   }
   if (isZeek(o)) return parseZeek(ev, st, o);
+  if (isJournald(o)) return parseJournald(ev, st, o);
   if (fmt === ZEEK) {
     return "format hint 'zeek' but no uid/id.orig_h in the object";
   }

@@ -81,7 +81,7 @@ export function parseSyslog(
     }
     if (cefOrLeefAt(line, i)) {
       ev.format = "rfc3164";
-      return dispatchMessage(ev, st, "", "", line.slice(i));
+      return dispatchSyslogMessage(ev, st, "", "", line.slice(i));
     }
     // FortiGate (and other appliances) send key=value right after the PRI.
     if (kvShaped(line, i)) return kvMessage(ev, st, line.slice(i));
@@ -174,7 +174,7 @@ function readTagAndMessage(
   const n = line.length;
   // CEF/LEEF right after the header: no program tag.
   if (cefOrLeefAt(line, i)) {
-    return dispatchMessage(ev, st, "", "", line.slice(i));
+    return dispatchSyslogMessage(ev, st, "", "", line.slice(i));
   }
   // key=value with no program tag (FortiGate through rsyslog: `Apr 23
   // 01:16:08 10.0.0.1 date=… srcip=…`). A tag never holds '='.
@@ -220,7 +220,7 @@ function readTagAndMessage(
     if (module !== "") ev.fields["syslog.module"] = module;
   }
   const msg = msgStart === 0 ? line : line.slice(msgStart);
-  return dispatchMessage(ev, st, program, module, msg);
+  return dispatchSyslogMessage(ev, st, program, module, msg);
 }
 
 /** True when `line[from, to)` holds '=' (a short token: no scan past it). */
@@ -264,7 +264,12 @@ function kvMessage(ev: Ev, st: ParseState, msg: string): string | null {
   return failure;
 }
 
-function dispatchMessage(
+/**
+ * Classifies a program's message: CEF/LEEF bodies, `message repeated`
+ * lines, then the program's own messages (sshd, PAM, sudo, …). For syslog
+ * lines and for records that name the program apart (journald).
+ */
+export function dispatchSyslogMessage(
   ev: Ev,
   st: ParseState,
   program: string,
@@ -326,7 +331,7 @@ function parse5424(
   // event right after the host, with no APP-NAME … STRUCTURED-DATA.
   if (cefOrLeefAt(line, i)) {
     if (host !== "-") setHostName(ev, host);
-    return dispatchMessage(ev, st, "", "", line.slice(i));
+    return dispatchSyslogMessage(ev, st, "", "", line.slice(i));
   }
   const app = token(line, i);
   if (app === null) return "rfc5424: header truncated after HOSTNAME";
@@ -357,7 +362,7 @@ function parse5424(
     msg = line.slice(i + 1);
     if (msg.charCodeAt(0) === 0xfeff) msg = msg.slice(1);
   }
-  return dispatchMessage(ev, st, app === "-" ? "" : app, "", msg);
+  return dispatchSyslogMessage(ev, st, app === "-" ? "" : app, "", msg);
 }
 
 /** Reads `[id k="v" …][id2 …]` into `sd.<id>.<k>` fields; returns the index after it, or -1. */

@@ -1,0 +1,133 @@
+/**
+ * systemd journal records as JSON: `journalctl -o json` (one object a line)
+ * and the journald sources of Vector, Fluent Bit and Filebeat, which ship
+ * the same fields. On most Linux hosts this is where sshd, sudo, su, PAM and
+ * cron write, so the message is classified by program exactly as the same
+ * message in a syslog line would be.
+ *
+ * - `ts`: `_SOURCE_REALTIME_TIMESTAMP` (when the program logged it), else
+ *   `__REALTIME_TIMESTAMP` (when journald received it): microseconds since
+ *   the epoch, as decimal strings.
+ * - `host.name` from `_HOSTNAME`; the process from `SYSLOG_IDENTIFIER`
+ *   (else `_COMM`), `SYSLOG_PID` (else `_PID`), `_EXE` and `_CMDLINE`.
+ * - severity from `PRIORITY` (the syslog severity, 0–7).
+ * - every field is kept in `fields` under its journal name (`MESSAGE`,
+ *   `_SYSTEMD_UNIT`, `_UID`, `_TRANSPORT`, …), and the record whole in the
+ *   payload. journalctl writes a value that is not valid UTF-8 as an array
+ *   of byte values; such a value is decoded (invalid bytes replaced).
+ */
+import {
+  type Ev,
+  type ParseState,
+  setCommandLine,
+  setExecutable,
+  setHostName,
+  setPid,
+  setProcessName,
+} from "./_event.ts";
+import { flattenInto, scalarText } from "./_flatten.ts";
+import { severityFromSyslog } from "./severity.ts";
+import { dispatchSyslogMessage } from "./syslog.ts";
+
+/** True when `o` is a journal record: a MESSAGE and journald's own time. */
+export function isJournald(o: Record<string, unknown>): boolean {
+  return o.MESSAGE !== undefined &&
+    (typeof o.__REALTIME_TIMESTAMP === "string" ||
+      typeof o._SOURCE_REALTIME_TIMESTAMP === "string" ||
+      typeof o.__CURSOR === "string");
+}
+
+const lossy = new TextDecoder("utf-8", { fatal: false });
+
+/** A journal value as text: a string, or journalctl's byte-array form. */
+function journalText(v: unknown): string | null {
+  if (typeof v === "string") return v;
+  if (Array.isArray(v) && v.length > 0 && v.every(isByte)) {
+    return lossy.decode(new Uint8Array(v as number[]));
+  }
+  return null;
+}
+
+function isByte(b: unknown): boolean {
+  return typeof b === "number" && Number.isInteger(b) && b >= 0 && b <= 255;
+}
+
+/** Microseconds since the epoch (a decimal string) → ms, or NaN. */
+function microsToMs(v: unknown): number {
+  if (typeof v !== "string" || v.length < 13 || v.length > 17) return NaN;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 48 || c > 57) return NaN;
+  }
+  return Math.floor(Number(v) / 1000);
+}
+
+/** Maps a journal record; sets `ev.format` to journald. */
+export function parseJournald(
+  ev: Ev,
+  st: ParseState,
+  o: Record<string, unknown>,
+): string | null {
+  ev.format = "journald";
+  let message = "";
+  let identifier = "";
+  let comm = "";
+  let pid = "";
+  let sourceMs = NaN;
+  let receivedMs = NaN;
+  for (const k in o) {
+    const v = o[k];
+    if (v === null || v === undefined) continue;
+    switch (k) {
+      case "MESSAGE":
+        message = journalText(v) ?? "";
+        break;
+      case "_SOURCE_REALTIME_TIMESTAMP":
+        sourceMs = microsToMs(v);
+        break;
+      case "__REALTIME_TIMESTAMP":
+        receivedMs = microsToMs(v);
+        break;
+      case "_HOSTNAME":
+        if (typeof v === "string" && v !== "") setHostName(ev, v);
+        break;
+      case "SYSLOG_IDENTIFIER":
+        if (typeof v === "string") identifier = v;
+        break;
+      case "_COMM":
+        if (typeof v === "string") comm = v;
+        break;
+      case "SYSLOG_PID":
+        if (typeof v === "string") pid = v;
+        break;
+      case "_PID":
+        if (typeof v === "string" && pid === "") pid = v;
+        break;
+      case "_EXE":
+        if (typeof v === "string" && v !== "") setExecutable(ev, v);
+        break;
+      case "_CMDLINE":
+        if (typeof v === "string" && v !== "") setCommandLine(ev, v);
+        break;
+      case "PRIORITY": {
+        const n = typeof v === "string" && v.length === 1
+          ? v.charCodeAt(0) - 48
+          : -1;
+        if (n >= 0 && n <= 7) st.sev = severityFromSyslog(n);
+        break;
+      }
+    }
+    // Every field is kept under its journal name.
+    const t = scalarText(v);
+    if (t !== null) ev.fields[k] = t;
+    else flattenInto(ev, k, journalText(v) ?? v);
+  }
+  const ms = sourceMs === sourceMs ? sourceMs : receivedMs;
+  if (ms === ms) st.tsMs = ms;
+  const program = identifier !== "" ? identifier : comm;
+  if (program !== "") setProcessName(ev, program);
+  if (pid !== "") setPid(ev, pid);
+  if (message === "" || program === "") return null;
+  st.sliced = true; // entities are cut from the message
+  return dispatchSyslogMessage(ev, st, program, "", message);
+}
