@@ -57,6 +57,7 @@ import {
 import { parseWindows, windowsSystem } from "./windows.ts";
 import { isZeek, parseZeek } from "./zeek.ts";
 import { isJournald, parseJournald } from "./journald.ts";
+import { auditHead, parseAuditd } from "./auditd.ts";
 
 /**
  * Event times before this (2000-01-01) are implausible: a clock reset to the
@@ -305,9 +306,12 @@ function parseText(
           ? null
           : "format hint 'leef' but no 'LEEF:' header");
     }
-    case KV:
+    case KV: {
+      const audit = auditHead(text);
+      if (audit !== null) return parseAuditd(ev, st, text, audit);
       ev.format = "kv";
       return parseKv(ev, st, text);
+    }
     case ACCESS:
       ev.format = "apache_access";
       return parseAccessLog(ev, st, text);

@@ -12,6 +12,7 @@ import {
   setPid,
   setProcessName,
 } from "./_event.ts";
+import { auditHead, parseAuditd } from "./auditd.ts";
 import { parseCefBody } from "./cef.ts";
 import { keyStartsAt, parseKv } from "./kv.ts";
 import { parseLeefBody } from "./leef.ts";
@@ -246,17 +247,23 @@ function kvShaped(line: string, i: number): boolean {
 }
 
 /**
- * A syslog message made of key=value pairs: parsed as kv, keeping the PRI
- * fields and host the header gave. The device's own time (`eventtime=`,
- * `date= time= tz=`) is the event time; the header's (a relay's, often)
- * stands in when the pairs give none.
+ * A syslog message made of key=value pairs (or an audit record: see
+ * auditd.ts): parsed as kv, keeping the PRI fields and host the header
+ * gave. The device's own time (`eventtime=`, `date= time= tz=`) is the
+ * event time; the header's (a relay's, often) stands in when the pairs give
+ * none.
  */
 function kvMessage(ev: Ev, st: ParseState, msg: string): string | null {
   const headerMs = st.tsMs;
   const headerHost = ev.host?.name;
   st.tsMs = NaN;
-  ev.format = "kv";
-  const failure = parseKv(ev, st, msg);
+  const audit = auditHead(msg);
+  let failure: string | null;
+  if (audit !== null) failure = parseAuditd(ev, st, msg, audit);
+  else {
+    ev.format = "kv";
+    failure = parseKv(ev, st, msg);
+  }
   if (st.tsMs !== st.tsMs) st.tsMs = headerMs;
   if (headerHost !== undefined && ev.host?.name !== headerHost) {
     ev.fields["syslog.hostname"] = headerHost;
@@ -289,6 +296,10 @@ export function dispatchSyslogMessage(
   if (c === 67 && msg.startsWith("CEF:")) {
     ev.format = "cef";
     return parseCefBody(ev, st, msg);
+  }
+  // An audit record forwarded by audispd/audisp-syslog ('t', 'n').
+  if ((c === 116 || c === 110) && auditHead(msg) !== null) {
+    return kvMessage(ev, st, msg);
   }
   if (c === 76 && msg.startsWith("LEEF:")) {
     ev.format = "leef";

@@ -58,6 +58,9 @@ logsources:
   - when: { process.name: [auditd, audispd] }
     product: linux
     service: auditd
+  - when: { format: auditd }
+    product: linux
+    service: auditd
   - when: { process.name: [cron, crond, CRON] }
     product: linux
     service: cron
