@@ -58,6 +58,7 @@ import { parseWindows, windowsSystem } from "./windows.ts";
 import { isZeek, parseZeek } from "./zeek.ts";
 import { isJournald, parseJournald } from "./journald.ts";
 import { auditHead, parseAuditd } from "./auditd.ts";
+import { isSuricata, parseSuricata } from "./suricata.ts";
 
 /**
  * Event times before this (2000-01-01) are implausible: a clock reset to the
@@ -361,6 +362,7 @@ function parseObject(
   }
   if (isZeek(o)) return parseZeek(ev, st, o);
   if (isJournald(o)) return parseJournald(ev, st, o);
+  if (isSuricata(o)) return parseSuricata(ev, st, o);
   if (fmt === ZEEK) {
     return "format hint 'zeek' but no uid/id.orig_h in the object";
   }

@@ -31,6 +31,8 @@ logsources:
     service: auth
   - when: { category: network }
     category: [firewall, network_connection]
+  - when: { action: ids_alert }
+    category: ids
   - when: { category: dns }
     category: [dns, dns_query]
   - when: { category: web }
