@@ -72,6 +72,10 @@ logsources:
   - when: { process.name: [clamd, freshclam] }
     product: linux
     service: clamav
+  # AWS CloudTrail records
+  - when: { format: cloudtrail }
+    product: aws
+    service: cloudtrail
   # Apache access logs
   - when: { format: [apache_access, nginx_access] }
     category: webserver

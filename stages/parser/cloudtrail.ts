@@ -1,0 +1,103 @@
+/**
+ * AWS CloudTrail records (one record a line: what CloudTrail Lake, EventBridge
+ * and CloudWatch Logs deliver, and `jq -c '.Records[]'` makes of a trail's
+ * S3 log file).
+ *
+ * Every key is kept in `fields` under CloudTrail's own dotted names
+ * (`eventSource`, `eventName`, `errorCode`, `userIdentity.type`,
+ * `responseElements.ConsoleLogin`, `additionalEventData.MFAUsed`, …), as
+ * SigmaHQ's `product: aws, service: cloudtrail` rules name them; the
+ * detector routes `format: cloudtrail` there. On top:
+ *
+ * - `ts` from `eventTime`; `source.ip` from `sourceIPAddress` (an AWS
+ *   service calling on a user's behalf, `ec2.amazonaws.com`, becomes
+ *   `source.domain`); the user agent;
+ * - `user.name`: the IAM user, `root` for the account's root user, the
+ *   role session name of an assumed role (usually the person or tool that
+ *   assumed it; the role is `user.target.name`), else the ARN;
+ * - outcome: failure when the call returned an `errorCode`, or a console
+ *   sign-in says `Failure`; else success;
+ * - category auth for sign-in, STS and IAM calls (`console_login`,
+ *   `assume_role`, `create_user`, …), other for the rest; the action is the
+ *   event name in snake case (`stop_logging`, `put_bucket_policy`).
+ */
+import {
+  classify,
+  type Ev,
+  type ParseState,
+  setIp,
+  setTargetUser,
+  setUser,
+} from "./_event.ts";
+import { parseJsonObject } from "./json_event.ts";
+
+type Obj = Record<string, unknown>;
+
+/** True when `o` is a CloudTrail record. */
+export function isCloudTrail(o: Obj): boolean {
+  return typeof o.eventSource === "string" &&
+    typeof o.eventName === "string" && typeof o.eventTime === "string" &&
+    (typeof o.eventVersion === "string" ||
+      (typeof o.userIdentity === "object" && o.userIdentity !== null));
+}
+
+const AUTH_SOURCES = new Set([
+  "signin.amazonaws.com",
+  "sts.amazonaws.com",
+  "iam.amazonaws.com",
+  "sso.amazonaws.com",
+  "identitystore.amazonaws.com",
+]);
+
+/** `StopLogging` → `stop_logging`, `GetSessionToken` → `get_session_token`. */
+function snake(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1_$2").toLowerCase();
+}
+
+function obj(v: unknown): Obj | null {
+  return typeof v === "object" && v !== null && !Array.isArray(v)
+    ? v as Obj
+    : null;
+}
+
+/** Maps a CloudTrail record; sets `ev.format` to cloudtrail. */
+export function parseCloudTrail(
+  ev: Ev,
+  st: ParseState,
+  o: Obj,
+): string | null {
+  // The generic JSON mapping flattens every key into fields and reads the
+  // time; the record's own meaning is set over it.
+  const failure = parseJsonObject(ev, st, o);
+  if (failure !== null) return failure;
+  ev.format = "cloudtrail";
+  const ip = o.sourceIPAddress;
+  if (typeof ip === "string") setIp(ev, "source", ip);
+  const id = obj(o.userIdentity);
+  if (id !== null) {
+    const type = id.type;
+    const principal = typeof id.principalId === "string" ? id.principalId : "";
+    if (typeof id.userName === "string" && id.userName !== "") {
+      setUser(ev, id.userName);
+    } else if (type === "Root") setUser(ev, "root");
+    else if (type === "AssumedRole" && principal.includes(":")) {
+      setUser(ev, principal.slice(principal.indexOf(":") + 1));
+      const role = obj(obj(id.sessionContext)?.sessionIssuer)?.userName;
+      if (typeof role === "string") setTargetUser(ev, role);
+    } else if (typeof id.arn === "string") setUser(ev, id.arn);
+  }
+  const source = o.eventSource as string;
+  const name = o.eventName as string;
+  const console = obj(o.responseElements)?.ConsoleLogin;
+  const failed = (typeof o.errorCode === "string" && o.errorCode !== "") ||
+    console === "Failure";
+  classify(
+    ev,
+    AUTH_SOURCES.has(source) ? "auth" : "other",
+    snake(name),
+    failed ? "failure" : "success",
+  );
+  if (failed && ev.category === "auth") st.floor = 1;
+  return null;
+}
