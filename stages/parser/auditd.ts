@@ -139,22 +139,23 @@ function readPairs(
   out: Map<string, string>,
 ): void {
   const n = s.length;
+  let text = "";
   while (i < n) {
     let c = s.charCodeAt(i);
     if (c === 32 || c === 29 || c === 9) {
       i++;
       continue;
     }
+    if (!pairAt(s, i)) {
+      // Words that are no pair (an AVC's `avc:  denied  { read } for`).
+      let end = i;
+      while (end < n && (c = s.charCodeAt(end)) !== 32 && c !== 29) end++;
+      text += (text === "" ? "" : " ") + s.slice(i, end);
+      i = end;
+      continue;
+    }
     const eq = s.indexOf("=", i);
-    if (eq < 0) {
-      out.set("auditd.trailer", s.slice(i));
-      return;
-    }
     const key = s.slice(i, eq);
-    if (key.indexOf(" ") >= 0) {
-      out.set("auditd.trailer", s.slice(i));
-      return;
-    }
     let j = eq + 1;
     c = s.charCodeAt(j);
     if (c === 34 || c === 39) { // "…" or '…': auditd escapes nothing
@@ -181,9 +182,13 @@ function readPairs(
     out.set(key, hex ?? raw);
     i = j;
   }
+  if (text !== "") {
+    const had = out.get("auditd.text");
+    out.set("auditd.text", had === undefined ? text : `${had} ${text}`);
+  }
 }
 
-/** True when `key=` starts at `i` (audit keys: letters, digits, `_`, `[]`). */
+/** True when `key=` starts at `i` (audit keys: letters, digits, `_-[]`). */
 function pairAt(s: string, i: number): boolean {
   const n = s.length;
   let j = i;
@@ -191,7 +196,7 @@ function pairAt(s: string, i: number): boolean {
     const c = s.charCodeAt(j);
     if (
       (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) ||
-      c === 95 || c === 91 || c === 93
+      c === 95 || c === 91 || c === 93 || c === 45
     ) {
       j++;
     } else break;
@@ -208,7 +213,15 @@ function isArg(key: string): boolean {
 /** A value that names nobody or nothing in audit records. */
 function unset(v: string | undefined): boolean {
   return v === undefined || v === "" || v === "?" || v === "(null)" ||
-    v === "(unknown)" || v === "unset" || v === "(none)";
+    v === "(unknown)" || v === "unset" || v === "(none)" ||
+    v === "(invalid user)"; // sshd: a login name that is no account
+}
+
+/** sshd's own executables (OpenSSH 9.8 added sshd-session, 10.0 sshd-auth). */
+function isSshd(exe: string | undefined): boolean {
+  return exe !== undefined &&
+    (exe.endsWith("/sshd") || exe.endsWith("/sshd-session") ||
+      exe.endsWith("/sshd-auth"));
 }
 
 /** Maps one audit record whose header `m` matched `line`; null on success. */
@@ -244,16 +257,18 @@ export function parseAuditd(
   }
   if (!unset(comm)) setProcessName(ev, comm!);
   const res = kv.get("res") ?? kv.get("success");
-  const outcome = res === "success" || res === "yes"
+  const outcome = res === "success" || res === "yes" || res === "1"
     ? "success"
-    : res === "failed" || res === "no"
+    : res === "failed" || res === "no" || res === "0"
     ? "failure"
     : "unknown";
 
   if (type === "USER_LOGIN" || type in USER_ACTIONS || type === "USER_CMD") {
     // The account a login is for; the account a change is made to (its
     // maker is the audit user, by name in ENRICHED logs).
-    const acct = kv.get("acct");
+    // A login by id (sshd writes `id=1000` for an accepted login) is named
+    // by the ENRICHED format's ID.
+    const acct = unset(kv.get("acct")) ? kv.get("ID") : kv.get("acct");
     const change = ACCOUNT_CHANGES.has(type);
     if (!unset(acct)) {
       if (change) setTargetUser(ev, acct!);
@@ -265,7 +280,7 @@ export function parseAuditd(
     if (!unset(addr)) setIp(ev, "source", addr!);
     let action = USER_ACTIONS[type];
     if (type === "USER_LOGIN") {
-      action = kv.get("terminal") === "sshd" || exe?.endsWith("/sshd")
+      action = kv.get("terminal") === "sshd" || isSshd(exe)
         ? "ssh_login"
         : "login";
     } else if (type === "USER_CMD") {
@@ -315,7 +330,11 @@ export function parseAuditd(
       return null;
     }
   }
-  classify(ev, "other", type.toLowerCase(), outcome);
+  // An SELinux/AppArmor denial (AVC, USER_AVC) is a failure.
+  const denied = (type === "AVC" || type === "USER_AVC") &&
+    /^avc: +denied/.test(kv.get("auditd.text") ?? "");
+  classify(ev, "other", type.toLowerCase(), denied ? "failure" : outcome);
   if (type.startsWith("ANOM_")) st.floor = 2;
+  else if (denied) st.floor = 1;
   return null;
 }

@@ -1,7 +1,7 @@
 /**
- * AWS CloudTrail records (one record a line: what CloudTrail Lake, EventBridge
- * and CloudWatch Logs deliver, and `jq -c '.Records[]'` makes of a trail's
- * S3 log file).
+ * AWS CloudTrail records, one a line: what CloudWatch Logs and CloudTrail Lake
+ * deliver, what `jq -c '.Records[]'` makes of a trail's S3 log file, and
+ * EventBridge events, whose `detail` is the record (parsed alone).
  *
  * Every key is kept in `fields` under CloudTrail's own dotted names
  * (`eventSource`, `eventName`, `errorCode`, `userIdentity.type`,
@@ -33,10 +33,23 @@ import { parseJsonObject } from "./json_event.ts";
 
 type Obj = Record<string, unknown>;
 
+/**
+ * The CloudTrail record `o` is or carries: itself, or the `detail` of an
+ * EventBridge event ("AWS API Call via CloudTrail", "AWS Console Sign In via
+ * CloudTrail"); null for anything else.
+ */
+export function cloudTrailRecord(o: Obj): Obj | null {
+  if (isCloudTrail(o)) return o;
+  if (typeof o["detail-type"] !== "string") return null;
+  const detail = obj(o.detail);
+  return detail !== null && isCloudTrail(detail) ? detail : null;
+}
+
 /** True when `o` is a CloudTrail record. */
-export function isCloudTrail(o: Obj): boolean {
+function isCloudTrail(o: Obj): boolean {
   return typeof o.eventSource === "string" &&
-    typeof o.eventName === "string" && typeof o.eventTime === "string" &&
+    typeof o.eventName === "string" && o.eventName !== "" &&
+    typeof o.eventTime === "string" &&
     (typeof o.eventVersion === "string" ||
       (typeof o.userIdentity === "object" && o.userIdentity !== null));
 }
@@ -72,6 +85,17 @@ export function parseCloudTrail(
   const failure = parseJsonObject(ev, st, o);
   if (failure !== null) return failure;
   ev.format = "cloudtrail";
+  // The generic mapping moves some keys into the event (userAgent into
+  // http.user_agent, eventTime into ts); rules name them as CloudTrail does,
+  // and a record read as a text line has no object payload to fall back on.
+  for (const k in o) {
+    if (ev.fields[k] !== undefined) continue;
+    const v = o[k];
+    if (typeof v === "string") ev.fields[k] = v;
+    else if (typeof v === "number" || typeof v === "boolean") {
+      ev.fields[k] = String(v);
+    }
+  }
   const ip = o.sourceIPAddress;
   if (typeof ip === "string") setIp(ev, "source", ip);
   const id = obj(o.userIdentity);

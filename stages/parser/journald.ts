@@ -1,9 +1,11 @@
 /**
- * systemd journal records as JSON: `journalctl -o json` (one object a line)
- * and the journald sources of Vector, Fluent Bit and Filebeat, which ship
- * the same fields. On most Linux hosts this is where sshd, sudo, su, PAM and
- * cron write, so the message is classified by program exactly as the same
- * message in a syslog line would be.
+ * systemd journal records as JSON: `journalctl -o json` (one object a line),
+ * Fluent Bit's systemd input (the same fields) and Vector's journald source
+ * (which renames MESSAGE, _HOSTNAME and __REALTIME_TIMESTAMP to message,
+ * host and timestamp, and adds `source_type: journald`). On most Linux
+ * hosts this is where sshd, sudo, su, PAM and cron write, so the message is
+ * classified by program exactly as the same message in a syslog line would
+ * be.
  *
  * - `ts`: `_SOURCE_REALTIME_TIMESTAMP` (when the program logged it), else
  *   `__REALTIME_TIMESTAMP` (when journald received it): microseconds since
@@ -28,9 +30,17 @@ import {
 import { flattenInto, scalarText } from "./_flatten.ts";
 import { severityFromSyslog } from "./severity.ts";
 import { dispatchSyslogMessage } from "./syslog.ts";
+import { parseTimestamp } from "./time.ts";
 
-/** True when `o` is a journal record: a MESSAGE and journald's own time. */
+/**
+ * True when `o` is a journal record: a MESSAGE and journald's own time or
+ * cursor, or what Vector's journald source makes of one (`source_type`
+ * journald, MESSAGE renamed `message`).
+ */
 export function isJournald(o: Record<string, unknown>): boolean {
+  if (o.source_type === "journald") {
+    return o.message !== undefined || o.MESSAGE !== undefined;
+  }
   return o.MESSAGE !== undefined &&
     (typeof o.__REALTIME_TIMESTAMP === "string" ||
       typeof o._SOURCE_REALTIME_TIMESTAMP === "string" ||
@@ -75,12 +85,25 @@ export function parseJournald(
   let pid = "";
   let sourceMs = NaN;
   let receivedMs = NaN;
+  // Vector renames MESSAGE, _HOSTNAME and __REALTIME_TIMESTAMP to message,
+  // host and timestamp (an RFC 3339 text).
+  const vector = o.source_type === "journald";
+  let vectorMs = NaN;
   for (const k in o) {
     const v = o[k];
     if (v === null || v === undefined) continue;
     switch (k) {
       case "MESSAGE":
         message = journalText(v) ?? "";
+        break;
+      case "message":
+        if (vector && o.MESSAGE === undefined) message = journalText(v) ?? "";
+        break;
+      case "host":
+        if (vector && typeof v === "string" && v !== "") setHostName(ev, v);
+        break;
+      case "timestamp":
+        if (vector) vectorMs = parseTimestamp(v, st.refMs);
         break;
       case "_SOURCE_REALTIME_TIMESTAMP":
         sourceMs = microsToMs(v);
@@ -122,7 +145,11 @@ export function parseJournald(
     if (t !== null) ev.fields[k] = t;
     else flattenInto(ev, k, journalText(v) ?? v);
   }
-  const ms = sourceMs === sourceMs ? sourceMs : receivedMs;
+  const ms = sourceMs === sourceMs
+    ? sourceMs
+    : receivedMs === receivedMs
+    ? receivedMs
+    : vectorMs;
   if (ms === ms) st.tsMs = ms;
   const program = identifier !== "" ? identifier : comm;
   if (program !== "") setProcessName(ev, program);

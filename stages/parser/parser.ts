@@ -59,7 +59,7 @@ import { isZeek, parseZeek } from "./zeek.ts";
 import { isJournald, parseJournald } from "./journald.ts";
 import { auditHead, parseAuditd } from "./auditd.ts";
 import { isSuricata, parseSuricata } from "./suricata.ts";
-import { isCloudTrail, parseCloudTrail } from "./cloudtrail.ts";
+import { cloudTrailRecord, parseCloudTrail } from "./cloudtrail.ts";
 
 /**
  * Event times before this (2000-01-01) are implausible: a clock reset to the
@@ -364,7 +364,8 @@ function parseObject(
   if (isZeek(o)) return parseZeek(ev, st, o);
   if (isJournald(o)) return parseJournald(ev, st, o);
   if (isSuricata(o)) return parseSuricata(ev, st, o);
-  if (isCloudTrail(o)) return parseCloudTrail(ev, st, o);
+  const trail = cloudTrailRecord(o);
+  if (trail !== null) return parseCloudTrail(ev, st, trail);
   if (fmt === ZEEK) {
     return "format hint 'zeek' but no uid/id.orig_h in the object";
   }

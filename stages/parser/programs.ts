@@ -100,6 +100,10 @@ export function classifyProgramMessage(
   }
   switch (program) {
     case "sshd":
+    // OpenSSH 9.8 logs a connection's messages as sshd-session, 10.0 its
+    // authentication as sshd-auth: the same messages.
+    case "sshd-session":
+    case "sshd-auth":
       sshdMessage(ev, st, msg);
       return;
     case "sudo":

@@ -8,8 +8,10 @@
  * - `alert`: network `ids_alert`, severity from the signature's (1 high, 2
  *   medium, 3 low), outcome failure when Suricata blocked it, the signature
  *   and its ids in fields (`alert.signature`, `alert.signature_id`, …);
- * - `dns`: dns `dns_query` (or `dns_answer`), question name and type,
- *   rcode, answers; EVE v2 (`dns.rrname`) and v3 (`dns.queries[]`) layouts;
+ * - `dns`: dns `dns_query` (or `dns_answer`, whose endpoints are turned
+ *   round so the client is the source, as in its query; the pack's query
+ *   rules leave answers out, so one lookup counts once), question name and
+ *   type, rcode, answers; EVE v2 (`dns.rrname`) and v3 (`dns.queries[]`);
  * - `http`: web `http_request`, URL (hostname + url), method, status,
  *   user agent, referrer, response length;
  * - `flow` / `netflow`: network `connection`, bytes and packets each way;
@@ -44,10 +46,14 @@ import { parseTimestamp } from "./time.ts";
 
 type Obj = Record<string, unknown>;
 
-/** True when `o` is an EVE record: an event_type, a timestamp and a flow. */
+/**
+ * True when `o` is an EVE record: an event_type, a timestamp and Suricata's
+ * numeric flow id (an application's own JSON with `event_type` and
+ * `src_ip` stays generic JSON).
+ */
 export function isSuricata(o: Obj): boolean {
-  return typeof o.event_type === "string" && typeof o.timestamp === "string" &&
-    (typeof o.flow_id === "number" || typeof o.src_ip === "string");
+  return typeof o.event_type === "string" && o.event_type !== "" &&
+    typeof o.timestamp === "string" && typeof o.flow_id === "number";
 }
 
 function obj(v: unknown): Obj | null {
@@ -117,6 +123,13 @@ export function parseSuricata(
     const t = scalarText(v);
     if (t !== null) ev.fields[k] = t;
     else flattenInto(ev, k, v);
+  }
+  // A DNS answer travels from the server to the client: its src_ip is the
+  // resolver. The client asked, so it is the source, as in the query.
+  if (ev.action === "dns_answer") {
+    const server = ev.source;
+    ev.source = ev.destination;
+    ev.destination = server;
   }
   const s = ev.source?.bytes;
   const d = ev.destination?.bytes;

@@ -171,6 +171,55 @@ const CASES: Case[] = [
     },
   },
   {
+    name:
+      "LOGIN: hyphenated keys (old-auid, old-ses) are keys, res=1 is success",
+    line:
+      "type=LOGIN msg=audit(1795514400.200:4584): pid=2000 uid=0 subj=unconfined old-auid=4294967295 auid=1000 tty=(none) old-ses=4294967295 ses=5 res=1",
+    expect: {
+      action: "login",
+      outcome: "success",
+      fields: {
+        subj: "unconfined",
+        "old-auid": "4294967295",
+        tty: "(none)",
+        "old-ses": "4294967295",
+        ses: "5",
+      },
+    },
+  },
+  {
+    name: "AVC denial: the context fields, the words kept, a failure",
+    line:
+      'type=AVC msg=audit(1795514400.200:4585): avc:  denied  { read } for  pid=1 comm="httpd" name="shadow" dev="dm-0" ino=1 scontext=system_u:system_r:httpd_t:s0 tcontext=system_u:object_r:shadow_t:s0 tclass=file permissive=0',
+    expect: {
+      category: "other",
+      action: "avc",
+      outcome: "failure",
+      severity: "low",
+      process: { name: "httpd", pid: 1 },
+      fields: {
+        "auditd.text": "avc: denied { read } for",
+        comm: "httpd",
+        name: "shadow",
+        scontext: "system_u:system_r:httpd_t:s0",
+        tcontext: "system_u:object_r:shadow_t:s0",
+        tclass: "file",
+      },
+    },
+  },
+  {
+    name: "an accepted sshd login by id (ENRICHED names it) from sshd-session",
+    line:
+      'type=USER_LOGIN msg=audit(1795514400.200:4583): pid=2000 uid=0 auid=1000 ses=5 msg=\'op=login id=1000 exe="/usr/lib/openssh/sshd-session" hostname=198.51.100.7 addr=198.51.100.7 terminal=/dev/pts/1 res=success\'\x1dUID="root" AUID="bob" ID="bob"',
+    expect: {
+      action: "ssh_login",
+      outcome: "success",
+      user: { name: "bob" },
+      source: { ip: "198.51.100.7" },
+      process: { name: "sshd-session" },
+    },
+  },
+  {
     name: "a record cut mid-value keeps what arrived",
     line:
       "type=USER_LOGIN msg=audit(1795514400.123:4567): pid=2451 uid=0 msg='op=login acct=\"ro",
@@ -202,6 +251,18 @@ Deno.test("auditd: EXECVE: an unquoted even-length hex argument is decoded, an o
   assert.equal(e.fields.a0, "ls");
   assert.equal(e.fields.a1, "ABC");
   assert.equal(e.fields.argc, "2");
+});
+
+Deno.test("auditd: sshd's '(invalid user)' (hex in acct) names nobody, so a spray over unknown names is not one account's brute force", () => {
+  const e = parseOne(
+    `type=USER_LOGIN msg=audit(1795514400.200:4590): pid=2000 uid=0 auid=4294967295 ses=4294967295 msg='op=login acct=${
+      hex("(invalid user)")
+    } exe="/usr/sbin/sshd" hostname=? addr=203.0.113.9 terminal=sshd res=failed'`,
+  ) as EnrichedEvent;
+  assert.equal(e.action, "ssh_login");
+  assert.equal(e.outcome, "failure");
+  assert.equal(e.user, undefined);
+  assert.equal(e.fields.acct, "(invalid user)");
 });
 
 Deno.test("auditd: a key=value line that is not an audit record stays kv", () => {

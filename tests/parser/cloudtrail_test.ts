@@ -183,6 +183,45 @@ for (const c of CASES) {
   });
 }
 
+Deno.test("cloudtrail: every top-level key stays in fields under its own name, userAgent and eventTime too (SigmaHQ rules test userAgent; a text line has no object payload to fall back on)", () => {
+  const e = parseOne(JSON.stringify(CONSOLE_FAILURE)) as EnrichedEvent;
+  assert.equal(e.format, "cloudtrail");
+  for (const [k, v] of Object.entries(CONSOLE_FAILURE)) {
+    if (v === null || typeof v === "object") continue;
+    assert.equal(e.fields[k], String(v), k);
+  }
+});
+
+Deno.test("cloudtrail: an EventBridge event carrying a record in detail is read as that record", () => {
+  const envelope = {
+    version: "0",
+    id: "6f8c3b1e-0000-4000-8000-000000000009",
+    "detail-type": "AWS API Call via CloudTrail",
+    source: "aws.cloudtrail",
+    account: "123456789012",
+    time: "2026-11-24T10:01:00Z",
+    region: "eu-west-1",
+    resources: [],
+    detail: STOP_LOGGING,
+  };
+  const e = parseOne(envelope) as EnrichedEvent;
+  assert.equal(validateRecord(e), null);
+  const want = {
+    format: "cloudtrail",
+    action: "stop_logging",
+    user: { name: "bob@example.com" },
+    fields: { eventName: "StopLogging" },
+  };
+  assert.deepEqual(pick(e, want), want);
+  assert.deepEqual(e.payload, envelope, "the event kept whole");
+});
+
+Deno.test("cloudtrail: an empty eventName is not a CloudTrail record (a schema-valid generic event, not an empty action)", () => {
+  const r = parseOne(record({ eventName: "" }));
+  assert.equal(validateRecord(r), null, JSON.stringify(r));
+  assert.equal((r as EnrichedEvent).format, "json");
+});
+
 const SIGMAHQ_AWS = new URL(
   "../../../shared/sigmahq/rules/cloud/aws/",
   import.meta.url,
@@ -197,10 +236,18 @@ const haveCorpus = (() => {
 
 Deno.test({
   name:
-    "CloudTrail records | sentinel-parser --in-format lines | sentinel-detector: SigmaHQ's AWS rules fire (failed console sign-in, trail stopped)",
+    "CloudTrail records | sentinel-parser --in-format lines | sentinel-detector: SigmaHQ's AWS rules fire (failed console sign-in, trail stopped, TruffleHog by its user agent)",
   ignore: !haveCorpus,
   async fn() {
-    const lines = [CONSOLE_FAILURE, STOP_LOGGING].map((r) => JSON.stringify(r));
+    const lines = [
+      CONSOLE_FAILURE,
+      STOP_LOGGING,
+      record({
+        eventSource: "sts.amazonaws.com",
+        eventName: "GetCallerIdentity",
+        userAgent: "TruffleHog",
+      }),
+    ].map((r) => JSON.stringify(r));
     const result = await runPipe([
       { bin: "sentinel-parser", args: ["--in-format", "lines"] },
       {
@@ -218,6 +265,11 @@ Deno.test({
     );
     assert.ok(
       titles.includes("AWS CloudTrail Important Change"),
+      titles.join(),
+    );
+    // Matched on userAgent, which the text line carries only in fields.
+    assert.ok(
+      titles.includes("AWS STS GetCallerIdentity Enumeration Via TruffleHog"),
       titles.join(),
     );
   },

@@ -211,6 +211,47 @@ Deno.test("journald: a time journald did not write (not digits, out of range) fa
   }
 });
 
+Deno.test("journald: Vector's journald source (message, host, timestamp renamed; source_type journald) is read the same", () => {
+  const e = parseOne({
+    source_type: "journald",
+    timestamp: "2026-11-24T10:00:00.123456Z",
+    host: "web-02",
+    message: "Failed password for root from 203.0.113.9 port 41000 ssh2",
+    SYSLOG_IDENTIFIER: "sshd",
+    _PID: "4242",
+    _SYSTEMD_UNIT: "ssh.service",
+  }) as EnrichedEvent;
+  const want = {
+    format: "journald",
+    ts: "2026-11-24T10:00:00.123Z",
+    ts_source: "event",
+    action: "ssh_login",
+    outcome: "failure",
+    host: { name: "web-02" },
+    user: { name: "root" },
+    source: { ip: "203.0.113.9" },
+    process: { name: "sshd", pid: 4242 },
+  };
+  assert.deepEqual(pick(e, want), want);
+});
+
+Deno.test("journald and syslog: OpenSSH 9.8+ logs as sshd-session (10.0: sshd-auth); its messages are sshd's", () => {
+  for (const id of ["sshd-session", "sshd-auth"]) {
+    const msg = "Failed password for root from 203.0.113.9 port 41000 ssh2";
+    for (
+      const payload of [
+        journal({ ...SSHD, SYSLOG_IDENTIFIER: id, MESSAGE: msg }),
+        `Nov 24 10:00:00 web-01 ${id}[4242]: ${msg}`,
+      ]
+    ) {
+      const e = parseOne(payload) as EnrichedEvent;
+      assert.equal(e.action, "ssh_login", id);
+      assert.equal(e.outcome, "failure", id);
+      assert.equal(e.process?.name, id);
+    }
+  }
+});
+
 Deno.test("journald: an object with MESSAGE but none of journald's own fields stays generic JSON", () => {
   const r = parseOne({ MESSAGE: "hello", level: "info" }) as EnrichedEvent;
   assert.equal(r.format, "json");

@@ -125,6 +125,27 @@ const CASES: Case[] = [
     },
   },
   {
+    name:
+      "dns answer: sent by the resolver, so the endpoints turn round: the client is the source, as in its query",
+    payload: eve("dns", {
+      src_ip: "8.8.8.8",
+      src_port: 53,
+      dest_ip: "10.0.1.10",
+      dest_port: 50000,
+      dns: {
+        type: "answer",
+        rrname: "example.com",
+        rrtype: "A",
+        rcode: "NOERROR",
+      },
+    }),
+    expect: {
+      action: "dns_answer",
+      source: { ip: "10.0.1.10", port: 50000 },
+      destination: { ip: "8.8.8.8", port: 53 },
+    },
+  },
+  {
     name: "dns answer (EVE v2, grouped answers)",
     payload: eve("dns", {
       dns: {
@@ -275,9 +296,79 @@ for (const c of CASES) {
   });
 }
 
-Deno.test("suricata: an object with event_type but no flow or timestamp stays generic JSON", () => {
-  const r = parseOne({ event_type: "login", user: "bob" }) as EnrichedEvent;
+Deno.test("suricata: an application's own JSON with event_type, timestamp and src_ip (no numeric flow_id) stays generic JSON, user and outcome kept", () => {
+  const r = parseOne({
+    timestamp: "2026-11-24T10:00:00Z",
+    event_type: "login",
+    src_ip: "203.0.113.9",
+    user: "bob",
+    outcome: "failure",
+  }) as EnrichedEvent;
   assert.equal(r.format, "json");
+  assert.equal(r.user?.name, "bob");
+  assert.equal(r.outcome, "failure");
+  assert.equal(parseOne({ event_type: "login" }).record, "enriched_event");
+});
+
+Deno.test("suricata: an empty event_type is not EVE (a schema-valid generic event, not an empty action)", () => {
+  const r = parseOne({
+    timestamp: "2026-11-24T10:00:00Z",
+    flow_id: 1,
+    event_type: "",
+    src_ip: "10.0.0.5",
+  });
+  assert.equal(validateRecord(r), null, JSON.stringify(r));
+  assert.equal((r as EnrichedEvent).format, "json");
+});
+
+Deno.test("eve.json: 35 clients each resolving a long name through one resolver (query and answer logged) raise no tunnelling alert, and a long label alerts once per lookup, on the client", async () => {
+  const lines: string[] = [];
+  for (let i = 0; i < 35; i++) {
+    const client = `10.0.1.${10 + i}`;
+    const name = `service-${i}-abcdefghijklmnop.eu-west-1.elb.example.com`;
+    const ts = `2026-11-24T10:00:${String(i).padStart(2, "0")}.000000+0000`;
+    lines.push(JSON.stringify(eve("dns", {
+      src_ip: client,
+      dest_ip: "8.8.8.8",
+      dns: { type: "query", id: i, rrname: name, rrtype: "A" },
+    }, ts)));
+    lines.push(JSON.stringify(eve("dns", {
+      src_ip: "8.8.8.8",
+      src_port: 53,
+      dest_ip: client,
+      dest_port: 53211,
+      dns: {
+        type: "answer",
+        id: i,
+        rrname: name,
+        rrtype: "A",
+        rcode: "NOERROR",
+      },
+    }, ts)));
+  }
+  const long = `${"q".repeat(45)}.t.example`;
+  for (const type of ["query", "answer"]) {
+    lines.push(JSON.stringify(eve("dns", {
+      src_ip: type === "query" ? "10.0.2.2" : "8.8.8.8",
+      dest_ip: type === "query" ? "8.8.8.8" : "10.0.2.2",
+      dns: { type, id: 99, rrname: long, rrtype: "A", rcode: "NOERROR" },
+    }, "2026-11-24T10:01:00.000000+0000")));
+  }
+  const result = await runPipe([
+    { bin: "sentinel-parser", args: ["--in-format", "lines"] },
+    {
+      bin: "sentinel-detector",
+      args: ["--rules", "./sigma", "--anomaly", "off"],
+    },
+  ], { input: new TextEncoder().encode(lines.join("\n") + "\n") });
+  for (const s of result.stages) assert.equal(s.code, 0, s.stderr);
+  const alerts = new TextDecoder().decode(result.stdout).trim().split("\n")
+    .map((l) => JSON.parse(l)).filter((r) => r.record === "alert") as Alert[];
+  assert.deepEqual(alerts.map((a) => a.rule.title), [
+    "DNS Query With Very Long Label",
+  ]);
+  assert.deepEqual(alerts[0].entity, { type: "source.ip", value: "10.0.2.2" });
+  assert.equal(alerts[0].evidence.count, 1);
 });
 
 Deno.test("eve.json | sentinel-parser --in-format lines | sentinel-detector: a tunnelling DNS label and a port scan seen by Suricata raise the pack's alerts", async () => {

@@ -45,7 +45,7 @@ logsources:
   - when: { format: [rfc3164, rfc5424, syslog] }
     product: linux
     service: syslog
-  - when: { process.name: [sshd] }
+  - when: { process.name: [sshd, sshd-session, sshd-auth] }
     product: linux
     service: sshd
   - when: { process.name: [sudo] }
@@ -54,7 +54,7 @@ logsources:
   - when: { process.name: [su] }
     product: linux
     service: su
-  - when: { process.name: [useradd, usermod, userdel, groupadd, passwd, chpasswd, login, sshd, sudo, su, cron, crond, systemd-logind] }
+  - when: { process.name: [useradd, usermod, userdel, groupadd, passwd, chpasswd, login, sshd, sshd-session, sshd-auth, sudo, su, cron, crond, systemd-logind] }
     product: linux
     service: auth
   - when: { process.name: [auditd, audispd] }
