@@ -11,6 +11,7 @@
  * overwritten under the running broker, which serves them as they are.
  */
 import assert from "node:assert/strict";
+import { createRequire } from "node:module";
 import { Buffer } from "node:buffer";
 import {
   openKafkaSink,
@@ -19,8 +20,10 @@ import {
 import {
   batchGuardApplied,
   guardBatchDecoder,
+  onUndecodableTail,
   UNDECODABLE_BATCH,
 } from "../../stages/shared/io/kafka_batch_guard.ts";
+import { crc32C } from "../../stages/shared/io/kafka_speedups.ts";
 import type { InputBatch, OutputRecord } from "../../stages/shared/io/types.ts";
 import type { AnyRecord } from "../../stages/shared/records.ts";
 import { createLogger, type LogFields } from "../../stages/shared/log.ts";
@@ -90,6 +93,16 @@ async function segment(
   return { path, batches };
 }
 
+/** Writes records `from`…`from + 99` in one request (one stored batch). */
+async function produce(b: TestBroker, topic: string, from: number) {
+  const sink = await openKafkaSink(
+    new URL(b.uri("", { "topic.raw_event": topic })),
+    { stage: "parser", logger },
+  );
+  await sink.write(records(from, 100));
+  await sink.close();
+}
+
 /**
  * A one-partition topic the broker compresses with `codec`, written as
  * `batches` produce requests of 100 records (one stored batch each), with
@@ -115,14 +128,7 @@ async function damagedTopic(
   } finally {
     await admin.disconnect();
   }
-  for (let w = 0; w < batches; w++) {
-    const sink = await openKafkaSink(
-      new URL(b.uri("", { "topic.raw_event": topic })),
-      { stage: "parser", logger },
-    );
-    await sink.write(records(w * 100, 100));
-    await sink.close();
-  }
+  for (let w = 0; w < batches; w++) await produce(b, topic, w * 100);
   const seg = await segment(b, topic);
   assert.equal(seg.batches.length, batches, "one stored batch per write");
   const bad = seg.batches[damaged];
@@ -162,6 +168,40 @@ async function drain(b: TestBroker, topic: string) {
   }
   return { batches, logs, stats: src.stats?.() ?? {} };
 }
+
+kafkaTest(
+  "kafka source: a damaged newest batch (its end unknown: the CRC fails, nothing after it) waits with a warning; once a batch is written after it, it is one undecodable entry and reading goes on",
+  async () => {
+    const b = await startBroker();
+    try {
+      const topic = "damaged-tail";
+      const bad = await damagedTopic(b, topic, "lz4", 2, 1);
+      const first = await drain(b, topic);
+      assert.deepEqual(
+        first.batches.flatMap((x) => x.lines),
+        records(0, 100).map((r) => r.line),
+      );
+      assert.equal(first.batches.flatMap((x) => x.undecodable ?? []).length, 0);
+      const waiting = first.logs.filter((l) =>
+        /its end cannot be told yet/.test(String(l.msg))
+      );
+      assert.equal(waiting.length, 1, "one warning, not one per fetch");
+      assert.equal(waiting[0].first_offset, "100");
+      await produce(b, topic, 200);
+      const second = await drain(b, topic);
+      assert.deepEqual(
+        second.batches.flatMap((x) => x.lines),
+        records(200, 100).map((r) => r.line),
+      );
+      const entries = second.batches.flatMap((x) => x.undecodable ?? []);
+      assert.equal(entries.length, 1);
+      assert.equal(entries[0].position, `${topic}[0]@100-199`);
+      assert.equal(entries[0].bytes, bad.size);
+    } finally {
+      await b.destroy();
+    }
+  },
+);
 
 for (const codec of ["gzip", "lz4"]) {
   kafkaTest(
@@ -205,7 +245,7 @@ kafkaTest(
   async () => {
     const b = await startBroker();
     try {
-      await damagedTopic(b, "raw-damaged", "gzip", 3, 2);
+      await damagedTopic(b, "raw-damaged", "gzip", 3, 1);
       const run = await runStage("sentinel-parser", [
         "--in",
         b.uri("raw-damaged", { group: "parsers", idle_exit_ms: 3000 }),
@@ -227,12 +267,14 @@ kafkaTest(
       // The output topic has partitions: compare the sets of ids.
       assert.deepEqual(
         enriched.map((e) => e.event_id).sort(),
-        records(0, 200).map((r) => (r.record as { event_id: string }).event_id),
+        [...records(0, 100), ...records(200, 100)].map((r) =>
+          (r.record as { event_id: string }).event_id
+        ),
       );
       const dls = await read("dl-damaged");
       assert.equal(dls.length, 1);
       assert.equal(dls[0].reason_code, "undecodable");
-      assert.match(dls[0].reason, /^raw-damaged\[0\]@200-299: record batch/);
+      assert.match(dls[0].reason, /^raw-damaged\[0\]@100-199: record batch/);
       assert.equal(dls[0].input, "");
       // The group committed past the damaged batch: a restart goes on.
       const admin = await adminFor(b.address);
@@ -273,25 +315,51 @@ Deno.test("batch guard: a batch cut short by the fetch size still goes to kafkaj
   );
 });
 
-Deno.test("batch guard: a whole batch that fails becomes one stand-in at its last offset, and decoding goes on after it", async () => {
-  const batch = Buffer.alloc(61 + 40);
-  batch.writeBigInt64BE(1000n, 0); // first offset
-  batch.writeInt32BE(batch.length - 12, 8);
-  batch.writeInt8(2, 16); // magic
-  batch.writeInt16BE(4, 21); // zstd
-  batch.writeInt32BE(9, 23); // last offset delta
-  batch.writeInt32BE(10, 57); // records
+/**
+ * A RecordBatch v2 header of `size` bytes (61 of header, then zeros) at
+ * `first` with `lastOffsetDelta` and `records`, compressed as `codec`; its
+ * CRC-32C is right unless `badCrc`.
+ */
+function batchBytes(
+  first: bigint,
+  opts: {
+    size?: number;
+    delta?: number;
+    records?: number;
+    attributes?: number;
+    badCrc?: boolean;
+  } = {},
+): Buffer {
+  const b = Buffer.alloc(opts.size ?? 101);
+  b.writeBigInt64BE(first, 0);
+  b.writeInt32BE(b.length - 12, 8);
+  b.writeInt8(2, 16); // magic
+  b.writeInt16BE(opts.attributes ?? 4, 21); // zstd
+  b.writeInt32BE(opts.delta ?? 9, 23);
+  b.writeInt32BE(opts.records ?? 10, 57);
+  b.writeInt32BE(
+    (crc32C(b.subarray(21)) + (opts.badCrc ? 1 : 0)) | 0,
+    17,
+  );
+  return b;
+}
+
+const failing = (d: { offset: number }) => {
+  d.offset += 30; // stopped somewhere inside
+  return Promise.reject(new Error("Unknown frame descriptor"));
+};
+
+Deno.test("batch guard: a whole batch with a sound header that fails becomes one stand-in at its last offset, and decoding goes on after it", async () => {
+  const batch = batchBytes(1000n);
   const buffer = Buffer.concat([batch, Buffer.from([7, 7, 7])]);
   const decoder = { buffer, offset: 0 };
-  const out = await guardBatchDecoder((d) => {
-    d.offset += 30; // stopped somewhere inside
-    return Promise.reject(new Error("Unknown frame descriptor"));
-  })(decoder);
+  const out = await guardBatchDecoder(failing)(decoder);
   assert.equal(decoder.offset, batch.length);
   assert.equal(out.records.length, 1);
   const rec = out.records[0];
   assert.equal(rec.offset, "1009");
   assert.equal(rec.isControlRecord, false);
+  assert.equal(rec.key, null);
   assert.deepEqual(rec[UNDECODABLE_BATCH], {
     firstOffset: "1000",
     lastOffset: "1009",
@@ -300,4 +368,75 @@ Deno.test("batch guard: a whole batch that fails becomes one stand-in at its las
     compression: "zstd",
     error: "Unknown frame descriptor",
   });
+});
+
+Deno.test("batch guard: a damaged header (CRC fails) is not trusted: the next batch bounds the stand-in, and with none the fetch fails as before, with the warning hook called", async () => {
+  // The header claims 2,000,000,000 records; the next batch starts at 1005.
+  const bad = batchBytes(1000n, { delta: 2_000_000_000, badCrc: true });
+  const next = batchBytes(1005n);
+  const decoder = { buffer: Buffer.concat([bad, next]), offset: 0 };
+  const out = await guardBatchDecoder(failing)(decoder);
+  assert.equal(out.records[0].offset, "1004");
+  assert.equal(out.records[0][UNDECODABLE_BATCH].lastOffset, "1004");
+  // A sound header is also held to the next batch's start.
+  const sound = batchBytes(1000n, { delta: 50 });
+  const bounded = await guardBatchDecoder(failing)({
+    buffer: Buffer.concat([sound, next]),
+    offset: 0,
+  });
+  assert.equal(bounded.records[0].offset, "1004");
+  // The newest batch: its end cannot be told. First in the response: the
+  // fetch fails (kafkajs retries with back-off); after others: decoding
+  // stops there, as at a cut batch, so the ones before it are delivered.
+  const heard: string[][] = [];
+  const stop = onUndecodableTail((first, error) => heard.push([first, error]));
+  try {
+    await assert.rejects(
+      guardBatchDecoder(failing)({ buffer: bad, offset: 0 }),
+      /Unknown frame descriptor/,
+    );
+    const before = batchBytes(990n, { size: 70 });
+    await assert.rejects(
+      guardBatchDecoder(failing)({
+        buffer: Buffer.concat([before, bad]),
+        offset: before.length,
+      }),
+      (e: Error) => e.name === "KafkaJSPartialMessageError",
+    );
+  } finally {
+    stop();
+  }
+  assert.deepEqual(heard, [
+    ["1000", "Unknown frame descriptor"],
+    ["1000", "Unknown frame descriptor"],
+  ]);
+});
+
+Deno.test("batch guard: a damaged control batch stands in as an ABORT marker, so its producer's next committed transaction is not dropped as aborted", async () => {
+  const control = batchBytes(3n, { delta: 0, records: 1, attributes: 0x30 });
+  const out = await guardBatchDecoder(failing)({ buffer: control, offset: 0 });
+  const rec = out.records[0];
+  assert.equal(rec.isControlRecord, true);
+  assert.deepEqual([...rec.key], [0, 0, 0, 0]);
+  assert.equal(out.isControlBatch, true);
+  assert.equal(out.inTransaction, true);
+  // kafkajs' own filtering: producer 0's aborted transaction (offsets 0-2),
+  // the damaged marker (3), then its committed transaction (4-6).
+  const filter = createRequire(import.meta.url)(
+    "kafkajs/src/consumer/filterAbortedMessages.js",
+  );
+  const data = (offset: number) => ({
+    offset: String(offset),
+    key: null,
+    batchContext: { producerId: "0", inTransaction: true },
+  });
+  const kept = filter({
+    messages: [data(0), data(1), data(2), rec, data(4), data(5), data(6)],
+    abortedTransactions: [{ producerId: "0", firstOffset: "0" }],
+  }).filter((m: { isControlRecord?: boolean }) => !m.isControlRecord);
+  assert.deepEqual(kept.map((m: { offset: string }) => m.offset), [
+    "4",
+    "5",
+    "6",
+  ]);
 });

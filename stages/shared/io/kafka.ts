@@ -28,6 +28,7 @@ import "./kafka_speedups.ts";
 // decoder): a batch that cannot be decoded becomes a dead letter.
 import {
   type FetchedRecord,
+  onUndecodableTail,
   UNDECODABLE_BATCH,
   type UndecodableBatch,
 } from "./kafka_batch_guard.ts";
@@ -481,6 +482,7 @@ class KafkaSource implements RecordSource {
   #partitionsReset = 0;
   /** Batches that could not be decoded (each one dead letter). */
   #undecodableBatches = 0;
+  readonly #unlistenTail: () => void;
   /** Partitions whose replay was logged at info since the group last joined. */
   #skipLogged = new Set<string>();
   #idleTimer: ReturnType<typeof setInterval> | undefined;
@@ -499,6 +501,17 @@ class KafkaSource implements RecordSource {
     });
     this.#maxLineBytes = maxLineBytes;
     this.describe = `kafka ${topics.join(",")} (group ${s.groupId})`;
+    // A damaged newest batch stalls its partition until a later one is
+    // written (see kafka_batch_guard.ts): say so once per batch.
+    const warned = new Set<string>();
+    this.#unlistenTail = onUndecodableTail((firstOffset, error) => {
+      if (warned.has(firstOffset) || warned.size > 1000) return;
+      warned.add(firstOffset);
+      this.#logger.warn(
+        "kafka: a fetched record batch cannot be decoded and its end cannot be told yet (its header fails the CRC and nothing was written after it); its partition waits for the next batch, then the damaged one becomes a dead letter",
+        { first_offset: firstOffset, error },
+      );
+    });
     const kafka = new Kafka(clientConfig(s, this.#logger));
     this.#admin = kafka.admin();
     this.#consumer = kafka.consumer({
@@ -1107,6 +1120,7 @@ class KafkaSource implements RecordSource {
 
   async #close(): Promise<void> {
     this.#closed = true;
+    this.#unlistenTail();
     if (this.#idleTimer !== undefined) clearInterval(this.#idleTimer);
     this.#wakeUp();
     this.#drained?.();

@@ -18,6 +18,14 @@
  * error, and consuming moves past the batch. The records of the batch are
  * lost, since their bytes are; nothing else is.
  *
+ * The last offset comes from the batch header only when the batch's CRC
+ * holds; otherwise from the batch after it in the same response. With
+ * neither (damaged bytes in the log's newest batch) the partition waits,
+ * with a warning through {@link onUndecodableTail}, until a batch written
+ * after it bounds it: the batches before it in the response are delivered,
+ * and a fetch that starts with it fails as before (kafkajs retries with
+ * back-off; other partitions fetched from the same broker wait with it).
+ *
  * The wrapper replaces the export of `protocol/recordBatch/v0/decoder.js`
  * in the CommonJS module cache before `decodeMessages.js` (its only user)
  * loads, like the swaps in `kafka_speedups.ts` (which must run first: this
@@ -29,6 +37,7 @@
  */
 import { createRequire } from "node:module";
 import { Buffer } from "node:buffer";
+import { crc32C } from "./kafka_speedups.ts";
 
 // deno-lint-ignore no-explicit-any
 type Loose = any;
@@ -65,6 +74,8 @@ export interface FetchedRecord {
 const HEADER_BYTES = 61;
 const CODECS = ["none", "gzip", "snappy", "lz4", "zstd"];
 const CONTROL_FLAG = 0x20;
+/** The key of an ABORT control record (version 0, type 0). */
+const ABORT_MARKER_KEY = [0, 0, 0, 0];
 
 /**
  * Wraps kafkajs' batch decoder `stock(fetchDecoder)`. Exported for tests;
@@ -84,20 +95,82 @@ export function guardBatchDecoder(
       const bytes = 12 + buf.readInt32BE(start + 8);
       // Not all of it arrived: kafkajs' handling of a cut batch applies.
       if (bytes < HEADER_BYTES || buf.length - start < bytes) throw e;
+      const last = lastOffset(buf, start, bytes);
+      if (last === null) {
+        // Where the batch ends cannot be told: fetching it again is all that
+        // is safe, until a batch written after it shows. The batches before
+        // it in this response are still delivered (decoding stops here as
+        // at a cut batch); when it comes first, the fetch fails as kafkajs
+        // let it, and kafkajs retries with back-off.
+        const first = buf.readBigInt64BE(start).toString();
+        for (const l of tailListeners) l(first, errText(e));
+        if (start === 0) throw e;
+        throw Object.assign(new Error(`stopped before ${first}`), {
+          name: "KafkaJSPartialMessageError",
+        });
+      }
       decoder.offset = start + bytes;
-      return standIn(buf, start, bytes, e);
+      return standIn(buf, start, bytes, last, e);
     }
   };
 }
 
-/** The batch at `start` of `buf` as one stand-in record at its last offset. */
-function standIn(buf: Buffer, start: number, bytes: number, e: unknown) {
+const tailListeners = new Set<(firstOffset: string, error: string) => void>();
+
+/**
+ * Calls `listener` whenever a damaged batch cannot be skipped yet (its
+ * header fails the CRC and no batch follows it in the response); returns
+ * the function that removes it. For the source's warning: kafkajs itself
+ * logs the failed fetch only at debug level.
+ */
+export function onUndecodableTail(
+  listener: (firstOffset: string, error: string) => void,
+): () => void {
+  tailListeners.add(listener);
+  return () => tailListeners.delete(listener);
+}
+
+function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * The last offset of the damaged batch at `start`. The header's
+ * lastOffsetDelta is trusted only when the batch's CRC-32C (which covers
+ * everything from the attributes on) holds; a damaged header could put the
+ * stand-in, and so the group's committed offset, far past the log's end.
+ * Otherwise the next batch of the response bounds it. Null when neither
+ * can tell.
+ */
+function lastOffset(buf: Buffer, start: number, bytes: number): bigint | null {
+  const first = buf.readBigInt64BE(start);
+  const next = start + bytes;
+  const nextFirst = buf.length - next >= 8 ? buf.readBigInt64BE(next) : null;
+  const bound = nextFirst !== null && nextFirst > first ? nextFirst - 1n : null;
+  const delta = buf.readInt32BE(start + 23);
+  const crcHolds = crc32C(buf.subarray(start + 21, start + bytes)) ===
+    buf.readInt32BE(start + 17) >>> 0;
+  if (crcHolds && delta >= 0) {
+    const last = first + BigInt(delta);
+    return bound !== null && bound < last ? bound : last;
+  }
+  return bound;
+}
+
+/** The batch at `start` of `buf` as one stand-in record at offset `last`. */
+function standIn(
+  buf: Buffer,
+  start: number,
+  bytes: number,
+  lastOffset: bigint,
+  e: unknown,
+) {
   const first = buf.readBigInt64BE(start);
   const magicByte = buf.readInt8(start + 16);
   const attributes = buf.readInt16BE(start + 21);
-  const lastOffsetDelta = buf.readInt32BE(start + 23);
+  const lastOffsetDelta = Number(lastOffset - first);
   const maxTimestamp = buf.readBigInt64BE(start + 35).toString();
-  const last = (first + BigInt(Math.max(0, lastOffsetDelta))).toString();
+  const last = lastOffset.toString();
   const isControlBatch = (attributes & CONTROL_FLAG) !== 0;
   const batchContext = {
     firstOffset: first.toString(),
@@ -117,11 +190,14 @@ function standIn(buf: Buffer, start: number, bytes: number, e: unknown) {
     attributes: 0,
     timestamp: maxTimestamp,
     offset: last,
-    key: null,
+    // A damaged control batch (a transaction marker) is skipped as kafkajs
+    // skips a whole one: it holds no data. Its stand-in reads as an ABORT
+    // marker, which ends an aborted transaction of its producer (were it a
+    // COMMIT, that producer has none open: no change). Without it, the
+    // producer's next, committed transaction would be dropped as aborted.
+    key: isControlBatch ? Buffer.from(ABORT_MARKER_KEY) : null,
     value: null,
     headers: {},
-    // A damaged control batch (transaction markers) is skipped as kafkajs
-    // skips a whole one: it holds no data.
     isControlRecord: isControlBatch,
     batchContext,
     [UNDECODABLE_BATCH]: {
@@ -130,7 +206,7 @@ function standIn(buf: Buffer, start: number, bytes: number, e: unknown) {
       records: buf.readInt32BE(start + 57),
       bytes,
       compression: CODECS[attributes & 0x07] ?? `codec ${attributes & 0x07}`,
-      error: e instanceof Error ? e.message : String(e),
+      error: errText(e),
     } satisfies UndecodableBatch,
   };
   return { ...batchContext, records: [record] };

@@ -299,6 +299,8 @@ codecs[CompressionTypes.ZSTD] = codec(
 );
 
 const ZSTD_MAGIC = 0xfd2fb528;
+/** Frames (skippable ones included) one batch may hold. */
+const MAX_ZSTD_FRAMES = 64;
 
 /**
  * Decodes a zstd payload frame by frame. Java (zstd-jni) and librdkafka
@@ -313,7 +315,13 @@ export function zstdDecode(src: Uint8Array): Uint8Array {
   const view = new DataView(src.buffer, src.byteOffset, src.byteLength);
   const parts: Uint8Array[] = [];
   let decoded = 0;
-  for (let at = 0; at < src.length;) {
+  for (let at = 0, frames = 0; at < src.length; frames++) {
+    // One frame per batch is what producers write; each costs a call into
+    // the decoder, so a batch of many tiny frames is refused, not decoded
+    // for seconds while the consumer's session runs out.
+    if (frames === MAX_ZSTD_FRAMES) {
+      throw new CorruptBatch(`zstd: more than ${MAX_ZSTD_FRAMES} frames`);
+    }
     const end = zstdFrameEnd(src, view, at);
     if ((view.getUint32(at, true) & 0xfffffff0) === 0x184d2a50) {
       at = end; // skippable frame
