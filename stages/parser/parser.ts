@@ -54,7 +54,12 @@ import {
   monthAt,
   parseIsoAt,
 } from "./time.ts";
-import { parseWindows, windowsSystem } from "./windows.ts";
+import {
+  parseNxlogWindows,
+  parseWindows,
+  parseWinlogbeat,
+  windowsSystem,
+} from "./windows.ts";
 import { isZeek, parseZeek } from "./zeek.ts";
 import { isJournald, parseJournald } from "./journald.ts";
 import { auditHead, parseAuditd } from "./auditd.ts";
@@ -358,8 +363,17 @@ function parseObject(
 ): string | null {
   const sys = windowsSystem(o);
   if (sys !== null && fmt !== ZEEK) return parseWindows(ev, st, o, sys);
+  // Windows events as Winlogbeat and NXLog ship them (undefined: not one).
+  const win = fmt === ZEEK
+    ? undefined
+    : o.winlog !== undefined
+    ? parseWinlogbeat(ev, st, o)
+    : o.Channel !== undefined
+    ? parseNxlogWindows(ev, st, o)
+    : undefined;
+  if (win !== undefined) return win;
   if (fmt === WINDOWS) {
-    return "format hint 'windows_evtx' but no Event.System in the object";
+    return "format hint 'windows_evtx' but no Event.System in the object (nor Winlogbeat's winlog, nor NXLog's Channel and EventID)";
   }
   if (isZeek(o)) return parseZeek(ev, st, o);
   if (isJournald(o)) return parseJournald(ev, st, o);

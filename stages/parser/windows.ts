@@ -26,7 +26,7 @@ import {
 } from "./_event.ts";
 import { flattenInto, scalarText } from "./_flatten.ts";
 import { canonicalIp } from "./ip.ts";
-import { severityFromWindowsLevel } from "./severity.ts";
+import { severityFromText, severityFromWindowsLevel } from "./severity.ts";
 import { parseTimestamp } from "./time.ts";
 
 type Obj = Record<string, unknown>;
@@ -106,6 +106,29 @@ function eventData(node: unknown, into: Map<string, string>): void {
 
 const SYSMON = "Microsoft-Windows-Sysmon/Operational";
 
+/**
+ * What every Windows event layout gives, read apart from the layout: the
+ * System values and the EventData name → value pairs.
+ */
+interface WindowsRecord {
+  format: string;
+  eventId: number;
+  channel: string;
+  provider: string;
+  computer: string | null;
+  /** Windows level (0-5), or -1. */
+  level: number;
+  /** A severity word when the layout gives no level (Winlogbeat, NXLog). */
+  levelText: string | null;
+  /** Keywords as the EVTX hex mask ("0x8010000000000000": audit failure). */
+  keywords: string;
+  /** TimeCreated (any form parseTimestamp reads), or null. */
+  time: unknown;
+  /** Further System values kept in fields (Task, Opcode, Execution.*, …). */
+  system: [string, string][];
+  data: Map<string, string>;
+}
+
 /** Parses a Windows event (see {@link windowsSystem}); null on success. */
 export function parseWindows(
   ev: Ev,
@@ -113,54 +136,223 @@ export function parseWindows(
   o: Obj,
   sys: Obj,
 ): string | null {
-  ev.format = "windows_evtx";
-  st.sliced = true; // domain\\user, hashes and answers are split apart
   const root = obj(o.Event) ?? o;
-  const f = ev.fields;
   const idText = text(sys.EventID);
   const eventId = idText === null ? -1 : toInt(idText);
   if (eventId < 0) {
     return "windows event: System.EventID missing or not a number";
   }
-  const channel = text(sys.Channel) ?? "";
-  const provider = systemAttr(sys, "Provider", "Name") ?? "";
-  f.EventID = String(eventId);
-  if (channel !== "") f.Channel = channel;
-  if (provider !== "") f.Provider = provider;
-  const computer = text(sys.Computer);
-  if (computer !== null) setHostName(ev, computer);
-  const level = toInt(text(sys.Level) ?? "");
-  if (level >= 0) {
-    f.Level = String(level);
-    st.sev = severityFromWindowsLevel(level);
-  }
-  const keywords = text(sys.Keywords) ?? "";
-  if (keywords !== "") f.Keywords = keywords;
+  const system: [string, string][] = [];
   for (const k of ["Task", "Opcode", "EventRecordID", "Version"]) {
     const v = text(sys[k]);
-    if (v !== null) f[k] = v;
+    if (v !== null) system.push([k, v]);
   }
   // The process and account that wrote the event (for Security events the
   // audit service, not the subject: kept apart from process.pid/user).
   const writerPid = systemAttr(sys, "Execution", "ProcessID");
-  if (writerPid !== null) f["Execution.ProcessID"] = writerPid;
+  if (writerPid !== null) system.push(["Execution.ProcessID", writerPid]);
   const writerTid = systemAttr(sys, "Execution", "ThreadID");
-  if (writerTid !== null) f["Execution.ThreadID"] = writerTid;
+  if (writerTid !== null) system.push(["Execution.ThreadID", writerTid]);
   const writerSid = systemAttr(sys, "Security", "UserID");
-  if (writerSid !== null) f["Security.UserID"] = writerSid;
-  const when = systemAttr(sys, "TimeCreated", "SystemTime");
-  if (when !== null) {
-    const ms = parseTimestamp(when, st.refMs);
-    if (ms === ms) st.tsMs = ms;
-  }
+  if (writerSid !== null) system.push(["Security.UserID", writerSid]);
   const data = new Map<string, string>();
   eventData(root.EventData, data);
   if (root.UserData !== undefined) flattenInto(ev, "UserData", root.UserData);
-  for (const [k, v] of data) f[k] = v;
+  return applyWindows(ev, st, {
+    format: "windows_evtx",
+    eventId,
+    channel: text(sys.Channel) ?? "",
+    provider: systemAttr(sys, "Provider", "Name") ?? "",
+    computer: text(sys.Computer),
+    level: toInt(text(sys.Level) ?? ""),
+    levelText: null,
+    keywords: text(sys.Keywords) ?? "",
+    time: systemAttr(sys, "TimeCreated", "SystemTime"),
+    system,
+    data,
+  });
+}
 
-  const sysmon = channel === SYSMON || provider === "Microsoft-Windows-Sysmon";
-  if (sysmon) sysmonEvent(ev, st, eventId, data);
-  else securityEvent(ev, st, eventId, data, keywords);
+/** Keywords of an audit failure / success as EVTX writes the mask. */
+const AUDIT_FAILURE = "0x8010000000000000";
+const AUDIT_SUCCESS = "0x8020000000000000";
+
+/**
+ * A Windows event as Winlogbeat (and Elastic Agent's Windows integration)
+ * ships it: ECS around `winlog` (`channel`, `event_id`, `provider_name`,
+ * `computer_name`, `event_data`, `user_data`, `keywords: ["Audit
+ * Failure"]`). Null when `o` is not one.
+ */
+export function parseWinlogbeat(
+  ev: Ev,
+  st: ParseState,
+  o: Obj,
+): string | null | undefined {
+  const w = obj(o.winlog);
+  if (w === null || typeof w.channel !== "string") return undefined;
+  const eventId = toInt(text(w.event_id) ?? "");
+  if (eventId < 0) return undefined;
+  const data = new Map<string, string>();
+  eventData(w.event_data, data);
+  if (w.user_data !== undefined) flattenInto(ev, "UserData", w.user_data);
+  const system: [string, string][] = [];
+  for (
+    const [k, name] of [
+      ["record_id", "EventRecordID"],
+      ["task", "Task"],
+      ["opcode", "Opcode"],
+      ["version", "Version"],
+    ]
+  ) {
+    const v = text(w[k]);
+    if (v !== null) system.push([name, v]);
+  }
+  const pid = text(obj(w.process)?.pid);
+  if (pid !== null) system.push(["Execution.ProcessID", pid]);
+  // The ECS around winlog (agent, event.*, log.*), under its own names.
+  for (const k in o) {
+    if (k !== "winlog" && k !== "@timestamp" && k !== "message") {
+      flattenInto(ev, k, o[k]);
+    }
+  }
+  const words = Array.isArray(w.keywords) ? w.keywords.map(String) : [];
+  const logLevel = obj(o.log)?.level;
+  return applyWindows(ev, st, {
+    format: "windows_winlogbeat",
+    eventId,
+    channel: w.channel,
+    provider: text(w.provider_name) ?? "",
+    computer: text(w.computer_name),
+    level: -1,
+    levelText: typeof logLevel === "string" ? logLevel : null,
+    keywords: words.includes("Audit Failure")
+      ? AUDIT_FAILURE
+      : words.includes("Audit Success")
+      ? AUDIT_SUCCESS
+      : "",
+    time: o["@timestamp"],
+    system,
+    data,
+  });
+}
+
+/** The keys NXLog's im_msvistalog adds around the EventData fields. */
+const NXLOG_SYSTEM = new Set([
+  "EventTime",
+  "EventReceivedTime",
+  "Hostname",
+  "Keywords",
+  "EventType",
+  "SeverityValue",
+  "Severity",
+  "EventID",
+  "SourceName",
+  "ProviderGuid",
+  "Version",
+  "Task",
+  "OpcodeValue",
+  "RecordNumber",
+  "ProcessID",
+  "ThreadID",
+  "Channel",
+  "Message",
+  "Category",
+  "Opcode",
+  "SourceModuleName",
+  "SourceModuleType",
+  "Domain",
+  "AccountName",
+  "UserID",
+  "AccountType",
+  "ActivityID",
+  "RelatedActivityID",
+]);
+
+/**
+ * A Windows event as NXLog's im_msvistalog writes it in JSON: flat, the
+ * System values under NXLog's names (`EventID`, `Channel`, `SourceName`,
+ * `Hostname`, `EventTime`, `EventType: AUDIT_FAILURE`) next to the
+ * EventData fields. Null-ish (undefined) when `o` is not one.
+ */
+export function parseNxlogWindows(
+  ev: Ev,
+  st: ParseState,
+  o: Obj,
+): string | null | undefined {
+  if (
+    typeof o.Channel !== "string" ||
+    (typeof o.SourceName !== "string" && o.SourceModuleType !== "im_msvistalog")
+  ) {
+    return undefined;
+  }
+  const eventId = toInt(text(o.EventID) ?? "");
+  if (eventId < 0) return undefined;
+  const data = new Map<string, string>();
+  const system: [string, string][] = [];
+  for (const k in o) {
+    const t = text(o[k]);
+    if (NXLOG_SYSTEM.has(k)) {
+      // Keywords: a 64-bit mask as a JSON number (no longer exact); the
+      // audit outcome comes from EventType.
+      if (t !== null && k !== "Message" && k !== "Keywords") {
+        system.push([k, t]);
+      }
+    } else if (t !== null) data.set(k, t);
+    else if (o[k] !== null && typeof o[k] === "object") {
+      data.set(k, JSON.stringify(o[k]));
+    }
+  }
+  const type = o.EventType;
+  return applyWindows(ev, st, {
+    format: "windows_nxlog",
+    eventId,
+    channel: o.Channel,
+    provider: text(o.SourceName) ?? "",
+    computer: text(o.Hostname),
+    level: -1,
+    // NXLog rates an audit failure ERROR; EVTX gives audit events level 0.
+    levelText:
+      typeof o.EventType === "string" && o.EventType.startsWith("AUDIT_")
+        ? null
+        : text(o.Severity),
+    keywords: type === "AUDIT_FAILURE"
+      ? AUDIT_FAILURE
+      : type === "AUDIT_SUCCESS"
+      ? AUDIT_SUCCESS
+      : "",
+    time: o.EventTime,
+    system,
+    data,
+  });
+}
+
+/** Maps a Windows event read from any layout; null on success. */
+function applyWindows(ev: Ev, st: ParseState, r: WindowsRecord): null {
+  ev.format = r.format;
+  st.sliced = true; // domain\\user, hashes and answers are split apart
+  const f = ev.fields;
+  f.EventID = String(r.eventId);
+  if (r.channel !== "") f.Channel = r.channel;
+  if (r.provider !== "") f.Provider = r.provider;
+  if (r.computer !== null) setHostName(ev, r.computer);
+  if (r.level >= 0) {
+    f.Level = String(r.level);
+    st.sev = severityFromWindowsLevel(r.level);
+  } else if (r.levelText !== null) {
+    const s = severityFromText(r.levelText);
+    if (s >= 0) st.sev = s;
+  }
+  if (r.keywords !== "") f.Keywords = r.keywords;
+  for (const [k, v] of r.system) f[k] = v;
+  if (r.time !== null && r.time !== undefined) {
+    const ms = parseTimestamp(r.time, st.refMs);
+    if (ms === ms) st.tsMs = ms;
+  }
+  for (const [k, v] of r.data) f[k] = v;
+  const sysmon = r.channel === SYSMON ||
+    r.provider === "Microsoft-Windows-Sysmon";
+  if (sysmon) sysmonEvent(ev, st, r.eventId, r.data);
+  else securityEvent(ev, st, r.eventId, r.data, r.keywords);
   return null;
 }
 
@@ -316,8 +508,6 @@ function parent(ev: Ev, image?: string, pid?: string, cmd?: string): void {
   if (cmd !== undefined && cmd !== "") p.command_line = cmd;
 }
 
-const AUDIT_FAILURE = "0x8010000000000000";
-
 function securityEvent(
   ev: Ev,
   st: ParseState,
@@ -465,7 +655,7 @@ function securityEvent(
   if (subject !== undefined) setUser(ev, subject, d.get("SubjectDomainName"));
   const outcome = keywords === AUDIT_FAILURE
     ? "failure"
-    : keywords === "0x8020000000000000"
+    : keywords === AUDIT_SUCCESS
     ? "success"
     : "unknown";
   classify(ev, "other", `windows_event_${id}`, outcome);
