@@ -65,6 +65,7 @@ import { isJournald, parseJournald } from "./journald.ts";
 import { auditHead, parseAuditd } from "./auditd.ts";
 import { isSuricata, parseSuricata } from "./suricata.ts";
 import { cloudTrailRecord, parseCloudTrail } from "./cloudtrail.ts";
+import { isAsaAt } from "./cisco_asa.ts";
 
 /**
  * Event times before this (2000-01-01) are implausible: a clock reset to the
@@ -168,6 +169,9 @@ function sniff(s: string): number {
   switch (c) {
     case 60: // <
       return SYSLOG;
+    case 37: // % (a Cisco ASA message without a syslog header)
+      if (isAsaAt(s, 0)) return SYSLOG;
+      break;
     case 123: // {
       return JSON_TEXT;
     case 91: // [

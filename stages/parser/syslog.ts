@@ -14,6 +14,7 @@ import {
 } from "./_event.ts";
 import { auditHead, parseAuditd } from "./auditd.ts";
 import { parseCefBody } from "./cef.ts";
+import { isAsaAt, parseAsa } from "./cisco_asa.ts";
 import { keyStartsAt, parseKv } from "./kv.ts";
 import { parseLeefBody } from "./leef.ts";
 import { classifyProgramMessage } from "./programs.ts";
@@ -87,6 +88,8 @@ export function parseSyslog(
     // FortiGate (and other appliances) send key=value right after the PRI.
     if (kvShaped(line, i)) return kvMessage(ev, st, line.slice(i));
   }
+  // A Cisco ASA without `logging timestamp`: `<164>%ASA-4-106023: …`.
+  if (isAsaAt(line, i)) return parseAsa(ev, st, line.slice(i));
   ev.format = "rfc3164";
   return parse3164(ev, st, line, i);
 }
@@ -180,6 +183,12 @@ function readTagAndMessage(
   // key=value with no program tag (FortiGate through rsyslog: `Apr 23
   // 01:16:08 10.0.0.1 date=… srcip=…`). A tag never holds '='.
   if (kvShaped(line, i)) return kvMessage(ev, st, line.slice(i));
+  // Cisco ASA: `host %ASA-6-302013: …`, or `host : %ASA-4-106023: …` when
+  // the ASA writes its own timestamp.
+  const asa = line.charCodeAt(i) === 58 && line.charCodeAt(i + 1) === 32
+    ? i + 2
+    : i;
+  if (isAsaAt(line, asa)) return parseAsa(ev, st, line.slice(asa));
   let j = i;
   while (j < n) {
     const c = line.charCodeAt(j);
