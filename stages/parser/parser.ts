@@ -66,6 +66,7 @@ import { auditHead, parseAuditd } from "./auditd.ts";
 import { isSuricata, parseSuricata } from "./suricata.ts";
 import { cloudTrailRecord, parseCloudTrail } from "./cloudtrail.ts";
 import { isAsaAt } from "./cisco_asa.ts";
+import { isPanOsAt } from "./panos.ts";
 
 /**
  * Event times before this (2000-01-01) are implausible: a clock reset to the
@@ -172,6 +173,9 @@ function sniff(s: string): number {
     case 37: // % (a Cisco ASA message without a syslog header)
       if (isAsaAt(s, 0)) return SYSLOG;
       break;
+    case 44: // , (a PAN-OS CSV log whose first column is empty)
+      if (isPanOsAt(s, 0)) return SYSLOG;
+      break;
     case 123: // {
       return JSON_TEXT;
     case 91: // [
@@ -187,6 +191,7 @@ function sniff(s: string): number {
     return SYSLOG; // "Nov 24 10:00:00 host …"
   }
   if (c >= 48 && c <= 57) {
+    if (s.charCodeAt(1) === 44 && isPanOsAt(s, 0)) return SYSLOG; // "1,2026/…"
     const c4 = s.charCodeAt(4);
     if (c4 === 45) {
       const ms = parseIsoAt(s, 0); // parsed once; NaN when not a time

@@ -15,6 +15,7 @@ import {
 import { auditHead, parseAuditd } from "./auditd.ts";
 import { parseCefBody } from "./cef.ts";
 import { isAsaAt, parseAsa } from "./cisco_asa.ts";
+import { isPanOsAt, parsePanOs } from "./panos.ts";
 import { keyStartsAt, parseKv } from "./kv.ts";
 import { parseLeefBody } from "./leef.ts";
 import { classifyProgramMessage } from "./programs.ts";
@@ -90,6 +91,8 @@ export function parseSyslog(
   }
   // A Cisco ASA without `logging timestamp`: `<164>%ASA-4-106023: …`.
   if (isAsaAt(line, i)) return parseAsa(ev, st, line.slice(i));
+  // A PAN-OS CSV log with no syslog header (or right after the PRI).
+  if (isPanOsAt(line, i)) return parsePanOs(ev, st, line.slice(i));
   ev.format = "rfc3164";
   return parse3164(ev, st, line, i);
 }
@@ -309,6 +312,13 @@ export function dispatchSyslogMessage(
   // An audit record forwarded by audispd/audisp-syslog ('t', 'n').
   if ((c === 116 || c === 110) && auditHead(msg) !== null) {
     return kvMessage(ev, st, msg);
+  }
+  // A PAN-OS CSV log (no program tag: `1,2026/11/24 10:00:00,…`).
+  if (c <= 57 && isPanOsAt(msg, 0)) {
+    const headerMs = st.tsMs;
+    const failure = parsePanOs(ev, st, msg);
+    if (st.tsMs !== st.tsMs) st.tsMs = headerMs;
+    return failure;
   }
   if (c === 76 && msg.startsWith("LEEF:")) {
     ev.format = "leef";
