@@ -7,6 +7,13 @@ import type { Ev } from "./_event.ts";
 const MAX_DEPTH = 8;
 const MAX_FIELDS = 512;
 
+/** `v` as a plain JSON object (not null, not an array), else null. */
+export function asObject(v: unknown): Record<string, unknown> | null {
+  return typeof v === "object" && v !== null && !Array.isArray(v)
+    ? v as Record<string, unknown>
+    : null;
+}
+
 /** Stringifies a JSON scalar; null for null/undefined. */
 export function scalarText(v: unknown): string | null {
   switch (typeof v) {

@@ -21,6 +21,7 @@
  *   `assume_role`, `create_user`, …), other for the rest; the action is the
  *   event name in snake case (`stop_logging`, `put_bucket_policy`).
  */
+import { asObject as obj } from "./_flatten.ts";
 import {
   classify,
   type Ev,
@@ -66,12 +67,6 @@ const AUTH_SOURCES = new Set([
 function snake(name: string): string {
   return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2")
     .replace(/([A-Z]+)([A-Z][a-z])/g, "$1_$2").toLowerCase();
-}
-
-function obj(v: unknown): Obj | null {
-  return typeof v === "object" && v !== null && !Array.isArray(v)
-    ? v as Obj
-    : null;
 }
 
 /** Maps a CloudTrail record; sets `ev.format` to cloudtrail. */

@@ -32,19 +32,13 @@ import {
   toInt,
 } from "./_event.ts";
 import { classifyByEntities } from "./_classify.ts";
-import { flattenInto, scalarText } from "./_flatten.ts";
+import { asObject as obj, flattenInto, scalarText } from "./_flatten.ts";
 import { applyKey } from "./_keys.ts";
 import { classifyProgramMessage } from "./programs.ts";
 import { severityFromCef, severityFromText } from "./severity.ts";
 import { canonicalIsoMs, parseTimestamp, plausibleMs } from "./time.ts";
 
 type Obj = Record<string, unknown>;
-
-function obj(v: unknown): Obj | null {
-  return typeof v === "object" && v !== null && !Array.isArray(v)
-    ? v as Obj
-    : null;
-}
 
 /** ECS `event.category` values (and ours) → our category. */
 const CATEGORIES = new Map<string, Ev["category"]>([

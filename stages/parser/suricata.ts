@@ -41,7 +41,7 @@ import {
   setTransport,
   setUrl,
 } from "./_event.ts";
-import { flattenInto, scalarText } from "./_flatten.ts";
+import { asObject as obj, flattenInto, scalarText } from "./_flatten.ts";
 import { parseTimestamp } from "./time.ts";
 
 type Obj = Record<string, unknown>;
@@ -54,12 +54,6 @@ type Obj = Record<string, unknown>;
 export function isSuricata(o: Obj): boolean {
   return typeof o.event_type === "string" && o.event_type !== "" &&
     typeof o.timestamp === "string" && typeof o.flow_id === "number";
-}
-
-function obj(v: unknown): Obj | null {
-  return typeof v === "object" && v !== null && !Array.isArray(v)
-    ? v as Obj
-    : null;
 }
 
 const str = (v: unknown): string | null => typeof v === "string" ? v : null;

@@ -24,18 +24,12 @@ import {
   setUser,
   toInt,
 } from "./_event.ts";
-import { flattenInto, scalarText } from "./_flatten.ts";
+import { asObject as obj, flattenInto, scalarText } from "./_flatten.ts";
 import { canonicalIp } from "./ip.ts";
 import { severityFromText, severityFromWindowsLevel } from "./severity.ts";
 import { parseTimestamp } from "./time.ts";
 
 type Obj = Record<string, unknown>;
-
-function obj(v: unknown): Obj | null {
-  return typeof v === "object" && v !== null && !Array.isArray(v)
-    ? v as Obj
-    : null;
-}
 
 /** Text of an XML-ish JSON node: a scalar, `{"#text": …}` or `{"_": …}`. */
 function text(v: unknown): string | null {

@@ -1,5 +1,6 @@
 /** Shared helpers for the parser tests: RawEvent builders and a collecting emitter. */
 import type {
+  Alert,
   DeadLetter,
   EnrichedEvent,
   RawEvent,
@@ -7,6 +8,7 @@ import type {
 import type { AnyRecord } from "../../stages/shared/records.ts";
 import { createParser, type ParserOptions } from "../../stages/parser/mod.ts";
 import { runStage } from "../../scripts/kafka/stage_proc.ts";
+import { runPipe } from "../../scripts/pipe.ts";
 
 /** Receipt time used by the tests (resolves RFC 3164's missing year to 2026). */
 export const RECEIVED_AT = "2026-12-01T00:00:00.000Z";
@@ -113,4 +115,47 @@ export async function runParserCli(args: string[], stdin: string): Promise<{
     records: lines.map((l) => JSON.parse(l)),
     stderr: r.stderr,
   };
+}
+
+/**
+ * Raw log lines through `sentinel-parser --in-format lines |
+ * sentinel-detector <detectorArgs>` as processes; both must exit 0. Returns
+ * every record the detector wrote and, apart, its alerts.
+ */
+export async function linesThroughDetector(
+  lines: string[],
+  detectorArgs: string[],
+): Promise<{ out: AnyRecord[]; alerts: Alert[] }> {
+  const result = await runPipe([
+    { bin: "sentinel-parser", args: ["--in-format", "lines"] },
+    { bin: "sentinel-detector", args: detectorArgs },
+  ], { input: new TextEncoder().encode(lines.join("\n") + "\n") });
+  for (const s of result.stages) {
+    if (s.code !== 0) throw new Error(`${s.bin} exited ${s.code}: ${s.stderr}`);
+  }
+  const text = new TextDecoder().decode(result.stdout).trim();
+  const out = text === ""
+    ? []
+    : text.split("\n").map((l) => JSON.parse(l) as AnyRecord);
+  return {
+    out,
+    alerts: out.filter((r) => r.record === "alert") as unknown as Alert[],
+  };
+}
+
+/**
+ * A folder of the SigmaHQ corpus beside the checkout
+ * (`../shared/sigmahq/rules/<sub>/`), or null when it is not there (the
+ * tests that need it are then ignored, and say so).
+ */
+export function sigmaHqRules(sub: string): string | null {
+  const url = new URL(
+    `../../../shared/sigmahq/rules/${sub}/`,
+    import.meta.url,
+  );
+  try {
+    return Deno.statSync(url).isDirectory ? url.pathname : null;
+  } catch {
+    return null;
+  }
 }

@@ -6,13 +6,14 @@
  * `product: linux, service: auditd` rules, so none of them could fire.
  */
 import assert from "node:assert/strict";
-import type {
-  Alert,
-  EnrichedEvent,
-} from "../../stages/shared/contracts/mod.ts";
+import type { EnrichedEvent } from "../../stages/shared/contracts/mod.ts";
 import { validateRecord } from "../../stages/shared/contracts/mod.ts";
-import { runPipe } from "../../scripts/pipe.ts";
-import { parseOne, pick } from "./_helpers.ts";
+import {
+  linesThroughDetector,
+  parseOne,
+  pick,
+  sigmaHqRules,
+} from "./_helpers.ts";
 
 const hex = (s: string) =>
   [...new TextEncoder().encode(s)].map((b) =>
@@ -270,22 +271,12 @@ Deno.test("auditd: a key=value line that is not an audit record stays kv", () =>
   assert.equal(e.format, "kv");
 });
 
-const SIGMAHQ_AUDITD = new URL(
-  "../../../shared/sigmahq/rules/linux/auditd/",
-  import.meta.url,
-);
-const haveCorpus = (() => {
-  try {
-    return Deno.statSync(SIGMAHQ_AUDITD).isDirectory;
-  } catch {
-    return false;
-  }
-})();
+const SIGMAHQ_AUDITD = sigmaHqRules("linux/auditd");
 
 Deno.test({
   name:
     "audit.log | sentinel-parser --in-format lines | sentinel-detector: SigmaHQ's auditd rules fire on the records (wget --post-file exfiltration, account creation)",
-  ignore: !haveCorpus,
+  ignore: SIGMAHQ_AUDITD === null,
   async fn() {
     const lines = [
       ...CASES.slice(0, 2).map((c) => c.line),
@@ -294,16 +285,10 @@ Deno.test({
       } a2="http://198.51.100.9/up"`,
       CASES[6].line,
     ];
-    const result = await runPipe([
-      { bin: "sentinel-parser", args: ["--in-format", "lines"] },
-      {
-        bin: "sentinel-detector",
-        args: ["--rules", SIGMAHQ_AUDITD.pathname, "--anomaly", "off"],
-      },
-    ], { input: new TextEncoder().encode(lines.join("\n") + "\n") });
-    for (const s of result.stages) assert.equal(s.code, 0, s.stderr);
-    const alerts = new TextDecoder().decode(result.stdout).trim().split("\n")
-      .map((l) => JSON.parse(l)).filter((r) => r.record === "alert") as Alert[];
+    const { alerts } = await linesThroughDetector(
+      lines,
+      ["--rules", SIGMAHQ_AUDITD!, "--anomaly", "off"],
+    );
     assert.deepEqual(alerts.map((a) => a.rule.title).sort(), [
       "Creation Of An User Account",
       "Data Exfiltration with Wget",
@@ -321,13 +306,10 @@ Deno.test("auditd USER_LOGIN failures from one address raise the pack's SSH brut
         2400 + i
       } uid=0 auid=4294967295 ses=4294967295 msg='op=login acct="root" exe="/usr/sbin/sshd" hostname=? addr=203.0.113.66 terminal=sshd res=failed'`,
   );
-  const result = await runPipe([
-    { bin: "sentinel-parser", args: ["--in-format", "lines"] },
-    { bin: "sentinel-detector", args: ["--rules", "./sigma"] },
-  ], { input: new TextEncoder().encode(lines.join("\n") + "\n") });
-  for (const s of result.stages) assert.equal(s.code, 0, s.stderr);
-  const alerts = new TextDecoder().decode(result.stdout).trim().split("\n")
-    .map((l) => JSON.parse(l)).filter((r) => r.record === "alert") as Alert[];
+  const { alerts } = await linesThroughDetector(
+    lines,
+    ["--rules", "./sigma"],
+  );
   assert.deepEqual(
     alerts.filter((a) => a.rule.title === "SSH Brute Force Attempts").length,
     1,

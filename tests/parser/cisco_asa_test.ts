@@ -5,13 +5,14 @@
  * the ASA went unseen.
  */
 import assert from "node:assert/strict";
-import type {
-  Alert,
-  EnrichedEvent,
-} from "../../stages/shared/contracts/mod.ts";
+import type { EnrichedEvent } from "../../stages/shared/contracts/mod.ts";
 import { validateRecord } from "../../stages/shared/contracts/mod.ts";
-import { runPipe } from "../../scripts/pipe.ts";
-import { parseOne, pick, RECEIVED_AT } from "./_helpers.ts";
+import {
+  linesThroughDetector,
+  parseOne,
+  pick,
+  RECEIVED_AT,
+} from "./_helpers.ts";
 
 interface Case {
   name: string;
@@ -230,13 +231,10 @@ Deno.test("ASA syslog | sentinel-parser --in-format lines | sentinel-detector: 2
         1000 + i
       } by access-group "outside_access_in" [0x0, 0x0]`,
   );
-  const result = await runPipe([
-    { bin: "sentinel-parser", args: ["--in-format", "lines"] },
-    { bin: "sentinel-detector", args: ["--rules", "./sigma"] },
-  ], { input: new TextEncoder().encode(lines.join("\n") + "\n") });
-  for (const s of result.stages) assert.equal(s.code, 0, s.stderr);
-  const alerts = new TextDecoder().decode(result.stdout).trim().split("\n")
-    .map((l) => JSON.parse(l)).filter((r) => r.record === "alert") as Alert[];
+  const { alerts } = await linesThroughDetector(
+    lines,
+    ["--rules", "./sigma"],
+  );
   const scan = alerts.filter((a) => a.rule.title === "Port Scan");
   assert.equal(scan.length, 1, alerts.map((a) => a.rule.title).join());
   assert.deepEqual(scan[0].entity, {

@@ -5,13 +5,14 @@
  * failed console sign-in or a trail switched off raised nothing.
  */
 import assert from "node:assert/strict";
-import type {
-  Alert,
-  EnrichedEvent,
-} from "../../stages/shared/contracts/mod.ts";
+import type { EnrichedEvent } from "../../stages/shared/contracts/mod.ts";
 import { validateRecord } from "../../stages/shared/contracts/mod.ts";
-import { runPipe } from "../../scripts/pipe.ts";
-import { parseOne, pick } from "./_helpers.ts";
+import {
+  linesThroughDetector,
+  parseOne,
+  pick,
+  sigmaHqRules,
+} from "./_helpers.ts";
 
 function record(extra: Record<string, unknown>): Record<string, unknown> {
   return {
@@ -222,22 +223,12 @@ Deno.test("cloudtrail: an empty eventName is not a CloudTrail record (a schema-v
   assert.equal((r as EnrichedEvent).format, "json");
 });
 
-const SIGMAHQ_AWS = new URL(
-  "../../../shared/sigmahq/rules/cloud/aws/",
-  import.meta.url,
-);
-const haveCorpus = (() => {
-  try {
-    return Deno.statSync(SIGMAHQ_AWS).isDirectory;
-  } catch {
-    return false;
-  }
-})();
+const SIGMAHQ_AWS = sigmaHqRules("cloud/aws");
 
 Deno.test({
   name:
     "CloudTrail records | sentinel-parser --in-format lines | sentinel-detector: SigmaHQ's AWS rules fire (failed console sign-in, trail stopped, TruffleHog by its user agent)",
-  ignore: !haveCorpus,
+  ignore: SIGMAHQ_AWS === null,
   async fn() {
     const lines = [
       CONSOLE_FAILURE,
@@ -248,17 +239,11 @@ Deno.test({
         userAgent: "TruffleHog",
       }),
     ].map((r) => JSON.stringify(r));
-    const result = await runPipe([
-      { bin: "sentinel-parser", args: ["--in-format", "lines"] },
-      {
-        bin: "sentinel-detector",
-        args: ["--rules", SIGMAHQ_AWS.pathname, "--anomaly", "off"],
-      },
-    ], { input: new TextEncoder().encode(lines.join("\n") + "\n") });
-    for (const s of result.stages) assert.equal(s.code, 0, s.stderr);
-    const titles = new TextDecoder().decode(result.stdout).trim().split("\n")
-      .map((l) => JSON.parse(l)).filter((r) => r.record === "alert")
-      .map((a) => (a as Alert).rule.title);
+    const { alerts } = await linesThroughDetector(
+      lines,
+      ["--rules", SIGMAHQ_AWS!, "--anomaly", "off"],
+    );
+    const titles = alerts.map((a) => a.rule.title);
     assert.ok(
       titles.includes("AWS ConsoleLogin Failed Authentication"),
       titles.join(),

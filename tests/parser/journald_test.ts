@@ -6,13 +6,14 @@
  * to the journal raised nothing.
  */
 import assert from "node:assert/strict";
-import type {
-  Alert,
-  EnrichedEvent,
-} from "../../stages/shared/contracts/mod.ts";
+import type { EnrichedEvent } from "../../stages/shared/contracts/mod.ts";
 import { validateRecord } from "../../stages/shared/contracts/mod.ts";
-import { runPipe } from "../../scripts/pipe.ts";
-import { parseOne, pick, RECEIVED_AT } from "./_helpers.ts";
+import {
+  linesThroughDetector,
+  parseOne,
+  pick,
+  RECEIVED_AT,
+} from "./_helpers.ts";
 
 /** The fields journald adds to every record (values from a real host). */
 function journal(
@@ -269,15 +270,10 @@ Deno.test("journalctl -o json | sentinel-parser --in-format lines | sentinel-det
       } ssh2`,
     }, String(1795514400000000 + i * 5_000_000))));
   }
-  const result = await runPipe([
-    { bin: "sentinel-parser", args: ["--in-format", "lines"] },
-    { bin: "sentinel-detector", args: ["--rules", "./sigma"] },
-  ], { input: new TextEncoder().encode(lines.join("\n") + "\n") });
-  for (const s of result.stages) assert.equal(s.code, 0, s.stderr);
-  const out = new TextDecoder().decode(result.stdout).trim().split("\n").map(
-    (l) => JSON.parse(l),
+  const { out, alerts } = await linesThroughDetector(
+    lines,
+    ["--rules", "./sigma"],
   );
-  const alerts = out.filter((r) => r.record === "alert") as Alert[];
   const brute = alerts.filter((a) =>
     a.rule.title === "SSH Brute Force Attempts"
   );

@@ -5,13 +5,9 @@
  * the pack's firewall rules and its threat logs raised nothing.
  */
 import assert from "node:assert/strict";
-import type {
-  Alert,
-  EnrichedEvent,
-} from "../../stages/shared/contracts/mod.ts";
+import type { EnrichedEvent } from "../../stages/shared/contracts/mod.ts";
 import { validateRecord } from "../../stages/shared/contracts/mod.ts";
-import { runPipe } from "../../scripts/pipe.ts";
-import { parseOne, pick } from "./_helpers.ts";
+import { linesThroughDetector, parseOne, pick } from "./_helpers.ts";
 
 const TRAFFIC_END_IETF =
   "<14>1 2026-11-24T10:00:00.000Z pa-fw01 - - - - 1,2026/11/24 10:00:00,012345678901,TRAFFIC,end,2561,2026/11/24 10:00:00,10.0.0.9,198.51.100.20,203.0.113.1,198.51.100.20,allow-web,corp\\alice,,ssl,vsys1,trust,untrust,ethernet1/2,ethernet1/1,Log,2026/11/24 10:00:00,12345,1,51000,443,40000,443,0x40001c,tcp,allow,5000,1200,3800,20,2026/11/24 09:59:50,10,computer-and-internet-info,0,123,0x0,10.0.0.0-10.255.255.255,United States,0,12,8,tcp-fin";
@@ -148,19 +144,11 @@ Deno.test("PAN-OS syslog | sentinel-parser --in-format lines | sentinel-detector
       TRAFFIC_DENY_BSD.replace("40000,3389", `${40000 + i},${2000 + i}`)
         .replaceAll("10:00:01", `10:00:${String(10 + i).padStart(2, "0")}`),
   );
-  const result = await runPipe([
-    { bin: "sentinel-parser", args: ["--in-format", "lines"] },
-    {
-      bin: "sentinel-detector",
-      args: ["--rules", "./sigma", "--anomaly", "off"],
-    },
-  ], {
-    input: new TextEncoder().encode([THREAT_BARE, ...denies].join("\n") + "\n"),
-  });
-  for (const s of result.stages) assert.equal(s.code, 0, s.stderr);
-  const titles = new TextDecoder().decode(result.stdout).trim().split("\n")
-    .map((l) => JSON.parse(l)).filter((r) => r.record === "alert")
-    .map((a) => (a as Alert).rule.title);
+  const { alerts } = await linesThroughDetector(
+    [THREAT_BARE, ...denies],
+    ["--rules", "./sigma", "--anomaly", "off"],
+  );
+  const titles = alerts.map((a) => a.rule.title);
   assert.ok(titles.includes("Network IDS Alert, High Severity"), titles.join());
   assert.ok(titles.includes("Port Scan"), titles.join());
 });

@@ -6,13 +6,9 @@
  * details were only strings in `fields`.
  */
 import assert from "node:assert/strict";
-import type {
-  Alert,
-  EnrichedEvent,
-} from "../../stages/shared/contracts/mod.ts";
+import type { EnrichedEvent } from "../../stages/shared/contracts/mod.ts";
 import { validateRecord } from "../../stages/shared/contracts/mod.ts";
-import { runPipe } from "../../scripts/pipe.ts";
-import { parseOne, pick } from "./_helpers.ts";
+import { linesThroughDetector, parseOne, pick } from "./_helpers.ts";
 
 /** The fields every EVE record carries (a flow between two endpoints). */
 function eve(
@@ -354,16 +350,10 @@ Deno.test("eve.json: 35 clients each resolving a long name through one resolver 
       dns: { type, id: 99, rrname: long, rrtype: "A", rcode: "NOERROR" },
     }, "2026-11-24T10:01:00.000000+0000")));
   }
-  const result = await runPipe([
-    { bin: "sentinel-parser", args: ["--in-format", "lines"] },
-    {
-      bin: "sentinel-detector",
-      args: ["--rules", "./sigma", "--anomaly", "off"],
-    },
-  ], { input: new TextEncoder().encode(lines.join("\n") + "\n") });
-  for (const s of result.stages) assert.equal(s.code, 0, s.stderr);
-  const alerts = new TextDecoder().decode(result.stdout).trim().split("\n")
-    .map((l) => JSON.parse(l)).filter((r) => r.record === "alert") as Alert[];
+  const { alerts } = await linesThroughDetector(
+    lines,
+    ["--rules", "./sigma", "--anomaly", "off"],
+  );
   assert.deepEqual(alerts.map((a) => a.rule.title), [
     "DNS Query With Very Long Label",
   ]);
@@ -392,13 +382,10 @@ Deno.test("eve.json | sentinel-parser --in-format lines | sentinel-detector: a t
         flow: { pkts_toserver: 1, pkts_toclient: 1, state: "closed" },
       }, `2026-11-24T10:00:${String(i).padStart(2, "0")}.000000+0000`)),
   ].map((o) => JSON.stringify(o));
-  const result = await runPipe([
-    { bin: "sentinel-parser", args: ["--in-format", "lines"] },
-    { bin: "sentinel-detector", args: ["--rules", "./sigma"] },
-  ], { input: new TextEncoder().encode(lines.join("\n") + "\n") });
-  for (const s of result.stages) assert.equal(s.code, 0, s.stderr);
-  const alerts = new TextDecoder().decode(result.stdout).trim().split("\n")
-    .map((l) => JSON.parse(l)).filter((r) => r.record === "alert") as Alert[];
+  const { alerts } = await linesThroughDetector(
+    lines,
+    ["--rules", "./sigma"],
+  );
   const titles = alerts.map((a) => a.rule.title);
   assert.ok(titles.includes("DNS Query With Very Long Label"), titles.join());
   assert.ok(titles.includes("Port Scan"), titles.join());
@@ -415,19 +402,10 @@ Deno.test("eve.json | sentinel-parser | sentinel-detector: Suricata's high and m
         severity,
       },
     }));
-  const result = await runPipe([
-    { bin: "sentinel-parser", args: ["--in-format", "lines"] },
-    { bin: "sentinel-detector", args: ["--rules", "./sigma"] },
-  ], {
-    input: new TextEncoder().encode(
-      [alertOf(1, 1001), alertOf(2, 1002), alertOf(3, 1003)].join("\n") +
-        "\n",
-    ),
-  });
-  for (const s of result.stages) assert.equal(s.code, 0, s.stderr);
-  const out = new TextDecoder().decode(result.stdout).trim().split("\n")
-    .map((l) => JSON.parse(l));
-  const alerts = out.filter((r) => r.record === "alert") as Alert[];
+  const { out, alerts } = await linesThroughDetector(
+    [alertOf(1, 1001), alertOf(2, 1002), alertOf(3, 1003)],
+    ["--rules", "./sigma"],
+  );
   assert.deepEqual(
     alerts.map((a) => [a.rule.title, a.severity]).sort(),
     [

@@ -9,13 +9,14 @@
  * `EventID`/`Channel`/EventData fields.
  */
 import assert from "node:assert/strict";
-import type {
-  Alert,
-  EnrichedEvent,
-} from "../../stages/shared/contracts/mod.ts";
+import type { EnrichedEvent } from "../../stages/shared/contracts/mod.ts";
 import { validateRecord } from "../../stages/shared/contracts/mod.ts";
-import { runPipe } from "../../scripts/pipe.ts";
-import { parseOne, pick } from "./_helpers.ts";
+import {
+  linesThroughDetector,
+  parseOne,
+  pick,
+  sigmaHqRules,
+} from "./_helpers.ts";
 
 const WINLOGBEAT_4625 = {
   "@timestamp": "2026-11-24T10:00:00.123Z",
@@ -210,22 +211,12 @@ Deno.test("windows shippers: other JSON with a Channel key, or a winlog without 
   }
 });
 
-const SIGMAHQ_WINDOWS = new URL(
-  "../../../shared/sigmahq/rules/windows/",
-  import.meta.url,
-);
-const haveCorpus = (() => {
-  try {
-    return Deno.statSync(SIGMAHQ_WINDOWS).isDirectory;
-  } catch {
-    return false;
-  }
-})();
+const SIGMAHQ_WINDOWS = sigmaHqRules("windows");
 
 Deno.test({
   name:
     "Winlogbeat and NXLog JSON | sentinel-parser --in-format lines | sentinel-detector: SigmaHQ's Windows rules fire (encoded PowerShell from Sysmon 1, a failed logon from a public address)",
-  ignore: !haveCorpus,
+  ignore: SIGMAHQ_WINDOWS === null,
   async fn() {
     // Two failed logons from two addresses: one through each shipper.
     const lines = [
@@ -233,16 +224,10 @@ Deno.test({
       { ...NXLOG_4625, IpAddress: "198.51.100.77" },
       WINLOGBEAT_4625,
     ].map((p) => JSON.stringify(p));
-    const result = await runPipe([
-      { bin: "sentinel-parser", args: ["--in-format", "lines"] },
-      {
-        bin: "sentinel-detector",
-        args: ["--rules", SIGMAHQ_WINDOWS.pathname, "--anomaly", "off"],
-      },
-    ], { input: new TextEncoder().encode(lines.join("\n") + "\n") });
-    for (const s of result.stages) assert.equal(s.code, 0, s.stderr);
-    const alerts = new TextDecoder().decode(result.stdout).trim().split("\n")
-      .map((l) => JSON.parse(l)).filter((r) => r.record === "alert") as Alert[];
+    const { alerts } = await linesThroughDetector(
+      lines,
+      ["--rules", SIGMAHQ_WINDOWS!, "--anomaly", "off"],
+    );
     const titles = alerts.map((a) => a.rule.title);
     assert.ok(
       titles.includes("Suspicious Encoded PowerShell Command Line"),
