@@ -34,17 +34,29 @@ import { NO_SEVERITY, severityFromSyslog } from "./severity.ts";
 /** `%ASA-4-106023: ` at the start of a message: level, id, text offset. */
 const HEAD = /^%(?:ASA|FTD|PIX|FWSM)-(?:[a-z]+-)?([0-7])-(\d{6}): ?/;
 
+/** IP protocol numbers an ASA names by number (`Deny protocol 47 src …`). */
+const IP_PROTOCOLS: Record<string, string> = {
+  "47": "gre",
+  "50": "esp",
+  "51": "ah",
+  "132": "sctp",
+};
+
 /** True when `msg` (from `i`) is an ASA message. */
 export function isAsaAt(msg: string, i: number): boolean {
   return msg.charCodeAt(i) === 37 && HEAD.test(msg.slice(i, i + 24)); // '%'
 }
 
-/** IFC:IP/PORT or IFC:IP (ports optional: icmp). */
-const EP = String.raw`([^\s:]+):([0-9A-Fa-f.:]+)(?:\/(\d+))?`;
+/**
+ * IFC:IP/PORT, IFC:IP (icmp), with the identity firewall's user right after
+ * (`/51234(LOCAL\eve)`): four groups, interface, address, port, user.
+ */
+const EP = String
+  .raw`([^\s:]+):([0-9A-Fa-f.:]+)(?:\/(\d+))?(?:\(([^)\s]*)\))?`;
 
 const DENY_ACL = new RegExp(
   String
-    .raw`^Deny (\S+) src ${EP} dst ${EP}(?: \(type \d+, code \d+\))? by access-group "([^"]*)"`,
+    .raw`^Deny (protocol \d+|\S+) src ${EP} dst ${EP}(?: \(type \d+, code \d+\)| type \d+, code \d+,)? by access-group "([^"]*)"`,
 );
 const DENY_FROM = new RegExp(
   String
@@ -59,7 +71,7 @@ const ACCESS_LIST = new RegExp(
 );
 const BUILT = new RegExp(
   String
-    .raw`^Built (inbound|outbound) (\S+) connection (\d+) for ${EP} \([^)]*\)(?: \([^)]*\))? to ${EP} \(`,
+    .raw`^Built (inbound|outbound) (\S+) connection (\d+) for ${EP} \([^)]*\)(?: ?\(([^)]*)\))? to ${EP} \(`,
 );
 const TEARDOWN = new RegExp(
   String
@@ -84,6 +96,22 @@ function endpoint(
   if (ifc !== undefined) ev.fields[`asa.${which}_interface`] = ifc;
 }
 
+/**
+ * The two {@link EP} matches of `m` starting at groups `src` and `dst`
+ * (interface, address, port, user); the source's user is user.name.
+ */
+function endpoints(ev: Ev, m: RegExpExecArray, src: number, dst: number) {
+  endpoint(ev, "source", m[src], m[src + 1], m[src + 2]);
+  endpoint(ev, "destination", m[dst], m[dst + 1], m[dst + 2]);
+  const user = m[src + 3];
+  if (user) {
+    const slash = user.indexOf("\\");
+    if (slash > 0) setUser(ev, user.slice(slash + 1), user.slice(0, slash));
+    else setUser(ev, user);
+  }
+  if (m[dst + 3]) ev.fields["asa.destination_user"] = m[dst + 3];
+}
+
 /** Maps an ASA message starting at `msg`; null on success. */
 export function parseAsa(ev: Ev, st: ParseState, msg: string): string | null {
   const head = HEAD.exec(msg);
@@ -99,17 +127,20 @@ export function parseAsa(ev: Ev, st: ParseState, msg: string): string | null {
   st.sev = NO_SEVERITY;
   let m: RegExpExecArray | null;
   if ((m = DENY_ACL.exec(text)) !== null) {
-    setTransport(ev, m[1]);
-    endpoint(ev, "source", m[2], m[3], m[4]);
-    endpoint(ev, "destination", m[5], m[6], m[7]);
-    ev.fields["asa.acl"] = m[8];
+    setTransport(
+      ev,
+      m[1].startsWith("protocol ")
+        ? IP_PROTOCOLS[m[1].slice(9)] ?? m[1].slice(9)
+        : m[1],
+    );
+    endpoints(ev, m, 2, 6);
+    ev.fields["asa.acl"] = m[10];
     denied(ev, st);
     return null;
   }
   if ((m = DENY_ICMP.exec(text)) !== null) {
     setTransport(ev, m[1]);
-    endpoint(ev, "source", m[2], m[3], m[4]);
-    endpoint(ev, "destination", m[5], m[6], m[7]);
+    endpoints(ev, m, 2, 6);
     denied(ev, st);
     return null;
   }
@@ -134,10 +165,11 @@ export function parseAsa(ev: Ev, st: ParseState, msg: string): string | null {
   if ((m = BUILT.exec(text)) !== null) {
     setTransport(ev, m[2]);
     ev.fields["asa.connection_id"] = m[3];
+    // The first endpoint's user may follow its mapped address instead.
+    m[7] ??= m[8];
     // "outbound" names the responder first, the initiator second.
     const out = m[1] === "outbound";
-    endpoint(ev, out ? "destination" : "source", m[4], m[5], m[6]);
-    endpoint(ev, out ? "source" : "destination", m[7], m[8], m[9]);
+    endpoints(ev, m, out ? 9 : 4, out ? 4 : 9);
     (ev.network ??= {}).direction = m[1] as "inbound" | "outbound";
     classify(ev, "network", "connection", "success");
     return null;
@@ -145,10 +177,13 @@ export function parseAsa(ev: Ev, st: ParseState, msg: string): string | null {
   if ((m = TEARDOWN.exec(text)) !== null) {
     setTransport(ev, m[1]);
     ev.fields["asa.connection_id"] = m[2];
-    endpoint(ev, "source", m[3], m[4], m[5]);
-    endpoint(ev, "destination", m[6], m[7], m[8]);
-    if (m[9] !== undefined) ev.fields["asa.duration"] = m[9];
-    (ev.network ??= {}).bytes = Number(m[10]);
+    // Listed as in its Built message, which for an outbound connection
+    // names the responder first; the teardown does not say which. The end
+    // on the lower port (a service's) is taken as the responder.
+    const swap = Number(m[5]) < Number(m[9]);
+    endpoints(ev, m, swap ? 7 : 3, swap ? 3 : 7);
+    if (m[11] !== undefined) ev.fields["asa.duration"] = m[11];
+    (ev.network ??= {}).bytes = Number(m[12]);
     classify(ev, "network", "connection_end", "success");
     return null;
   }

@@ -149,6 +149,10 @@ function parse3164(
     }`;
   }
   let i = scanEnd;
+  // Cisco ASA with `logging timestamp` and no device-id: `<166>Jan 13 2021
+  // 19:12:37: %ASA-…`, or with a zone: `… 09:34:34 EDT: %ASA-…`.
+  const asa = asaAfterTimestamp(line, i);
+  if (asa >= 0) return parseAsa(ev, st, line.slice(asa));
   if (line.charCodeAt(i) !== 32) {
     return `rfc3164: expected a space after the timestamp at column ${i + 1}`;
   }
@@ -169,6 +173,26 @@ function parse3164(
     i = sp + 1;
   }
   return readTagAndMessage(ev, st, line, i);
+}
+
+/**
+ * Where an ASA message starts right after a timestamp ending at `i`
+ * (`: %ASA-…`, or ` ZONE: %ASA-…` with a 3-4 letter zone), or -1.
+ */
+function asaAfterTimestamp(line: string, i: number): number {
+  let j = i;
+  if (line.charCodeAt(j) === 32) {
+    let k = j + 1;
+    while (k < j + 6 && isUpper(line.charCodeAt(k))) k++;
+    if (k - j - 1 < 3) return -1;
+    j = k;
+  }
+  if (line.charCodeAt(j) !== 58 || line.charCodeAt(j + 1) !== 32) return -1;
+  return isAsaAt(line, j + 2) ? j + 2 : -1;
+}
+
+function isUpper(c: number): boolean {
+  return c >= 65 && c <= 90;
 }
 
 /** Reads `program[pid]: message` / `program(module)[pid]: message` from `i`. */
@@ -309,6 +333,8 @@ export function dispatchSyslogMessage(
     ev.format = "cef";
     return parseCefBody(ev, st, msg);
   }
+  // A Cisco ASA message as the MSG of an RFC 5424 line.
+  if (c === 37 && isAsaAt(msg, 0)) return parseAsa(ev, st, msg);
   // An audit record forwarded by audispd/audisp-syslog ('t', 'n').
   if ((c === 116 || c === 110) && auditHead(msg) !== null) {
     return kvMessage(ev, st, msg);

@@ -188,6 +188,7 @@ export function parseWinlogbeat(
   if (eventId < 0) return undefined;
   const data = new Map<string, string>();
   eventData(w.event_data, data);
+  fromEcs(o, data, w.channel === SYSMON ? SYSMON_FROM_ECS : SECURITY_FROM_ECS);
   if (w.user_data !== undefined) flattenInto(ev, "UserData", w.user_data);
   const system: [string, string][] = [];
   for (
@@ -228,6 +229,75 @@ export function parseWinlogbeat(
     system,
     data,
   });
+}
+
+/**
+ * EventData names and the ECS fields Winlogbeat's modules (and Elastic's
+ * ingest pipelines) move them to: a processed record no longer carries
+ * `Image`, `CommandLine`, `IpAddress`, …; they are read back from ECS
+ * where missing, so the classification and Sigma's Windows rules see the
+ * same names either way.
+ */
+const COMMON_FROM_ECS: [string, string][] = [
+  ["CommandLine", "process.command_line"],
+  ["ParentCommandLine", "process.parent.command_line"],
+  ["TargetFilename", "file.path"],
+  ["QueryName", "dns.question.name"],
+  ["ScriptBlockText", "powershell.file.script_block_text"],
+];
+const SYSMON_FROM_ECS: [string, string][] = [
+  ...COMMON_FROM_ECS,
+  ["Image", "process.executable"],
+  ["ProcessId", "process.pid"],
+  ["ParentImage", "process.parent.executable"],
+  ["ParentProcessId", "process.parent.pid"],
+  ["SourceIp", "source.ip"],
+  ["SourcePort", "source.port"],
+  ["DestinationIp", "destination.ip"],
+  ["DestinationPort", "destination.port"],
+  ["DestinationHostname", "destination.domain"],
+];
+const SECURITY_FROM_ECS: [string, string][] = [
+  ...COMMON_FROM_ECS,
+  ["NewProcessName", "process.executable"],
+  ["NewProcessId", "process.pid"],
+  ["ParentProcessName", "process.parent.executable"],
+  ["IpAddress", "source.ip"],
+  ["IpPort", "source.port"],
+  ["WorkstationName", "source.domain"],
+];
+
+/** The value at dotted `path` of `o` as text, or null. */
+function at(o: Obj, path: string): string | null {
+  let v: unknown = o;
+  for (const k of path.split(".")) v = obj(v)?.[k];
+  const t = text(v);
+  return t === null || t === "" || t === "-" ? null : t;
+}
+
+/** Fills EventData names missing from `data` from their ECS fields. */
+function fromEcs(o: Obj, data: Map<string, string>, names: [string, string][]) {
+  for (const [name, path] of names) {
+    if (data.has(name)) continue;
+    const v = at(o, path);
+    if (v !== null) data.set(name, v);
+  }
+  // Sysmon's User (DOMAIN\name) and Hashes (SHA256=…,MD5=…).
+  if (!data.has("User")) {
+    const name = at(o, "user.name");
+    const domain = at(o, "user.domain");
+    if (name !== null && names === SYSMON_FROM_ECS) {
+      data.set("User", domain !== null ? `${domain}\\${name}` : name);
+    }
+  }
+  if (!data.has("Hashes") && names === SYSMON_FROM_ECS) {
+    const parts: string[] = [];
+    for (const h of ["sha256", "sha1", "md5", "imphash"]) {
+      const v = at(o, `process.hash.${h}`) ?? at(o, `file.hash.${h}`);
+      if (v !== null) parts.push(`${h.toUpperCase()}=${v}`);
+    }
+    if (parts.length > 0) data.set("Hashes", parts.join(","));
+  }
 }
 
 /** The keys NXLog's im_msvistalog adds around the EventData fields. */
@@ -273,9 +343,16 @@ export function parseNxlogWindows(
   st: ParseState,
   o: Obj,
 ): string | null | undefined {
+  // NXLog adds its own keys (EventReceivedTime, SourceModuleType, …)
+  // unless a config drops them; a record with the provider's GUID or a
+  // record number is one too. An app's JSON with Channel, SourceName and
+  // EventID alone is not.
   if (
     typeof o.Channel !== "string" ||
-    (typeof o.SourceName !== "string" && o.SourceModuleType !== "im_msvistalog")
+    (o.SourceModuleType !== "im_msvistalog" &&
+      (typeof o.SourceName !== "string" ||
+        (o.EventReceivedTime === undefined && o.ProviderGuid === undefined &&
+          o.RecordNumber === undefined)))
   ) {
     return undefined;
   }

