@@ -65,6 +65,7 @@ import { isJournald, parseJournald } from "./journald.ts";
 import { auditHead, parseAuditd } from "./auditd.ts";
 import { isSuricata, parseSuricata } from "./suricata.ts";
 import { cloudTrailRecord, parseCloudTrail } from "./cloudtrail.ts";
+import { isOkta, parseOkta } from "./okta.ts";
 import { isAsaAt } from "./cisco_asa.ts";
 import { isPanOsAt } from "./panos.ts";
 
@@ -389,6 +390,7 @@ function parseObject(
   if (isSuricata(o)) return parseSuricata(ev, st, o);
   const trail = cloudTrailRecord(o);
   if (trail !== null) return parseCloudTrail(ev, st, trail);
+  if (isOkta(o)) return parseOkta(ev, st, o);
   if (fmt === ZEEK) {
     return "format hint 'zeek' but no uid/id.orig_h in the object";
   }

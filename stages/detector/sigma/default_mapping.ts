@@ -76,6 +76,10 @@ logsources:
   - when: { format: cloudtrail }
     product: aws
     service: cloudtrail
+  # Okta System Log events
+  - when: { format: okta }
+    product: okta
+    service: okta
   # Apache access logs
   - when: { format: [apache_access, nginx_access] }
     category: webserver
