@@ -13,6 +13,8 @@
  * - `host.name` from `_HOSTNAME`; the process from `SYSLOG_IDENTIFIER`
  *   (else `_COMM`), `SYSLOG_PID` (else `_PID`), `_EXE` and `_CMDLINE`.
  * - severity from `PRIORITY` (the syslog severity, 0–7).
+ * - an audit record the journal holds itself (`_TRANSPORT=audit`: a host
+ *   without auditd) is read as auditd.ts reads the same line of audit.log;
  * - every field is kept in `fields` under its journal name (`MESSAGE`,
  *   `_SYSTEMD_UNIT`, `_UID`, `_TRANSPORT`, …), and the record whole in the
  *   payload. journalctl writes a value that is not valid UTF-8 as an array
@@ -29,6 +31,7 @@ import {
 } from "./_event.ts";
 import { flattenInto, scalarText } from "./_flatten.ts";
 import { severityFromSyslog } from "./severity.ts";
+import { auditHead, parseAuditd } from "./auditd.ts";
 import { dispatchSyslogMessage } from "./syslog.ts";
 import { parseTimestamp } from "./time.ts";
 
@@ -151,6 +154,25 @@ export function parseJournald(
     ? receivedMs
     : vectorMs;
   if (ms === ms) st.tsMs = ms;
+  // An audit record the journal took from the kernel (no auditd running):
+  // MESSAGE is its body, the type and serial are journal fields.
+  const auditType = o._AUDIT_TYPE_NAME;
+  if (
+    o._TRANSPORT === "audit" && typeof auditType === "string" &&
+    message !== "" && ms === ms
+  ) {
+    const body = message.startsWith(`${auditType} `)
+      ? message.slice(auditType.length + 1)
+      : message;
+    const line = `type=${auditType} msg=audit(${Math.floor(ms / 1000)}.${
+      String(ms % 1000).padStart(3, "0")
+    }:${typeof o._AUDIT_ID === "string" ? o._AUDIT_ID : "0"}): ${body}`;
+    const head = auditHead(line);
+    if (head !== null) {
+      st.sliced = true;
+      return parseAuditd(ev, st, line, head);
+    }
+  }
   const program = identifier !== "" ? identifier : comm;
   if (program !== "") setProcessName(ev, program);
   if (pid !== "") setPid(ev, pid);

@@ -253,6 +253,37 @@ Deno.test("journald and syslog: OpenSSH 9.8+ logs as sshd-session (10.0: sshd-au
   }
 });
 
+Deno.test("journald: an audit record the journal holds itself (_TRANSPORT=audit, no auditd) is read as the audit.log line would be", () => {
+  const e = parseOne(journal({
+    _TRANSPORT: "audit",
+    _AUDIT_TYPE: "1112",
+    _AUDIT_TYPE_NAME: "USER_LOGIN",
+    _AUDIT_ID: "4567",
+    _SOURCE_REALTIME_TIMESTAMP: "1795514400123000",
+    _PID: "2451",
+    SYSLOG_FACILITY: "4",
+    MESSAGE:
+      'USER_LOGIN pid=2451 uid=0 auid=4294967295 ses=4294967295 msg=\'op=login acct="root" exe="/usr/sbin/sshd" hostname=? addr=203.0.113.5 terminal=sshd res=failed\'',
+  })) as EnrichedEvent;
+  assert.equal(validateRecord(e), null, JSON.stringify(e));
+  const want = {
+    format: "auditd",
+    ts: "2026-11-24T10:00:00.123Z",
+    action: "ssh_login",
+    outcome: "failure",
+    host: { name: "web-01" },
+    user: { name: "root" },
+    source: { ip: "203.0.113.5" },
+    fields: {
+      type: "USER_LOGIN",
+      "auditd.serial": "4567",
+      _TRANSPORT: "audit",
+      res: "failed",
+    },
+  };
+  assert.deepEqual(pick(e, want), want);
+});
+
 Deno.test("journald: an object with MESSAGE but none of journald's own fields stays generic JSON", () => {
   const r = parseOne({ MESSAGE: "hello", level: "info" }) as EnrichedEvent;
   assert.equal(r.format, "json");
