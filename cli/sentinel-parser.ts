@@ -31,7 +31,7 @@ import { rawLineSource } from "../stages/parser/raw_lines.ts";
 const spec: CommandSpec = {
   name: "sentinel-parser",
   summary:
-    "Parses raw log records (syslog, systemd journal JSON, Linux audit, Cisco ASA/FTD, PAN-OS CSV, CEF, LEEF, key=value, web logs, JSON/ECS, Zeek, Suricata EVE, AWS CloudTrail, Okta, Windows events as EVTX JSON, Winlogbeat or NXLog JSON) into enriched events.",
+    "Parses raw log records (syslog, systemd journal JSON, Linux audit, Cisco ASA/FTD, PAN-OS CSV, CEF, LEEF, key=value, web logs, JSON/ECS, Zeek, Suricata EVE, AWS CloudTrail, Okta, Entra ID sign-ins, Windows events as EVTX JSON, Winlogbeat or NXLog JSON) into enriched events.",
   usage: [
     "sentinel-parser [--in URI] [--out URI] [--lookup FILE]… [--geoip DB] [options]",
     "cat /var/log/auth.log | sentinel-parser --in-format lines",

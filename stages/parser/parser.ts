@@ -66,6 +66,7 @@ import { auditHead, parseAuditd } from "./auditd.ts";
 import { isSuricata, parseSuricata } from "./suricata.ts";
 import { cloudTrailRecord, parseCloudTrail } from "./cloudtrail.ts";
 import { isOkta, parseOkta } from "./okta.ts";
+import { azureSignIn, parseAzureSignIn } from "./azure_signin.ts";
 import { isAsaAt } from "./cisco_asa.ts";
 import { isPanOsAt } from "./panos.ts";
 
@@ -391,6 +392,8 @@ function parseObject(
   const trail = cloudTrailRecord(o);
   if (trail !== null) return parseCloudTrail(ev, st, trail);
   if (isOkta(o)) return parseOkta(ev, st, o);
+  const signIn = azureSignIn(o);
+  if (signIn !== null) return parseAzureSignIn(ev, st, o, signIn);
   if (fmt === ZEEK) {
     return "format hint 'zeek' but no uid/id.orig_h in the object";
   }

@@ -80,6 +80,10 @@ logsources:
   - when: { format: okta }
     product: okta
     service: okta
+  # Microsoft Entra ID (Azure AD) sign-in logs
+  - when: { format: azure_signin }
+    product: azure
+    service: signinlogs
   # Apache access logs
   - when: { format: [apache_access, nginx_access] }
     category: webserver

@@ -102,7 +102,7 @@ export type EnrichedEvent = {
   source_name: string;
   transport: Transport;
   ingest_node: string;
-  /** Format the parser recognised, e.g. rfc3164, rfc5424, journald, auditd, cisco_asa, panos, cef, leef, kv, json, apache_access, zeek_conn, suricata, cloudtrail, okta, windows_evtx, windows_winlogbeat, windows_nxlog, generator. */
+  /** Format the parser recognised, e.g. rfc3164, rfc5424, journald, auditd, cisco_asa, panos, cef, leef, kv, json, apache_access, zeek_conn, suricata, cloudtrail, okta, azure_signin, windows_evtx, windows_winlogbeat, windows_nxlog, generator. */
   format: string;
   /** Event time, from the record, normalized to UTC (ms). */
   ts: Timestamp;
