@@ -15,8 +15,12 @@
  * stay too. On top:
  * - `ts` from the sign-in time; `user.name` the user principal name;
  *   `source.ip`, the user agent and the country (ISO code);
- * - auth `login`: success when ResultType is 0, else failure (the reason in
+ * - auth `web_login` (what the pack's spraying and travel rules read):
+ *   success when ResultType is 0, else failure (the reason in
  *   ResultDescription).
+ *
+ * One record a line: a diagnostic setting's Event Hub message holds several
+ * under `records` (`jq -c '.records[]'` splits them).
  */
 import {
   classify,
@@ -36,6 +40,14 @@ const CATEGORIES = new Set([
   "NonInteractiveUserSignInLogs",
   "ServicePrincipalSignInLogs",
   "ManagedIdentitySignInLogs",
+]);
+
+/** The Log Analytics tables of sign-ins. */
+const LA_TABLES = new Set([
+  "SigninLogs",
+  "AADNonInteractiveUserSignInLogs",
+  "AADServicePrincipalSignInLogs",
+  "AADManagedIdentitySignInLogs",
 ]);
 
 /** The sign-in's columns (Log Analytics names) when `o` is one, else null. */
@@ -60,12 +72,27 @@ export function azureSignIn(o: Obj): Obj | null {
     return row;
   }
   if (
-    (o.Type === "SigninLogs" || o.Type === "AADNonInteractiveUserSignInLogs") &&
+    typeof o.Type === "string" && LA_TABLES.has(o.Type) &&
     o.ResultType !== undefined
   ) {
     return o;
   }
   return null;
+}
+
+/**
+ * Keeps column `k`: a scalar as its text; an object or array flattened
+ * (`Status.errorCode`) and whole as JSON too, since a Log Analytics column
+ * is one dynamic value (`Status|contains: 'MFA Denied'`,
+ * `NetworkLocationDetails: '[]'`).
+ */
+function column(ev: Ev, k: string, v: unknown): void {
+  const t = scalarText(v);
+  if (t !== null) ev.fields[k] = t;
+  else if (v !== null && typeof v === "object") {
+    flattenInto(ev, k, v);
+    ev.fields[k] = JSON.stringify(v);
+  }
 }
 
 /** Maps a sign-in (`row`: its Log Analytics columns); null on success. */
@@ -76,22 +103,16 @@ export function parseAzureSignIn(
   row: Obj,
 ): string | null {
   ev.format = "azure_signin";
-  // The record's own keys, then the Log Analytics columns over them.
+  // The record's own keys (and its properties, also under their own
+  // camelCase names: rules name some of them so), then the Log Analytics
+  // columns over them.
   if (row !== o) {
     for (const k in o) if (k !== "properties") flattenInto(ev, k, o[k]);
     flattenInto(ev, "properties", o.properties);
+    const p = obj(o.properties)!;
+    for (const k in p) column(ev, k, p[k]);
   }
-  for (const k in row) {
-    const v = row[k];
-    const t = scalarText(v);
-    if (t !== null) ev.fields[k] = t;
-    else if (v !== null && typeof v === "object") {
-      flattenInto(ev, k, v);
-      // `Status|contains: 'MFA Denied'` reads the whole object, as the
-      // Log Analytics column is one dynamic value.
-      if (!Array.isArray(v)) ev.fields[k] = JSON.stringify(v);
-    }
-  }
+  for (const k in row) column(ev, k, row[k]);
   const ms = parseTimestamp(row.TimeGenerated ?? row.CreatedDateTime, st.refMs);
   if (ms === ms) st.tsMs = ms;
   const upn = row.UserPrincipalName;
@@ -109,7 +130,7 @@ export function parseAzureSignIn(
   classify(
     ev,
     "auth",
-    "login",
+    "web_login",
     result === null ? "unknown" : ok ? "success" : "failure",
   );
   if (result !== null && !ok) st.floor = 1;

@@ -75,6 +75,44 @@ function microsToMs(v: unknown): number {
   return Math.floor(Number(v) / 1000);
 }
 
+/** Audit record types by number (linux/audit.h), the ones worth reading. */
+const AUDIT_TYPES: Record<string, string> = {
+  "1100": "USER_AUTH",
+  "1101": "USER_ACCT",
+  "1102": "USER_MGMT",
+  "1103": "CRED_ACQ",
+  "1104": "CRED_DISP",
+  "1105": "USER_START",
+  "1106": "USER_END",
+  "1107": "USER_AVC",
+  "1108": "USER_CHAUTHTOK",
+  "1109": "USER_ERR",
+  "1110": "CRED_REFR",
+  "1112": "USER_LOGIN",
+  "1113": "USER_LOGOUT",
+  "1114": "ADD_USER",
+  "1115": "DEL_USER",
+  "1116": "ADD_GROUP",
+  "1117": "DEL_GROUP",
+  "1123": "USER_CMD",
+  "1130": "SERVICE_START",
+  "1131": "SERVICE_STOP",
+  "1300": "SYSCALL",
+  "1302": "PATH",
+  "1305": "CONFIG_CHANGE",
+  "1307": "CWD",
+  "1309": "EXECVE",
+  "1327": "PROCTITLE",
+  "1400": "AVC",
+  "1701": "ANOM_ABEND",
+};
+
+/** An audit type number's name (`UNKNOWN[n]` as auditd writes it), or null. */
+function auditTypeName(v: unknown): string | null {
+  if (typeof v !== "string" || !/^\d{4}$/.test(v)) return null;
+  return AUDIT_TYPES[v] ?? `UNKNOWN_${v}`;
+}
+
 /** Maps a journal record; sets `ev.format` to journald. */
 export function parseJournald(
   ev: Ev,
@@ -156,12 +194,19 @@ export function parseJournald(
   if (ms === ms) st.tsMs = ms;
   // An audit record the journal took from the kernel (no auditd running):
   // MESSAGE is its body, the type and serial are journal fields.
-  const auditType = o._AUDIT_TYPE_NAME;
+  // systemd before 229 (RHEL/CentOS 7) names the type by number only and
+  // writes MESSAGE as `<audit-1112> …`.
+  const auditType = typeof o._AUDIT_TYPE_NAME === "string"
+    ? o._AUDIT_TYPE_NAME
+    : auditTypeName(o._AUDIT_TYPE);
   if (
-    o._TRANSPORT === "audit" && typeof auditType === "string" &&
-    message !== "" && ms === ms
+    o._TRANSPORT === "audit" && auditType !== null && message !== "" &&
+    ms === ms
   ) {
-    const body = message.startsWith(`${auditType} `)
+    const numbered = /^<audit-\d+> /.exec(message);
+    const body = numbered !== null
+      ? message.slice(numbered[0].length)
+      : message.startsWith(`${auditType} `)
       ? message.slice(auditType.length + 1)
       : message;
     const line = `type=${auditType} msg=audit(${Math.floor(ms / 1000)}.${

@@ -9,15 +9,21 @@
  *
  * - `ts` from `published`; `source.ip`, the user agent and the client's
  *   country from `client`;
- * - `user.name`: the actor's `alternateId` (the login, an email address);
- *   a user the event is about (`target` of type User) as `user.target`;
+ * - `user.name`: the acting user's `alternateId` (the login, an email
+ *   address); a user the event is about (`target` of type User or AppUser)
+ *   as `user.target`;
  * - outcome from `outcome.result` (SUCCESS, ALLOW: success; FAILURE, DENY:
  *   failure), severity from `severity` (INFO, WARN, ERROR);
  * - category auth for `user.session.*`, `user.authentication.*`,
  *   `user.account.*`, `user.mfa.*`, `user.lifecycle.*` and
  *   `policy.evaluate_sign_on`, other for the rest; action: a sign-in is
- *   `login`, a lockout `account_locked`, a user created or deleted
- *   `user_created` / `user_deleted`, else the event type with `_` for `.`.
+ *   `web_login` (what the pack's spraying and travel rules read), a lockout
+ *   `account_locked`, a user created or deleted `user_created` /
+ *   `user_deleted`, else the event type with `_` for `.`;
+ * - an EventBridge event from Okta's log streaming is read as its `detail`.
+ *
+ * Okta gives the client's country by name, not ISO code: with `--geoip`
+ * the address gives the code the pack's impossible travel compares.
  */
 import {
   classify,
@@ -35,8 +41,20 @@ import { parseTimestamp } from "./time.ts";
 
 type Obj = Record<string, unknown>;
 
+/**
+ * The Okta event `o` is or carries: itself, or the `detail` of the
+ * EventBridge event Okta's log streaming sends (`detail-type` SystemLog);
+ * null for anything else.
+ */
+export function oktaEvent(o: Obj): Obj | null {
+  if (isOkta(o)) return o;
+  if (typeof o["detail-type"] !== "string") return null;
+  const detail = obj(o.detail);
+  return detail !== null && isOkta(detail) ? detail : null;
+}
+
 /** True when `o` is an Okta System Log event. */
-export function isOkta(o: Obj): boolean {
+function isOkta(o: Obj): boolean {
   return typeof o.eventType === "string" && o.eventType !== "" &&
     typeof o.published === "string" && typeof o.uuid === "string" &&
     obj(o.actor) !== null;
@@ -52,7 +70,9 @@ const AUTH_PREFIXES = [
 ];
 
 const ACTIONS: Record<string, string> = {
-  "user.session.start": "login",
+  // A sign-in to a web identity provider: web_login, as the pack's
+  // password-spraying and impossible-travel rules read it.
+  "user.session.start": "web_login",
   "user.session.end": "logout",
   "user.account.lock": "account_locked",
   "user.account.lock.limit": "account_locked",
@@ -74,14 +94,21 @@ export function parseOkta(ev: Ev, st: ParseState, o: Obj): string | null {
     const v = o[k];
     if (ev.fields[k] === undefined && typeof v === "string") ev.fields[k] = v;
   }
+  // A person acting (an application's client id names no one).
   const actor = obj(o.actor)!;
-  if (typeof actor.alternateId === "string" && actor.alternateId !== "") {
+  if (
+    actor.type === "User" && typeof actor.alternateId === "string" &&
+    actor.alternateId !== ""
+  ) {
     setUser(ev, actor.alternateId);
   }
   if (Array.isArray(o.target)) {
     for (const t of o.target) {
       const target = obj(t);
-      if (target?.type === "User" && typeof target.alternateId === "string") {
+      if (
+        (target?.type === "User" || target?.type === "AppUser") &&
+        typeof target.alternateId === "string"
+      ) {
         setTargetUser(ev, target.alternateId);
         break;
       }

@@ -65,7 +65,7 @@ import { isJournald, parseJournald } from "./journald.ts";
 import { auditHead, parseAuditd } from "./auditd.ts";
 import { isSuricata, parseSuricata } from "./suricata.ts";
 import { cloudTrailRecord, parseCloudTrail } from "./cloudtrail.ts";
-import { isOkta, parseOkta } from "./okta.ts";
+import { oktaEvent, parseOkta } from "./okta.ts";
 import { azureSignIn, parseAzureSignIn } from "./azure_signin.ts";
 import { isAsaAt } from "./cisco_asa.ts";
 import { isPanOsAt } from "./panos.ts";
@@ -391,7 +391,8 @@ function parseObject(
   if (isSuricata(o)) return parseSuricata(ev, st, o);
   const trail = cloudTrailRecord(o);
   if (trail !== null) return parseCloudTrail(ev, st, trail);
-  if (isOkta(o)) return parseOkta(ev, st, o);
+  const okta = oktaEvent(o);
+  if (okta !== null) return parseOkta(ev, st, okta);
   const signIn = azureSignIn(o);
   if (signIn !== null) return parseAzureSignIn(ev, st, o, signIn);
   if (fmt === ZEEK) {

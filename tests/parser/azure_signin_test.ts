@@ -109,7 +109,7 @@ const CASES: Case[] = [
       format: "azure_signin",
       ts: "2026-11-24T10:00:00.123Z",
       category: "auth",
-      action: "login",
+      action: "web_login",
       outcome: "success",
       user: { name: "alice@example.com" },
       source: { ip: "203.0.113.70", geo: { country_iso_code: "PT" } },
@@ -161,6 +161,64 @@ for (const c of CASES) {
     assert.deepEqual((r as EnrichedEvent).payload, c.payload);
   });
 }
+
+Deno.test("azure sign-in: a diagnostic record keeps its properties under their own names too, and array columns whole (rules name userAgent, NetworkLocationDetails: '[]')", () => {
+  const e = parseOne(
+    diagnostic("0", { networkLocationDetails: [] }),
+  ) as EnrichedEvent;
+  assert.equal(e.fields.userAgent, "Mozilla/5.0 (Windows NT 10.0; Win64; x64)");
+  assert.equal(e.fields.conditionalAccessStatus, "notApplied");
+  assert.equal(e.fields.NetworkLocationDetails, "[]");
+  assert.equal(e.fields.networkLocationDetails, "[]");
+});
+
+Deno.test("azure sign-in: Log Analytics rows of the service-principal and managed-identity tables are sign-ins too", () => {
+  for (
+    const Type of [
+      "AADServicePrincipalSignInLogs",
+      "AADManagedIdentitySignInLogs",
+    ]
+  ) {
+    const e = parseOne({
+      ...LA_ROW,
+      Type,
+      UserPrincipalName: undefined,
+    }) as EnrichedEvent;
+    assert.equal(e.format, "azure_signin", Type);
+    assert.equal(e.outcome, "failure");
+  }
+});
+
+Deno.test("Okta and Entra sign-ins | parser | detector: the pack's password spraying (12 accounts failing from one address) and impossible travel (one user from two countries within the hour) read them", async () => {
+  const lines: string[] = [];
+  for (let i = 0; i < 12; i++) {
+    lines.push(JSON.stringify({
+      ...LA_ROW,
+      TimeGenerated: `2026-11-24T10:0${i % 10}:${String(i).padStart(2, "0")}Z`,
+      UserPrincipalName: `user${i}@example.com`,
+      IPAddress: "203.0.113.99",
+    }));
+  }
+  lines.push(JSON.stringify(diagnostic("0")));
+  lines.push(JSON.stringify({
+    ...diagnostic("0"),
+    time: "2026-11-24T10:20:00.0000000Z",
+    properties: {
+      ...(diagnostic("0").properties as Record<string, unknown>),
+      ipAddress: "198.51.100.250",
+      location: { city: "Lagos", countryOrRegion: "NG" },
+    },
+  }));
+  const { alerts } = await linesThroughDetector(lines, [
+    "--rules",
+    "./sigma",
+    "--anomaly",
+    "off",
+  ]);
+  const titles = alerts.map((a) => a.rule.title);
+  assert.ok(titles.includes("Password Spraying"), titles.join());
+  assert.ok(titles.includes("Impossible Travel"), titles.join());
+});
 
 Deno.test("azure sign-in: JSON with another category, or a row of another table, stays generic JSON", () => {
   for (

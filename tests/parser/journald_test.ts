@@ -284,6 +284,26 @@ Deno.test("journald: an audit record the journal holds itself (_TRANSPORT=audit,
   assert.deepEqual(pick(e, want), want);
 });
 
+Deno.test("journald: systemd before 229 (RHEL/CentOS 7) gives the audit type by number and writes MESSAGE as <audit-NNNN>: read the same", () => {
+  const e = parseOne(journal({
+    _TRANSPORT: "audit",
+    _AUDIT_TYPE: "1112",
+    _AUDIT_ID: "4567",
+    _SOURCE_REALTIME_TIMESTAMP: "1795514400123000",
+    MESSAGE:
+      '<audit-1112> pid=2451 uid=0 auid=4294967295 ses=4294967295 msg=\'op=login acct="root" exe="/usr/sbin/sshd" hostname=? addr=203.0.113.50 terminal=sshd res=failed\'',
+  })) as EnrichedEvent;
+  const want = {
+    format: "auditd",
+    action: "ssh_login",
+    outcome: "failure",
+    user: { name: "root" },
+    source: { ip: "203.0.113.50" },
+    fields: { type: "USER_LOGIN" },
+  };
+  assert.deepEqual(pick(e, want), want);
+});
+
 Deno.test("journald: an object with MESSAGE but none of journald's own fields stays generic JSON", () => {
   const r = parseOne({ MESSAGE: "hello", level: "info" }) as EnrichedEvent;
   assert.equal(r.format, "json");

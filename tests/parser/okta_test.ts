@@ -85,7 +85,7 @@ const CASES: Case[] = [
       format: "okta",
       ts: "2026-11-24T10:00:00.123Z",
       category: "auth",
-      action: "login",
+      action: "web_login",
       outcome: "success",
       severity: "informational",
       user: { name: "alice@example.com" },
@@ -107,7 +107,7 @@ const CASES: Case[] = [
     payload: event({
       outcome: { result: "FAILURE", reason: "INVALID_CREDENTIALS" },
     }),
-    expect: { action: "login", outcome: "failure", severity: "low" },
+    expect: { action: "web_login", outcome: "failure", severity: "low" },
   },
   {
     name: "lockout: account_locked, WARN",
@@ -147,6 +147,34 @@ for (const c of CASES) {
     assert.deepEqual((r as EnrichedEvent).payload, c.payload);
   });
 }
+
+Deno.test("okta: an EventBridge event from Okta's log streaming is read as its detail (the AWS account is no user)", () => {
+  const bridged = {
+    version: "0",
+    id: "5e1c",
+    "detail-type": "SystemLog",
+    source: "aws.partner/okta.com/example/okta-logs",
+    account: "123456789012",
+    time: "2026-11-24T10:00:00Z",
+    region: "us-east-1",
+    resources: [],
+    detail: LOCKOUT,
+  };
+  const e = parseOne(bridged) as EnrichedEvent;
+  assert.equal(e.format, "okta");
+  assert.equal(e.action, "account_locked");
+  assert.equal(e.user?.name, "alice@example.com");
+});
+
+Deno.test("okta: an application acting names no user; an app user acted on is the target", () => {
+  const e = parseOne(event({
+    eventType: "app.user_membership.add",
+    actor: { type: "PublicClientApp", alternateId: "0oa1clientid" },
+    target: [{ type: "AppUser", alternateId: "carol@example.com" }],
+  })) as EnrichedEvent;
+  assert.equal(e.user?.name, undefined);
+  assert.equal(e.user?.target?.name, "carol@example.com");
+});
 
 Deno.test("okta: JSON with an eventType but no actor, uuid or published time stays generic JSON", () => {
   for (
