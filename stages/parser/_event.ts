@@ -270,6 +270,26 @@ export function setExecutable(ev: Ev, path: string): void {
   if (p.name === undefined) p.name = baseName(path);
 }
 
+/** Sets `file.path` and `file.name` (its base name). */
+export function setFilePath(ev: Ev, path: string): void {
+  if (path === "" || path === "-") return;
+  const f = (ev.file ??= {});
+  f.path = path;
+  f.name = baseName(path);
+}
+
+/**
+ * Sets `network.bytes` to the bytes of both ends, when a format gives them
+ * per end (Zeek, Suricata).
+ */
+export function sumEndBytes(ev: Ev): void {
+  const s = ev.source?.bytes;
+  const d = ev.destination?.bytes;
+  if (s !== undefined || d !== undefined) {
+    (ev.network ??= {}).bytes = (s ?? 0) + (d ?? 0);
+  }
+}
+
 /** Last path component, for `/` and `\` paths. */
 export function baseName(path: string): string {
   const i = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));

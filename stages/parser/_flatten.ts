@@ -7,6 +7,17 @@ import type { Ev } from "./_event.ts";
 const MAX_DEPTH = 8;
 const MAX_FIELDS = 512;
 
+/**
+ * The `detail` of an AWS EventBridge event (`detail-type`, `detail`), the
+ * envelope CloudTrail's and Okta's streaming deliver records in; null when
+ * `o` is none.
+ */
+export function eventBridgeDetail(
+  o: Record<string, unknown>,
+): Record<string, unknown> | null {
+  return typeof o["detail-type"] === "string" ? asObject(o.detail) : null;
+}
+
 /** `v` as a plain JSON object (not null, not an array), else null. */
 export function asObject(v: unknown): Record<string, unknown> | null {
   return typeof v === "object" && v !== null && !Array.isArray(v)

@@ -30,6 +30,7 @@ import {
   type ParseState,
   setCommandLine,
   setExecutable,
+  setFilePath,
   setHostName,
   setIp,
   setPid,
@@ -67,8 +68,13 @@ const ENCODABLE = new Set([
   "old",
 ]);
 
-/** Record types of a user authentication or session step. */
+/**
+ * Record types of a user login, authentication or session step, or account
+ * change (USER_LOGIN and USER_CMD are refined by the program below).
+ */
 const USER_ACTIONS: Record<string, string> = {
+  USER_LOGIN: "login",
+  USER_CMD: "user_command",
   USER_AUTH: "pam_auth",
   USER_ACCT: "pam_account",
   USER_START: "session_opened",
@@ -263,7 +269,7 @@ export function parseAuditd(
     ? "failure"
     : "unknown";
 
-  if (type === "USER_LOGIN" || type in USER_ACTIONS || type === "USER_CMD") {
+  if (Object.hasOwn(USER_ACTIONS, type)) {
     // The account a login is for; the account a change is made to (its
     // maker is the audit user, by name in ENRICHED logs).
     // A login by id (sshd writes `id=1000` for an accepted login) is named
@@ -280,11 +286,9 @@ export function parseAuditd(
     if (!unset(addr)) setIp(ev, "source", addr!);
     let action = USER_ACTIONS[type];
     if (type === "USER_LOGIN") {
-      action = kv.get("terminal") === "sshd" || isSshd(exe)
-        ? "ssh_login"
-        : "login";
+      if (kv.get("terminal") === "sshd" || isSshd(exe)) action = "ssh_login";
     } else if (type === "USER_CMD") {
-      action = exe?.endsWith("/sudo") ? "sudo" : "user_command";
+      if (exe?.endsWith("/sudo")) action = "sudo";
       const cmd = kv.get("cmd");
       if (!unset(cmd)) setCommandLine(ev, cmd!);
     }
@@ -303,8 +307,7 @@ export function parseAuditd(
       }
       if (args.length > 0) {
         setCommandLine(ev, args.join(" "));
-        const slash = args[0].lastIndexOf("/");
-        setProcessName(ev, slash >= 0 ? args[0].slice(slash + 1) : args[0]);
+        setProcessName(ev, baseName(args[0]));
       }
       classify(ev, "process", "process_start", "unknown");
       return null;
@@ -320,12 +323,7 @@ export function parseAuditd(
     }
     case "PATH": {
       const name = kv.get("name");
-      if (!unset(name)) {
-        const f = (ev.file ??= {});
-        f.path = name!;
-        const slash = name!.lastIndexOf("/");
-        f.name = slash >= 0 ? name!.slice(slash + 1) : name!;
-      }
+      if (!unset(name)) setFilePath(ev, name!);
       classify(ev, "file", "file_access", "unknown");
       return null;
     }

@@ -21,7 +21,7 @@
  *   `assume_role`, `create_user`, …), other for the rest; the action is the
  *   event name in snake case (`stop_logging`, `put_bucket_policy`).
  */
-import { asObject as obj } from "./_flatten.ts";
+import { asObject as obj, eventBridgeDetail } from "./_flatten.ts";
 import {
   classify,
   type Ev,
@@ -30,7 +30,7 @@ import {
   setTargetUser,
   setUser,
 } from "./_event.ts";
-import { parseJsonObject } from "./json_event.ts";
+import { parseVendorJson } from "./json_event.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -41,8 +41,7 @@ type Obj = Record<string, unknown>;
  */
 export function cloudTrailRecord(o: Obj): Obj | null {
   if (isCloudTrail(o)) return o;
-  if (typeof o["detail-type"] !== "string") return null;
-  const detail = obj(o.detail);
+  const detail = eventBridgeDetail(o);
   return detail !== null && isCloudTrail(detail) ? detail : null;
 }
 
@@ -75,22 +74,10 @@ export function parseCloudTrail(
   st: ParseState,
   o: Obj,
 ): string | null {
-  // The generic JSON mapping flattens every key into fields and reads the
-  // time; the record's own meaning is set over it.
-  const failure = parseJsonObject(ev, st, o);
+  // The generic mapping, then the record's own meaning over it.
+  const failure = parseVendorJson(ev, st, o);
   if (failure !== null) return failure;
   ev.format = "cloudtrail";
-  // The generic mapping moves some keys into the event (userAgent into
-  // http.user_agent, eventTime into ts); rules name them as CloudTrail does,
-  // and a record read as a text line has no object payload to fall back on.
-  for (const k in o) {
-    if (ev.fields[k] !== undefined) continue;
-    const v = o[k];
-    if (typeof v === "string") ev.fields[k] = v;
-    else if (typeof v === "number" || typeof v === "boolean") {
-      ev.fields[k] = String(v);
-    }
-  }
   const ip = o.sourceIPAddress;
   if (typeof ip === "string") setIp(ev, "source", ip);
   const id = obj(o.userIdentity);

@@ -94,6 +94,33 @@ export function isEcs(o: Obj): boolean {
   return "@timestamp" in o || obj(o.event) !== null || obj(o.ecs) !== null;
 }
 
+/**
+ * The generic mapping for a vendor's JSON record whose own reader sets its
+ * meaning afterwards (CloudTrail, Okta): every key flattened into fields,
+ * the time read, and the top-level values the generic mapping moves into
+ * the event (`userAgent` into http.user_agent, a time into ts) kept in
+ * fields under their own names too, since rules name them as the vendor
+ * does and a record read as a text line has no object payload to fall
+ * back on. Null on success.
+ */
+export function parseVendorJson(
+  ev: Ev,
+  st: ParseState,
+  o: Obj,
+): string | null {
+  const failure = parseJsonObject(ev, st, o);
+  if (failure !== null) return failure;
+  for (const k in o) {
+    if (ev.fields[k] !== undefined) continue;
+    const v = o[k];
+    if (typeof v === "string") ev.fields[k] = v;
+    else if (typeof v === "number" || typeof v === "boolean") {
+      ev.fields[k] = String(v);
+    }
+  }
+  return null;
+}
+
 /** Parses a JSON object as ECS or generic JSON; null on success. */
 export function parseJsonObject(ev: Ev, st: ParseState, o: Obj): string | null {
   ev.format = isEcs(o) ? "ecs" : "json";

@@ -34,8 +34,8 @@ import {
   setTargetUser,
   setUser,
 } from "./_event.ts";
-import { asObject as obj } from "./_flatten.ts";
-import { parseJsonObject } from "./json_event.ts";
+import { asObject as obj, eventBridgeDetail } from "./_flatten.ts";
+import { parseVendorJson } from "./json_event.ts";
 import { severityFromText } from "./severity.ts";
 import { parseTimestamp } from "./time.ts";
 
@@ -48,8 +48,7 @@ type Obj = Record<string, unknown>;
  */
 export function oktaEvent(o: Obj): Obj | null {
   if (isOkta(o)) return o;
-  if (typeof o["detail-type"] !== "string") return null;
-  const detail = obj(o.detail);
+  const detail = eventBridgeDetail(o);
   return detail !== null && isOkta(detail) ? detail : null;
 }
 
@@ -83,17 +82,12 @@ const ACTIONS: Record<string, string> = {
 
 /** Maps an Okta event; sets `ev.format` to okta. */
 export function parseOkta(ev: Ev, st: ParseState, o: Obj): string | null {
-  // The generic mapping flattens every key and reads the time; the event's
-  // own meaning is set over it.
-  const failure = parseJsonObject(ev, st, o);
+  // The generic mapping, then the event's own meaning over it.
+  const failure = parseVendorJson(ev, st, o);
   if (failure !== null) return failure;
   ev.format = "okta";
   const ms = parseTimestamp(o.published, st.refMs);
   if (ms === ms) st.tsMs = ms;
-  for (const k in o) {
-    const v = o[k];
-    if (ev.fields[k] === undefined && typeof v === "string") ev.fields[k] = v;
-  }
   // A person acting (an application's client id names no one).
   const actor = obj(o.actor)!;
   if (

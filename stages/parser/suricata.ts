@@ -26,6 +26,7 @@ import {
   type Ev,
   type ParseState,
   setBytes,
+  setFilePath,
   setHash,
   setHostName,
   setIp,
@@ -40,6 +41,7 @@ import {
   setStatus,
   setTransport,
   setUrl,
+  sumEndBytes,
 } from "./_event.ts";
 import { asObject as obj, flattenInto, scalarText } from "./_flatten.ts";
 import { parseTimestamp } from "./time.ts";
@@ -125,11 +127,7 @@ export function parseSuricata(
     ev.source = ev.destination;
     ev.destination = server;
   }
-  const s = ev.source?.bytes;
-  const d = ev.destination?.bytes;
-  if (s !== undefined || d !== undefined) {
-    (ev.network ??= {}).bytes = (s ?? 0) + (d ?? 0);
-  }
+  sumEndBytes(ev);
   if (ev.action === "unclassified") {
     classify(ev, type === "fileinfo" ? "file" : "network", type, "unknown");
   }
@@ -216,12 +214,7 @@ const NODES: Record<
   netflow: flowNode,
   fileinfo(ev, _st, e) {
     const name = str(e.filename);
-    if (name !== null) {
-      const f = (ev.file ??= {});
-      f.path = name;
-      const slash = name.lastIndexOf("/");
-      f.name = slash >= 0 ? name.slice(slash + 1) : name;
-    }
+    if (name !== null) setFilePath(ev, name);
     for (const h of ["md5", "sha1", "sha256"] as const) {
       const v = str(e[h]);
       if (v !== null) setHash(ev, "file", v, h);

@@ -12,6 +12,7 @@ import {
   type ParseState,
   setCommandLine,
   setExecutable,
+  setFilePath,
   setHash,
   setHostName,
   setIp,
@@ -188,7 +189,7 @@ export function parseWinlogbeat(
   if (eventId < 0) return undefined;
   const data = new Map<string, string>();
   eventData(w.event_data, data);
-  fromEcs(o, data, w.channel === SYSMON ? SYSMON_FROM_ECS : SECURITY_FROM_ECS);
+  fromEcs(o, data, w.channel === SYSMON);
   if (w.user_data !== undefined) flattenInto(ev, "UserData", w.user_data);
   const system: [string, string][] = [];
   for (
@@ -267,34 +268,51 @@ const SECURITY_FROM_ECS: [string, string][] = [
   ["WorkstationName", "source.domain"],
 ];
 
-/** The value at dotted `path` of `o` as text, or null. */
-function at(o: Obj, path: string): string | null {
+/** The tables above with their ECS paths split once, not per event. */
+type EcsNames = [string, string[]][];
+const split = (t: [string, string][]): EcsNames =>
+  t.map(([name, path]) => [name, path.split(".")]);
+const SYSMON_ECS = split(SYSMON_FROM_ECS);
+const SECURITY_ECS = split(SECURITY_FROM_ECS);
+const USER_NAME = ["user", "name"];
+const USER_DOMAIN = ["user", "domain"];
+const HASHES = ["sha256", "sha1", "md5", "imphash"].map((h) =>
+  [
+    h.toUpperCase(),
+    ["process", "hash", h],
+    ["file", "hash", h],
+  ] as const
+);
+
+/** The value at `path` of `o` as text, or null. */
+function at(o: Obj, path: readonly string[]): string | null {
   let v: unknown = o;
-  for (const k of path.split(".")) v = obj(v)?.[k];
+  for (const k of path) v = obj(v)?.[k];
   const t = text(v);
   return t === null || t === "" || t === "-" ? null : t;
 }
 
 /** Fills EventData names missing from `data` from their ECS fields. */
-function fromEcs(o: Obj, data: Map<string, string>, names: [string, string][]) {
-  for (const [name, path] of names) {
+function fromEcs(o: Obj, data: Map<string, string>, sysmon: boolean): void {
+  for (const [name, path] of sysmon ? SYSMON_ECS : SECURITY_ECS) {
     if (data.has(name)) continue;
     const v = at(o, path);
     if (v !== null) data.set(name, v);
   }
+  if (!sysmon) return;
   // Sysmon's User (DOMAIN\name) and Hashes (SHA256=…,MD5=…).
   if (!data.has("User")) {
-    const name = at(o, "user.name");
-    const domain = at(o, "user.domain");
-    if (name !== null && names === SYSMON_FROM_ECS) {
+    const name = at(o, USER_NAME);
+    const domain = at(o, USER_DOMAIN);
+    if (name !== null) {
       data.set("User", domain !== null ? `${domain}\\${name}` : name);
     }
   }
-  if (!data.has("Hashes") && names === SYSMON_FROM_ECS) {
+  if (!data.has("Hashes")) {
     const parts: string[] = [];
-    for (const h of ["sha256", "sha1", "md5", "imphash"]) {
-      const v = at(o, `process.hash.${h}`) ?? at(o, `file.hash.${h}`);
-      if (v !== null) parts.push(`${h.toUpperCase()}=${v}`);
+    for (const [label, process, file] of HASHES) {
+      const v = at(o, process) ?? at(o, file);
+      if (v !== null) parts.push(`${label}=${v}`);
     }
     if (parts.length > 0) data.set("Hashes", parts.join(","));
   }
@@ -512,9 +530,7 @@ function sysmonEvent(
         "success",
       );
       const path = d.get("TargetFilename");
-      if (path !== undefined) {
-        (ev.file ??= {}).path = path, ev.file.name = baseName(path);
-      }
+      if (path !== undefined) setFilePath(ev, path);
       return;
     }
     case 12:

@@ -21,6 +21,7 @@ import {
   setTransport,
   setUrl,
   setUser,
+  sumEndBytes,
   toInt,
 } from "./_event.ts";
 import { flattenInto, scalarText } from "./_flatten.ts";
@@ -153,11 +154,7 @@ export function parseZeek(
     }
     flattenInto(ev, k, o[k]);
   }
-  const s = ev.source?.bytes;
-  const d = ev.destination?.bytes;
-  if (s !== undefined || d !== undefined) {
-    (ev.network ??= {}).bytes = (s ?? 0) + (d ?? 0);
-  }
+  sumEndBytes(ev);
   if (kind === "dns") {
     const rc = ev.dns?.response_code;
     classify(

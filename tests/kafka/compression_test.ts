@@ -17,12 +17,13 @@ import type { OutputRecord } from "../../stages/shared/io/types.ts";
 import type { AnyRecord } from "../../stages/shared/records.ts";
 import { mulberry32 } from "../../stages/shared/random.ts";
 import {
+  createCompressedTopic,
   kafkaTest,
+  segmentFiles,
   startBroker,
   type TestBroker,
   testLogger,
 } from "./_broker.ts";
-import { adminFor } from "../../scripts/kafka/inspect.ts";
 
 const logger = testLogger();
 let broker: TestBroker | null = null;
@@ -57,23 +58,6 @@ function records(): OutputRecord[] {
     } as unknown as AnyRecord;
     return { record, line: JSON.stringify(record), forwarded: false };
   });
-}
-
-/** A one-partition topic (one order to compare), compressed as `compression`. */
-async function createTopic(b: TestBroker, topic: string, compression: string) {
-  const admin = await adminFor(b.address);
-  try {
-    await admin.createTopics({
-      topics: [{
-        topic,
-        numPartitions: 1,
-        configEntries: [{ name: "compression.type", value: compression }],
-      }],
-      waitForLeaders: true,
-    });
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 async function produce(b: TestBroker, topic: string, compression = "none") {
@@ -112,24 +96,16 @@ async function segmentsHold(
   topic: string,
   magic: number[],
 ): Promise<boolean> {
-  const walk = async (dir: string): Promise<boolean> => {
-    for await (const e of Deno.readDir(dir)) {
-      const path = `${dir}/${e.name}`;
-      if (e.isDirectory) {
-        if (await walk(path)) return true;
-      } else if (dir.endsWith(`/${topic}-0`) && e.name.endsWith(".log")) {
-        const bytes = await Deno.readFile(path);
-        outer: for (let i = 0; i + magic.length <= bytes.length; i++) {
-          for (let j = 0; j < magic.length; j++) {
-            if (bytes[i + j] !== magic[j]) continue outer;
-          }
-          return true;
-        }
+  for (const path of await segmentFiles(b, topic)) {
+    const bytes = await Deno.readFile(path);
+    outer: for (let i = 0; i + magic.length <= bytes.length; i++) {
+      for (let j = 0; j < magic.length; j++) {
+        if (bytes[i + j] !== magic[j]) continue outer;
       }
+      return true;
     }
-    return false;
-  };
-  return await walk(b.dataDir);
+  }
+  return false;
 }
 
 for (const codec of ["gzip", "snappy", "lz4", "zstd"]) {
@@ -138,7 +114,7 @@ for (const codec of ["gzip", "snappy", "lz4", "zstd"]) {
     async () => {
       const b = await getBroker();
       const topic = `compressed-${codec}`;
-      await createTopic(b, topic, codec);
+      await createCompressedTopic(b, topic, codec);
       await produce(b, topic);
       assert.ok(
         await segmentsHold(b, topic, MAGIC[codec]),
@@ -154,7 +130,7 @@ kafkaTest(
   async () => {
     const b = await getBroker();
     // "producer": the broker keeps the batches as the sink compressed them.
-    await createTopic(b, "sent-zstd", "producer");
+    await createCompressedTopic(b, "sent-zstd", "producer");
     await produce(b, "sent-zstd", "zstd");
     assert.ok(await segmentsHold(b, "sent-zstd", MAGIC.zstd));
     assert.deepEqual(

@@ -28,7 +28,9 @@ import type { InputBatch, OutputRecord } from "../../stages/shared/io/types.ts";
 import type { AnyRecord } from "../../stages/shared/records.ts";
 import { createLogger, type LogFields } from "../../stages/shared/log.ts";
 import {
+  createCompressedTopic,
   kafkaTest,
+  segmentFiles,
   startBroker,
   type TestBroker,
   testLogger,
@@ -71,16 +73,7 @@ async function segment(
   b: TestBroker,
   topic: string,
 ): Promise<{ path: string; batches: StoredBatch[] }> {
-  let path = "";
-  const walk = async (dir: string) => {
-    for await (const e of Deno.readDir(dir)) {
-      if (e.isDirectory) await walk(`${dir}/${e.name}`);
-      else if (dir.endsWith(`/${topic}-0`) && e.name.endsWith(".log")) {
-        path = `${dir}/${e.name}`;
-      }
-    }
-  };
-  await walk(b.dataDir);
+  const [path] = await segmentFiles(b, topic);
   const bytes = await Deno.readFile(path);
   const view = new DataView(bytes.buffer);
   const batches: StoredBatch[] = [];
@@ -115,19 +108,7 @@ async function damagedTopic(
   batches: number,
   damaged: number,
 ): Promise<StoredBatch> {
-  const admin = await adminFor(b.address);
-  try {
-    await admin.createTopics({
-      topics: [{
-        topic,
-        numPartitions: 1,
-        configEntries: [{ name: "compression.type", value: codec }],
-      }],
-      waitForLeaders: true,
-    });
-  } finally {
-    await admin.disconnect();
-  }
+  await createCompressedTopic(b, topic, codec);
   for (let w = 0; w < batches; w++) await produce(b, topic, w * 100);
   const seg = await segment(b, topic);
   assert.equal(seg.batches.length, batches, "one stored batch per write");
